@@ -1,0 +1,344 @@
+//! The command line: raw flags (clap), their resolution into a [`Plan`], and the one place
+//! where errors become a single stderr line and an exit code.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::error::{BadInput, EXIT_BAD_INPUT, EXIT_FAILED};
+use crate::machine;
+use crate::model::ModelKind;
+use crate::plan::{self, Plan, parse_list};
+use crate::report;
+use crate::workload::{Hold, WorkloadKind};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "threadfork",
+    version,
+    about = "What threads, processes and lazy pipelines really cost on this machine",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the benchmarks, write results/<machine>/<run>.json and print a summary
+    Run(Box<RunArgs>),
+    /// Print this machine's fingerprint
+    Machine {
+        /// Print it as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Fewer samples and worker counts: a pass in seconds
+    #[arg(long)]
+    pub quick: bool,
+    /// Workloads to run (comma-separated or repeated): square, counter, sequence [default: all]
+    #[arg(long, value_name = "LIST")]
+    pub workload: Vec<String>,
+    /// Models to run: sequential, threads, fork, spawn, lazy, eager, pipeline [default: all]
+    #[arg(long, value_name = "LIST")]
+    pub model: Vec<String>,
+    /// Worker counts, e.g. 1,2,4 [default: 1, 2, 4, … and the core count; 2× cores in full runs]
+    #[arg(long, value_name = "LIST")]
+    pub workers: Option<String>,
+    /// Samples per case after warm-up [default: 5 quick, 10 full]
+    #[arg(long, value_name = "N")]
+    pub samples: Option<String>,
+    /// Pin worker k to the k-th allowed CPU (modulo their number)
+    #[arg(long)]
+    pub pin: bool,
+    /// Squares per square task
+    #[arg(long, value_name = "N", default_value_t = crate::workload::square::DEFAULT_WORK.to_string())]
+    pub work: String,
+    /// Square tasks per sample, split between the workers
+    #[arg(long, value_name = "N", default_value_t = plan::DEFAULT_TASKS.to_string())]
+    pub tasks: String,
+    /// Counter hold inside the lock: 0, a busy-wait in ns (500ns) or a sleep (30us, 30ms)
+    #[arg(long, value_name = "TIME", default_value = "0")]
+    pub hold: String,
+    /// Counter increments per worker [default: 100000, fewer with a hold]
+    #[arg(long, value_name = "N")]
+    pub increments: Option<String>,
+    /// Parent memory held while measuring startup, e.g. 0,256M,1G [default: 0,1G quick; 0,256M,1G full]
+    #[arg(long, value_name = "LIST")]
+    pub parent_rss: Option<String>,
+    /// Sequence sizes n, e.g. 1e3,1e6 [default: 10^3…10^6 quick, 10^3…10^8 full]
+    #[arg(long, value_name = "LIST")]
+    pub sizes: Option<String>,
+    /// Give up on a sample after this long and record the case as failed
+    #[arg(long, value_name = "TIME", default_value = "60s")]
+    pub case_timeout: String,
+    /// Folder for results (results/<machine-id>/<run-id>.json)
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+}
+
+/// Entry point for the binary: parses `args`, runs, and returns the process exit code.
+pub fn main(args: Vec<OsString>) -> u8 {
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+                || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            {
+                let _ = e.print();
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    EXIT_BAD_INPUT
+                } else {
+                    0
+                };
+            }
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("threadfork: error: {first} (see threadfork --help)");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let arg_strings: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    match dispatch(cli, arg_strings) {
+        Ok(code) => code,
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("threadfork: error: {msg}");
+            if e.downcast_ref::<BadInput>().is_some() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_FAILED
+            }
+        }
+    }
+}
+
+fn dispatch(cli: Cli, args: Vec<String>) -> Result<u8> {
+    match cli.command {
+        Command::Run(run) => run_command(&run, args),
+        Command::Machine { json } => {
+            let m = machine::fingerprint();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&m)?);
+            } else {
+                print_machine(&m);
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn print_machine(m: &machine::Machine) {
+    println!("id              {}", m.id);
+    println!("hostname        {}", m.hostname);
+    println!("cpu             {}", m.cpu_brand);
+    println!(
+        "cores           {} logical, {} physical, {} allowed to this process",
+        m.logical_cores,
+        m.physical_cores.map_or("?".into(), |p| p.to_string()),
+        m.allowed_cpus.len()
+    );
+    println!(
+        "memory          {}",
+        report::format::bytes(m.memory_bytes as f64)
+    );
+    println!("os              {}", m.os);
+    println!("kernel          {}", m.kernel);
+    println!("arch            {}", m.arch);
+    println!("rustc           {}", m.rustc);
+    println!(
+        "harness         threadfork {} ({})",
+        machine::HARNESS_VERSION,
+        machine::GIT_COMMIT
+    );
+}
+
+fn joined(v: &[String]) -> Option<String> {
+    (!v.is_empty()).then(|| v.join(","))
+}
+
+fn positive(flag: &str, text: &str) -> Result<u64, BadInput> {
+    let n = plan::parse_count(text)
+        .ok_or_else(|| BadInput::new(format!("{flag}: '{text}' is not a whole number")))?;
+    if n == 0 {
+        return Err(BadInput::new(format!("{flag}: must be at least 1 (got 0)")));
+    }
+    Ok(n)
+}
+
+/// Most workers a case may ask for: each is a thread or a process with its own slot.
+const MAX_WORKERS: usize = 1024;
+
+/// Turns raw run flags into a validated plan.
+pub fn resolve(a: &RunArgs, args: Vec<String>, machine_cpus: Vec<usize>) -> Result<Plan, BadInput> {
+    let workloads = match joined(&a.workload) {
+        Some(t) => parse_list(
+            "--workload",
+            &t,
+            WorkloadKind::parse,
+            "a workload (square, counter, sequence)",
+        )?,
+        None => WorkloadKind::ALL.to_vec(),
+    };
+    let models = match joined(&a.model) {
+        Some(t) => parse_list(
+            "--model",
+            &t,
+            ModelKind::parse,
+            "a model (sequential, threads, fork, spawn, lazy, eager, pipeline)",
+        )?,
+        None => ModelKind::ALL
+            .into_iter()
+            .filter(|m| workloads.iter().any(|&w| m.runs(w)))
+            .collect(),
+    };
+    for &m in &models {
+        if !workloads.iter().any(|&w| m.runs(w)) {
+            let names: Vec<&str> = workloads.iter().map(|w| w.name()).collect();
+            return Err(BadInput::new(format!(
+                "--model: {m} runs none of the chosen workloads ({})",
+                names.join(", ")
+            )));
+        }
+    }
+    let workers = match &a.workers {
+        Some(t) => {
+            let list = parse_list(
+                "--workers",
+                t,
+                |s| s.parse::<usize>().ok(),
+                "a worker count",
+            )?;
+            if let Some(bad) = list.iter().find(|&&w| w == 0 || w > MAX_WORKERS) {
+                return Err(BadInput::new(format!(
+                    "--workers: worker counts must be between 1 and {MAX_WORKERS} (got {bad})"
+                )));
+            }
+            list
+        }
+        None => plan::default_workers(machine_cpus.len(), a.quick),
+    };
+    let samples = match &a.samples {
+        Some(t) => positive("--samples", t)? as usize,
+        None if a.quick => 5,
+        None => 10,
+    };
+    let work = plan::check_work(positive("--work", &a.work)?)?;
+    let tasks = positive("--tasks", &a.tasks)?;
+    let hold = Hold::parse(&a.hold).map_err(|e| BadInput::new(format!("--hold: {e}")))?;
+    let increments = match &a.increments {
+        Some(t) => positive("--increments", t)?,
+        None => plan::default_increments(hold),
+    };
+    let parent_rss = match &a.parent_rss {
+        Some(t) => parse_list("--parent-rss", t, plan::parse_size, "a size (0, 256M, 1G)")?,
+        None if a.quick => vec![0, 1 << 30],
+        None => vec![0, 256 << 20, 1 << 30],
+    };
+    let sizes = match &a.sizes {
+        Some(t) => {
+            let v = parse_list("--sizes", t, plan::parse_count, "a count (1000, 1e6)")?;
+            if v.contains(&0) {
+                return Err(BadInput::new("--sizes: n must be at least 1 (got 0)"));
+            }
+            v
+        }
+        None if a.quick => plan::QUICK_SIZES.to_vec(),
+        None => plan::FULL_SIZES.to_vec(),
+    };
+    let case_timeout = plan::parse_duration(&a.case_timeout).ok_or_else(|| {
+        BadInput::new(format!(
+            "--case-timeout: '{}' is not a duration (30s, 500ms, 2m)",
+            a.case_timeout
+        ))
+    })?;
+    let exe = std::env::current_exe()
+        .map_err(|e| BadInput::new(format!("cannot find threadfork's own executable: {e}")))?;
+    Ok(Plan {
+        quick: a.quick,
+        workloads,
+        models,
+        workers,
+        samples,
+        warmup: if a.quick { 1 } else { 2 },
+        startup_samples: if a.quick { 20 } else { 50 },
+        pin: a.pin,
+        cpus: machine_cpus,
+        work,
+        tasks,
+        hold,
+        increments,
+        parent_rss,
+        sizes,
+        out: a.out.clone(),
+        exe,
+        case_timeout,
+        charts: true,
+        args,
+    })
+}
+
+/// Makes sure `dir` exists and takes files, before any measuring starts.
+pub fn check_writable(dir: &Path) -> Result<(), BadInput> {
+    let fail = |e: std::io::Error| {
+        BadInput::new(format!("--out: cannot write to '{}': {e}", dir.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".threadfork-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+fn progress_bar() -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(0), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {wide_msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn run_command(a: &RunArgs, args: Vec<String>) -> Result<u8> {
+    let m = machine::fingerprint();
+    let plan = resolve(a, args, m.allowed_cpus.clone())?;
+    let dir = plan.out.join(&m.id);
+    check_writable(&dir)?;
+    let stop = AtomicBool::new(false);
+    let bar = progress_bar();
+    let results = crate::sweep::run(&plan, m, &stop, &bar);
+    bar.finish_and_clear();
+    let path = results.path_in(&plan.out);
+    results
+        .save(&path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    print!("{}", report::summary::render(&results));
+    println!("Results: {}", path.display());
+    Ok(if results.failures.is_empty() {
+        0
+    } else {
+        EXIT_FAILED
+    })
+}

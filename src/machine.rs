@@ -1,0 +1,113 @@
+//! The machine fingerprint: what a results file says about where it was measured.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a run was measured. `id` is a stable slug of host name and CPU, used as the folder
+/// under `results/` and to tell same-machine from cross-machine comparisons.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    pub id: String,
+    pub hostname: String,
+    pub cpu_brand: String,
+    pub logical_cores: usize,
+    pub physical_cores: Option<usize>,
+    /// CPUs this process may run on (sched_getaffinity): "the machine's cores" for sweeps.
+    #[serde(default)]
+    pub allowed_cpus: Vec<usize>,
+    pub memory_bytes: u64,
+    pub os: String,
+    pub kernel: String,
+    pub arch: String,
+    pub rustc: String,
+}
+
+/// The rustc that built this binary.
+pub const RUSTC: &str = env!("THREADFORK_RUSTC");
+/// The harness's git commit at build time (`-dirty` with uncommitted changes).
+pub const GIT_COMMIT: &str = env!("THREADFORK_GIT_COMMIT");
+pub const HARNESS_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Lower-case letters and digits joined by single dashes: "Intel(R) Xeon(R)" → "intel-r-xeon-r".
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out.truncate(80);
+    out
+}
+
+/// The CPUs this process is allowed to run on, in ascending order.
+pub fn allowed_cpus() -> Vec<usize> {
+    match nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)) {
+        Ok(set) => (0..nix::sched::CpuSet::count())
+            .filter(|&c| set.is_set(c).unwrap_or(false))
+            .collect(),
+        Err(_) => (0..std::thread::available_parallelism().map_or(1, |n| n.get())).collect(),
+    }
+}
+
+/// Reads the fingerprint of this machine.
+pub fn fingerprint() -> Machine {
+    use sysinfo::{CpuRefreshKind, RefreshKind, System};
+    let sys = System::new_with_specifics(
+        RefreshKind::nothing()
+            .with_cpu(CpuRefreshKind::nothing())
+            .with_memory(sysinfo::MemoryRefreshKind::nothing().with_ram()),
+    )
+    .ok();
+    let cpu_brand = sys
+        .as_ref()
+        .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_string()))
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "unknown-cpu".into());
+    let logical_cores = sys
+        .as_ref()
+        .map(|s| s.cpus().len())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let hostname = System::host_name().unwrap_or_else(|_| "unknown-host".into());
+    Machine {
+        id: slug(&format!("{hostname}-{cpu_brand}")),
+        hostname,
+        cpu_brand,
+        logical_cores,
+        physical_cores: System::physical_core_count().ok(),
+        allowed_cpus: allowed_cpus(),
+        memory_bytes: sys.as_ref().map_or(0, |s| s.total_memory()),
+        os: System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.into()),
+        kernel: System::kernel_version().unwrap_or_else(|_| "unknown".into()),
+        arch: std::env::consts::ARCH.into(),
+        rustc: RUSTC.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_stable_and_clean() {
+        assert_eq!(
+            slug("box-1 Intel(R) Xeon(R) CPU @ 2.20GHz"),
+            "box-1-intel-r-xeon-r-cpu-2-20ghz"
+        );
+        assert_eq!(slug("--A__b--"), "a-b");
+    }
+
+    #[test]
+    fn fingerprint_is_filled() {
+        let m = fingerprint();
+        assert!(!m.id.is_empty());
+        assert!(m.logical_cores >= 1);
+        assert!(!m.allowed_cpus.is_empty());
+        assert_eq!(m.id, fingerprint().id);
+    }
+}
