@@ -74,6 +74,10 @@ impl Stat {
 pub struct Calibration {
     /// A bare tight loop of squares on one core, in squares per second.
     pub square_loop: Option<Stat>,
+    /// The same loop pinned to each allowed CPU in turn, in squares per second, keyed by CPU
+    /// number: shows cores that differ in speed (hybrid CPUs, a busy sibling or neighbour).
+    #[serde(default)]
+    pub per_cpu_loop: BTreeMap<String, Stat>,
     /// The cost of one clock read, in ns.
     pub timer_overhead: Option<Stat>,
     /// Bare roundtrips of the OS primitives, in ns, keyed by model

@@ -27,10 +27,18 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
     let (started_at, stamp) = timestamps(SystemTime::now());
     let id = format!("{stamp}-{:04x}", std::process::id() & 0xffff);
     let cases = plan.cases();
-    bar.set_length(cases.len() as u64 + 1);
-    bar.set_message("calibration");
-    let calibration = calibrate(plan);
-    bar.inc(1);
+    let rounds = (plan.warmup + plan.samples) as u64;
+    let steps: u64 = cases
+        .iter()
+        .map(|c| {
+            if matches!(c, Case::Task { .. }) {
+                rounds
+            } else {
+                1
+            }
+        })
+        .sum();
+    bar.set_length(steps);
     let mut results = Results {
         schema: SCHEMA.into(),
         run: RunInfo {
@@ -44,68 +52,73 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
             incomplete: false,
         },
         machine,
-        calibration,
+        calibration: Calibration::default(),
         measurements: Vec::new(),
         failures: Vec::new(),
         notes: Vec::new(),
     };
-    for case in &cases {
+    let mut rest = cases.as_slice();
+    while let Some(first) = rest.first() {
         if stop.load(Ordering::Relaxed) {
             results.run.incomplete = true;
             break;
         }
-        let id = plan.case_id(case);
-        bar.set_message(id.to_string());
-        match run_case(plan, case, &id, stop, &mut results.notes) {
-            Ok(ms) => results.measurements.extend(ms),
-            Err(reason) if stop.load(Ordering::Relaxed) => {
-                results.run.incomplete = true;
-                results.notes.push(format!("{id}: interrupted ({reason})"));
-                break;
+        // Task cases of one workload run together, round by round (see run_task_group).
+        let group_len = match first {
+            Case::Task { workload, .. } => rest
+                .iter()
+                .take_while(|c| matches!(c, Case::Task { workload: w, .. } if w == workload))
+                .count(),
+            _ => 1,
+        };
+        let (group, tail) = rest.split_at(group_len);
+        rest = tail;
+        let outcomes = match first {
+            Case::Task { .. } => run_task_group(plan, group, stop, bar, &mut results.calibration),
+            case => {
+                let id = plan.case_id(case);
+                bar.set_message(id.to_string());
+                let outcome = run_case(plan, case, &id, stop, &mut results.notes);
+                bar.inc(1);
+                vec![(id, outcome)]
             }
-            Err(reason) => results.failures.push(Failure::new(&id, reason)),
+        };
+        for (id, outcome) in outcomes {
+            match outcome {
+                Ok(ms) => results.measurements.extend(ms),
+                Err(reason) if stop.load(Ordering::Relaxed) => {
+                    results.run.incomplete = true;
+                    results.notes.push(format!("{id}: interrupted ({reason})"));
+                }
+                Err(reason) => results.failures.push(Failure::new(&id, reason)),
+            }
         }
-        bar.inc(1);
+    }
+    if results.calibration.square_loop.is_none() {
+        let rates = (0..rounds as usize)
+            .map(|_| calibration::square_loop(plan.work, plan.tasks))
+            .skip(plan.warmup)
+            .collect();
+        results.calibration.square_loop = Some(Stat::new("ops/s", rates));
+    }
+    let timer = (0..plan.samples)
+        .map(|_| calibration::timer_overhead_ns(100_000))
+        .collect();
+    results.calibration.timer_overhead = Some(Stat::new("ns", timer));
+    // The bare OS loops measured beside the startup cases double as calibration figures.
+    for m in &results.measurements {
+        if (m.variant == "bare" || m.variant == "pthread") && m.param("parent_rss") == Some(0) {
+            let stat = Stat::new(&m.unit, m.samples.clone());
+            let name = if m.variant == "pthread" {
+                "pthread"
+            } else {
+                &m.model
+            };
+            results.calibration.bare_roundtrip.insert(name.into(), stat);
+        }
     }
     results.run.duration_s = started.elapsed().as_secs_f64();
     results
-}
-
-/// The reference loops, measured before the cases.
-pub fn calibrate(plan: &Plan) -> Calibration {
-    let samples = plan.samples;
-    let mut cal = Calibration::default();
-    let rounds = plan.warmup + samples;
-    let loop_rates: Vec<f64> = (0..rounds)
-        .map(|_| calibration::square_loop(plan.work, plan.tasks))
-        .skip(plan.warmup)
-        .collect();
-    cal.square_loop = Some(Stat::new("ops/s", loop_rates));
-    let timer: Vec<f64> = (0..samples)
-        .map(|_| calibration::timer_overhead_ns(100_000))
-        .collect();
-    cal.timer_overhead = Some(Stat::new("ns", timer));
-    let has = |m: ModelKind| plan.models.contains(&m) && !plan.parent_rss.is_empty();
-    let n = plan.startup_samples + plan.warmup;
-    let mut bare = |name: &str, f: &mut dyn FnMut() -> anyhow::Result<f64>| {
-        let xs: anyhow::Result<Vec<f64>> = (0..n).map(|_| f()).collect();
-        if let Ok(xs) = xs {
-            cal.bare_roundtrip
-                .insert(name.into(), Stat::new("ns", xs[plan.warmup..].to_vec()));
-        }
-    };
-    if has(ModelKind::Threads) {
-        bare("threads", &mut calibration::bare_thread_roundtrip);
-    }
-    if has(ModelKind::Fork) {
-        bare("fork", &mut calibration::bare_fork_roundtrip);
-    }
-    if has(ModelKind::Spawn)
-        && let Ok(sp) = calibration::BareSpawn::new(&plan.exe)
-    {
-        bare("spawn", &mut || sp.roundtrip());
-    }
-    cal
 }
 
 /// Runs one case; `Err` holds the reason in words.
@@ -117,8 +130,11 @@ pub fn run_case(
     notes: &mut Vec<String>,
 ) -> CaseOutcome {
     match *case {
-        Case::Task { model, workers, .. } => {
-            run_task(plan, model, plan.job(case), workers, id, stop)
+        Case::Task { .. } => {
+            let mut cal = Calibration::default();
+            let bar = ProgressBar::hidden();
+            let mut out = run_task_group(plan, std::slice::from_ref(case), stop, &bar, &mut cal);
+            out.pop().map_or(Ok(Vec::new()), |(_, o)| o)
         }
         Case::Startup { model, parent_rss } => run_startup(plan, model, parent_rss, id, stop),
         Case::Sequence {
@@ -180,52 +196,180 @@ pub fn verify_task(job: Job, raw: &RawSample) -> Result<Option<u64>, VerifyError
     Ok(None)
 }
 
-fn run_task(
-    plan: &Plan,
+/// One task case's samples as they accumulate.
+struct TaskAcc<'p> {
+    id: CaseId,
     model: ModelKind,
-    job: Job,
-    workers: usize,
-    id: &CaseId,
-    stop: &AtomicBool,
-) -> CaseOutcome {
-    let cpus: &[usize] = if plan.pin { &plan.cpus } else { &[] };
-    let spec = SampleSpec {
-        job,
-        workers,
-        cpus,
-        exe: &plan.exe,
-        timeout: plan.case_timeout,
-    };
-    let mut throughput = Vec::with_capacity(plan.samples);
-    let mut rss = Vec::with_capacity(plan.samples);
-    let mut lost = Vec::with_capacity(plan.samples);
-    for i in 0..plan.warmup + plan.samples {
-        interrupted(stop)?;
-        let raw = model::run_sample(model, &spec).map_err(|e| e.to_string())?;
-        let lost_updates = verify_task(job, &raw).map_err(|e| e.to_string())?;
-        if i < plan.warmup {
-            continue;
-        }
-        let secs = raw.elapsed_ns().max(1) as f64 / 1e9;
-        throughput.push(raw.ops() as f64 / secs);
-        let bytes = if model.is_process() {
-            Some(raw.workers.iter().map(|w| w.private_bytes).sum())
-        } else {
-            raw.rss_growth_bytes
-        };
-        rss.extend(bytes.map(|b| b as f64));
-        lost.extend(lost_updates.map(|l| l as f64));
-    }
-    let mut out = vec![Measurement::new(id, Metric::Throughput, throughput, true)];
-    if rss.len() == plan.samples {
-        out.push(Measurement::new(id, Metric::PeakRss, rss, true));
-    }
-    if !lost.is_empty() {
-        out.push(Measurement::new(id, Metric::LostUpdates, lost, true));
-    }
-    Ok(out)
+    spec: SampleSpec<'p>,
+    throughput: Vec<f64>,
+    rss: Vec<f64>,
+    lost: Vec<f64>,
+    failed: Option<String>,
 }
 
+/// Runs the task cases of one workload round by round: each round takes one sample of every
+/// case (and, for squares, one of the bare calibration loop) before the next round starts.
+/// A shared machine drifts between fast and slow spells that last longer than a sample
+/// (seen here: 1.7 and 2.9 G squares/s, half a second each); interleaving gives every case
+/// the same mix of spells, so that sample i of one case and sample i of another are
+/// measured side by side and their ratios (efficiency, overhead) are not the drift's.
+fn run_task_group(
+    plan: &Plan,
+    cases: &[Case],
+    stop: &AtomicBool,
+    bar: &ProgressBar,
+    cal: &mut Calibration,
+) -> Vec<(CaseId, CaseOutcome)> {
+    let cpus: &[usize] = if plan.pin { &plan.cpus } else { &[] };
+    let mut accs: Vec<TaskAcc<'_>> = cases
+        .iter()
+        .filter_map(|case| match *case {
+            Case::Task { model, workers, .. } => Some(TaskAcc {
+                id: plan.case_id(case),
+                model,
+                spec: SampleSpec {
+                    job: plan.job(case),
+                    workers,
+                    cpus,
+                    exe: &plan.exe,
+                    timeout: plan.case_timeout,
+                },
+                throughput: Vec::with_capacity(plan.samples),
+                rss: Vec::with_capacity(plan.samples),
+                lost: Vec::with_capacity(plan.samples),
+                failed: None,
+            }),
+            _ => None,
+        })
+        .collect();
+    let squares = accs
+        .iter()
+        .any(|a| matches!(a.spec.job, Job::Square { .. }));
+    let mut bare_loop = Vec::with_capacity(plan.samples);
+    let mut per_cpu: Vec<Vec<f64>> = vec![Vec::with_capacity(plan.samples); plan.cpus.len()];
+    for round in 0..plan.warmup + plan.samples {
+        let counted = round >= plan.warmup;
+        if squares && !stop.load(Ordering::Relaxed) {
+            let rate = calibration::square_loop(plan.work, plan.tasks);
+            let rates = calibration::per_cpu_loops(&plan.cpus, plan.work, plan.tasks);
+            if counted {
+                bare_loop.push(rate);
+                for (xs, r) in per_cpu.iter_mut().zip(rates) {
+                    xs.extend(r);
+                }
+            }
+        }
+        for acc in accs.iter_mut().filter(|a| a.failed.is_none()) {
+            bar.set_message(acc.id.to_string());
+            if stop.load(Ordering::Relaxed) {
+                acc.failed = Some("interrupted".into());
+                continue;
+            }
+            match task_sample(acc.model, &acc.spec) {
+                Ok(s) if counted => {
+                    acc.throughput.push(s.throughput);
+                    acc.rss.extend(s.rss_bytes);
+                    acc.lost.extend(s.lost_updates);
+                }
+                Ok(_) => {}
+                Err(reason) => acc.failed = Some(reason),
+            }
+            bar.inc(1);
+        }
+    }
+    if squares && !bare_loop.is_empty() {
+        cal.square_loop = Some(Stat::new("ops/s", bare_loop));
+        for (cpu, xs) in plan.cpus.iter().zip(per_cpu) {
+            if !xs.is_empty() {
+                cal.per_cpu_loop
+                    .insert(cpu.to_string(), Stat::new("ops/s", xs));
+            }
+        }
+    }
+    accs.into_iter()
+        .map(|a| {
+            let outcome = match a.failed {
+                Some(reason) => Err(reason),
+                None => {
+                    let mut out = vec![Measurement::new(
+                        &a.id,
+                        Metric::Throughput,
+                        a.throughput,
+                        true,
+                    )];
+                    if a.rss.len() == plan.samples {
+                        out.push(Measurement::new(&a.id, Metric::PeakRss, a.rss, true));
+                    }
+                    if !a.lost.is_empty() {
+                        out.push(Measurement::new(&a.id, Metric::LostUpdates, a.lost, true));
+                    }
+                    Ok(out)
+                }
+            };
+            (a.id, outcome)
+        })
+        .collect()
+}
+
+/// One verified task sample, reduced to its figures.
+struct TaskSample {
+    throughput: f64,
+    rss_bytes: Option<f64>,
+    lost_updates: Option<f64>,
+}
+
+fn task_sample(model: ModelKind, spec: &SampleSpec<'_>) -> Result<TaskSample, String> {
+    let raw = model::run_sample(model, spec).map_err(|e| e.to_string())?;
+    let lost = verify_task(spec.job, &raw).map_err(|e| e.to_string())?;
+    let secs = raw.elapsed_ns().max(1) as f64 / 1e9;
+    let rss = if model.is_process() {
+        Some(raw.workers.iter().map(|w| w.private_bytes).sum())
+    } else {
+        raw.rss_growth_bytes
+    };
+    Ok(TaskSample {
+        throughput: raw.ops() as f64 / secs,
+        rss_bytes: rss.map(|b| b as f64),
+        lost_updates: lost.map(|l| l as f64),
+    })
+}
+
+/// A bare loop of an OS or std primitive, with nothing of the harness around it.
+enum Bare {
+    /// `std::thread::spawn` + `join`: what the threads model is built on.
+    StdThread,
+    /// `pthread_create` + `pthread_join`: the OS primitive under std's threads.
+    Pthread,
+    Fork,
+    Spawn(calibration::BareSpawn),
+}
+
+impl Bare {
+    /// The bare loops measured beside `model`'s startup, with their variant names.
+    fn for_model(model: ModelKind, exe: &std::path::Path) -> Vec<(&'static str, Bare)> {
+        match model {
+            ModelKind::Threads => vec![("bare", Bare::StdThread), ("pthread", Bare::Pthread)],
+            ModelKind::Fork => vec![("bare", Bare::Fork)],
+            ModelKind::Spawn => calibration::BareSpawn::new(exe)
+                .map(|s| vec![("bare", Bare::Spawn(s))])
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn roundtrip(&self) -> anyhow::Result<f64> {
+        match self {
+            Bare::StdThread => calibration::bare_std_thread_roundtrip(),
+            Bare::Pthread => calibration::bare_thread_roundtrip(),
+            Bare::Fork => calibration::bare_fork_roundtrip(),
+            Bare::Spawn(s) => s.roundtrip(),
+        }
+    }
+}
+
+/// Startup and roundtrip of one worker with an empty job, each sample followed by one of the
+/// bare OS loop (variant `bare`): interleaved, both see the same machine state, so their ratio
+/// is the harness's own overhead and not a drift between two moments of the run.
 fn run_startup(
     plan: &Plan,
     model: ModelKind,
@@ -241,23 +385,53 @@ fn run_startup(
         exe: &plan.exe,
         timeout: plan.case_timeout,
     };
-    let mut startup = Vec::with_capacity(plan.startup_samples);
-    let mut roundtrip = Vec::with_capacity(plan.startup_samples);
-    for i in 0..plan.warmup + plan.startup_samples {
+    let bare = Bare::for_model(model, &plan.exe);
+    let n = plan.startup_samples;
+    let mut startup = Vec::with_capacity(n);
+    let mut roundtrip = Vec::with_capacity(n);
+    let mut bare_rt: Vec<Vec<f64>> = vec![Vec::with_capacity(n); bare.len()];
+    let bare_all = || -> Result<Vec<f64>, String> {
+        bare.iter()
+            .map(|(_, b)| b.roundtrip().map_err(|e| format!("{e:#}")))
+            .collect()
+    };
+    for i in 0..plan.warmup + n {
         interrupted(stop)?;
-        let raw = model::run_sample(model, &spec).map_err(|e| e.to_string())?;
+        // Alternate which goes first: whatever one leaves behind (a child's teardown, a
+        // freed stack) then weighs on both alike.
+        let (raw, b) = if i % 2 == 0 {
+            let raw = model::run_sample(model, &spec).map_err(|e| e.to_string())?;
+            (raw, bare_all()?)
+        } else {
+            let b = bare_all()?;
+            (
+                model::run_sample(model, &spec).map_err(|e| e.to_string())?,
+                b,
+            )
+        };
         if i < plan.warmup {
             continue;
         }
         let w = raw.workers[0];
         startup.push(w.started_ns.saturating_sub(w.requested_ns) as f64);
         roundtrip.push(w.joined_ns.saturating_sub(w.requested_ns) as f64);
+        for (xs, x) in bare_rt.iter_mut().zip(b) {
+            xs.push(x);
+        }
     }
     drop(ballast);
-    Ok(vec![
+    let mut out = vec![
         Measurement::new(id, Metric::Startup, startup, true),
         Measurement::new(id, Metric::Roundtrip, roundtrip, true),
-    ])
+    ];
+    for ((variant, _), xs) in bare.iter().zip(bare_rt) {
+        let bare_id = CaseId {
+            variant: (*variant).into(),
+            ..id.clone()
+        };
+        out.push(Measurement::new(&bare_id, Metric::Roundtrip, xs, true));
+    }
+    Ok(out)
 }
 
 /// Groups measurements by case, keeping their order.

@@ -22,6 +22,21 @@ pub fn square_loop(work: u64, tasks: u64) -> f64 {
     (work * tasks) as f64 / (dt as f64 / 1e9)
 }
 
+/// [`square_loop`] on a thread pinned to each CPU of `cpus` in turn (`None` where the
+/// thread could not be started).
+pub fn per_cpu_loops(cpus: &[usize], work: u64, tasks: u64) -> Vec<Option<f64>> {
+    cpus.iter()
+        .map(|&cpu| {
+            std::thread::spawn(move || {
+                crate::model::worker::pin_to(cpu as i32);
+                square_loop(work, tasks)
+            })
+            .join()
+            .ok()
+        })
+        .collect()
+}
+
 /// Nanoseconds per clock read, averaged over `reads` back-to-back reads.
 pub fn timer_overhead_ns(reads: u32) -> f64 {
     let t0 = now_ns();
@@ -48,6 +63,15 @@ pub fn bare_thread_roundtrip() -> Result<f64> {
     }
     // SAFETY: `tid` is a joinable thread created above, joined once.
     unsafe { libc::pthread_join(tid, std::ptr::null_mut()) };
+    Ok((now_ns() - t0) as f64)
+}
+
+/// One bare `std::thread::spawn` + `join` of an empty closure, in ns.
+pub fn bare_std_thread_roundtrip() -> Result<f64> {
+    let t0 = now_ns();
+    std::thread::spawn(|| {})
+        .join()
+        .map_err(|_| anyhow::anyhow!("empty thread panicked"))?;
     Ok((now_ns() - t0) as f64)
 }
 

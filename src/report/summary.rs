@@ -36,6 +36,21 @@ fn distinct<T: PartialEq + Clone>(xs: impl Iterator<Item = T>) -> Vec<T> {
     out
 }
 
+/// `a ÷ b`: the median of the per-round ratios when both were sampled round by round side by
+/// side (same sample count), which cancels the machine's drift; else the ratio of medians.
+pub fn paired_ratio(a: &[f64], b: &[f64]) -> Option<f64> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let r = if a.len() == b.len() {
+        let ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+        crate::stats::median(&ratios)
+    } else {
+        crate::stats::median(a) / crate::stats::median(b)
+    };
+    r.is_finite().then_some(r)
+}
+
 /// Throughput at N workers ÷ (N × throughput at 1 worker) of the same model and variant.
 pub fn efficiency(r: &Results, m: &Measurement) -> Option<f64> {
     let one = find(
@@ -47,7 +62,31 @@ pub fn efficiency(r: &Results, m: &Measurement) -> Option<f64> {
         Metric::Throughput,
         None,
     )?;
-    (one.median > 0.0).then(|| m.median / (m.workers as f64 * one.median))
+    paired_ratio(&m.samples, &one.samples).map(|x| x / m.workers as f64)
+}
+
+/// Throughput ÷ what the cores it could use did alone in the same rounds: the sum of the
+/// min(N, cores) fastest per-CPU bare loops, round by round. Unlike [`efficiency`], this
+/// stays near 1 on a machine whose cores differ in speed.
+pub fn efficiency_vs_cores(r: &Results, m: &Measurement) -> Option<f64> {
+    let per_cpu: Vec<&Vec<f64>> = r
+        .calibration
+        .per_cpu_loop
+        .values()
+        .map(|s| &s.samples)
+        .collect();
+    if per_cpu.is_empty() || per_cpu.iter().any(|xs| xs.len() != m.samples.len()) {
+        return None;
+    }
+    let used = m.workers.min(per_cpu.len());
+    let ratios: Vec<f64> = (0..m.samples.len())
+        .map(|i| {
+            let mut speeds: Vec<f64> = per_cpu.iter().map(|xs| xs[i]).collect();
+            speeds.sort_by(|a, b| b.total_cmp(a));
+            m.samples[i] / speeds[..used].iter().sum::<f64>()
+        })
+        .collect();
+    Some(crate::stats::median(&ratios))
 }
 
 /// Throughput ÷ the sequential model's 1-worker throughput of the same workload.
@@ -66,7 +105,7 @@ pub fn speedup(r: &Results, m: &Measurement) -> Option<f64> {
         Metric::Throughput,
         None,
     )?;
-    (base.median > 0.0).then(|| m.median / base.median)
+    paired_ratio(&m.samples, &base.samples)
 }
 
 pub fn render(r: &Results) -> String {
@@ -128,12 +167,25 @@ fn calibration(s: &mut String, r: &Results) {
             format::rate(l.ci95[1], "squares/s")
         );
     }
+    if !c.per_cpu_loop.is_empty() {
+        let speeds: Vec<String> = c
+            .per_cpu_loop
+            .iter()
+            .map(|(cpu, st)| format!("cpu {cpu}: {}", format::rate(st.median, "squares/s")))
+            .collect();
+        let _ = writeln!(
+            s,
+            "- the same loop pinned to each CPU: {}",
+            speeds.join(", ")
+        );
+    }
     if let Some(t) = &c.timer_overhead {
         let _ = writeln!(s, "- one CLOCK_MONOTONIC read: {}", format::ns(t.median));
     }
     for (model, st) in &c.bare_roundtrip {
         let what = match model.as_str() {
-            "threads" => "pthread_create + join",
+            "threads" => "std::thread::spawn + join",
+            "pthread" => "pthread_create + pthread_join",
             "fork" => "fork + _exit + waitpid",
             "spawn" => "posix_spawn + waitpid",
             _ => model.as_str(),
@@ -154,9 +206,9 @@ fn task_table(s: &mut String, r: &Results, workload: &str) {
     );
     let _ = writeln!(
         s,
-        "| model | workers | median | 95% CI | efficiency | vs sequential | peak RSS |"
+        "| model | workers | median | 95% CI | efficiency | vs cores' own speed | vs sequential | peak RSS |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---:|---:|---|---:|---:|---:|---:|");
     for m in &rows {
         let rss = find(
             r,
@@ -169,13 +221,14 @@ fn task_table(s: &mut String, r: &Results, workload: &str) {
         );
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} – {} | {} | {} | {} |",
+            "| {} | {} | {} | {} – {} | {} | {} | {} | {} |",
             m.model,
             m.workers,
             format::rate(m.median, "ops/s"),
             format::rate(m.ci95[0], ""),
             format::rate(m.ci95[1], ""),
             efficiency(r, m).map_or("–".into(), |e| format!("{e:.2}")),
+            efficiency_vs_cores(r, m).map_or("–".into(), |e| format!("{e:.2}")),
             speedup(r, m).map_or("–".into(), |x| format!("{x:.2}×")),
             rss.map_or("–".into(), |x| format::bytes(x.median)),
         );
@@ -195,8 +248,8 @@ fn task_table(s: &mut String, r: &Results, workload: &str) {
     ) {
         let _ = writeln!(
             s,
-            "Harness overhead: threads at 1 worker run at **{:.1}%** of the bare loop ({} vs {}).\n",
-            100.0 * t1.median / bare.median,
+            "Harness overhead: threads at 1 worker run at **{:.1}%** of the bare loop measured beside them ({} vs {}).\n",
+            100.0 * paired_ratio(&t1.samples, &bare.samples).unwrap_or(f64::NAN),
             format::rate(t1.median, "ops/s"),
             format::rate(bare.median, "ops/s"),
         );
@@ -255,7 +308,10 @@ fn counter_table(s: &mut String, r: &Results) {
 }
 
 fn startup_table(s: &mut String, r: &Results) {
-    let rows: Vec<&Measurement> = r.select("empty", Metric::Startup).collect();
+    let rows: Vec<&Measurement> = r
+        .select("empty", Metric::Startup)
+        .filter(|m| m.variant == "default")
+        .collect();
     if rows.is_empty() {
         return;
     }
@@ -285,7 +341,8 @@ fn startup_table(s: &mut String, r: &Results) {
             .get(&m.model)
             .filter(|_| rss == 0);
         let adds = match (rt, bare) {
-            (Some(rt), Some(b)) => format!("{:+.1}%", 100.0 * (rt.median / b.median - 1.0)),
+            (Some(rt), Some(b)) => paired_ratio(&rt.samples, &b.samples)
+                .map_or("–".into(), |x| format!("{:+.1}%", 100.0 * (x - 1.0))),
             _ => "–".into(),
         };
         let _ = writeln!(
