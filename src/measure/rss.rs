@@ -11,9 +11,43 @@ fn status_field(key: &str) -> Option<u64> {
         .and_then(|l| parse_kib(&l.as_bytes()[key.len()..]))
 }
 
-/// Current resident set size in bytes.
+/// Current resident set size in bytes, from /proc/self/statm. Allocation-free, so it can
+/// be read inside a heap-measuring window without disturbing it.
 pub fn current_rss_bytes() -> Option<u64> {
-    status_field("VmRSS:")
+    let mut buf = [0u8; 256];
+    let text = read_small(b"/proc/self/statm\0", &mut buf)?;
+    // "size resident shared text lib data dt", in pages.
+    let resident = text.split(|&b| b == b' ').nth(1)?;
+    let pages = std::str::from_utf8(resident)
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * u64::try_from(page).ok()?)
+}
+
+/// Reads a small /proc file into `buf` with raw system calls (no allocation).
+fn read_small<'a>(path: &[u8], buf: &'a mut [u8]) -> Option<&'a [u8]> {
+    debug_assert_eq!(path.last(), Some(&0));
+    // SAFETY: `path` is NUL-terminated; open has no other preconditions.
+    let fd = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return None;
+    }
+    let mut len = 0usize;
+    while len < buf.len() {
+        // SAFETY: the destination is the unfilled tail of `buf`, of the length passed.
+        let n = unsafe { libc::read(fd, buf[len..].as_mut_ptr().cast(), buf.len() - len) };
+        if n <= 0 {
+            break;
+        }
+        len += n as usize;
+    }
+    // SAFETY: `fd` was opened above and is closed once.
+    unsafe { libc::close(fd) };
+    Some(&buf[..len])
 }
 
 /// Peak resident set size (VmHWM) in bytes.
@@ -27,10 +61,14 @@ pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", b"5").is_ok()
 }
 
-/// A window over the process's peak RSS: the growth of VmHWM above the RSS at its start.
+/// A window over the process's peak RSS: the growth above the RSS at its start, from VmHWM
+/// (reset at the start) and from readings the measured code takes at the moments it holds
+/// the most. Both are needed: the kernel folds a transient peak into VmHWM only at some
+/// events, so memory mapped, touched and unmapped inside the window can escape it.
 pub struct PeakRssWindow {
     start_rss: u64,
     reset: bool,
+    noted: Option<u64>,
 }
 
 impl PeakRssWindow {
@@ -39,16 +77,26 @@ impl PeakRssWindow {
         PeakRssWindow {
             start_rss: current_rss_bytes().unwrap_or(0),
             reset,
+            noted: None,
         }
     }
 
-    /// Peak RSS growth in bytes since [`PeakRssWindow::start`]; `None` when VmHWM could not
-    /// be reset (the figure would then include peaks from before the window).
-    pub fn growth_bytes(&self) -> Option<u64> {
-        if !self.reset {
-            return None;
+    /// Records the RSS now, as a candidate for the peak.
+    pub fn note(&mut self) {
+        if let Some(rss) = current_rss_bytes() {
+            self.noted = Some(self.noted.map_or(rss, |n| n.max(rss)));
         }
-        Some(peak_rss_bytes()?.saturating_sub(self.start_rss))
+    }
+
+    /// Peak RSS growth in bytes since [`PeakRssWindow::start`]; `None` when there is neither
+    /// a reset VmHWM nor a noted reading (an un-reset VmHWM includes older peaks).
+    pub fn growth_bytes(&self) -> Option<u64> {
+        let hwm = if self.reset { peak_rss_bytes() } else { None };
+        let peak = match (hwm, self.noted) {
+            (None, None) => return None,
+            (a, b) => a.unwrap_or(0).max(b.unwrap_or(0)),
+        };
+        Some(peak.saturating_sub(self.start_rss))
     }
 }
 
@@ -75,24 +123,7 @@ fn parse_kib(field: &[u8]) -> Option<u64> {
 /// forked child. Returns 0 when the file cannot be read.
 pub fn private_bytes_self() -> u64 {
     let mut buf = [0u8; 4096];
-    let path = b"/proc/self/smaps_rollup\0";
-    // SAFETY: `path` is NUL-terminated; open has no memory-safety preconditions beyond that.
-    let fd = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return 0;
-    }
-    let mut len = 0usize;
-    while len < buf.len() {
-        // SAFETY: the destination is the unfilled tail of `buf`, of the length passed.
-        let n = unsafe { libc::read(fd, buf[len..].as_mut_ptr().cast(), buf.len() - len) };
-        if n <= 0 {
-            break;
-        }
-        len += n as usize;
-    }
-    // SAFETY: `fd` was opened above and is closed once.
-    unsafe { libc::close(fd) };
-    sum_private(&buf[..len])
+    read_small(b"/proc/self/smaps_rollup\0", &mut buf).map_or(0, sum_private)
 }
 
 /// Sums the Private_Clean and Private_Dirty lines of an smaps_rollup text, in bytes.

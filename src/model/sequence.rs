@@ -42,13 +42,13 @@ pub fn run(
     n: u64,
     workers: usize,
 ) -> Result<SeqSample, SampleError> {
-    let window = PeakRssWindow::start();
+    let mut window = PeakRssWindow::start();
     let heap_base = alloc::reset_peak();
     let t0 = now_ns();
     let (sum, first_ns) = match model {
-        ModelKind::Lazy => lazy(variant, n, t0),
-        ModelKind::Eager => eager(variant, n, workers, t0),
-        ModelKind::Pipeline => pipeline(variant, n, workers, t0)?,
+        ModelKind::Lazy => lazy(variant, n, &mut window),
+        ModelKind::Eager => eager(variant, n, workers, &mut window),
+        ModelKind::Pipeline => pipeline(variant, n, workers, &mut window)?,
         other => {
             return Err(SampleError::Start(format!(
                 "model {other} does not run sequences"
@@ -75,15 +75,24 @@ fn consume_lazily(variant: SequenceVariant, mut it: impl Iterator<Item = u64>) -
     (head.wrapping_add(sum_items(variant, it)), first_ns)
 }
 
-fn lazy(variant: SequenceVariant, n: u64, _t0: u64) -> (u64, u64) {
-    match variant {
+fn lazy(variant: SequenceVariant, n: u64, window: &mut PeakRssWindow) -> (u64, u64) {
+    let out = match variant {
         SequenceVariant::Evens => consume_lazily(variant, (0..n).filter(|x| x % 2 == 0)),
         _ => consume_lazily(variant, 0..n),
-    }
+    };
+    window.note();
+    out
 }
 
-fn eager(variant: SequenceVariant, n: u64, workers: usize, _t0: u64) -> (u64, u64) {
+fn eager(
+    variant: SequenceVariant,
+    n: u64,
+    workers: usize,
+    window: &mut PeakRssWindow,
+) -> (u64, u64) {
     let items = collect(variant, n);
+    // Everything is materialised now: the eager path's peak.
+    window.note();
     black_box(items.first());
     let first_ns = now_ns();
     let sum = if workers <= 1 {
@@ -108,7 +117,7 @@ fn pipeline(
     variant: SequenceVariant,
     n: u64,
     workers: usize,
-    _t0: u64,
+    window: &mut PeakRssWindow,
 ) -> Result<(u64, u64), SampleError> {
     let (tx, rx) = bounded::<([u64; PIPELINE_BATCH], usize)>(PIPELINE_CAPACITY);
     let first_ns = AtomicU64::new(0);
@@ -140,6 +149,8 @@ fn pipeline(
             _ => produce(&tx, 0..n),
         }
         drop(tx);
+        // The channel and every worker still exist: the pipeline's peak.
+        window.note();
         let mut total = 0u64;
         let mut panicked = false;
         for h in consumers {

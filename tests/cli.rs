@@ -1,0 +1,162 @@
+//! The real binary, run as a user would: `run` on a tiny plan, `machine`, and bad input.
+
+mod common;
+
+use assert_cmd::prelude::*;
+use common::{TempDir, json_files, threadfork};
+use threadfork::results::{self, SCHEMA};
+
+/// A plan small enough for a test: squares on two models, two samples, tiny tasks.
+fn tiny_run(out: &TempDir) -> std::process::Command {
+    let mut cmd = threadfork();
+    cmd.args([
+        "run",
+        "--quick",
+        "--workload",
+        "square",
+        "--model",
+        "sequential,threads",
+        "--workers",
+        "1,2",
+        "--samples",
+        "2",
+        "--tasks",
+        "2000",
+        "--parent-rss",
+        "0",
+        "--out",
+    ])
+    .arg(&out.0);
+    cmd
+}
+
+#[test]
+fn quick_run_writes_a_v1_results_file_that_loads_back() {
+    let out = TempDir::new("cli-run");
+    let assert = tiny_run(&out).assert().success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(stdout.contains("## square: throughput"), "{stdout}");
+    assert!(stdout.contains("efficiency"), "{stdout}");
+    assert!(stdout.contains("Harness overhead"), "{stdout}");
+
+    let files = json_files(&out);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let r = results::load(&files[0]).unwrap();
+    assert_eq!(r.schema, SCHEMA);
+    // results/<machine-id>/<run-id>.json
+    assert_eq!(
+        files[0].parent().unwrap().file_name().unwrap(),
+        r.machine.id.as_str()
+    );
+    assert_eq!(files[0].file_stem().unwrap(), r.run.id.as_str());
+    assert!(r.run.quick);
+    assert!(r.failures.is_empty());
+    assert!(r.calibration.square_loop.is_some());
+    assert!(r.calibration.timer_overhead.is_some());
+
+    let throughput: Vec<_> = r
+        .measurements
+        .iter()
+        .filter(|m| m.metric == "throughput" && m.workload == "square")
+        .collect();
+    assert_eq!(throughput.len(), 4, "2 models × 2 worker counts");
+    for m in &throughput {
+        assert!(m.verified);
+        assert_eq!(m.samples.len(), 2);
+        assert_eq!(m.unit, "ops/s");
+        assert_eq!(m.better, results::Better::Higher);
+        assert_eq!(m.param("work"), Some(100));
+        assert_eq!(m.param("tasks"), Some(2000));
+        assert!(m.min <= m.median && m.median <= m.max);
+        assert!(m.ci95[0] <= m.median && m.median <= m.ci95[1]);
+    }
+    let startup = r
+        .measurements
+        .iter()
+        .filter(|m| m.metric == "startup")
+        .count();
+    assert_eq!(startup, 2, "one startup figure per model");
+    // Nothing but the results file is left in the folder (no temp files).
+    assert_eq!(out.files().len(), 1, "{:?}", out.files());
+}
+
+#[test]
+fn machine_prints_the_fingerprint() {
+    let a = threadfork().arg("machine").assert().success();
+    let text = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
+    for field in [
+        "id ", "cpu ", "cores ", "memory ", "kernel ", "rustc ", "harness ",
+    ] {
+        assert!(text.contains(field), "missing {field}: {text}");
+    }
+    let a = threadfork().args(["machine", "--json"]).assert().success();
+    let m: threadfork::machine::Machine = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert!(m.logical_cores >= 1);
+    assert_eq!(m.id, threadfork::machine::fingerprint().id);
+}
+
+/// Runs `args` after `run`, expecting exit code 2, one stderr line containing `needle`, and
+/// no file written.
+fn rejects(args: &[&str], needle: &str) {
+    let out = TempDir::new("cli-bad");
+    let mut cmd = threadfork();
+    cmd.arg("run").args(args);
+    if !args.contains(&"--out") {
+        cmd.arg("--out").arg(&out.0);
+    }
+    let a = cmd.assert().code(2);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr:?}");
+    assert!(stderr.contains(needle), "{needle:?} not in {stderr:?}");
+    assert!(a.get_output().stdout.is_empty());
+    assert!(out.files().is_empty(), "wrote {:?}", out.files());
+}
+
+#[test]
+fn zero_workers_is_rejected() {
+    rejects(
+        &["--workers", "0"],
+        "--workers: worker counts must be between 1",
+    );
+}
+
+#[test]
+fn non_numeric_workers_are_rejected() {
+    rejects(&["--workers", "x"], "--workers: 'x' is not a worker count");
+}
+
+#[test]
+fn unknown_workload_is_rejected() {
+    rejects(
+        &["--workload", "cubes"],
+        "--workload: 'cubes' is not a workload",
+    );
+}
+
+#[test]
+fn unknown_model_is_rejected() {
+    rejects(
+        &["--model", "greenthreads"],
+        "--model: 'greenthreads' is not a model",
+    );
+}
+
+#[test]
+fn zero_samples_are_rejected() {
+    rejects(&["--samples", "0"], "--samples: must be at least 1");
+}
+
+#[test]
+fn unwritable_output_folder_is_rejected() {
+    let dir = TempDir::new("cli-file");
+    let file = dir.0.join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let out = file.join("results");
+    rejects(&["--out", out.to_str().unwrap()], "--out: cannot write to");
+    assert_eq!(std::fs::read(&file).unwrap(), b"x");
+}
+
+#[test]
+fn unknown_flag_is_one_line_and_exit_two() {
+    rejects(&["--fastest"], "unexpected argument '--fastest'");
+}
