@@ -33,12 +33,34 @@ pub struct Cli {
 pub enum Command {
     /// Run the benchmarks, write results/<machine>/<run>.json and print a summary
     Run(Box<RunArgs>),
+    /// Compare two runs (files, or folders holding runs): verdicts and exit code 0/1/2
+    Compare(CompareArgs),
     /// Print this machine's fingerprint
     Machine {
         /// Print it as JSON
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CompareArgs {
+    /// The baseline: a results file, or a folder whose newest run is taken
+    pub base: PathBuf,
+    /// The run to judge: a results file, or a folder whose newest run is taken
+    pub current: PathBuf,
+    /// Smallest change that counts, e.g. 5% or 0.05
+    #[arg(long, value_name = "PCT", default_value = "5%")]
+    pub threshold: String,
+    /// Print a Markdown table (for a CI step summary or a PR comment)
+    #[arg(long, conflicts_with = "json")]
+    pub markdown: bool,
+    /// Print a machine-readable JSON verdict
+    #[arg(long)]
+    pub json: bool,
+    /// Judge absolute figures even when the runs come from different machines
+    #[arg(long)]
+    pub absolute: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -132,6 +154,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
 fn dispatch(cli: Cli, args: Vec<String>) -> Result<u8> {
     match cli.command {
         Command::Run(run) => run_command(&run, args),
+        Command::Compare(c) => compare_command(&c),
         Command::Machine { json } => {
             let m = machine::fingerprint();
             if json {
@@ -341,4 +364,25 @@ fn run_command(a: &RunArgs, args: Vec<String>) -> Result<u8> {
     } else {
         EXIT_FAILED
     })
+}
+
+fn compare_command(a: &CompareArgs) -> Result<u8> {
+    use crate::compare;
+    let threshold = compare::parse_threshold(&a.threshold)?;
+    let (base, base_file) = compare::load_input(&a.base)?;
+    let (cur, cur_file) = compare::load_input(&a.current)?;
+    let report = compare::compare(
+        (&base, &base_file),
+        (&cur, &cur_file),
+        threshold,
+        a.absolute,
+    )?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if a.markdown {
+        print!("{}", compare::render_markdown(&report));
+    } else {
+        print!("{}", compare::render_text(&report));
+    }
+    Ok(report.exit_code())
 }

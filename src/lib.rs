@@ -4,6 +4,7 @@
 //! exactly the code `threadfork run` runs.
 
 pub mod cli;
+pub mod compare;
 pub mod error;
 pub mod machine;
 pub mod measure;

@@ -248,7 +248,7 @@ fn task_table(s: &mut String, r: &Results, workload: &str) {
     ) {
         let _ = writeln!(
             s,
-            "Harness overhead: threads at 1 worker run at **{:.1}%** of the bare loop measured beside them ({} vs {}).\n",
+            "Harness overhead: threads at 1 worker run at **{:.1}%** of the bare loop measured beside them (median of the per-round ratios; medians {} and {}).\n",
             100.0 * paired_ratio(&t1.samples, &bare.samples).unwrap_or(f64::NAN),
             format::rate(t1.median, "ops/s"),
             format::rate(bare.median, "ops/s"),
