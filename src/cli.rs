@@ -33,6 +33,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the benchmarks, write results/<machine>/<run>.json and print a summary
     Run(Box<RunArgs>),
+    /// Draw charts and index.html for one run, or overlay several runs
+    Report(ReportArgs),
     /// Compare two runs (files, or folders holding runs): verdicts and exit code 0/1/2
     Compare(CompareArgs),
     /// Print this machine's fingerprint
@@ -41,6 +43,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Results files (one: its charts; several: the same charts overlaid)
+    #[arg(required = true, value_name = "RESULTS.json")]
+    pub files: Vec<PathBuf>,
+    /// Folder for the charts [default: beside the JSON for one run; results/overlay-… for several]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -107,6 +119,9 @@ pub struct RunArgs {
     /// Folder for results (results/<machine-id>/<run-id>.json)
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,
+    /// Do not draw the charts and index.html
+    #[arg(long)]
+    pub no_charts: bool,
 }
 
 /// Entry point for the binary: parses `args`, runs, and returns the process exit code.
@@ -155,6 +170,7 @@ fn dispatch(cli: Cli, args: Vec<String>) -> Result<u8> {
     match cli.command {
         Command::Run(run) => run_command(&run, args),
         Command::Compare(c) => compare_command(&c),
+        Command::Report(r) => report_command(&r),
         Command::Machine { json } => {
             let m = machine::fingerprint();
             if json {
@@ -312,7 +328,7 @@ pub fn resolve(a: &RunArgs, args: Vec<String>, machine_cpus: Vec<usize>) -> Resu
         out: a.out.clone(),
         exe,
         case_timeout,
-        charts: true,
+        charts: !a.no_charts,
         args,
     })
 }
@@ -359,6 +375,14 @@ fn run_command(a: &RunArgs, args: Vec<String>) -> Result<u8> {
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     print!("{}", report::summary::render(&results));
     println!("Results: {}", path.display());
+    if plan.charts {
+        let dir = path.with_extension("");
+        match report::write_report(std::slice::from_ref(&results), &dir) {
+            Ok(_) => println!("Charts:  {}", dir.join("index.html").display()),
+            // The measurements are safe on disk; a chart problem must not lose them.
+            Err(e) => eprintln!("threadfork: warning: charts not drawn: {e:#}"),
+        }
+    }
     Ok(if results.failures.is_empty() {
         0
     } else {
@@ -385,4 +409,32 @@ fn compare_command(a: &CompareArgs) -> Result<u8> {
         print!("{}", compare::render_text(&report));
     }
     Ok(report.exit_code())
+}
+
+fn report_command(a: &ReportArgs) -> Result<u8> {
+    let mut runs = Vec::with_capacity(a.files.len());
+    for f in &a.files {
+        runs.push(crate::results::load(f).map_err(|e| BadInput::new(e.to_string()))?);
+    }
+    let dir = match (&a.out, a.files.as_slice()) {
+        (Some(d), _) => d.clone(),
+        (None, [one]) => one.with_extension(""),
+        (None, _) => {
+            let ids: Vec<&str> = runs.iter().map(|r| r.run.id.as_str()).take(3).collect();
+            PathBuf::from("results").join(format!("overlay-{}", ids.join("-vs-")))
+        }
+    };
+    check_writable(&dir)?;
+    let files = report::write_report(&runs, &dir)?;
+    for r in &runs {
+        if runs.len() == 1 {
+            print!("{}", report::summary::render(r));
+        }
+    }
+    println!(
+        "{} files written; open {}",
+        files.len(),
+        dir.join("index.html").display()
+    );
+    Ok(0)
 }

@@ -1,0 +1,280 @@
+//! `threadfork compare` on synthetic runs: verdicts, directions, exit codes, bad files.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use assert_cmd::prelude::*;
+use common::{TempDir, threadfork};
+use threadfork::machine::fingerprint;
+use threadfork::results::{Calibration, CaseId, Measurement, Metric, Results, RunInfo, SCHEMA};
+
+/// Ten samples around `center` with ±2% deterministic spread.
+fn samples(center: f64) -> Vec<f64> {
+    (0..10)
+        .map(|i| center * (1.0 + 0.005 * f64::from(i % 5) - 0.01))
+        .collect()
+}
+
+fn case(workload: &str, model: &str, workers: usize) -> CaseId {
+    CaseId {
+        workload: workload.into(),
+        model: model.into(),
+        variant: "default".into(),
+        workers,
+        params: BTreeMap::new(),
+    }
+}
+
+/// A run with throughput (higher is better) and startup (lower is better) figures, each
+/// scaled by `scale(metric)`.
+fn run(id: &str, machine: &str, scale: impl Fn(Metric) -> f64) -> Results {
+    let mut measurements = Vec::new();
+    for model in ["sequential", "threads", "fork", "spawn"] {
+        for workers in [1, 2] {
+            let c = case("square", model, workers);
+            let t = 1e9 * workers as f64 * scale(Metric::Throughput);
+            measurements.push(Measurement::new(&c, Metric::Throughput, samples(t), true));
+        }
+        let mut c = case("empty", model, 1);
+        c.params.insert("parent_rss".into(), 0);
+        let s = 100_000.0 * scale(Metric::Startup);
+        measurements.push(Measurement::new(&c, Metric::Startup, samples(s), true));
+    }
+    let mut m = fingerprint();
+    m.id = machine.into();
+    Results {
+        schema: SCHEMA.into(),
+        run: RunInfo {
+            id: id.into(),
+            started_at: "2026-11-22T00:00:00Z".into(),
+            duration_s: 1.0,
+            args: vec![],
+            quick: true,
+            harness_version: "test".into(),
+            git_commit: "test".into(),
+            incomplete: false,
+        },
+        machine: m,
+        calibration: Calibration::default(),
+        measurements,
+        failures: vec![],
+        notes: vec![],
+    }
+}
+
+fn save(dir: &TempDir, r: &Results) -> PathBuf {
+    let p = dir.0.join(format!("{}.json", r.run.id));
+    r.save(&p).unwrap();
+    p
+}
+
+/// Runs compare with `--json`, returning (exit code, parsed report).
+fn compare(base: &PathBuf, cur: &PathBuf, extra: &[&str]) -> (i32, serde_json::Value) {
+    let out = threadfork()
+        .arg("compare")
+        .arg(base)
+        .arg(cur)
+        .arg("--json")
+        .args(extra)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap(), v)
+}
+
+fn verdicts(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["metric"].as_str().unwrap().to_string(),
+                c["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn identical_runs_show_no_regression() {
+    let dir = TempDir::new("cmp-same");
+    let a = save(&dir, &run("a", "m1", |_| 1.0));
+    let b = save(&dir, &run("b", "m1", |_| 1.0));
+    let (code, report) = compare(&a, &b, &[]);
+    assert_eq!(code, 0);
+    assert!(verdicts(&report).iter().all(|(_, v)| v == "unchanged"));
+}
+
+#[test]
+fn twenty_percent_worse_is_flagged_on_every_affected_key() {
+    let dir = TempDir::new("cmp-worse");
+    let a = save(&dir, &run("a", "m1", |_| 1.0));
+    // Throughput 20% lower and startup 20% higher: both worse.
+    let b = save(
+        &dir,
+        &run(
+            "b",
+            "m1",
+            |m| if m == Metric::Throughput { 0.8 } else { 1.2 },
+        ),
+    );
+    let (code, report) = compare(&a, &b, &[]);
+    assert_eq!(code, 1);
+    let v = verdicts(&report);
+    assert_eq!(v.len(), 12);
+    assert!(v.iter().all(|(_, v)| v == "regressed"), "{v:?}");
+    // The text table puts the regressions first and says so.
+    let out = threadfork()
+        .arg("compare")
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("12 regressed"), "{text}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn a_small_change_under_the_threshold_is_unchanged() {
+    let dir = TempDir::new("cmp-small");
+    let a = save(&dir, &run("a", "m1", |_| 1.0));
+    let b = save(
+        &dir,
+        &run(
+            "b",
+            "m1",
+            |m| if m == Metric::Throughput { 0.98 } else { 1.02 },
+        ),
+    );
+    let (code, report) = compare(&a, &b, &["--threshold", "5%"]);
+    assert_eq!(code, 0);
+    assert!(verdicts(&report).iter().all(|(_, v)| v == "unchanged"));
+}
+
+#[test]
+fn directions_follow_better() {
+    let dir = TempDir::new("cmp-dir");
+    let a = save(&dir, &run("a", "m1", |_| 1.0));
+    // Both figures 20% lower: worse throughput, better startup.
+    let b = save(&dir, &run("b", "m1", |_| 0.8));
+    let (code, report) = compare(&a, &b, &[]);
+    assert_eq!(code, 1);
+    for (metric, verdict) in verdicts(&report) {
+        match metric.as_str() {
+            "throughput" => assert_eq!(verdict, "regressed"),
+            "startup" => assert_eq!(verdict, "improved"),
+            other => panic!("unexpected metric {other}"),
+        }
+    }
+}
+
+#[test]
+fn runs_from_two_machines_are_compared_on_ratios() {
+    let dir = TempDir::new("cmp-machines");
+    let a = save(&dir, &run("a", "m1", |_| 1.0));
+    // Twice as fast everywhere: absolute figures differ, ratios do not.
+    let b = save(
+        &dir,
+        &run(
+            "b",
+            "m2",
+            |m| if m == Metric::Throughput { 2.0 } else { 0.5 },
+        ),
+    );
+    let (code, report) = compare(&a, &b, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(report["mode"], "ratios");
+    let metrics: Vec<String> = verdicts(&report).into_iter().map(|(m, _)| m).collect();
+    assert!(metrics.contains(&"speedup".to_string()), "{metrics:?}");
+    assert!(metrics.contains(&"efficiency".to_string()));
+    assert!(metrics.contains(&"fork_thread_startup_ratio".to_string()));
+    let out = threadfork()
+        .arg("compare")
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("absolute figures were not judged"));
+    // --absolute judges them anyway: twice as fast is an improvement on every key.
+    let (code, report) = compare(&a, &b, &["--absolute"]);
+    assert_eq!(code, 0);
+    assert_eq!(report["mode"], "absolute");
+    assert!(verdicts(&report).iter().all(|(_, v)| v == "improved"));
+}
+
+#[test]
+fn markdown_output_is_a_table() {
+    let dir = TempDir::new("cmp-md");
+    let a = save(&dir, &run("a", "m1", |_| 1.0));
+    let out = threadfork()
+        .args(["compare", "--markdown"])
+        .arg(&a)
+        .arg(&a)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("## threadfork compare"));
+    assert!(text.contains("| verdict | case | metric |"));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn folders_resolve_to_their_newest_run() {
+    let dir = TempDir::new("cmp-folder");
+    let sub = TempDir::new("cmp-folder-b");
+    save(&dir, &run("20260101T000000Z-0001", "m1", |_| 0.5));
+    save(&dir, &run("20260102T000000Z-0001", "m1", |_| 1.0));
+    let b = save(&sub, &run("b", "m1", |_| 1.0));
+    let (code, report) = compare(&dir.0, &b, &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["base"]["run_id"], "20260102T000000Z-0001");
+}
+
+/// Expects exit code 2 and one stderr line containing `needle`.
+fn unusable(base: &std::path::Path, cur: &std::path::Path, needle: &str) {
+    let a = threadfork()
+        .arg("compare")
+        .arg(base)
+        .arg(cur)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert_eq!(err.trim_end().lines().count(), 1, "{err:?}");
+    assert!(err.contains(needle), "{needle:?} not in {err:?}");
+}
+
+#[test]
+fn unusable_inputs_exit_two_with_one_line() {
+    let dir = TempDir::new("cmp-bad");
+    let good = save(&dir, &run("good", "m1", |_| 1.0));
+    let foreign = dir.0.join("foreign.json");
+    std::fs::write(&foreign, br#"{"schema": "someone-else/v3", "data": []}"#).unwrap();
+    unusable(
+        &good,
+        &foreign,
+        "schema \"someone-else/v3\" is not supported",
+    );
+    let corrupt = dir.0.join("corrupt.json");
+    let text = std::fs::read_to_string(&good).unwrap();
+    std::fs::write(&corrupt, &text[..text.len() / 2]).unwrap();
+    unusable(&good, &corrupt, "not valid JSON");
+    unusable(&good, &dir.0.join("missing.json"), "cannot read");
+    let empty_dir = TempDir::new("cmp-empty");
+    unusable(&empty_dir.0, &good, "no results file");
+    // Nothing in common: a run with no measurements.
+    let mut none = run("none", "m1", |_| 1.0);
+    none.measurements.clear();
+    let none = save(&dir, &none);
+    unusable(&good, &none, "no measurement in common");
+    let a = threadfork()
+        .args(["compare", "--threshold", "abc"])
+        .arg(&good)
+        .arg(&good)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("--threshold"));
+}

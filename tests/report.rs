@@ -1,0 +1,203 @@
+//! `threadfork report` and the charts `run` draws: every expected file, non-empty, with the
+//! series' labels in the SVG; missing workloads mean fewer charts, not a crash.
+
+mod common;
+
+use assert_cmd::prelude::*;
+use common::{TempDir, json_files, threadfork};
+
+/// A real run of every workload, as small as it gets.
+fn small_run(out: &TempDir) -> std::path::PathBuf {
+    threadfork()
+        .args([
+            "run",
+            "--quick",
+            "--workers",
+            "1,2",
+            "--samples",
+            "2",
+            "--tasks",
+            "2000",
+        ])
+        .args([
+            "--increments",
+            "2000",
+            "--parent-rss",
+            "0,16M",
+            "--sizes",
+            "1000,100000",
+        ])
+        .arg("--out")
+        .arg(&out.0)
+        .assert()
+        .success();
+    json_files(out).pop().expect("a results file")
+}
+
+const ALL_CHARTS: [&str; 9] = [
+    "square-throughput",
+    "square-efficiency",
+    "startup",
+    "startup-vs-parent-rss",
+    "counter-throughput",
+    "sequence-heap",
+    "sequence-rss",
+    "sequence-first-item",
+    "index",
+];
+
+#[test]
+fn run_leaves_every_chart_and_the_index_beside_the_json() {
+    let out = TempDir::new("report-run");
+    let json = small_run(&out);
+    let dir = json.with_extension("");
+    for stem in ALL_CHARTS {
+        let exts: &[&str] = if stem == "index" {
+            &["html"]
+        } else {
+            &["svg", "png"]
+        };
+        for ext in exts {
+            let p = dir.join(format!("{stem}.{ext}"));
+            let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+            assert!(len > 500, "{} missing or empty", p.display());
+        }
+    }
+    let svg = std::fs::read_to_string(dir.join("square-throughput.svg")).unwrap();
+    for label in ["sequential", "threads", "fork", "spawn", "ideal"] {
+        assert!(svg.contains(label), "{label} not in the throughput chart");
+    }
+    let svg = std::fs::read_to_string(dir.join("counter-throughput.svg")).unwrap();
+    for label in [
+        "threads/std-mutex",
+        "threads/parking-lot",
+        "threads/channel",
+        "fork/pshared",
+        "spawn/no-lock",
+    ] {
+        assert!(svg.contains(label), "{label} not in the counter chart");
+    }
+    let svg = std::fs::read_to_string(dir.join("sequence-heap.svg")).unwrap();
+    for label in ["lazy range", "eager range", "pipeline squares"] {
+        assert!(svg.contains(label), "{label} not in the heap chart");
+    }
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.contains("<img src=\"square-throughput.svg\""));
+    assert!(html.contains("machine id"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "index.html must work offline"
+    );
+    assert!(!html.contains("NaN"));
+    // No temporary file is left behind.
+    assert!(
+        out.files()
+            .iter()
+            .all(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+    );
+}
+
+#[test]
+fn report_overlays_two_runs() {
+    let a = TempDir::new("report-a");
+    let b = TempDir::new("report-b");
+    let (ja, jb) = (small_run(&a), small_run(&b));
+    let out = TempDir::new("report-overlay");
+    threadfork()
+        .arg("report")
+        .arg(&ja)
+        .arg(&jb)
+        .arg("--out")
+        .arg(&out.0)
+        .assert()
+        .success();
+    let svgs: Vec<_> = out
+        .files()
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .collect();
+    assert!(
+        svgs.iter().any(|p| p
+            .to_string_lossy()
+            .contains("compare-square-throughput-threads")),
+        "{svgs:?}"
+    );
+    let svg = std::fs::read_to_string(
+        svgs.iter()
+            .find(|p| p.to_string_lossy().contains("square-throughput-threads"))
+            .unwrap(),
+    )
+    .unwrap();
+    // One series per run, labelled by machine and date.
+    let host = threadfork::machine::fingerprint().hostname;
+    assert!(
+        svg.matches(host.as_str()).count() >= 2,
+        "both runs labelled"
+    );
+    let html = std::fs::read_to_string(out.0.join("index.html")).unwrap();
+    assert!(html.contains("Side by side"));
+}
+
+#[test]
+fn a_run_without_some_workloads_gets_fewer_charts() {
+    let out = TempDir::new("report-partial");
+    threadfork()
+        .args([
+            "run",
+            "--quick",
+            "--workload",
+            "sequence",
+            "--samples",
+            "2",
+            "--sizes",
+            "1000",
+        ])
+        .arg("--out")
+        .arg(&out.0)
+        .assert()
+        .success();
+    let json = json_files(&out).pop().unwrap();
+    let dir = json.with_extension("");
+    assert!(dir.join("sequence-heap.svg").exists());
+    assert!(!dir.join("square-throughput.svg").exists());
+    assert!(!dir.join("startup.svg").exists());
+    // report on the same file draws the same, and --no-charts draws nothing.
+    let again = TempDir::new("report-again");
+    threadfork()
+        .arg("report")
+        .arg(&json)
+        .arg("--out")
+        .arg(&again.0)
+        .assert()
+        .success();
+    assert!(again.0.join("index.html").exists());
+    let none = TempDir::new("report-none");
+    threadfork()
+        .args([
+            "run",
+            "--quick",
+            "--workload",
+            "sequence",
+            "--samples",
+            "1",
+            "--sizes",
+            "1000",
+            "--no-charts",
+        ])
+        .arg("--out")
+        .arg(&none.0)
+        .assert()
+        .success();
+    assert_eq!(none.files().len(), 1, "{:?}", none.files());
+}
+
+#[test]
+fn report_rejects_a_foreign_file() {
+    let dir = TempDir::new("report-bad");
+    let f = dir.0.join("x.json");
+    std::fs::write(&f, b"[1, 2, 3]").unwrap();
+    let a = threadfork().arg("report").arg(&f).assert().code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("x.json"));
+}
