@@ -21,6 +21,9 @@ for i in $(seq 1 "$reps"); do
     set -e
     summary=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(f\"{r['regressed']} regressed, {r['improved']} improved, {r['unchanged']} unchanged, effective threshold {100*r['effective_threshold']:.1f}%\")" "$work/c$i.json")
     echo "repetition $i: exit $code: $summary"
-    if [ "$code" -ne 0 ]; then alarms=$((alarms + 1)); fi
+    if [ "$code" -ne 0 ]; then
+        alarms=$((alarms + 1))
+        python3 -c "import json,sys; [print('    regressed:', c['workload'], c['model'], c['variant'], c['workers'], c['params'], c['metric'], f\"{100*(c['ratio']-1):+.1f}%\") for c in json.load(open(sys.argv[1]))['comparisons'] if c['verdict']=='regressed']" "$work/c$i.json"
+    fi
 done
 echo "false alarms: $alarms of $reps comparisons"

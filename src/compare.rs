@@ -54,6 +54,11 @@ pub struct Comparison {
     pub better: Better,
     pub base_median: f64,
     pub current_median: f64,
+    /// The medians before normalisation, in `raw_unit` (equal to the medians when the figure
+    /// was judged as measured).
+    pub base_raw: f64,
+    pub current_raw: f64,
+    pub raw_unit: String,
     /// current ÷ base of the medians.
     pub ratio: f64,
     /// 95% bootstrap interval of current ÷ base.
@@ -153,7 +158,11 @@ pub fn judge(base: &Measurement, cur: &Measurement, threshold: f64, confidence: 
         )
     };
     let (_, p) = mann_whitney(&base.samples, &cur.samples);
+    let ((base_raw, raw_unit), (current_raw, _)) = (raw(base), raw(cur));
     let mut c = Comparison {
+        base_raw,
+        current_raw,
+        raw_unit,
         workload: base.workload.clone(),
         model: base.model.clone(),
         variant: base.variant.clone(),
@@ -184,7 +193,8 @@ fn decide(c: &mut Comparison, allowance: f64) {
     if c.verdict == Verdict::Info {
         return;
     }
-    let beyond_floor = (c.current_median - c.base_median).abs() > noise_floor(&c.metric);
+    let metric = c.metric.split(' ').next().unwrap_or_default();
+    let beyond_floor = (c.current_raw - c.base_raw).abs() > noise_floor(metric);
     // Interval of the worse-direction factor: > 1 means current is worse.
     let [lo, hi] = c.ratio_ci95;
     let (worse_lo, worse_hi) = match c.better {
@@ -213,7 +223,10 @@ pub fn noise_sigma(comparisons: &[Comparison]) -> f64 {
     let logs: Vec<f64> = comparisons
         .iter()
         .filter(|c| c.verdict != Verdict::Info && c.ratio.is_finite() && c.ratio > 0.0)
-        .filter(|c| (c.current_median - c.base_median).abs() > noise_floor(&c.metric))
+        .filter(|c| {
+            let metric = c.metric.split(' ').next().unwrap_or_default();
+            (c.current_raw - c.base_raw).abs() > noise_floor(metric)
+        })
         .map(|c| c.ratio.ln())
         .collect();
     if logs.len() < 8 {
@@ -333,11 +346,29 @@ pub fn machine_independent(r: &Results) -> Vec<Measurement> {
 
 /// The same run's reference for a measurement, if it has one: the bare square loop sampled
 /// in the same rounds as a square case, or the bare OS loop interleaved with a startup case.
-fn reference<'a>(r: &'a Results, m: &Measurement) -> Option<(&'static str, &'a [f64])> {
+fn reference(r: &Results, m: &Measurement) -> Option<(&'static str, Vec<f64>)> {
     match (m.workload.as_str(), m.metric.as_str(), m.variant.as_str()) {
         ("square", "throughput", _) => {
+            // What the cores the workers could use did alone in the same round.
+            let per_cpu: Vec<&Vec<f64>> = r
+                .calibration
+                .per_cpu_loop
+                .values()
+                .map(|s| &s.samples)
+                .collect();
+            if !per_cpu.is_empty() && per_cpu.iter().all(|xs| xs.len() == m.samples.len()) {
+                let used = m.workers.min(per_cpu.len());
+                let refs = (0..m.samples.len())
+                    .map(|i| {
+                        let mut speeds: Vec<f64> = per_cpu.iter().map(|xs| xs[i]).collect();
+                        speeds.sort_by(|a, b| b.total_cmp(a));
+                        speeds[..used].iter().sum::<f64>()
+                    })
+                    .collect();
+                return Some(("÷ cores' bare loops", refs));
+            }
             let s = &r.calibration.square_loop.as_ref()?.samples;
-            (s.len() == m.samples.len()).then_some(("÷ bare loop", s.as_slice()))
+            (s.len() == m.samples.len()).then(|| ("÷ bare loop", s.clone()))
         }
         ("empty", "startup" | "roundtrip", "default") => r
             .measurements
@@ -350,7 +381,15 @@ fn reference<'a>(r: &'a Results, m: &Measurement) -> Option<(&'static str, &'a [
                     && b.params == m.params
                     && b.samples.len() == m.samples.len()
             })
-            .map(|b| ("÷ bare roundtrip", b.samples.as_slice())),
+            .map(|b| ("÷ bare roundtrip", b.samples.clone())),
+        // Elsewhere the core-speed probe taken before each sample: throughput per unit of
+        // core speed, and time in units of work the core could have done meanwhile.
+        (_, "throughput", _) if m.probe.len() == m.samples.len() => {
+            Some(("÷ core speed", m.probe.clone()))
+        }
+        (_, "first_item", _) if m.probe.len() == m.samples.len() => {
+            Some(("× core speed", m.probe.iter().map(|p| 1.0 / p).collect()))
+        }
         _ => None,
     }
 }
@@ -365,15 +404,27 @@ pub fn normalized(r: &Results) -> Vec<Measurement> {
         .iter()
         .map(|m| match reference(r, m) {
             Some((label, refs)) => {
-                let samples: Vec<f64> = m.samples.iter().zip(refs).map(|(x, y)| x / y).collect();
+                let samples: Vec<f64> = m.samples.iter().zip(&refs).map(|(x, y)| x / y).collect();
                 let mut n = derived(m, &format!("{} {label}", m.metric), m.better, samples)
                     .unwrap_or_else(|| m.clone());
                 n.verified = m.verified;
+                // The raw figures ride along for display and for the noise floor.
+                n.unit = format!("ratio of {}", m.unit);
+                n.min = m.median;
                 n
             }
             None => m.clone(),
         })
         .collect()
+}
+
+/// A judged figure's raw median (in its own unit) and the unit: normalised figures carry
+/// them from [`normalized`].
+fn raw(m: &Measurement) -> (f64, String) {
+    match m.unit.strip_prefix("ratio of ") {
+        Some(unit) => (m.min, unit.to_string()),
+        None => (m.median, m.unit.clone()),
+    }
 }
 
 /// Compares `cur` against `base`. Runs from different machines are compared on
@@ -588,15 +639,15 @@ fn row_cells(c: &Comparison) -> [String; 8] {
         c.verdict.name().to_string(),
         c.case(),
         c.metric.clone(),
-        if c.unit == "ratio" {
-            format!("{:.3}", c.base_median)
+        if c.raw_unit == "ratio" {
+            format!("{:.3}", c.base_raw)
         } else {
-            format::value(c.base_median, &c.unit)
+            format::value(c.base_raw, &c.raw_unit)
         },
-        if c.unit == "ratio" {
-            format!("{:.3}", c.current_median)
+        if c.raw_unit == "ratio" {
+            format!("{:.3}", c.current_raw)
         } else {
-            format::value(c.current_median, &c.unit)
+            format::value(c.current_raw, &c.raw_unit)
         },
         signed_pct(c.ratio),
         format!(

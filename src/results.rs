@@ -167,6 +167,11 @@ pub struct Measurement {
     pub max: f64,
     pub ci95: [f64; 2],
     pub verified: bool,
+    /// The speed of the measuring thread's core (squares/s of a ~0.1 ms bare loop) taken just
+    /// before each sample, index for index: lets a comparison tell a slower machine from a
+    /// slower harness. Empty where a case has a better reference of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probe: Vec<f64>,
 }
 
 /// What identifies a measurement across runs.
@@ -198,7 +203,16 @@ impl Measurement {
             max,
             ci95: [ci95.0, ci95.1],
             verified,
+            probe: Vec::new(),
         }
+    }
+
+    /// Attaches the per-sample core-speed probe (kept only if it matches the samples).
+    pub fn with_probe(mut self, probe: &[f64]) -> Measurement {
+        if probe.len() == self.samples.len() {
+            self.probe = probe.to_vec();
+        }
+        self
     }
 
     pub fn key(&self) -> Key {

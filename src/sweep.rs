@@ -63,11 +63,15 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
             results.run.incomplete = true;
             break;
         }
-        // Task cases of one workload run together, round by round (see run_task_group).
+        // Task cases run together round by round (see run_task_group), and so do sequences.
         let group_len = match first {
-            Case::Task { workload, .. } => rest
+            Case::Task { .. } => rest
                 .iter()
-                .take_while(|c| matches!(c, Case::Task { workload: w, .. } if w == workload))
+                .take_while(|c| matches!(c, Case::Task { .. }))
+                .count(),
+            Case::Sequence { .. } => rest
+                .iter()
+                .take_while(|c| matches!(c, Case::Sequence { .. }))
                 .count(),
             _ => 1,
         };
@@ -75,6 +79,9 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         rest = tail;
         let outcomes = match first {
             Case::Task { .. } => run_task_group(plan, group, stop, bar, &mut results.calibration),
+            Case::Sequence { .. } => {
+                crate::sequence_case::run_group(plan, group, stop, bar, &mut results.notes)
+            }
             case => {
                 let id = plan.case_id(case);
                 bar.set_message(id.to_string());
@@ -137,12 +144,17 @@ pub fn run_case(
             out.pop().map_or(Ok(Vec::new()), |(_, o)| o)
         }
         Case::Startup { model, parent_rss } => run_startup(plan, model, parent_rss, id, stop),
-        Case::Sequence {
-            model,
-            variant,
-            n,
-            workers,
-        } => crate::sequence_case::run(plan, model, variant, n, workers, id, stop, notes),
+        Case::Sequence { .. } => {
+            let bar = ProgressBar::hidden();
+            let mut out = crate::sequence_case::run_group(
+                plan,
+                std::slice::from_ref(case),
+                stop,
+                &bar,
+                notes,
+            );
+            out.pop().map_or(Ok(Vec::new()), |(_, o)| o)
+        }
     }
 }
 
@@ -204,6 +216,7 @@ struct TaskAcc<'p> {
     throughput: Vec<f64>,
     rss: Vec<f64>,
     lost: Vec<f64>,
+    probe: Vec<f64>,
     failed: Option<String>,
 }
 
@@ -237,6 +250,7 @@ fn run_task_group(
                 throughput: Vec::with_capacity(plan.samples),
                 rss: Vec::with_capacity(plan.samples),
                 lost: Vec::with_capacity(plan.samples),
+                probe: Vec::with_capacity(plan.samples),
                 failed: None,
             }),
             _ => None,
@@ -265,8 +279,10 @@ fn run_task_group(
                 acc.failed = Some("interrupted".into());
                 continue;
             }
+            let probe = calibration::probe();
             match task_sample(acc.model, &acc.spec) {
                 Ok(s) if counted => {
+                    acc.probe.push(probe);
                     acc.throughput.push(s.throughput);
                     acc.rss.extend(s.rss_bytes);
                     acc.lost.extend(s.lost_updates);

@@ -22,6 +22,15 @@ pub fn square_loop(work: u64, tasks: u64) -> f64 {
     (work * tasks) as f64 / (dt as f64 / 1e9)
 }
 
+/// Squares in one speed probe: about 0.1 ms on a current core, short next to any sample,
+/// long next to the clock's resolution.
+pub const PROBE_SQUARES: u64 = 200_000;
+
+/// The calling thread's core speed right now, in squares per second.
+pub fn probe() -> f64 {
+    square_loop(100, PROBE_SQUARES / 100)
+}
+
 /// [`square_loop`] on a thread pinned to each CPU of `cpus` in turn (`None` where the
 /// thread could not be started).
 pub fn per_cpu_loops(cpus: &[usize], work: u64, tasks: u64) -> Vec<Option<f64>> {
