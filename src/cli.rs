@@ -4,7 +4,6 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -122,6 +121,9 @@ pub struct RunArgs {
     /// Do not draw the charts and index.html
     #[arg(long)]
     pub no_charts: bool,
+    /// Tests only: make worker 0 of every task sample of MODEL panic, abort, kill, exit or hang
+    #[arg(long, hide = true, value_name = "KIND:MODEL")]
+    pub inject_fault: Option<String>,
 }
 
 /// Entry point for the binary: parses `args`, runs, and returns the process exit code.
@@ -307,6 +309,28 @@ pub fn resolve(a: &RunArgs, args: Vec<String>, machine_cpus: Vec<usize>) -> Resu
             a.case_timeout
         ))
     })?;
+    let fault = match &a.inject_fault {
+        None => None,
+        Some(t) => {
+            use crate::model::fault::Fault;
+            let bad = || {
+                BadInput::new(format!(
+                    "--inject-fault: '{t}' is not KIND:MODEL (panic, abort, kill, exit, hang : a task model)"
+                ))
+            };
+            let (k, m) = t.split_once(':').ok_or_else(bad)?;
+            let (f, m) = Fault::parse(k).zip(ModelKind::parse(m)).ok_or_else(bad)?;
+            if m == ModelKind::Threads && !f.containable_in_thread()
+                || !ModelKind::TASK.contains(&m)
+            {
+                return Err(BadInput::new(format!(
+                    "--inject-fault: {} cannot be contained in model {m}: threads share the harness's process",
+                    f.name()
+                )));
+            }
+            Some((f, m))
+        }
+    };
     let exe = std::env::current_exe()
         .map_err(|e| BadInput::new(format!("cannot find threadfork's own executable: {e}")))?;
     Ok(Plan {
@@ -330,6 +354,7 @@ pub fn resolve(a: &RunArgs, args: Vec<String>, machine_cpus: Vec<usize>) -> Resu
         case_timeout,
         charts: !a.no_charts,
         args,
+        fault,
     })
 }
 
@@ -365,9 +390,9 @@ fn run_command(a: &RunArgs, args: Vec<String>) -> Result<u8> {
     let plan = resolve(a, args, m.allowed_cpus.clone())?;
     let dir = plan.out.join(&m.id);
     check_writable(&dir)?;
-    let stop = AtomicBool::new(false);
+    crate::signals::install();
     let bar = progress_bar();
-    let results = crate::sweep::run(&plan, m, &stop, &bar);
+    let results = crate::sweep::run(&plan, m, &crate::signals::STOP, &bar);
     bar.finish_and_clear();
     let path = results.path_in(&plan.out);
     results
@@ -375,7 +400,7 @@ fn run_command(a: &RunArgs, args: Vec<String>) -> Result<u8> {
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     print!("{}", report::summary::render(&results));
     println!("Results: {}", path.display());
-    if plan.charts {
+    if plan.charts && !results.measurements.is_empty() {
         let dir = path.with_extension("");
         match report::write_report(std::slice::from_ref(&results), &dir) {
             Ok(_) => println!("Charts:  {}", dir.join("index.html").display()),
@@ -383,11 +408,23 @@ fn run_command(a: &RunArgs, args: Vec<String>) -> Result<u8> {
             Err(e) => eprintln!("threadfork: warning: charts not drawn: {e:#}"),
         }
     }
-    Ok(if results.failures.is_empty() {
-        0
-    } else {
-        EXIT_FAILED
-    })
+    if let Some(code) = crate::signals::exit_code() {
+        eprintln!(
+            "threadfork: stopped by {}: the {} measurements taken so far are saved in {} (marked incomplete)",
+            crate::signals::name(),
+            results.measurements.len(),
+            path.display()
+        );
+        return Ok(code);
+    }
+    if !results.failures.is_empty() {
+        eprintln!(
+            "threadfork: {} case(s) failed; see \"Failed cases\" above and the results file",
+            results.failures.len()
+        );
+        return Ok(EXIT_FAILED);
+    }
+    Ok(0)
 }
 
 fn compare_command(a: &CompareArgs) -> Result<u8> {

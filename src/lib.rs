@@ -13,6 +13,7 @@ pub mod plan;
 pub mod report;
 pub mod results;
 pub mod sequence_case;
+pub mod signals;
 pub mod stats;
 pub mod sweep;
 pub mod sync;

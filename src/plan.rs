@@ -74,6 +74,8 @@ pub struct Plan {
     pub case_timeout: Duration,
     pub charts: bool,
     pub args: Vec<String>,
+    /// Fault injected into worker 0 of every task sample of one model (tests only).
+    pub fault: Option<(crate::model::fault::Fault, ModelKind)>,
 }
 
 /// 1, 2, 4, … up to `cores`, then exactly `cores`, then 2×`cores` in a full run.
@@ -101,6 +103,14 @@ pub fn default_increments(hold: Hold) -> u64 {
 }
 
 impl Plan {
+    /// The fault to inject into `model`'s samples, if any (tests only).
+    pub fn fault_for(&self, model: ModelKind) -> crate::model::fault::Fault {
+        match self.fault {
+            Some((f, m)) if m == model => f,
+            _ => crate::model::fault::Fault::None,
+        }
+    }
+
     /// The cases of this plan, in the order they run.
     pub fn cases(&self) -> Vec<Case> {
         let mut cases = Vec::new();

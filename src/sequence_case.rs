@@ -98,8 +98,7 @@ pub fn run_group(
         for a in accs.iter_mut().filter(|a| a.failed.is_none()) {
             bar.set_message(a.id.to_string());
             if stop.load(Ordering::Relaxed) {
-                a.failed = Some("interrupted".into());
-                continue;
+                break;
             }
             let probe = crate::measure::calibration::probe();
             let sample = sequence::run(a.model, a.variant, a.n, a.workers)
@@ -128,16 +127,18 @@ pub fn run_group(
     let done = accs.into_iter().map(|a| {
         let outcome = match a.failed {
             Some(e) => Err(e),
+            None if a.throughput.is_empty() => Err("interrupted before its first sample".into()),
             None => {
+                let taken = a.throughput.len();
                 let mut out = vec![
                     Measurement::new(&a.id, Metric::Throughput, a.throughput, true)
                         .with_probe(&a.probe),
                     Measurement::new(&a.id, Metric::FirstItem, a.first, true).with_probe(&a.probe),
                 ];
-                if a.heap.len() == plan.samples {
+                if !a.heap.is_empty() && a.heap.len() == taken {
                     out.push(Measurement::new(&a.id, Metric::HeapBytes, a.heap, true));
                 }
-                if a.rss.len() == plan.samples {
+                if !a.rss.is_empty() && a.rss.len() == taken {
                     out.push(Measurement::new(&a.id, Metric::PeakRss, a.rss, true));
                 }
                 Ok(out)

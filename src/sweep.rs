@@ -246,6 +246,7 @@ fn run_task_group(
                     cpus,
                     exe: &plan.exe,
                     timeout: plan.case_timeout,
+                    fault: plan.fault_for(model),
                 },
                 throughput: Vec::with_capacity(plan.samples),
                 rss: Vec::with_capacity(plan.samples),
@@ -276,8 +277,7 @@ fn run_task_group(
         for acc in accs.iter_mut().filter(|a| a.failed.is_none()) {
             bar.set_message(acc.id.to_string());
             if stop.load(Ordering::Relaxed) {
-                acc.failed = Some("interrupted".into());
-                continue;
+                break;
             }
             let probe = calibration::probe();
             match task_sample(acc.model, &acc.spec) {
@@ -288,6 +288,8 @@ fn run_task_group(
                     acc.lost.extend(s.lost_updates);
                 }
                 Ok(_) => {}
+                // A sample cut short by Ctrl-C is no failure: the samples before it stand.
+                Err(_) if stop.load(Ordering::Relaxed) => break,
                 Err(reason) => acc.failed = Some(reason),
             }
             bar.inc(1);
@@ -306,14 +308,18 @@ fn run_task_group(
         .map(|a| {
             let outcome = match a.failed {
                 Some(reason) => Err(reason),
+                None if a.throughput.is_empty() => {
+                    Err("interrupted before its first sample".into())
+                }
                 None => {
+                    let taken = a.throughput.len();
                     let mut out = vec![Measurement::new(
                         &a.id,
                         Metric::Throughput,
                         a.throughput,
                         true,
                     )];
-                    if a.rss.len() == plan.samples {
+                    if !a.rss.is_empty() && a.rss.len() == taken {
                         out.push(Measurement::new(&a.id, Metric::PeakRss, a.rss, true));
                     }
                     if !a.lost.is_empty() {
@@ -400,6 +406,7 @@ fn run_startup(
         cpus: &[],
         exe: &plan.exe,
         timeout: plan.case_timeout,
+        fault: crate::model::fault::Fault::None,
     };
     let bare = Bare::for_model(model, &plan.exe);
     let n = plan.startup_samples;

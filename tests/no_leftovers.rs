@@ -32,6 +32,7 @@ fn every_child_is_reaped() {
                 cpus: &[],
                 exe,
                 timeout: Duration::from_secs(60),
+                fault: threadfork::model::fault::Fault::None,
             };
             run_sample(model, &spec).unwrap();
             let left = common::children_of(std::process::id());

@@ -17,6 +17,7 @@ fn sample(model: ModelKind, job: Job, workers: usize) -> RawSample {
         cpus: &[],
         exe: Path::new(EXE),
         timeout: Duration::from_secs(60),
+        fault: threadfork::model::fault::Fault::None,
     };
     run_sample(model, &spec).unwrap_or_else(|e| panic!("{model} × {workers}: {e}"))
 }

@@ -39,10 +39,12 @@ pub fn run(spec: &SampleSpec<'_>) -> Result<RawSample, SampleError> {
 /// The forked child's whole life.
 fn child(region: &Region, index: usize, parent: i32) -> ! {
     let started_ns = now_ns();
-    if die_with_parent(parent) {
-        super::worker::serve_process(region, index, started_ns);
-    }
+    let code = if die_with_parent(parent) {
+        super::worker::serve_process(region, index, started_ns)
+    } else {
+        1
+    };
     // SAFETY: `_exit` ends the child at once, without running the parent's atexit handlers
     // or flushing buffers that belong to the parent.
-    unsafe { libc::_exit(0) }
+    unsafe { libc::_exit(code) }
 }

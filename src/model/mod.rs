@@ -1,6 +1,7 @@
 //! Execution models: how N workers are started, released together and collected. Nothing
 //! here knows what a square or a counter is beyond the [`Job`] it hands to each worker.
 
+pub mod fault;
 pub mod fork;
 pub mod process;
 pub mod region;
@@ -110,6 +111,8 @@ pub enum SampleError {
     WorkerFailed(String),
     #[error("timed out: a worker did not finish in time and was killed")]
     Timeout,
+    #[error("interrupted by a signal; its workers were stopped")]
+    Interrupted,
 }
 
 /// One sample's request: the whole job, split between `workers` workers.
@@ -121,6 +124,8 @@ pub struct SampleSpec<'a> {
     /// The executable the spawn model starts (`threadfork worker`).
     pub exe: &'a Path,
     pub timeout: Duration,
+    /// Fault for worker 0 (tests only).
+    pub fault: fault::Fault,
 }
 
 /// What one worker reported.
@@ -192,6 +197,10 @@ pub(crate) fn prepare(region: &Region, spec: &SampleSpec<'_>) {
         };
         slot.cpu.store(cpu, Ordering::Relaxed);
     }
+    region
+        .slot(0)
+        .fault
+        .store(spec.fault.code(), Ordering::Relaxed);
 }
 
 /// Waits until every worker is ready at the barrier, checking `alive` between naps.
@@ -208,6 +217,9 @@ pub(crate) fn wait_ready(
             return Ok(());
         }
         alive()?;
+        if crate::signals::stop_requested() {
+            return Err(SampleError::Interrupted);
+        }
         if now_ns() >= deadline_ns {
             return Err(SampleError::Timeout);
         }
@@ -281,10 +293,13 @@ pub(crate) fn finish_processes(
 ) -> Result<RawSample, SampleError> {
     let mut release_ns = now_ns();
     if spec.job != Job::Empty {
-        wait_ready(region, spec.workers, deadline_ns, || children.check_alive())?;
+        wait_ready(region, spec.workers, deadline_ns, || children.check_alive())
+            .map_err(|e| explain(region, spec, e))?;
         release_ns = release(region);
     }
-    let reaped = children.reap_all(deadline_ns)?;
+    let reaped = children
+        .reap_all(deadline_ns)
+        .map_err(|e| explain(region, spec, e))?;
     check_done(region, spec.workers)?;
     let mut workers = collect(region, spec.workers);
     for w in &mut workers {
@@ -301,4 +316,27 @@ pub(crate) fn finish_processes(
         rss_growth_bytes: None,
         owner_end_ns: 0,
     })
+}
+
+/// Adds what the workers left in their slots (a panic message) and the timeout's length to
+/// a process sample's error.
+fn explain(region: &Region, spec: &SampleSpec<'_>, e: SampleError) -> SampleError {
+    match e {
+        SampleError::Timeout => SampleError::WorkerFailed(format!(
+            "timed out after {:.1} s: a worker did not finish and was killed (--case-timeout)",
+            spec.timeout.as_secs_f64()
+        )),
+        SampleError::WorkerFailed(msg) => {
+            let panics: Vec<String> = (0..spec.workers)
+                .map(|k| fault::load_message(&region.slot(k).message))
+                .filter(|m| !m.is_empty())
+                .collect();
+            if panics.is_empty() {
+                SampleError::WorkerFailed(msg)
+            } else {
+                SampleError::WorkerFailed(format!("{msg}: {}", panics.join("; ")))
+            }
+        }
+        other => other,
+    }
 }

@@ -28,6 +28,9 @@ impl Exit {
     pub fn check(self, pid: i32) -> Result<(), SampleError> {
         match self {
             Exit::Code(0) => Ok(()),
+            Exit::Code(super::fault::PANIC_EXIT) => Err(SampleError::WorkerFailed(format!(
+                "worker process {pid} panicked"
+            ))),
             Exit::Code(code) => Err(SampleError::WorkerFailed(format!(
                 "worker process {pid} exited with code {code}"
             ))),
@@ -152,6 +155,10 @@ impl Children {
                     break r;
                 }
                 let now = now_ns();
+                if crate::signals::stop_requested() {
+                    self.kill_all();
+                    return Err(SampleError::Interrupted);
+                }
                 if now >= deadline_ns {
                     self.kill_all();
                     return Err(SampleError::Timeout);

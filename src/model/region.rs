@@ -65,6 +65,10 @@ pub struct Slot {
     pub ops: AtomicU64,
     /// Bytes this process owns privately (processes only).
     pub private_bytes: AtomicU64,
+    /// Fault to inject (tests only), as [`super::fault::Fault::code`].
+    pub fault: AtomicU32,
+    /// A panic message, for the parent to report.
+    pub message: [AtomicU64; super::fault::MESSAGE_WORDS],
 }
 
 impl Slot {
@@ -292,6 +296,8 @@ impl Region {
             }
             s.state.store(STATE_EMPTY, Ordering::Relaxed);
             s.pid.store(0, Ordering::Relaxed);
+            s.fault.store(0, Ordering::Relaxed);
+            super::fault::store_message(&s.message, "");
         }
         std::sync::atomic::fence(Ordering::Release);
     }

@@ -84,6 +84,5 @@ pub fn worker_main(started_ns: u64, args: &[String]) -> i32 {
         .slot(index)
         .pid
         .store(std::process::id(), Ordering::Relaxed);
-    super::worker::serve_process(&region, index, started_ns);
-    0
+    super::worker::serve_process(&region, index, started_ns)
 }

@@ -56,12 +56,14 @@ fn run_with<D: Database>(
     let n = spec.workers;
     let deadline_ns = deadline(spec.timeout);
     let empty = spec.job == Job::Empty;
+    let workers_done = std::sync::atomic::AtomicBool::new(false);
+    let workers_done = &workers_done;
     // Reading and resetting the peak RSS costs more than a thread start: skip it for the
     // empty job, whose memory is not measured.
     let window = (!empty).then(PeakRssWindow::start);
     std::thread::scope(|s| {
         let owner = owner.map(|(rx, hold, expected)| {
-            s.spawn(move || (channel_owner(rx, hold, expected), now_ns()))
+            s.spawn(move || (channel_owner(rx, hold, expected, workers_done), now_ns()))
         });
         let mut handles = Vec::with_capacity(n);
         let mut outcome = Ok(());
@@ -88,12 +90,18 @@ fn run_with<D: Database>(
         // Always open the barrier: a thread cannot be killed, only let go.
         let release_ns = release(region);
         let mut joined = Vec::with_capacity(n);
-        for h in handles {
-            if h.join().is_err() && outcome.is_ok() {
-                outcome = Err(SampleError::WorkerFailed("a worker thread panicked".into()));
+        for (k, h) in handles.into_iter().enumerate() {
+            if let Err(payload) = h.join()
+                && outcome.is_ok()
+            {
+                outcome = Err(SampleError::WorkerFailed(format!(
+                    "worker thread {k} panicked: {}",
+                    super::fault::payload_text(&*payload)
+                )));
             }
             joined.push(now_ns());
         }
+        workers_done.store(true, Ordering::Release);
         let owner_result = owner.map(|h| h.join());
         outcome?;
         let rss_growth_bytes = window.and_then(|w| w.growth_bytes());

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
+use super::fault::{self, Fault};
 use super::region::{Header, Region, STATE_DONE, STATE_STARTED, Slot};
 use crate::measure::clock::now_ns;
 use crate::sync::{futex_wait, futex_wake};
@@ -74,6 +75,7 @@ pub fn serve<D: Database + ?Sized>(
     if job != Job::Empty {
         pin_to(slot.cpu.load(Ordering::Relaxed));
         wait_for_release(region.header());
+        Fault::from_code(slot.fault.load(Ordering::Relaxed)).strike(index);
         let begin = now_ns();
         let checksum = run_job(job, db);
         let end = now_ns();
@@ -94,7 +96,20 @@ fn record(slot: &Slot, begin: u64, end: u64, checksum: u64, ops: u64) {
 }
 
 /// A process worker's entry: the database it increments is the one in the shared region.
-pub fn serve_process(region: &Region, index: usize, started_ns: u64) {
+/// Returns the exit code: 0, or [`fault::PANIC_EXIT`] with the panic's message left in the
+/// slot for the parent. A panic never unwinds into the code the child shares with its parent.
+pub fn serve_process(region: &Region, index: usize, started_ns: u64) -> i32 {
+    let run = std::panic::AssertUnwindSafe(|| serve_process_inner(region, index, started_ns));
+    match std::panic::catch_unwind(run) {
+        Ok(()) => 0,
+        Err(payload) => {
+            fault::store_message(&region.slot(index).message, fault::payload_text(&*payload));
+            fault::PANIC_EXIT
+        }
+    }
+}
+
+fn serve_process_inner(region: &Region, index: usize, started_ns: u64) {
     let db: &dyn Database = match region.slot(index).job() {
         Some(Job::Counter {
             variant: CounterVariant::NoLock,

@@ -276,13 +276,27 @@ impl Database for ChannelDb {
 }
 
 /// The owner of the `channel` variant: applies each received increment to its own value,
-/// holding as a locked writer would, until `expected` increments arrived or every sender left.
-pub fn channel_owner(rx: &crossbeam::channel::Receiver<()>, hold: Hold, expected: u64) -> u64 {
+/// holding as a locked writer would, until `expected` increments arrived, or the workers are
+/// `done` (one failed, say) and the queue is empty.
+pub fn channel_owner(
+    rx: &crossbeam::channel::Receiver<()>,
+    hold: Hold,
+    expected: u64,
+    done: &std::sync::atomic::AtomicBool,
+) -> u64 {
+    use crossbeam::channel::RecvTimeoutError;
     let mut value = 0u64;
-    while value < expected && rx.recv().is_ok() {
-        let local = value;
-        hold.wait();
-        value = local + 1;
+    while value < expected {
+        match rx.recv_timeout(Duration::from_millis(10)) {
+            Ok(()) => {
+                let local = value;
+                hold.wait();
+                value = local + 1;
+            }
+            Err(RecvTimeoutError::Timeout) if done.load(Ordering::Acquire) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
     }
     value
 }
@@ -347,7 +361,8 @@ mod tests {
     fn channel_owner_applies_every_increment() {
         let (tx, rx) = crossbeam::channel::bounded(64);
         let total = std::thread::scope(|s| {
-            let owner = s.spawn(|| channel_owner(&rx, Hold::None, 3 * 1000));
+            let done = std::sync::atomic::AtomicBool::new(false);
+            let owner = s.spawn(move || channel_owner(&rx, Hold::None, 3 * 1000, &done));
             for _ in 0..3 {
                 let db = ChannelDb(tx.clone());
                 s.spawn(move || run_increments(&db, 1000, Hold::None));
