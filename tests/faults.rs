@@ -18,12 +18,12 @@ fn leftovers(out: &TempDir, pid: u32) -> Vec<String> {
         .output()
         .unwrap();
     let marker = out.0.to_string_lossy().into_owned();
-    let spawned = format!(" worker ");
+    let spawned = " worker ";
     String::from_utf8_lossy(&ps.stdout)
         .lines()
         .filter(|l| {
             (l.contains(&marker) && !l.contains(" ps "))
-                || (l.contains(&spawned) && l.trim_end().ends_with(&format!(" {pid}")))
+                || (l.contains(spawned) && l.trim_end().ends_with(&format!(" {pid}")))
         })
         .map(String::from)
         .collect()
