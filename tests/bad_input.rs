@@ -1,0 +1,193 @@
+//! Every bad input in README.md's table: one line on stderr with the message shown there,
+//! exit code 2, and no file written.
+
+mod common;
+
+use common::{TempDir, threadfork};
+
+/// Writes the files the table's rows refer to into `dir`.
+fn fixtures(dir: &TempDir) {
+    let good = dir.0.join("good.json");
+    let out = TempDir::new("bad-input-run");
+    let status = threadfork()
+        .args([
+            "run",
+            "--quick",
+            "--workload",
+            "square",
+            "--model",
+            "threads",
+        ])
+        .args([
+            "--workers",
+            "1",
+            "--samples",
+            "1",
+            "--tasks",
+            "100",
+            "--parent-rss",
+            "0",
+            "--no-charts",
+        ])
+        .arg("--out")
+        .arg(&out.0)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let made = common::json_files(&out).pop().unwrap();
+    std::fs::copy(made, &good).unwrap();
+    let text = std::fs::read_to_string(&good).unwrap();
+    std::fs::write(dir.0.join("empty.json"), b"").unwrap();
+    std::fs::write(dir.0.join("truncated.json"), &text[..text.len() / 3]).unwrap();
+    std::fs::write(dir.0.join("foreign.json"), br#"{"name": "not ours"}"#).unwrap();
+    std::fs::write(
+        dir.0.join("future.json"),
+        text.replace("threadfork/results/v1", "threadfork/results/v2"),
+    )
+    .unwrap();
+    std::fs::write(dir.0.join("a-file"), b"x").unwrap();
+    std::fs::create_dir_all(dir.0.join("no-runs")).unwrap();
+}
+
+#[test]
+fn every_bad_input_gets_one_line_and_exit_two() {
+    let dir = TempDir::new("bad-input");
+    fixtures(&dir);
+    let d = dir.0.to_string_lossy().into_owned();
+    let f = |name: &str| format!("{d}/{name}");
+    // (arguments, what stderr must say) — the same rows as README.md's table.
+    let rows: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["run".into(), "--workers".into(), "0".into()],
+            "--workers: worker counts must be between 1 and 1024 (got 0)",
+        ),
+        (
+            vec!["run".into(), "--workers".into(), "x".into()],
+            "--workers: 'x' is not a worker count",
+        ),
+        (
+            vec!["run".into(), "--workers".into(), "1,,2".into()],
+            "--workers: empty item in '1,,2'",
+        ),
+        (
+            vec!["run".into(), "--workload".into(), "cubes".into()],
+            "--workload: 'cubes' is not a workload",
+        ),
+        (
+            vec!["run".into(), "--model".into(), "greenthreads".into()],
+            "--model: 'greenthreads' is not a model",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--workload".into(),
+                "square".into(),
+                "--model".into(),
+                "lazy".into(),
+            ],
+            "--model: lazy runs none of the chosen workloads (square)",
+        ),
+        (
+            vec!["run".into(), "--samples".into(), "0".into()],
+            "--samples: must be at least 1 (got 0)",
+        ),
+        (
+            vec!["run".into(), "--work".into(), "0".into()],
+            "--work: must be at least 1 (got 0)",
+        ),
+        (
+            vec!["run".into(), "--tasks".into(), "1.5".into()],
+            "--tasks: '1.5' is not a whole number",
+        ),
+        (
+            vec!["run".into(), "--hold".into(), "fast".into()],
+            "--hold: invalid hold 'fast'",
+        ),
+        (
+            vec!["run".into(), "--parent-rss".into(), "12Q".into()],
+            "--parent-rss: '12Q' is not a size",
+        ),
+        (
+            vec!["run".into(), "--sizes".into(), "0".into()],
+            "--sizes: n must be at least 1 (got 0)",
+        ),
+        (
+            vec!["run".into(), "--case-timeout".into(), "never".into()],
+            "--case-timeout: 'never' is not a duration",
+        ),
+        (
+            vec!["run".into(), "--out".into(), f("a-file/results")],
+            "--out: cannot write to",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--out".into(),
+                "/proc/threadfork-results".into(),
+            ],
+            "--out: cannot write to '/proc/threadfork-results",
+        ),
+        (
+            vec!["run".into(), "--fastest".into()],
+            "unexpected argument '--fastest'",
+        ),
+        (vec![], "a command is required"),
+        (
+            vec!["compare".into(), f("good.json"), f("missing.json")],
+            "missing.json: cannot read",
+        ),
+        (
+            vec!["compare".into(), f("good.json"), f("empty.json")],
+            "empty.json: the file is empty",
+        ),
+        (
+            vec!["compare".into(), f("good.json"), f("truncated.json")],
+            "truncated.json: not valid JSON",
+        ),
+        (
+            vec!["compare".into(), f("good.json"), f("foreign.json")],
+            "foreign.json: not a threadfork results file",
+        ),
+        (
+            vec!["compare".into(), f("good.json"), f("future.json")],
+            "schema \"threadfork/results/v2\" is not supported",
+        ),
+        (
+            vec!["compare".into(), f("no-runs"), f("good.json")],
+            "no-runs: no results file",
+        ),
+        (
+            vec![
+                "compare".into(),
+                "--threshold".into(),
+                "150%".into(),
+                f("good.json"),
+                f("good.json"),
+            ],
+            "--threshold: must be between 0% and 100%",
+        ),
+        (vec!["report".into(), f("no-runs")], "no-runs: cannot read"),
+    ];
+    assert!(rows.len() >= 15);
+    for (args, needle) in rows {
+        let out = TempDir::new("bad-input-out");
+        let mut cmd = threadfork();
+        cmd.args(&args);
+        if args.first().is_some_and(|a| a == "run") && !args.contains(&"--out".to_string()) {
+            cmd.arg("--out").arg(&out.0);
+        }
+        let o = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr:?}");
+        assert!(
+            stderr.starts_with("threadfork: error: "),
+            "{args:?}: {stderr:?}"
+        );
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: {needle:?} not in {stderr:?}"
+        );
+        assert!(out.files().is_empty(), "{args:?} wrote {:?}", out.files());
+    }
+}
