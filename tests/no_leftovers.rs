@@ -4,7 +4,6 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
 
 use threadfork::model::{ModelKind, SampleSpec, run_sample};
 use threadfork::workload::{CounterVariant, Hold, Job};
@@ -26,14 +25,7 @@ fn every_child_is_reaped() {
     ];
     for model in [ModelKind::Fork, ModelKind::Spawn] {
         for job in jobs {
-            let spec = SampleSpec {
-                job,
-                workers: 3,
-                cpus: &[],
-                exe,
-                timeout: Duration::from_secs(60),
-                fault: threadfork::model::fault::Fault::None,
-            };
+            let spec = SampleSpec::new(job, 3, exe);
             run_sample(model, &spec).unwrap();
             let left = common::children_of(std::process::id());
             assert!(left.is_empty(), "{model} {job:?} left {left:?}");

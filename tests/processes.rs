@@ -2,7 +2,6 @@
 //! mapped before fork or handed to a spawned executable.
 
 use std::path::Path;
-use std::time::Duration;
 
 use threadfork::model::{ModelKind, RawSample, SampleSpec, run_sample};
 use threadfork::sweep::verify_task;
@@ -11,14 +10,7 @@ use threadfork::workload::{CounterVariant, Hold, Job};
 const EXE: &str = env!("CARGO_BIN_EXE_threadfork");
 
 fn sample(model: ModelKind, job: Job, workers: usize) -> RawSample {
-    let spec = SampleSpec {
-        job,
-        workers,
-        cpus: &[],
-        exe: Path::new(EXE),
-        timeout: Duration::from_secs(60),
-        fault: threadfork::model::fault::Fault::None,
-    };
+    let spec = SampleSpec::new(job, workers, Path::new(EXE));
     run_sample(model, &spec).unwrap_or_else(|e| panic!("{model} × {workers}: {e}"))
 }
 

@@ -128,6 +128,20 @@ pub struct SampleSpec<'a> {
     pub fault: fault::Fault,
 }
 
+impl<'a> SampleSpec<'a> {
+    /// `workers` unpinned workers on `job`, with a minute to finish and no fault.
+    pub fn new(job: Job, workers: usize, exe: &'a Path) -> SampleSpec<'a> {
+        SampleSpec {
+            job,
+            workers,
+            cpus: &[],
+            exe,
+            timeout: Duration::from_secs(60),
+            fault: fault::Fault::None,
+        }
+    }
+}
+
 /// What one worker reported.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WorkerReport {

@@ -31,7 +31,9 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(140, 70, 20),
 ];
 
-fn register_fonts() {
+/// Registers the bundled fonts under the generic family name plotters asks for; criterion's
+/// own charts, drawn with the same plotters build, need it too.
+pub fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The fonts are bundled, so charts look the same on every machine and need no

@@ -1,0 +1,46 @@
+//! What the criterion benches share: a sample request for the library's models and timing
+//! that follows the harness's own definitions (release → last done; request → reaped).
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::Criterion;
+use threadfork::model::{ModelKind, RawSample, SampleSpec, run_sample};
+use threadfork::workload::Job;
+
+/// The threadfork binary: the spawn model's worker executable.
+pub const EXE: &str = env!("CARGO_BIN_EXE_threadfork");
+
+/// Short measurement windows: dozens of benchmarks fit in minutes on two cores.
+pub fn criterion() -> Criterion {
+    // criterion draws its report with the same plotters build, which has no system fonts.
+    threadfork::report::charts::register_fonts();
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20)
+        .configure_from_args()
+}
+
+/// The machine's cores as the harness counts them: 1, 2, 4, … and the core count.
+pub fn worker_counts() -> Vec<usize> {
+    threadfork::plan::default_workers(threadfork::machine::allowed_cpus().len(), true)
+}
+
+pub fn sample(model: ModelKind, job: Job, workers: usize) -> RawSample {
+    let spec = SampleSpec::new(job, workers, Path::new(EXE));
+    run_sample(model, &spec).unwrap_or_else(|e| panic!("{model} × {workers}: {e}"))
+}
+
+/// `iters` samples of `job`, each verified, timed from the barrier's release to the last
+/// worker's finish: the harness's throughput window.
+pub fn timed_samples(model: ModelKind, job: Job, workers: usize, iters: u64) -> Duration {
+    let mut total = 0u64;
+    for _ in 0..iters {
+        let raw = sample(model, job, workers);
+        threadfork::sweep::verify_task(job, &raw).expect("verified result");
+        total += raw.elapsed_ns();
+    }
+    Duration::from_nanos(total)
+}
