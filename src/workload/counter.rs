@@ -284,18 +284,29 @@ pub fn channel_owner(
     expected: u64,
     done: &std::sync::atomic::AtomicBool,
 ) -> u64 {
-    use crossbeam::channel::RecvTimeoutError;
+    use crossbeam::channel::{RecvTimeoutError, TryRecvError};
     let mut value = 0u64;
     while value < expected {
-        match rx.recv_timeout(Duration::from_millis(10)) {
-            Ok(()) => {
-                let local = value;
-                hold.wait();
-                value = local + 1;
-            }
-            Err(RecvTimeoutError::Timeout) if done.load(Ordering::Acquire) => break,
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
+        // The queue is rarely empty under load: take what is there without a timer, and only
+        // wait with a timeout (to notice `done`) when it is.
+        let got = match rx.try_recv() {
+            Ok(()) => true,
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => match rx.recv_timeout(Duration::from_millis(10)) {
+                Ok(()) => true,
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    if done.load(Ordering::Acquire) {
+                        break;
+                    }
+                    false
+                }
+            },
+        };
+        if got {
+            let local = value;
+            hold.wait();
+            value = local + 1;
         }
     }
     value
