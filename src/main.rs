@@ -9,21 +9,6 @@ use threadfork::model::spawn::{WORKER_ARG, worker_main};
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
-/// glibc's default: allocations from 128 KiB up are served by their own mmap.
-const MMAP_THRESHOLD: i32 = 128 * 1024;
-
-/// Pins glibc's mmap threshold. Left dynamic, glibc raises it after the first large free
-/// (up to 32 MiB), so that a later Vec of a few MiB reuses pages already resident and its
-/// cost vanishes from RSS: the second eager sample of 10^6 items would show 0 bytes.
-/// Pinned, every large buffer is mapped fresh and returned when freed, as measured.
-fn pin_malloc_threshold() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: mallopt only changes allocator tuning; called before any thread exists.
-    unsafe {
-        nix::libc::mallopt(nix::libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-    }
-}
-
 fn main() -> ExitCode {
     // The spawn model's startup ends at this clock read: the worker's first instruction.
     let started_ns = now_ns();
@@ -39,6 +24,6 @@ fn main() -> ExitCode {
             .collect();
         return ExitCode::from(worker_main(started_ns, &rest) as u8);
     }
-    pin_malloc_threshold();
+    threadfork::measure::alloc::pin_malloc_threshold();
     ExitCode::from(threadfork::cli::main(args))
 }

@@ -17,6 +17,9 @@ use crate::results::{
 };
 use crate::workload::{Job, VerifyError, counter, square};
 
+/// Rounds of the clock-read calibration.
+const TIMER_ROUNDS: usize = 10;
+
 /// What a case gave: its measurements, or the reason it gave none.
 pub type CaseOutcome = Result<Vec<Measurement>, String>;
 
@@ -101,14 +104,15 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
             }
         }
     }
-    if results.calibration.square_loop.is_none() {
+    if results.calibration.square_loop.is_none() && !stop.load(Ordering::Relaxed) {
         let rates = (0..rounds as usize)
             .map(|_| calibration::square_loop(plan.work, plan.tasks))
             .skip(plan.warmup)
             .collect();
         results.calibration.square_loop = Some(Stat::new("ops/s", rates));
     }
-    let timer = (0..plan.samples)
+    // Ten reads of 100,000 clock reads each: the figure is stable to a fraction of a ns.
+    let timer = (0..TIMER_ROUNDS)
         .map(|_| calibration::timer_overhead_ns(100_000))
         .collect();
     results.calibration.timer_overhead = Some(Stat::new("ns", timer));

@@ -160,25 +160,18 @@ fn a_fault_a_thread_cannot_contain_is_refused() {
 /// the incomplete results file and that no worker survives.
 fn interrupt(signal: &str, code: i32) {
     let out = TempDir::new("signal");
+    // Short rounds (a few ms each) and many of them: whatever the machine's speed, the
+    // signal lands after some rounds were measured and long before the run would end.
     let child = threadfork()
         .args([
             "run",
             "--quick",
             "--workload",
-            "counter,square",
+            "square",
             "--model",
             "threads,fork,spawn",
         ])
-        .args([
-            "--samples",
-            "40",
-            "--hold",
-            "200us",
-            "--increments",
-            "300",
-            "--parent-rss",
-            "0",
-        ])
+        .args(["--samples", "2000", "--tasks", "20000", "--parent-rss", "0"])
         .arg("--out")
         .arg(&out.0)
         .stdout(Stdio::null())
