@@ -51,7 +51,7 @@ impl Fault {
 
     /// Whether a thread can suffer this fault without taking the whole harness with it.
     pub fn containable_in_thread(self) -> bool {
-        matches!(self, Fault::None | Fault::Panic)
+        matches!(self, Fault::None | Fault::Panic | Fault::Hang)
     }
 
     /// Does the fault. Returns only for `None`.

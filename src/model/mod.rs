@@ -273,7 +273,7 @@ pub(crate) fn collect(region: &Region, workers: usize) -> Vec<WorkerReport> {
 /// Checks that every worker reached the end of its job.
 pub(crate) fn check_done(region: &Region, workers: usize) -> Result<(), SampleError> {
     for k in 0..workers {
-        if region.slot(k).state.load(Ordering::Acquire) != region::STATE_DONE {
+        if region.slot(k).state.load(Ordering::Acquire) & region::STATE_DONE == 0 {
             return Err(SampleError::WorkerFailed(format!(
                 "worker {k} ended without finishing its job"
             )));

@@ -20,10 +20,12 @@ const MAGIC: u64 = 0x5446_524b_0000_0001;
 /// the distance at which two workers' fields stop sharing traffic on current x86 cores.
 pub const CACHE_PAD: usize = 128;
 
-/// Slot states, written by the worker.
+/// Slot state bits. The worker sets STARTED, then DONE; a parent that sleeps on the word
+/// sets WAITER first, and a worker that finds WAITER set wakes it.
 pub const STATE_EMPTY: u32 = 0;
 pub const STATE_STARTED: u32 = 1;
 pub const STATE_DONE: u32 = 2;
+pub const STATE_WAITER: u32 = 0x100;
 
 /// The start barrier and the region's identity.
 #[repr(C, align(128))]

@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use super::fault::{self, Fault};
-use super::region::{Header, Region, STATE_DONE, STATE_STARTED, Slot};
+use super::region::{Header, Region, STATE_DONE, STATE_STARTED, STATE_WAITER, Slot};
 use crate::measure::clock::now_ns;
 use crate::sync::{futex_wait, futex_wake};
 use crate::workload::counter::{Database, NoDatabase, run_increments};
@@ -68,7 +68,7 @@ pub fn serve<D: Database + ?Sized>(
 ) {
     let slot = region.slot(index);
     slot.started_ns.store(started_ns, Ordering::Release);
-    slot.state.store(STATE_STARTED, Ordering::Release);
+    slot.state.fetch_or(STATE_STARTED, Ordering::AcqRel);
     let Some(job) = slot.job() else {
         return;
     };
@@ -85,7 +85,39 @@ pub fn serve<D: Database + ?Sized>(
                 .store(crate::measure::rss::private_bytes_self(), Ordering::Relaxed);
         }
     }
-    slot.state.store(STATE_DONE, Ordering::Release);
+    finish(slot);
+}
+
+/// Marks the slot done and wakes a parent that sleeps on it (only then: a system call).
+pub fn finish(slot: &Slot) {
+    if slot.state.fetch_or(STATE_DONE, Ordering::AcqRel) & STATE_WAITER != 0 {
+        futex_wake(&slot.state, 1);
+    }
+}
+
+/// Sleeps until worker `slot` is done or `deadline_ns` passed; true when done.
+pub fn wait_done(slot: &Slot, deadline_ns: u64) -> bool {
+    loop {
+        let s = slot.state.load(Ordering::Acquire);
+        if s & STATE_DONE != 0 {
+            return true;
+        }
+        let now = now_ns();
+        if now >= deadline_ns || crate::signals::stop_requested() {
+            return false;
+        }
+        if s & STATE_WAITER == 0 {
+            let _ = slot.state.compare_exchange(
+                s,
+                s | STATE_WAITER,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+            continue;
+        }
+        let nap = std::time::Duration::from_nanos((deadline_ns - now).min(50_000_000));
+        futex_wait(&slot.state, s, Some(nap));
+    }
 }
 
 fn record(slot: &Slot, begin: u64, end: u64, checksum: u64, ops: u64) {
