@@ -131,10 +131,39 @@ impl Report {
 /// bytes with how often its threads blocked.
 fn noise_floor(metric: &str) -> f64 {
     match metric {
-        "startup" | "roundtrip" | "first_item" => 1_000.0,
+        "startup" | "roundtrip" => 1_000.0,
+        // A first item within 50 µs depends on where the scheduler puts a thread, not on code.
+        "first_item" => 50_000.0,
         "peak_rss" => 64.0 * 1024.0,
         "heap_bytes" => 1024.0,
         _ => 0.0,
+    }
+}
+
+/// A throughput sample shorter than this is mostly start and stop: a thread placed on a busy
+/// core, a page fault, the clock's own cost. Such figures are listed, not judged.
+const MIN_JUDGED_SAMPLE_NS: f64 = 1_000_000.0;
+
+/// Operations in one sample of a throughput measurement, from its parameters.
+fn sample_ops(m: &Measurement) -> Option<f64> {
+    let p = |k| m.param(k).map(|v| v as f64);
+    match m.workload.as_str() {
+        "square" => Some(p("work")? * p("tasks")?),
+        "counter" => Some(p("increments")? * m.workers as f64),
+        "sequence" => p("n"),
+        _ => None,
+    }
+}
+
+/// Whether a throughput measurement's samples last long enough to be judged.
+fn long_enough(m: &Measurement) -> bool {
+    if !m.metric.starts_with("throughput") {
+        return true;
+    }
+    let (raw_median, _) = raw(m);
+    match sample_ops(m) {
+        Some(ops) if raw_median > 0.0 => ops / raw_median * 1e9 >= MIN_JUDGED_SAMPLE_NS,
+        _ => true,
     }
 }
 
@@ -148,7 +177,7 @@ pub fn is_judged(m: &Measurement) -> bool {
 /// Judges one pair of measurements of the same key; `confidence` is the interval's level.
 pub fn judge(base: &Measurement, cur: &Measurement, threshold: f64, confidence: f64) -> Comparison {
     let (bm, cm) = (median(&base.samples), median(&cur.samples));
-    let judged = is_judged(base);
+    let judged = is_judged(base) && long_enough(base);
     let (ratio, ci) = if bm == 0.0 && cm == 0.0 {
         (1.0, (1.0, 1.0))
     } else {
@@ -229,7 +258,7 @@ pub fn noise_sigma(comparisons: &[Comparison]) -> f64 {
         })
         .map(|c| c.ratio.ln())
         .collect();
-    if logs.len() < 8 {
+    if logs.len() < 6 {
         return 0.0;
     }
     1.4826 * crate::stats::mad(&logs)
@@ -485,11 +514,26 @@ pub fn compare(
             cur.1.display()
         )));
     }
-    // A change must clear both the user's threshold and what this pair of runs can resolve.
+    // A change must clear both the user's threshold and what this pair of runs can resolve:
+    // the noise of all keys, or of the key's own model and workload when that is larger
+    // (a pipeline's threads land on busy or idle cores from one run to the next).
     let sigma = noise_sigma(&comparisons);
     let allowance = (1.0 + threshold).max((NOISE_SIGMAS * sigma).exp());
+    let mut group_sigma: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for c in &comparisons {
+        let key = (c.workload.clone(), c.model.clone());
+        if !group_sigma.contains_key(&key) {
+            let group: Vec<Comparison> = comparisons
+                .iter()
+                .filter(|d| d.workload == c.workload && d.model == c.model)
+                .cloned()
+                .collect();
+            group_sigma.insert(key, noise_sigma(&group));
+        }
+    }
     for c in &mut comparisons {
-        decide(c, allowance);
+        let g = group_sigma[&(c.workload.clone(), c.model.clone())];
+        decide(c, allowance.max((NOISE_SIGMAS * g).exp()));
     }
     comparisons.sort_by(|a, b| {
         a.verdict
