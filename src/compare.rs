@@ -521,15 +521,16 @@ pub fn compare(
     let allowance = (1.0 + threshold).max((NOISE_SIGMAS * sigma).exp());
     let mut group_sigma: BTreeMap<(String, String), f64> = BTreeMap::new();
     for c in &comparisons {
-        let key = (c.workload.clone(), c.model.clone());
-        if !group_sigma.contains_key(&key) {
-            let group: Vec<Comparison> = comparisons
-                .iter()
-                .filter(|d| d.workload == c.workload && d.model == c.model)
-                .cloned()
-                .collect();
-            group_sigma.insert(key, noise_sigma(&group));
-        }
+        group_sigma
+            .entry((c.workload.clone(), c.model.clone()))
+            .or_insert_with(|| {
+                let group: Vec<Comparison> = comparisons
+                    .iter()
+                    .filter(|d| d.workload == c.workload && d.model == c.model)
+                    .cloned()
+                    .collect();
+                noise_sigma(&group)
+            });
     }
     for c in &mut comparisons {
         let g = group_sigma[&(c.workload.clone(), c.model.clone())];
