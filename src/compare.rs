@@ -70,14 +70,14 @@ pub struct Comparison {
 
 impl Comparison {
     pub fn case(&self) -> String {
-        CaseId {
+        let id = CaseId {
             workload: self.workload.clone(),
             model: self.model.clone(),
             variant: self.variant.clone(),
             workers: self.workers,
             params: self.params.clone(),
-        }
-        .to_string()
+        };
+        id.to_string()
     }
 
     /// How much worse current is, as a factor ≥ 1 when worse (for sorting).
@@ -286,14 +286,7 @@ fn derived(
     if samples.is_empty() {
         return None;
     }
-    let id = CaseId {
-        workload: like.workload.clone(),
-        model: like.model.clone(),
-        variant: like.variant.clone(),
-        workers: like.workers,
-        params: like.params.clone(),
-    };
-    let mut m = Measurement::new(&id, Metric::Throughput, samples, like.verified);
+    let mut m = Measurement::new(&like.case_id(), Metric::Throughput, samples, like.verified);
     m.metric = metric.into();
     m.unit = "ratio".into();
     m.better = better;
@@ -379,21 +372,7 @@ fn reference(r: &Results, m: &Measurement) -> Option<(&'static str, Vec<f64>)> {
     match (m.workload.as_str(), m.metric.as_str(), m.variant.as_str()) {
         ("square", "throughput", _) => {
             // What the cores the workers could use did alone in the same round.
-            let per_cpu: Vec<&Vec<f64>> = r
-                .calibration
-                .per_cpu_loop
-                .values()
-                .map(|s| &s.samples)
-                .collect();
-            if !per_cpu.is_empty() && per_cpu.iter().all(|xs| xs.len() == m.samples.len()) {
-                let used = m.workers.min(per_cpu.len());
-                let refs = (0..m.samples.len())
-                    .map(|i| {
-                        let mut speeds: Vec<f64> = per_cpu.iter().map(|xs| xs[i]).collect();
-                        speeds.sort_by(|a, b| b.total_cmp(a));
-                        speeds[..used].iter().sum::<f64>()
-                    })
-                    .collect();
+            if let Some(refs) = r.cores_reference(m.samples.len(), m.workers) {
                 return Some(("÷ cores' bare loops", refs));
             }
             let s = &r.calibration.square_loop.as_ref()?.samples;
@@ -476,16 +455,7 @@ pub fn compare(
     let (bms, cms) = (pick(base.0), pick(cur.0));
     let index: BTreeMap<Key, &Measurement> = cms.iter().map(|m| (m.key(), m)).collect();
     let base_keys: BTreeMap<Key, &Measurement> = bms.iter().map(|m| (m.key(), m)).collect();
-    let describe = |m: &Measurement| {
-        let id = CaseId {
-            workload: m.workload.clone(),
-            model: m.model.clone(),
-            variant: m.variant.clone(),
-            workers: m.workers,
-            params: m.params.clone(),
-        };
-        format!("{id} / {}", m.metric)
-    };
+    let describe = |m: &Measurement| format!("{} / {}", m.case_id(), m.metric);
     // Family-wise 95%: with m figures judged at once, each interval is drawn at 1 - 0.05/m
     // (Bonferroni), so that the chance of any false alarm in the whole table stays ≤ 5%.
     let judged = base_keys

@@ -233,6 +233,17 @@ impl Measurement {
     pub fn param(&self, name: &str) -> Option<u64> {
         self.params.get(name).copied()
     }
+
+    /// The case this measurement belongs to.
+    pub fn case_id(&self) -> CaseId {
+        CaseId {
+            workload: self.workload.clone(),
+            model: self.model.clone(),
+            variant: self.variant.clone(),
+            workers: self.workers,
+            params: self.params.clone(),
+        }
+    }
 }
 
 /// Everything that names a case except the metric.
@@ -378,6 +389,30 @@ impl Results {
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         write_atomic(path, &json)
+    }
+
+    /// Round by round, what the `workers` fastest allowed cores did alone (the per-CPU bare
+    /// loops summed), for a measurement of `rounds` samples taken in the same rounds.
+    pub fn cores_reference(&self, rounds: usize, workers: usize) -> Option<Vec<f64>> {
+        let per_cpu: Vec<&Vec<f64>> = self
+            .calibration
+            .per_cpu_loop
+            .values()
+            .map(|s| &s.samples)
+            .collect();
+        if per_cpu.is_empty() || per_cpu.iter().any(|xs| xs.len() != rounds) {
+            return None;
+        }
+        let used = workers.min(per_cpu.len());
+        Some(
+            (0..rounds)
+                .map(|i| {
+                    let mut speeds: Vec<f64> = per_cpu.iter().map(|xs| xs[i]).collect();
+                    speeds.sort_by(|a, b| b.total_cmp(a));
+                    speeds[..used].iter().sum()
+                })
+                .collect(),
+        )
     }
 
     /// Measurements of one workload, metric and model.

@@ -1,7 +1,6 @@
 //! Runs a [`Plan`]: calibration first, then every case with warm-up and samples, verifying
 //! every sample, and gathers the measurements, failures and notes into [`Results`].
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
@@ -459,20 +458,4 @@ fn run_startup(
         out.push(Measurement::new(&bare_id, Metric::Roundtrip, xs, true));
     }
     Ok(out)
-}
-
-/// Groups measurements by case, keeping their order.
-pub fn by_case(ms: &[Measurement]) -> BTreeMap<CaseId, Vec<&Measurement>> {
-    let mut map: BTreeMap<CaseId, Vec<&Measurement>> = BTreeMap::new();
-    for m in ms {
-        let id = CaseId {
-            workload: m.workload.clone(),
-            model: m.model.clone(),
-            variant: m.variant.clone(),
-            workers: m.workers,
-            params: m.params.clone(),
-        };
-        map.entry(id).or_default().push(m);
-    }
-    map
 }

@@ -69,24 +69,8 @@ pub fn efficiency(r: &Results, m: &Measurement) -> Option<f64> {
 /// min(N, cores) fastest per-CPU bare loops, round by round. Unlike [`efficiency`], this
 /// stays near 1 on a machine whose cores differ in speed.
 pub fn efficiency_vs_cores(r: &Results, m: &Measurement) -> Option<f64> {
-    let per_cpu: Vec<&Vec<f64>> = r
-        .calibration
-        .per_cpu_loop
-        .values()
-        .map(|s| &s.samples)
-        .collect();
-    if per_cpu.is_empty() || per_cpu.iter().any(|xs| xs.len() != m.samples.len()) {
-        return None;
-    }
-    let used = m.workers.min(per_cpu.len());
-    let ratios: Vec<f64> = (0..m.samples.len())
-        .map(|i| {
-            let mut speeds: Vec<f64> = per_cpu.iter().map(|xs| xs[i]).collect();
-            speeds.sort_by(|a, b| b.total_cmp(a));
-            m.samples[i] / speeds[..used].iter().sum::<f64>()
-        })
-        .collect();
-    Some(crate::stats::median(&ratios))
+    let cores = r.cores_reference(m.samples.len(), m.workers)?;
+    paired_ratio(&m.samples, &cores)
 }
 
 /// Throughput ÷ the sequential model's 1-worker throughput of the same workload.
