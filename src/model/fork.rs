@@ -10,6 +10,7 @@ use super::process::{Children, die_with_parent};
 use super::region::Region;
 use super::{RawSample, SampleError, SampleSpec, deadline, prepare};
 use crate::measure::clock::now_ns;
+use crate::workload::Job;
 
 pub fn run(spec: &SampleSpec<'_>) -> Result<RawSample, SampleError> {
     let region = Region::anonymous(spec.workers).map_err(|e| SampleError::Start(e.to_string()))?;
@@ -25,7 +26,7 @@ pub fn run(spec: &SampleSpec<'_>) -> Result<RawSample, SampleError> {
         // (the region) and the stack, makes system calls, and leaves with `_exit`: it does not
         // allocate, take a lock another thread may hold, or return into the parent's code.
         match unsafe { fork() } {
-            Ok(ForkResult::Child) => child(&region, k, parent),
+            Ok(ForkResult::Child) => child(&region, k, parent, spec.job == Job::Empty),
             Ok(ForkResult::Parent { child }) => {
                 slot.pid.store(child.as_raw() as u32, Ordering::Relaxed);
                 children.push(child.as_raw());
@@ -36,9 +37,18 @@ pub fn run(spec: &SampleSpec<'_>) -> Result<RawSample, SampleError> {
     super::finish_processes(&region, spec, &mut children, deadline_ns)
 }
 
-/// The forked child's whole life.
-fn child(region: &Region, index: usize, parent: i32) -> ! {
+/// The forked child's whole life. An empty job (`empty`, known from the parent's memory
+/// without touching the region) only reports its start and leaves: it lives microseconds,
+/// so it needs no parent-death signal, and a roundtrip then measures fork, not the harness.
+fn child(region: &Region, index: usize, parent: i32, empty: bool) -> ! {
     let started_ns = now_ns();
+    if empty {
+        let slot = region.slot(index);
+        slot.started_ns.store(started_ns, Ordering::Release);
+        super::worker::finish(slot);
+        // SAFETY: as below.
+        unsafe { libc::_exit(0) }
+    }
     let code = if die_with_parent(parent) {
         super::worker::serve_process(region, index, started_ns)
     } else {

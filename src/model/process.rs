@@ -177,14 +177,18 @@ impl Children {
         }
     }
 
-    /// Reaps one child with a blocking `wait4` (the bare minimum a roundtrip costs).
-    pub fn reap_blocking(&mut self, pid: i32) -> Result<Reaped, SampleError> {
-        let r = wait4(pid, 0).ok_or_else(|| {
-            SampleError::WorkerFailed(format!("wait4 on worker process {pid} failed"))
-        })?;
-        self.running.retain(|&p| p != pid);
-        r.exit.check(pid)?;
-        Ok(r)
+    /// Reaps every child, in order, with a blocking `wait4` each (the bare minimum a
+    /// roundtrip costs): only for children that cannot hang.
+    pub fn reap_each_blocking(&mut self) -> Result<Vec<Reaped>, SampleError> {
+        while let Some(&pid) = self.running.first() {
+            let r = wait4(pid, 0).ok_or_else(|| {
+                SampleError::WorkerFailed(format!("wait4 on worker process {pid} failed"))
+            })?;
+            self.running.remove(0);
+            self.reaped.push(r);
+            r.exit.check(pid)?;
+        }
+        Ok(std::mem::take(&mut self.reaped))
     }
 
     /// SIGKILLs and reaps every child still running.
