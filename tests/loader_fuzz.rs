@@ -89,5 +89,6 @@ fn random_and_mutated_inputs_never_panic() {
             }
         }
     }
-    assert!(refused > 2000, "{refused} refused, {ok} accepted");
+    // Most mutations break the file; the point is that none of them panics.
+    assert!(refused > 1000, "{refused} refused, {ok} accepted");
 }
