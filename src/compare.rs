@@ -14,8 +14,6 @@ use crate::report::format;
 use crate::results::{self, Better, CaseId, Key, Measurement, Metric, Results};
 use crate::stats::{mann_whitney, median, ratio_of_medians_ci};
 
-pub const DEFAULT_THRESHOLD: f64 = 0.05;
-
 /// The chance of one or more false alarms allowed for a whole comparison.
 pub const FAMILY_ALPHA: f64 = 0.05;
 

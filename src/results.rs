@@ -226,10 +226,6 @@ impl Measurement {
         )
     }
 
-    pub fn metric(&self) -> Option<Metric> {
-        Metric::parse(&self.metric)
-    }
-
     pub fn param(&self, name: &str) -> Option<u64> {
         self.params.get(name).copied()
     }

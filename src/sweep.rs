@@ -84,10 +84,10 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
             Case::Sequence { .. } => {
                 crate::sequence_case::run_group(plan, group, stop, bar, &mut results.notes)
             }
-            case => {
-                let id = plan.case_id(case);
+            &Case::Startup { model, parent_rss } => {
+                let id = plan.case_id(first);
                 bar.set_message(id.to_string());
-                let outcome = run_case(plan, case, &id, stop, &mut results.notes);
+                let outcome = run_startup(plan, model, parent_rss, &id, stop);
                 bar.inc(1);
                 vec![(id, outcome)]
             }
@@ -129,36 +129,6 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
     }
     results.run.duration_s = started.elapsed().as_secs_f64();
     results
-}
-
-/// Runs one case; `Err` holds the reason in words.
-pub fn run_case(
-    plan: &Plan,
-    case: &Case,
-    id: &CaseId,
-    stop: &AtomicBool,
-    notes: &mut Vec<String>,
-) -> CaseOutcome {
-    match *case {
-        Case::Task { .. } => {
-            let mut cal = Calibration::default();
-            let bar = ProgressBar::hidden();
-            let mut out = run_task_group(plan, std::slice::from_ref(case), stop, &bar, &mut cal);
-            out.pop().map_or(Ok(Vec::new()), |(_, o)| o)
-        }
-        Case::Startup { model, parent_rss } => run_startup(plan, model, parent_rss, id, stop),
-        Case::Sequence { .. } => {
-            let bar = ProgressBar::hidden();
-            let mut out = crate::sequence_case::run_group(
-                plan,
-                std::slice::from_ref(case),
-                stop,
-                &bar,
-                notes,
-            );
-            out.pop().map_or(Ok(Vec::new()), |(_, o)| o)
-        }
-    }
 }
 
 fn interrupted(stop: &AtomicBool) -> Result<(), String> {

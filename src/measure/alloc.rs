@@ -69,11 +69,6 @@ pub fn is_installed() -> bool {
     INSTALLED.load(Ordering::Relaxed)
 }
 
-/// Live heap bytes right now.
-pub fn live_bytes() -> usize {
-    LIVE.load(Ordering::Relaxed)
-}
-
 /// Starts a new peak window: the peak becomes the live figure. Returns that baseline.
 pub fn reset_peak() -> usize {
     let live = LIVE.load(Ordering::Relaxed);
@@ -84,14 +79,6 @@ pub fn reset_peak() -> usize {
 /// The highest live figure since the last [`reset_peak`].
 pub fn peak_bytes() -> usize {
     PEAK.load(Ordering::Relaxed)
-}
-
-/// Peak heap bytes allocated by `f` beyond what was live when it started, with its result.
-/// Only meaningful on one thread at a time: allocations by other threads count too.
-pub fn measure_heap<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let base = reset_peak();
-    let r = f();
-    (r, peak_bytes().saturating_sub(base))
 }
 
 /// glibc's default: allocations from 128 KiB up are served by their own mmap.

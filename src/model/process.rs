@@ -120,13 +120,6 @@ impl Children {
         self.running.push(pid);
     }
 
-    pub fn pids(&self) -> impl Iterator<Item = i32> + '_ {
-        self.running
-            .iter()
-            .chain(self.reaped.iter().map(|r| &r.pid))
-            .copied()
-    }
-
     /// Reaps children that already ended; an early end is an error (a worker never leaves
     /// before the sample is over).
     pub fn check_alive(&mut self) -> Result<(), SampleError> {
