@@ -3,26 +3,25 @@
 mod common;
 
 use criterion::{BenchmarkId, Throughput, criterion_group, criterion_main};
-use threadfork::model::ModelKind;
-use threadfork::workload::{Hold, Job};
-
-/// Increments per worker in one sample: the harness's default.
-const INCREMENTS: u64 = threadfork::plan::DEFAULT_INCREMENTS;
+use threadfork::Model;
 
 fn counter(c: &mut criterion::Criterion) {
+    let reg = threadfork::builtin::registry();
+    let w = reg.find("counter").expect("a built-in");
+    let info = w.info();
     let mut g = c.benchmark_group("counter");
-    for model in ModelKind::TASK {
-        for &variant in model.counter_variants() {
+    for model in Model::ALL {
+        for (i, &variant) in info.variants.iter().enumerate() {
+            if !w.supports(model, i) {
+                continue;
+            }
+            // The harness's default: increments per worker.
+            let job = common::builtin("counter", variant);
             for workers in common::worker_counts() {
-                let job = Job::Counter {
-                    increments: INCREMENTS,
-                    hold: Hold::None,
-                    variant,
-                };
-                g.throughput(Throughput::Elements(INCREMENTS * workers as u64));
-                let id = BenchmarkId::new(format!("{model}/{}", variant.name()), workers);
-                g.bench_with_input(id, &workers, |b, &w| {
-                    b.iter_custom(|iters| common::timed_samples(model, job, w, iters))
+                g.throughput(Throughput::Elements(job.params[0] * workers as u64));
+                let id = BenchmarkId::new(format!("{model}/{variant}"), workers);
+                g.bench_with_input(id, &workers, |b, &n| {
+                    b.iter_custom(|iters| common::timed_samples(&job, model, n, iters))
                 });
             }
         }

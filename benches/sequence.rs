@@ -5,8 +5,8 @@ mod common;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Throughput, criterion_group, criterion_main};
-use threadfork::model::{ModelKind, sequence};
-use threadfork::workload::sequence::SequenceVariant;
+use threadfork::builtin::sequence::items::SequenceVariant;
+use threadfork::builtin::sequence::models::{self as sequence, SeqModel as ModelKind};
 
 fn sequences(c: &mut criterion::Criterion) {
     let mut g = c.benchmark_group("sequence");
@@ -22,7 +22,7 @@ fn sequences(c: &mut criterion::Criterion) {
     for n in [1_000u64, 100_000, 1_000_000] {
         g.throughput(Throughput::Elements(n));
         for (model, variant, workers) in cases {
-            let id = BenchmarkId::new(format!("{model}/{}/x{workers}", variant.name()), n);
+            let id = BenchmarkId::new(format!("{}/{}/x{workers}", model.name(), variant.name()), n);
             g.bench_with_input(id, &n, |b, &n| {
                 b.iter_custom(|iters| {
                     let mut total = 0u64;

@@ -1,27 +1,23 @@
-//! square_numbers on every task model and worker count, timed as the harness times it.
+//! square_numbers on every model and worker count, timed as the harness times it.
 
 mod common;
 
 use criterion::{BenchmarkId, Throughput, criterion_group, criterion_main};
-use threadfork::model::ModelKind;
-use threadfork::workload::Job;
-
-/// The harness's own default case, so that criterion's figures and `threadfork run`'s can be
-/// set side by side.
-const JOB: Job = Job::Square {
-    work: threadfork::workload::square::DEFAULT_WORK,
-    tasks: threadfork::plan::DEFAULT_TASKS,
-};
+use threadfork::Model;
 
 fn square(c: &mut criterion::Criterion) {
+    // The harness's own default case, so that criterion's figures and `threadfork run`'s can
+    // be set side by side.
+    let job = common::builtin("square", "default");
+    let squares = job.params.iter().product::<u64>();
     let mut g = c.benchmark_group("square");
-    g.throughput(Throughput::Elements(JOB.ops()));
-    for model in ModelKind::TASK {
+    g.throughput(Throughput::Elements(squares));
+    for model in Model::ALL {
         for workers in common::worker_counts() {
             g.bench_with_input(
                 BenchmarkId::new(model.name(), workers),
                 &workers,
-                |b, &w| b.iter_custom(|iters| common::timed_samples(model, JOB, w, iters)),
+                |b, &w| b.iter_custom(|iters| common::timed_samples(&job, model, w, iters)),
             );
         }
     }

@@ -6,18 +6,19 @@ mod common;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main};
+use threadfork::Model;
+use threadfork::exec::spawn::{BARE_ARG, WORKER_ARG};
 use threadfork::measure::calibration;
-use threadfork::model::ModelKind;
-use threadfork::workload::Job;
 
 fn startup(c: &mut criterion::Criterion) {
     let mut g = c.benchmark_group("roundtrip");
-    for model in [ModelKind::Threads, ModelKind::Fork, ModelKind::Spawn] {
+    let empty = common::builtin("empty", "default");
+    for model in [Model::Threads, Model::Fork, Model::Spawn] {
         g.bench_function(format!("{model}/harness"), |b| {
             b.iter_custom(|iters| {
                 let mut total = 0u64;
                 for _ in 0..iters {
-                    let w = common::sample(model, Job::Empty, 1).workers[0];
+                    let w = common::sample(&empty, model, 1).workers[0];
                     total += w.joined_ns - w.requested_ns;
                 }
                 Duration::from_nanos(total)
@@ -39,7 +40,9 @@ fn startup(c: &mut criterion::Criterion) {
     g.bench_function("fork/bare fork+_exit+waitpid", |b| {
         b.iter_custom(bare(calibration::bare_fork_roundtrip))
     });
-    let spawn = calibration::BareSpawn::new(std::path::Path::new(common::EXE)).unwrap();
+    let spawn =
+        calibration::BareSpawn::new(std::path::Path::new(common::EXE), &[WORKER_ARG, BARE_ARG])
+            .unwrap();
     g.bench_function("spawn/bare posix_spawn+waitpid", |b| {
         b.iter_custom(|iters| {
             let total: f64 = (0..iters).map(|_| spawn.roundtrip().expect("spawn")).sum();

@@ -1,29 +1,16 @@
-//! The `threadfork` binary: a counting allocator, the spawn model's worker entry, and the CLI.
+//! The `threadfork` binary: a registry host of the built-in workloads, with the counting
+//! allocator the sequence study's heap figures need.
 
 use std::process::ExitCode;
 
 use threadfork::measure::alloc::CountingAlloc;
-use threadfork::measure::clock::now_ns;
-use threadfork::model::spawn::{WORKER_ARG, worker_main};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
 fn main() -> ExitCode {
     // The spawn model's startup ends at this clock read: the worker's first instruction.
-    let started_ns = now_ns();
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == WORKER_ARG) {
-        if args.get(2).is_some_and(|a| a == "--bare") {
-            // The calibration's bare spawn: a process that ends on entry.
-            return ExitCode::SUCCESS;
-        }
-        let rest: Vec<String> = args[2..]
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        return ExitCode::from(worker_main(started_ns, &rest) as u8);
-    }
+    let started_ns = threadfork::measure::clock::now_ns();
     threadfork::measure::alloc::pin_malloc_threshold();
-    ExitCode::from(threadfork::cli::main(args))
+    threadfork::cli::run_main_at(started_ns, threadfork::builtin::registry())
 }

@@ -355,3 +355,21 @@ mod compare_tests {
         assert!(lo > 1.1 && hi < 1.3);
     }
 }
+
+/// 64 random bits from the kernel (`/dev/urandom`), or from std's randomly keyed hasher where
+/// that cannot be read: for run ids and temporary names that must not collide across hosts
+/// and PID namespaces.
+pub fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .is_ok()
+    {
+        return u64::from_le_bytes(b);
+    }
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(std::process::id().into());
+    h.finish()
+}

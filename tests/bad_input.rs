@@ -42,7 +42,7 @@ fn fixtures(dir: &TempDir) {
     std::fs::write(dir.0.join("foreign.json"), br#"{"name": "not ours"}"#).unwrap();
     std::fs::write(
         dir.0.join("future.json"),
-        text.replace("threadfork/results/v1", "threadfork/results/v2"),
+        text.replace("threadfork/results/v2", "threadfork/results/v3"),
     )
     .unwrap();
     std::fs::write(dir.0.join("a-file"), b"x").unwrap();
@@ -100,6 +100,14 @@ fn every_bad_input_gets_one_line_and_exit_two() {
             "--tasks: '1.5' is not a whole number",
         ),
         (
+            vec!["run".into(), "--param".into(), "nope=1".into()],
+            "--param nope: no chosen workload has a parameter 'nope'",
+        ),
+        (
+            vec!["run".into(), "--param".into(), "work".into()],
+            "--param: 'work' is not NAME=VALUE",
+        ),
+        (
             vec!["run".into(), "--hold".into(), "fast".into()],
             "--hold: invalid hold 'fast'",
         ),
@@ -150,7 +158,7 @@ fn every_bad_input_gets_one_line_and_exit_two() {
         ),
         (
             vec!["compare".into(), f("good.json"), f("future.json")],
-            "schema \"threadfork/results/v2\" is not supported",
+            "schema \"threadfork/results/v3\" is not supported",
         ),
         (
             vec!["compare".into(), f("no-runs"), f("good.json")],

@@ -13,7 +13,7 @@ fn tiny_run(out: &TempDir) -> std::process::Command {
         "run",
         "--quick",
         "--workload",
-        "square",
+        "square,empty",
         "--model",
         "sequential,threads",
         "--workers",
@@ -31,11 +31,11 @@ fn tiny_run(out: &TempDir) -> std::process::Command {
 }
 
 #[test]
-fn quick_run_writes_a_v1_results_file_that_loads_back() {
+fn quick_run_writes_a_v2_results_file_that_loads_back() {
     let out = TempDir::new("cli-run");
     let assert = tiny_run(&out).assert().success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-    assert!(stdout.contains("## square: throughput"), "{stdout}");
+    assert!(stdout.contains("## square: squares"), "{stdout}");
     assert!(stdout.contains("efficiency"), "{stdout}");
     assert!(stdout.contains("Harness overhead"), "{stdout}");
 
@@ -51,13 +51,14 @@ fn quick_run_writes_a_v1_results_file_that_loads_back() {
     assert_eq!(files[0].file_stem().unwrap(), r.run.id.as_str());
     assert!(r.run.quick);
     assert!(r.failures.is_empty());
-    assert!(r.calibration.square_loop.is_some());
+    assert!(r.calibration.bare_loop.contains_key("square"));
+    assert!(r.calibration.probe.is_some());
     assert!(r.calibration.timer_overhead.is_some());
 
     let throughput: Vec<_> = r
         .measurements
         .iter()
-        .filter(|m| m.metric == "throughput" && m.workload == "square")
+        .filter(|m| m.metric == "throughput" && m.case.workload == "square")
         .collect();
     assert_eq!(throughput.len(), 4, "2 models × 2 worker counts");
     for m in &throughput {
@@ -75,7 +76,10 @@ fn quick_run_writes_a_v1_results_file_that_loads_back() {
         .iter()
         .filter(|m| m.metric == "startup")
         .count();
-    assert_eq!(startup, 2, "one startup figure per model");
+    assert_eq!(
+        startup, 1,
+        "one startup figure per model that starts workers (threads)"
+    );
     // Beside the results file only its chart folder; no temporary file anywhere.
     let chart_dir = files[0].with_extension("");
     for f in out.files() {

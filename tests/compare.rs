@@ -57,9 +57,11 @@ fn run(id: &str, machine: &str, scale: impl Fn(Metric) -> f64) -> Results {
             incomplete: false,
         },
         machine: m,
+        workloads: vec![],
         calibration: Calibration::default(),
         measurements,
         failures: vec![],
+        findings: Default::default(),
         notes: vec![],
     }
 }

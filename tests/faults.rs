@@ -78,13 +78,13 @@ fn check_fault(model: &str, fault: &str, reason: &str, extra: &[&str]) {
     assert!(stderr.contains("case(s) failed"), "{stderr}");
     assert!(!r.failures.is_empty());
     for f in &r.failures {
-        assert_eq!(f.model, model);
+        assert_eq!(f.case.model, model);
         assert!(f.reason.contains(reason), "{:?} lacks {reason:?}", f.reason);
     }
     let measured = r
         .measurements
         .iter()
-        .filter(|m| m.model == "sequential" && m.metric == "throughput")
+        .filter(|m| m.case.model == "sequential" && m.metric == "throughput")
         .count();
     assert_eq!(
         measured, 4,

@@ -5,30 +5,29 @@ mod common;
 
 use std::path::Path;
 
-use threadfork::model::{ModelKind, SampleSpec, run_sample};
-use threadfork::workload::{CounterVariant, Hold, Job};
+use threadfork::Model;
+use threadfork::exec::{Bound, run_sample};
 
 #[test]
 fn every_child_is_reaped() {
     let exe = Path::new(env!("CARGO_BIN_EXE_threadfork"));
+    let reg = threadfork::builtin::registry();
     let jobs = [
-        Job::Empty,
-        Job::Square {
-            work: 100,
-            tasks: 500,
-        },
-        Job::Counter {
-            increments: 1000,
-            hold: Hold::None,
-            variant: CounterVariant::Pshared,
-        },
+        Bound::new(reg.find("empty").unwrap(), "default", &[]).unwrap(),
+        Bound::new(reg.find("square").unwrap(), "default", &[("tasks", 500)]).unwrap(),
+        Bound::new(
+            reg.find("counter").unwrap(),
+            "pshared",
+            &[("increments", 1000)],
+        )
+        .unwrap(),
     ];
-    for model in [ModelKind::Fork, ModelKind::Spawn] {
-        for job in jobs {
-            let spec = SampleSpec::new(job, 3, exe);
-            run_sample(model, &spec).unwrap();
+    for model in [Model::Fork, Model::Spawn] {
+        for b in &jobs {
+            run_sample(model, &b.job(3, exe)).unwrap();
             let left = common::children_of(std::process::id());
-            assert!(left.is_empty(), "{model} {job:?} left {left:?}");
+            let name = b.workload.info().name;
+            assert!(left.is_empty(), "{model} {name} left {left:?}");
         }
     }
     // The binary's own run: after it exits, none of its workers may survive it.
@@ -63,7 +62,9 @@ fn every_child_is_reaped() {
         .unwrap();
     let workers = String::from_utf8_lossy(&ps.stdout)
         .lines()
-        .filter(|l| l.contains(env!("CARGO_BIN_EXE_threadfork")) && l.contains(" worker "))
+        .filter(|l| {
+            l.contains(env!("CARGO_BIN_EXE_threadfork")) && l.contains(" __threadfork-worker ")
+        })
         .count();
     assert_eq!(workers, 0, "orphaned spawn workers survive the harness");
 }

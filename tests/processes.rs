@@ -1,25 +1,22 @@
-//! The process models are real: distinct processes that share one database through memory
-//! mapped before fork or handed to a spawned executable.
+//! The process models are real: distinct processes that share one counter through memory
+//! mapped before fork or handed to a spawned executable, and every built-in verifies.
 
 use std::path::Path;
 
-use threadfork::model::{ModelKind, RawSample, SampleSpec, run_sample};
-use threadfork::sweep::verify_task;
-use threadfork::workload::{CounterVariant, Hold, Job};
+use threadfork::Model;
+use threadfork::api::workload::{Verdict, WorkloadRef};
+use threadfork::builtin::registry;
+use threadfork::exec::{Bound, RawSample, run_sample};
 
 const EXE: &str = env!("CARGO_BIN_EXE_threadfork");
 
-fn sample(model: ModelKind, job: Job, workers: usize) -> RawSample {
-    let spec = SampleSpec::new(job, workers, Path::new(EXE));
-    run_sample(model, &spec).unwrap_or_else(|e| panic!("{model} × {workers}: {e}"))
+fn builtin(name: &str) -> WorkloadRef {
+    registry().find(name).unwrap().clone()
 }
 
-fn counter(variant: CounterVariant, increments: u64) -> Job {
-    Job::Counter {
-        increments,
-        hold: Hold::None,
-        variant,
-    }
+fn sample(b: &Bound, model: Model, workers: usize) -> RawSample {
+    run_sample(model, &b.job(workers, Path::new(EXE)))
+        .unwrap_or_else(|e| panic!("{model} × {workers}: {e}"))
 }
 
 fn assert_distinct_processes(raw: &RawSample) {
@@ -39,17 +36,14 @@ fn assert_distinct_processes(raw: &RawSample) {
 
 #[test]
 fn pshared_counter_is_exact_across_forked_and_spawned_processes() {
-    for model in [ModelKind::Fork, ModelKind::Spawn] {
+    let b = Bound::new(&builtin("counter"), "pshared", &[("increments", 20_000)]).unwrap();
+    for model in [Model::Fork, Model::Spawn] {
         for workers in [2, 4] {
-            let job = counter(CounterVariant::Pshared, 20_000);
-            let raw = sample(model, job, workers);
+            let raw = sample(&b, model, workers);
             assert_distinct_processes(&raw);
-            assert_eq!(
-                raw.counter_final,
-                Some(20_000 * workers as u64),
-                "{model} × {workers}: the shared counter lost or invented updates"
-            );
-            assert_eq!(verify_task(job, &raw), Ok(None));
+            // The verdict is the exact check: the shared value is workers × increments.
+            assert_eq!(raw.verdict, Verdict::Passed, "{model} × {workers}");
+            assert_eq!(raw.ops(), 20_000 * workers as u64);
         }
     }
 }
@@ -57,31 +51,29 @@ fn pshared_counter_is_exact_across_forked_and_spawned_processes() {
 #[test]
 fn a_sleeping_hold_inside_the_lock_still_counts_exactly() {
     // The classic example: a slow write while holding the lock.
-    let job = Job::Counter {
-        increments: 3,
-        hold: Hold::parse("2ms").unwrap(),
-        variant: CounterVariant::Pshared,
-    };
-    let raw = sample(ModelKind::Fork, job, 2);
-    assert_eq!(raw.counter_final, Some(6));
+    let b = Bound::new(
+        &builtin("counter"),
+        "pshared",
+        &[("increments", 3), ("hold_ns", 2_000_000), ("hold_sleep", 1)],
+    )
+    .unwrap();
+    let raw = sample(&b, Model::Fork, 2);
+    assert_eq!(raw.verdict, Verdict::Passed);
     // Six 2 ms holds under one lock cannot overlap: at least 12 ms from release to finish.
     assert!(raw.elapsed_ns() >= 12_000_000, "{}", raw.elapsed_ns());
 }
 
 #[test]
-fn square_runs_verified_in_every_task_model() {
-    let job = Job::Square {
-        work: 100,
-        tasks: 1001,
-    };
-    for model in ModelKind::TASK {
+fn square_runs_verified_in_every_model() {
+    let b = Bound::new(&builtin("square"), "default", &[("tasks", 1001)]).unwrap();
+    for model in Model::ALL {
         for workers in [1, 3] {
-            let raw = sample(model, job, workers);
-            assert_eq!(verify_task(job, &raw), Ok(None), "{model} × {workers}");
+            let raw = sample(&b, model, workers);
+            assert_eq!(raw.verdict, Verdict::Passed, "{model} × {workers}");
             assert_eq!(raw.ops(), 100 * 1001);
             if model.is_process() {
                 assert_distinct_processes(&raw);
-                assert!(raw.workers.iter().all(|w| w.private_bytes > 0));
+                assert!(raw.workers.iter().all(|w| w.private_bytes.unwrap() > 0));
             }
         }
     }
@@ -89,36 +81,37 @@ fn square_runs_verified_in_every_task_model() {
 
 #[test]
 fn locked_thread_variants_are_exact() {
-    for variant in ModelKind::Threads.counter_variants() {
-        let job = counter(*variant, 10_000);
-        let raw = sample(ModelKind::Threads, job, 4);
-        let lost = verify_task(job, &raw).unwrap();
-        if variant.is_exact() {
-            assert_eq!(raw.counter_final, Some(40_000), "{variant:?}");
-            assert_eq!(lost, None);
+    let w = builtin("counter");
+    for (i, variant) in w.info().variants.iter().enumerate() {
+        if !w.supports(Model::Threads, i) || *variant == "no-lock" {
+            continue;
         }
+        let b = Bound::new(&w, variant, &[("increments", 10_000)]).unwrap();
+        let raw = sample(&b, Model::Threads, 4);
+        assert_eq!(raw.verdict, Verdict::Passed, "{variant}");
     }
 }
 
 #[test]
 fn no_lock_reports_lost_updates_instead_of_failing() {
-    for model in [ModelKind::Threads, ModelKind::Fork, ModelKind::Spawn] {
-        let job = counter(CounterVariant::NoLock, 200_000);
-        let raw = sample(model, job, 2);
-        let expected = 400_000;
-        let got = raw.counter_final.unwrap();
-        let lost = verify_task(job, &raw)
-            .unwrap()
-            .expect("no-lock reports lost updates");
-        assert!(got <= expected, "{model}: {got} > {expected}");
-        assert_eq!(got + lost, expected, "{model}");
+    let b = Bound::new(&builtin("counter"), "no-lock", &[("increments", 200_000)]).unwrap();
+    for model in [Model::Threads, Model::Fork, Model::Spawn] {
+        let raw = sample(&b, model, 2);
+        match raw.verdict {
+            Verdict::PassedWith { metric, value } => {
+                assert_eq!(metric, "lost_updates");
+                assert!((0.0..400_000.0).contains(&value), "{model}: {value}");
+            }
+            other => panic!("{model}: {other:?}"),
+        }
     }
 }
 
 #[test]
 fn startup_is_measured_from_request_to_first_instruction() {
-    for model in ModelKind::TASK {
-        let raw = sample(model, Job::Empty, 1);
+    let b = Bound::new(&builtin("empty"), "default", &[]).unwrap();
+    for model in Model::ALL {
+        let raw = sample(&b, model, 1);
         let w = raw.workers[0];
         assert!(w.requested_ns > 0, "{model}");
         assert!(w.started_ns >= w.requested_ns, "{model}");

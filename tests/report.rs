@@ -34,15 +34,17 @@ fn small_run(out: &TempDir) -> std::path::PathBuf {
     json_files(out).pop().expect("a results file")
 }
 
-const ALL_CHARTS: [&str; 9] = [
+const ALL_CHARTS: [&str; 11] = [
     "square-throughput",
     "square-efficiency",
-    "startup",
-    "startup-vs-parent-rss",
+    "empty-startup",
+    "empty-startup-vs-parent-rss",
+    "empty-roundtrip-vs-parent-rss",
     "counter-throughput",
-    "sequence-heap",
-    "sequence-rss",
-    "sequence-first-item",
+    "sequence-heap-bytes-vs-n",
+    "sequence-peak-rss-vs-n",
+    "sequence-first-item-vs-n",
+    "sequence-throughput-vs-n",
     "index",
 ];
 
@@ -77,8 +79,8 @@ fn run_leaves_every_chart_and_the_index_beside_the_json() {
     ] {
         assert!(svg.contains(label), "{label} not in the counter chart");
     }
-    let svg = std::fs::read_to_string(dir.join("sequence-heap.svg")).unwrap();
-    for label in ["lazy range", "eager range", "pipeline squares"] {
+    let svg = std::fs::read_to_string(dir.join("sequence-heap-bytes-vs-n.svg")).unwrap();
+    for label in ["lazy/range", "eager/range", "pipeline/squares"] {
         assert!(svg.contains(label), "{label} not in the heap chart");
     }
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
@@ -150,7 +152,7 @@ fn a_run_without_some_workloads_gets_fewer_charts() {
             "--samples",
             "2",
             "--sizes",
-            "1000",
+            "1000,2000",
         ])
         .arg("--out")
         .arg(&out.0)
@@ -158,9 +160,9 @@ fn a_run_without_some_workloads_gets_fewer_charts() {
         .success();
     let json = json_files(&out).pop().unwrap();
     let dir = json.with_extension("");
-    assert!(dir.join("sequence-heap.svg").exists());
+    assert!(dir.join("sequence-heap-bytes-vs-n.svg").exists());
     assert!(!dir.join("square-throughput.svg").exists());
-    assert!(!dir.join("startup.svg").exists());
+    assert!(!dir.join("empty-startup.svg").exists());
     // report on the same file draws the same, and --no-charts draws nothing.
     let again = TempDir::new("report-again");
     threadfork()

@@ -2,10 +2,9 @@
 //! allocator the threadfork binary installs. One test in its own binary: another test's
 //! allocations would otherwise count.
 
+use threadfork::builtin::sequence::items::SequenceVariant;
+use threadfork::builtin::sequence::models::{SeqModel as ModelKind, run};
 use threadfork::measure::alloc::CountingAlloc;
-use threadfork::model::ModelKind;
-use threadfork::model::sequence::run;
-use threadfork::workload::sequence::SequenceVariant;
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;

@@ -1,13 +1,14 @@
-//! What the criterion benches share: a sample request for the library's models and timing
-//! that follows the harness's own definitions (release → last done; request → reaped).
+//! What the criterion benches share: jobs of the built-in workloads and timing that follows
+//! the harness's own definitions (release → last done; request → reaped).
 #![allow(dead_code)]
 
 use std::path::Path;
 use std::time::Duration;
 
 use criterion::Criterion;
-use threadfork::model::{ModelKind, RawSample, SampleSpec, run_sample};
-use threadfork::workload::Job;
+use threadfork::Model;
+use threadfork::api::workload::Verdict;
+use threadfork::exec::{Bound, RawSample, run_sample};
 
 /// The threadfork binary: the spawn model's worker executable.
 pub const EXE: &str = env!("CARGO_BIN_EXE_threadfork");
@@ -15,7 +16,7 @@ pub const EXE: &str = env!("CARGO_BIN_EXE_threadfork");
 /// Short measurement windows: dozens of benchmarks fit in minutes on two cores.
 pub fn criterion() -> Criterion {
     // criterion draws its report with the same plotters build, which has no system fonts.
-    threadfork::report::charts::register_fonts();
+    threadfork::export::charts::register_fonts();
     // Large buffers behave as in `threadfork run`: mapped fresh, returned when freed.
     threadfork::measure::alloc::pin_malloc_threshold();
     Criterion::default()
@@ -30,21 +31,31 @@ pub fn criterion() -> Criterion {
 
 /// The machine's cores as the harness counts them: 1, 2, 4, … and the core count.
 pub fn worker_counts() -> Vec<usize> {
-    threadfork::plan::default_workers(threadfork::machine::allowed_cpus().len(), true)
+    threadfork::sweep::plan::default_workers(threadfork::machine::allowed_cpus().len(), true)
 }
 
-pub fn sample(model: ModelKind, job: Job, workers: usize) -> RawSample {
-    let spec = SampleSpec::new(job, workers, Path::new(EXE));
-    run_sample(model, &spec).unwrap_or_else(|e| panic!("{model} × {workers}: {e}"))
+/// A built-in workload's variant with its default parameters (the harness's own case).
+pub fn builtin(name: &str, variant: &str) -> Bound {
+    let reg = threadfork::builtin::registry();
+    Bound::new(reg.find(name).expect("a built-in"), variant, &[]).expect("a variant")
 }
 
-/// `iters` samples of `job`, each verified, timed from the barrier's release to the last
-/// worker's finish: the harness's throughput window.
-pub fn timed_samples(model: ModelKind, job: Job, workers: usize, iters: u64) -> Duration {
+pub fn sample(b: &Bound, model: Model, workers: usize) -> RawSample {
+    run_sample(model, &b.job(workers, Path::new(EXE)))
+        .unwrap_or_else(|e| panic!("{model} × {workers}: {e}"))
+}
+
+/// `iters` samples, each verified, timed from the barrier's release to the last worker's
+/// finish: the harness's throughput window.
+pub fn timed_samples(b: &Bound, model: Model, workers: usize, iters: u64) -> Duration {
     let mut total = 0u64;
     for _ in 0..iters {
-        let raw = sample(model, job, workers);
-        threadfork::sweep::verify_task(job, &raw).expect("verified result");
+        let raw = sample(b, model, workers);
+        assert!(
+            !matches!(raw.verdict, Verdict::Failed(_)),
+            "{model} × {workers}: {:?}",
+            raw.verdict
+        );
         total += raw.elapsed_ns();
     }
     Duration::from_nanos(total)

@@ -1,6 +1,6 @@
-//! Reference figures measured in the same run as the cases: a bare loop of squares, the
-//! clock's read cost, and bare loops of the OS primitives each model is built on. The gap
-//! between these and the models' figures is the harness's own overhead.
+//! Reference figures measured in the same run as the cases: the clock's read cost and bare
+//! loops of the OS primitives each model is built on. The gap between these and the models'
+//! figures is the harness's own overhead.
 
 use std::ffi::CString;
 use std::hint::black_box;
@@ -11,40 +11,6 @@ use anyhow::{Context, Result, bail};
 use nix::libc;
 
 use super::clock::now_ns;
-use crate::workload::square::run_tasks;
-
-/// Squares per second of the square workload's own loop (`tasks` tasks of `work` squares)
-/// called directly on the calling thread: no thread, no barrier, no slot, no verification.
-pub fn square_loop(work: u64, tasks: u64) -> f64 {
-    let t0 = now_ns();
-    black_box(run_tasks(black_box(work), black_box(tasks)));
-    let dt = now_ns().saturating_sub(t0).max(1);
-    (work * tasks) as f64 / (dt as f64 / 1e9)
-}
-
-/// Squares in one speed probe: about 0.1 ms on a current core, short next to any sample,
-/// long next to the clock's resolution.
-pub const PROBE_SQUARES: u64 = 200_000;
-
-/// The calling thread's core speed right now, in squares per second.
-pub fn probe() -> f64 {
-    square_loop(100, PROBE_SQUARES / 100)
-}
-
-/// [`square_loop`] on a thread pinned to each CPU of `cpus` in turn (`None` where the
-/// thread could not be started).
-pub fn per_cpu_loops(cpus: &[usize], work: u64, tasks: u64) -> Vec<Option<f64>> {
-    cpus.iter()
-        .map(|&cpu| {
-            std::thread::spawn(move || {
-                crate::model::worker::pin_to(cpu as i32);
-                square_loop(work, tasks)
-            })
-            .join()
-            .ok()
-        })
-        .collect()
-}
 
 /// Nanoseconds per clock read, averaged over `reads` back-to-back reads.
 pub fn timer_overhead_ns(reads: u32) -> f64 {
@@ -84,7 +50,27 @@ pub fn bare_std_thread_roundtrip() -> Result<f64> {
     Ok((now_ns() - t0) as f64)
 }
 
-/// One bare `fork` + `_exit(0)` + `waitpid`, in ns.
+/// Reaps `pid`, retrying when a signal interrupts the wait, and checks that it exited 0.
+fn reap_clean(pid: libc::pid_t, what: &str) -> Result<()> {
+    let mut status = 0;
+    loop {
+        // SAFETY: `pid` is our child; `status` is a valid out-parameter.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            bail!("waitpid on the bare {what} child failed: {e}");
+        }
+    }
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        bail!("the bare {what} child did not exit cleanly (status {status:#x})");
+    }
+    Ok(())
+}
+
+/// One bare `fork` + `_exit(0)` + `waitpid`, in ns; the child's clean exit is checked.
 pub fn bare_fork_roundtrip() -> Result<f64> {
     let t0 = now_ns();
     // SAFETY: the child calls only `_exit`, which is async-signal-safe.
@@ -94,31 +80,31 @@ pub fn bare_fork_roundtrip() -> Result<f64> {
         // SAFETY: ends the child at once.
         0 => unsafe { libc::_exit(0) },
         _ => {
-            let mut status = 0;
-            // SAFETY: `pid` is our child; `status` is a valid out-parameter.
-            unsafe { libc::waitpid(pid, &mut status, 0) };
+            reap_clean(pid, "fork")?;
             Ok((now_ns() - t0) as f64)
         }
     }
 }
 
-/// A prepared `posix_spawn` of `exe worker --bare` (a process that exits on entry).
+/// A prepared `posix_spawn` of the host executable as a bare worker (a process that exits on
+/// entry).
 pub struct BareSpawn {
     path: CString,
     args: Vec<CString>,
 }
 
 impl BareSpawn {
-    pub fn new(exe: &Path) -> Result<BareSpawn> {
+    /// `args` are the arguments after the program name that make `exe` exit on entry.
+    pub fn new(exe: &Path, args: &[&str]) -> Result<BareSpawn> {
         let path = CString::new(exe.as_os_str().as_bytes()).context("executable path")?;
-        let args = ["threadfork", "worker", "--bare"]
-            .iter()
-            .map(|a| CString::new(*a).context("argument"))
+        let args = std::iter::once("threadfork")
+            .chain(args.iter().copied())
+            .map(|a| CString::new(a).context("argument"))
             .collect::<Result<_>>()?;
         Ok(BareSpawn { path, args })
     }
 
-    /// One bare `posix_spawn` + `waitpid`, in ns.
+    /// One bare `posix_spawn` + `waitpid`, in ns; the child's clean exit is checked.
     pub fn roundtrip(&self) -> Result<f64> {
         let mut argv: Vec<*mut libc::c_char> =
             self.args.iter().map(|a| a.as_ptr() as *mut _).collect();
@@ -143,9 +129,7 @@ impl BareSpawn {
                 std::io::Error::from_raw_os_error(rc)
             );
         }
-        let mut status = 0;
-        // SAFETY: `pid` is our child; `status` is a valid out-parameter.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
+        reap_clean(pid, "spawn")?;
         Ok((now_ns() - t0) as f64)
     }
 }
@@ -156,7 +140,6 @@ mod tests {
 
     #[test]
     fn bare_loops_return_positive_times() {
-        assert!(square_loop(100, 100) > 0.0);
         assert!(timer_overhead_ns(1000) > 0.0);
         assert!(bare_thread_roundtrip().unwrap() > 0.0);
         assert!(bare_fork_roundtrip().unwrap() > 0.0);

@@ -120,23 +120,26 @@ fn parse_kib(field: &[u8]) -> Option<u64> {
 /// Private bytes of the calling process (Private_Clean + Private_Dirty from
 /// /proc/self/smaps_rollup): pages this process owns alone, not those it still shares with a
 /// parent after fork. Uses only a stack buffer and raw system calls, so it is safe in a
-/// forked child. Returns 0 when the file cannot be read.
-pub fn private_bytes_self() -> u64 {
+/// forked child. `None` when the file cannot be read or holds no such line.
+pub fn private_bytes_self() -> Option<u64> {
     let mut buf = [0u8; 4096];
-    read_small(b"/proc/self/smaps_rollup\0", &mut buf).map_or(0, sum_private)
+    read_small(b"/proc/self/smaps_rollup\0", &mut buf).and_then(sum_private)
 }
 
-/// Sums the Private_Clean and Private_Dirty lines of an smaps_rollup text, in bytes.
-fn sum_private(text: &[u8]) -> u64 {
+/// Sums the Private_Clean and Private_Dirty lines of an smaps_rollup text, in bytes; `None`
+/// unless both lines are there.
+fn sum_private(text: &[u8]) -> Option<u64> {
     let mut total = 0;
+    let mut seen = 0;
     for line in text.split(|&b| b == b'\n') {
         for key in [&b"Private_Clean:"[..], &b"Private_Dirty:"[..]] {
-            if line.starts_with(key) {
-                total += parse_kib(&line[key.len()..]).unwrap_or(0);
+            if let Some(rest) = line.strip_prefix(key) {
+                total += parse_kib(rest)?;
+                seen += 1;
             }
         }
     }
-    total
+    (seen == 2).then_some(total)
 }
 
 #[cfg(test)]
@@ -153,12 +156,13 @@ mod tests {
     #[test]
     fn sums_private_lines_only() {
         let text = b"Rss: 100 kB\nShared_Clean: 50 kB\nPrivate_Clean: 8 kB\nPrivate_Dirty: 12 kB\n";
-        assert_eq!(sum_private(text), 20 * 1024);
+        assert_eq!(sum_private(text), Some(20 * 1024));
+        assert_eq!(sum_private(b"Rss: 100 kB\n"), None);
     }
 
     #[test]
     fn reads_own_private_bytes() {
-        assert!(private_bytes_self() > 0);
+        assert!(private_bytes_self().unwrap() > 0);
         assert!(current_rss_bytes().unwrap() > 0);
     }
 }

@@ -1,0 +1,11 @@
+//! The public API: what a user implements ([`Workload`]), the state workers share
+//! ([`crate::Shared`], [`crate::Mutex`]) and the registry a bench binary hands to
+//! [`crate::run_main`].
+
+pub mod model;
+pub mod registry;
+pub mod workload;
+
+pub use model::Model;
+pub use registry::Registry;
+pub use workload::{Ctx, Output, Param, Params, Sample, Size, Verdict, Workload, split};

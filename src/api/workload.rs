@@ -1,0 +1,485 @@
+//! What a user implements: the [`Workload`] trait, the context one worker runs in, and what a
+//! worker and a verification report. Nothing here knows about threads, processes or files.
+
+use std::sync::Arc;
+
+use super::model::Model;
+use crate::results::Measurement;
+use crate::sys::shared::{Shared, SharedArea};
+
+/// Most parameters a workload may declare: they travel to every worker in the region's header.
+pub const MAX_PARAMS: usize = 8;
+
+/// A named whole-number parameter of a workload, settable with `--param NAME=VALUE`, and
+/// recorded with every measurement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Param {
+    pub name: &'static str,
+    pub default: u64,
+    pub min: u64,
+    pub max: u64,
+    pub help: &'static str,
+}
+
+impl Param {
+    /// A parameter with a default, accepting 0 ..= u64::MAX.
+    pub const fn new(name: &'static str, default: u64) -> Param {
+        Param {
+            name,
+            default,
+            min: 0,
+            max: u64::MAX,
+            help: "",
+        }
+    }
+
+    /// The values accepted on the command line.
+    pub const fn range(mut self, min: u64, max: u64) -> Param {
+        self.min = min;
+        self.max = max;
+        self
+    }
+
+    /// One line of help, shown by `threadfork run --help`'s workload list.
+    pub const fn help(mut self, help: &'static str) -> Param {
+        self.help = help;
+        self
+    }
+}
+
+/// How one sample's work is sized and shared between its workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    /// The parameter's value is the sample's total, split as evenly as possible between the
+    /// workers (strong scaling): more workers, less each.
+    Split(&'static str),
+    /// Every worker does the parameter's value (weak scaling).
+    PerWorker(&'static str),
+    /// No size: the workload measures start and stop only (see [`Workload::start_only`]).
+    None,
+}
+
+/// Worker `k` of `n`'s share of `total` when it is split as evenly as possible.
+pub fn split(total: u64, k: usize, n: usize) -> u64 {
+    let n = n.max(1) as u64;
+    total / n + u64::from((k as u64) < total % n)
+}
+
+/// What one worker did in one sample: operations it counted itself and a checksum of its
+/// results that [`Workload::verify`] can check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    pub ops: u64,
+    pub checksum: u64,
+}
+
+impl Output {
+    pub fn new(ops: u64, checksum: u64) -> Output {
+        Output { ops, checksum }
+    }
+}
+
+/// The outcome of [`Workload::verify`] for one sample.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// A stated check passed: the figures are `verified`.
+    Passed,
+    /// Passed, and recorded one more figure (e.g. the updates a lock-free race lost): listed
+    /// beside the throughput, never judged as a cost.
+    PassedWith { metric: &'static str, value: f64 },
+    /// The result is wrong: the case fails with this reason and reports no number.
+    Failed(String),
+    /// The workload has nothing to check: its figures are marked unverified everywhere.
+    Unverified,
+}
+
+impl Verdict {
+    /// `Passed` when `ok`, else `Failed` with the message.
+    pub fn check(ok: bool, why: impl FnOnce() -> String) -> Verdict {
+        if ok {
+            Verdict::Passed
+        } else {
+            Verdict::Failed(why())
+        }
+    }
+}
+
+/// A workload's parameters as set for one case, by name.
+#[derive(Clone, Copy, Debug)]
+pub struct Params<'a> {
+    names: &'static [Param],
+    values: &'a [u64],
+}
+
+impl<'a> Params<'a> {
+    pub fn new(names: &'static [Param], values: &'a [u64]) -> Params<'a> {
+        Params { names, values }
+    }
+
+    /// The value of parameter `name`. Panics on a name the workload did not declare: a bug in
+    /// the workload, reported as its case's failure.
+    pub fn get(&self, name: &str) -> u64 {
+        match self.names.iter().position(|p| p.name == name) {
+            Some(i) => self.values.get(i).copied().unwrap_or(self.names[i].default),
+            None => panic!("no parameter named '{name}' was declared by this workload"),
+        }
+    }
+
+    pub fn values(&self) -> &'a [u64] {
+        self.values
+    }
+}
+
+/// What one worker knows while it runs.
+pub struct Ctx<'a, S> {
+    index: usize,
+    workers: usize,
+    units: u64,
+    variant: &'static str,
+    params: Params<'a>,
+    shared: &'a S,
+}
+
+impl<'a, S> Ctx<'a, S> {
+    /// This worker's index, 0 ..< [`Ctx::workers`].
+    pub fn index(&self) -> usize {
+        self.index
+    }
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+    /// This worker's share of the sample's size (see [`Workload::size`]).
+    pub fn units(&self) -> u64 {
+        self.units
+    }
+    pub fn variant(&self) -> &'static str {
+        self.variant
+    }
+    pub fn param(&self, name: &str) -> u64 {
+        self.params.get(name)
+    }
+    /// The state every worker of the sample shares.
+    pub fn shared(&self) -> &'a S {
+        self.shared
+    }
+}
+
+/// What a sample looks like from outside its workers: for [`Workload::setup`] and
+/// [`Workload::verify`].
+pub struct Sample<'a, S> {
+    workers: usize,
+    variant: &'static str,
+    size: Size,
+    params: Params<'a>,
+    shared: &'a S,
+    outputs: &'a [Output],
+}
+
+impl<'a, S> Sample<'a, S> {
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+    pub fn variant(&self) -> &'static str {
+        self.variant
+    }
+    pub fn param(&self, name: &str) -> u64 {
+        self.params.get(name)
+    }
+    pub fn shared(&self) -> &'a S {
+        self.shared
+    }
+    /// Each worker's output, by index (empty in `setup`).
+    pub fn outputs(&self) -> &'a [Output] {
+        self.outputs
+    }
+    /// What worker `k` was asked to do.
+    pub fn units(&self, k: usize) -> u64 {
+        units_of(self.size, self.params, k, self.workers)
+    }
+    /// The whole sample's size: the sum of every worker's units.
+    pub fn total_units(&self) -> u64 {
+        (0..self.workers).map(|k| self.units(k)).sum()
+    }
+    /// The sum of the operations the workers counted.
+    pub fn total_ops(&self) -> u64 {
+        self.outputs.iter().map(|o| o.ops).sum()
+    }
+}
+
+/// Worker `k` of `n`'s units under `size`.
+pub fn units_of(size: Size, params: Params<'_>, k: usize, n: usize) -> u64 {
+    match size {
+        Size::Split(name) => split(params.get(name), k, n),
+        Size::PerWorker(name) => params.get(name),
+        Size::None => 0,
+    }
+}
+
+/// A piece of work threadfork runs as threads, as forked and spawned processes and
+/// sequentially, measuring start-up, memory and throughput at every worker count.
+///
+/// One worker's share is [`Workload::run`]; [`Workload::verify`] checks a whole sample. The
+/// workload object itself lives in each process: in-process state in it (a
+/// `std::sync::Mutex`, a channel) is shared by threads only, so such variants declare
+/// [`Workload::supports`] accordingly. State every worker must share across processes is
+/// [`Workload::Shared`]: it lives in the `MAP_SHARED` region.
+///
+/// ```
+/// use threadfork::{Ctx, Output, Sample, Size, Verdict, Workload, Param};
+///
+/// /// Sums 0..n per task: a CPU kernel with nothing shared.
+/// struct Sums;
+///
+/// impl Workload for Sums {
+///     type Shared = ();
+///     fn name(&self) -> &'static str { "sums" }
+///     fn op(&self) -> &'static str { "additions" }
+///     fn params(&self) -> &'static [Param] {
+///         const P: [Param; 2] = [Param::new("n", 1000), Param::new("tasks", 10_000)];
+///         &P
+///     }
+///     fn size(&self) -> Size { Size::Split("tasks") }
+///     fn run(&self, ctx: &Ctx<'_, ()>) -> Output {
+///         let n = ctx.param("n");
+///         let mut sum = 0u64;
+///         for _ in 0..ctx.units() {
+///             sum = sum.wrapping_add((0..n).map(std::hint::black_box).sum::<u64>());
+///         }
+///         Output::new(ctx.units() * n, sum)
+///     }
+///     fn verify(&self, s: &Sample<'_, ()>) -> Verdict {
+///         let n = s.param("n");
+///         let ok = s.outputs().iter().enumerate().all(|(k, o)| {
+///             o.checksum == (n * n.saturating_sub(1) / 2).wrapping_mul(s.units(k))
+///         });
+///         Verdict::check(ok, || "a sum is wrong".into())
+///     }
+/// }
+/// # let _ = threadfork::Registry::new().with(Sums);
+/// ```
+pub trait Workload: Send + Sync + 'static {
+    /// State all workers of a sample share; `()` for none. Zeroed before every sample, then
+    /// [`Workload::setup`] may give it starting values.
+    type Shared: Shared;
+
+    /// The name on the command line and in results: lower-case letters, digits and dashes.
+    fn name(&self) -> &'static str;
+
+    /// What one operation is, in the plural ("squares", "increments", "bytes hashed").
+    fn op(&self) -> &'static str;
+
+    /// One sentence on what a worker does and how a sample is verified.
+    fn describe(&self) -> &'static str {
+        ""
+    }
+
+    /// The workload's parameters with their defaults (at most [`MAX_PARAMS`]).
+    fn params(&self) -> &'static [Param] {
+        &[]
+    }
+
+    /// Adjusts parameter values after the command line set them (e.g. a default that depends
+    /// on another parameter). `values` follow [`Workload::params`]' order; `given[i]` says
+    /// whether value `i` was set on the command line.
+    fn finish_params(&self, values: &mut [u64], given: &[bool]) {
+        let _ = (values, given);
+    }
+
+    /// Which parameter sizes a sample, and how it is shared between workers.
+    fn size(&self) -> Size;
+
+    /// The variants (e.g. kinds of lock); every case runs one. Default: `["default"]`.
+    fn variants(&self) -> &'static [&'static str] {
+        &["default"]
+    }
+
+    /// Whether `variant` runs on `model`. Default: everywhere.
+    fn supports(&self, model: Model, variant: &str) -> bool {
+        let _ = (model, variant);
+        true
+    }
+
+    /// True for a workload that measures only starting and stopping workers: its workers skip
+    /// the start barrier, run at once and leave; it gets startup and roundtrip figures.
+    fn start_only(&self) -> bool {
+        false
+    }
+
+    /// Called in the harness's process before each sample, after the shared state was zeroed
+    /// and before any worker exists.
+    fn setup(&self, sample: &Sample<'_, Self::Shared>) {
+        let _ = sample;
+    }
+
+    /// One worker's whole share of one sample. In a forked child: allocate nothing and take no
+    /// lock that another thread of the harness may hold (threadfork's [`crate::Mutex`] and
+    /// atomics in the shared state are fine).
+    fn run(&self, ctx: &Ctx<'_, Self::Shared>) -> Output;
+
+    /// Checks one sample: every worker's output and the shared state.
+    fn verify(&self, sample: &Sample<'_, Self::Shared>) -> Verdict;
+
+    /// Called after every sample, failed ones too (join a helper thread started in `setup`).
+    fn teardown(&self) {}
+
+    /// Findings in plain words from this workload's measurements of a run, for the summary.
+    fn findings(&self, measurements: &[&Measurement]) -> Vec<String> {
+        let _ = measurements;
+        Vec::new()
+    }
+}
+
+/// What the harness needs to describe a workload without running it.
+#[derive(Clone, Debug)]
+pub struct Info {
+    pub name: &'static str,
+    pub op: &'static str,
+    pub describe: &'static str,
+    pub params: &'static [Param],
+    pub size: Size,
+    pub variants: &'static [&'static str],
+    pub start_only: bool,
+    pub shared_size: usize,
+    pub shared_align: usize,
+}
+
+/// One worker's orders, as the executors read them from the region.
+#[derive(Clone, Copy, Debug)]
+pub struct Orders<'a> {
+    pub index: usize,
+    pub workers: usize,
+    pub units: u64,
+    pub variant: usize,
+    pub params: &'a [u64],
+}
+
+/// A [`Workload`] with its types erased, so that workloads of different shared-state types sit
+/// in one registry and the executors drive them through one interface.
+#[doc(hidden)]
+pub trait Erased: Send + Sync + 'static {
+    fn info(&self) -> Info;
+    fn supports(&self, model: Model, variant: usize) -> bool;
+    fn finish_params(&self, values: &mut [u64], given: &[bool]);
+    fn setup(&self, area: SharedArea<'_>, workers: usize, variant: usize, params: &[u64]);
+    fn run(&self, area: SharedArea<'_>, orders: &Orders<'_>) -> Output;
+    fn verify(
+        &self,
+        area: SharedArea<'_>,
+        variant: usize,
+        params: &[u64],
+        outputs: &[Output],
+    ) -> Verdict;
+    fn teardown(&self);
+    fn findings(&self, measurements: &[&Measurement]) -> Vec<String>;
+}
+
+fn variant_name<W: Workload>(w: &W, variant: usize) -> &'static str {
+    w.variants().get(variant).copied().unwrap_or("default")
+}
+
+impl<W: Workload> Erased for W {
+    fn info(&self) -> Info {
+        Info {
+            name: self.name(),
+            op: self.op(),
+            describe: self.describe(),
+            params: self.params(),
+            size: self.size(),
+            variants: self.variants(),
+            start_only: self.start_only(),
+            shared_size: size_of::<W::Shared>(),
+            shared_align: align_of::<W::Shared>(),
+        }
+    }
+
+    fn supports(&self, model: Model, variant: usize) -> bool {
+        Workload::supports(self, model, variant_name(self, variant))
+    }
+
+    fn finish_params(&self, values: &mut [u64], given: &[bool]) {
+        Workload::finish_params(self, values, given)
+    }
+
+    fn setup(&self, area: SharedArea<'_>, workers: usize, variant: usize, params: &[u64]) {
+        Workload::setup(
+            self,
+            &Sample {
+                workers,
+                variant: variant_name(self, variant),
+                size: self.size(),
+                params: Params::new(self.params(), params),
+                shared: area.get::<W::Shared>(),
+                outputs: &[],
+            },
+        )
+    }
+
+    fn run(&self, area: SharedArea<'_>, o: &Orders<'_>) -> Output {
+        Workload::run(
+            self,
+            &Ctx {
+                index: o.index,
+                workers: o.workers,
+                units: o.units,
+                variant: variant_name(self, o.variant),
+                params: Params::new(self.params(), o.params),
+                shared: area.get::<W::Shared>(),
+            },
+        )
+    }
+
+    fn verify(
+        &self,
+        area: SharedArea<'_>,
+        variant: usize,
+        params: &[u64],
+        outputs: &[Output],
+    ) -> Verdict {
+        Workload::verify(
+            self,
+            &Sample {
+                workers: outputs.len(),
+                variant: variant_name(self, variant),
+                size: self.size(),
+                params: Params::new(self.params(), params),
+                shared: area.get::<W::Shared>(),
+                outputs,
+            },
+        )
+    }
+
+    fn teardown(&self) {
+        Workload::teardown(self)
+    }
+
+    fn findings(&self, measurements: &[&Measurement]) -> Vec<String> {
+        Workload::findings(self, measurements)
+    }
+}
+
+/// A registered workload, shared by the harness and the threads that run it.
+pub type WorkloadRef = Arc<dyn Erased>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_shares_add_up_and_differ_by_at_most_one() {
+        for (total, n) in [(10, 3), (0, 4), (7, 7), (5, 8), (250_000, 64)] {
+            let shares: Vec<u64> = (0..n).map(|k| split(total, k, n)).collect();
+            assert_eq!(shares.iter().sum::<u64>(), total);
+            let (lo, hi) = (shares.iter().min().unwrap(), shares.iter().max().unwrap());
+            assert!(hi - lo <= 1, "{shares:?}");
+        }
+    }
+
+    #[test]
+    fn params_are_read_by_name() {
+        const P: [Param; 2] = [Param::new("a", 1), Param::new("b", 2)];
+        let p = Params::new(&P, &[5, 6]);
+        assert_eq!((p.get("a"), p.get("b")), (5, 6));
+        let r = std::panic::catch_unwind(|| p.get("c"));
+        assert!(r.is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! `empty`: a worker that does nothing, so that what is measured is starting and stopping it
+//! — startup (request → first instruction) and roundtrip (start + empty task + join/reap).
+
+use crate::api::{Ctx, Output, Sample, Size, Verdict, Workload};
+use crate::export::format;
+use crate::results::{Measurement, Metric};
+
+/// The built-in start-only workload.
+pub struct Empty;
+
+impl Workload for Empty {
+    type Shared = ();
+
+    fn name(&self) -> &'static str {
+        "empty"
+    }
+    fn op(&self) -> &'static str {
+        "starts"
+    }
+    fn describe(&self) -> &'static str {
+        "a worker with nothing to do: the cost of starting, joining and reaping one; verified \
+         by the worker's start mark in its slot and a clean exit"
+    }
+    fn size(&self) -> Size {
+        Size::None
+    }
+    fn start_only(&self) -> bool {
+        true
+    }
+    fn run(&self, _ctx: &Ctx<'_, ()>) -> Output {
+        Output::new(1, 1)
+    }
+    fn verify(&self, s: &Sample<'_, ()>) -> Verdict {
+        // Each worker reports that it ran; the executors have already checked its start mark,
+        // its done mark and, for processes, its exit status.
+        Verdict::check(s.outputs().iter().all(|o| o.ops == 1), || {
+            "a worker did not report its run".into()
+        })
+    }
+
+    /// Plain words on how each model's startup grows with the parent's RSS.
+    fn findings(&self, ms: &[&Measurement]) -> Vec<String> {
+        let starts: Vec<&&Measurement> = ms
+            .iter()
+            .filter(|m| m.is(Metric::Startup) && m.case.variant == "default")
+            .collect();
+        let sizes: Vec<u64> = starts
+            .iter()
+            .filter_map(|m| m.param("parent_rss"))
+            .collect();
+        let (Some(&lo), Some(&hi)) = (sizes.iter().min(), sizes.iter().max()) else {
+            return Vec::new();
+        };
+        if lo == hi {
+            return Vec::new();
+        }
+        let mut models: Vec<&str> = Vec::new();
+        for m in &starts {
+            if !models.contains(&m.case.model.as_str()) {
+                models.push(&m.case.model);
+            }
+        }
+        let at = |model: &str, rss: u64| {
+            starts
+                .iter()
+                .find(|m| m.case.model == model && m.param("parent_rss") == Some(rss))
+        };
+        models
+            .into_iter()
+            .filter_map(|model| {
+                let (a, b) = (at(model, lo)?, at(model, hi)?);
+                let ratio = b.median / a.median;
+                let verdict = if ratio >= 10.0 {
+                    "grows by an order of magnitude: the kernel copies the parent's page tables"
+                } else if ratio >= 1.2 {
+                    "grows with the parent's size"
+                } else {
+                    "stays flat: it does not depend on the parent's size"
+                };
+                Some(format!(
+                    "{model} startup goes from {} with {} of parent RSS to {} with {} ({ratio:.1}×): {verdict}.",
+                    format::ns(a.median),
+                    format::bytes(lo as f64),
+                    format::ns(b.median),
+                    format::bytes(hi as f64),
+                ))
+            })
+            .collect()
+    }
+}

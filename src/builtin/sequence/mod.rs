@@ -1,0 +1,256 @@
+//! `sequence`: produce 0..n (its evens, its squares) and consume it by summing — lazily, one
+//! item at a time, eagerly after collecting a `Vec<u64>`, or through a bounded pipeline to N
+//! threads — with heap bytes, peak RSS, time to the first item and throughput, each sample
+//! verified in closed form. A study: its models are its own.
+
+pub mod items;
+pub mod models;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+
+use crate::export::format;
+use crate::measure::meminfo::available_memory_bytes;
+use crate::measure::probe::probe;
+use crate::results::{CaseId, Measurement, Metric};
+use crate::sweep::study::{CaseOutcome, Study, StudyPlan, StudyRun};
+use items::SequenceVariant;
+use models::SeqModel;
+
+/// The built-in sequence study.
+pub struct Sequence;
+
+/// Sequence sizes of a full run: 10^3 … 10^8.
+pub const FULL_SIZES: [u64; 6] = [1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+/// Sequence sizes of a quick run.
+pub const QUICK_SIZES: [u64; 4] = [1_000, 10_000, 100_000, 1_000_000];
+
+/// One case of the study.
+#[derive(Clone, Copy, Debug)]
+struct SeqCase {
+    model: SeqModel,
+    variant: SequenceVariant,
+    n: u64,
+    workers: usize,
+}
+
+impl SeqCase {
+    fn id(&self) -> CaseId {
+        CaseId {
+            workload: "sequence".into(),
+            model: self.model.name().into(),
+            variant: self.variant.name().into(),
+            workers: self.workers,
+            params: BTreeMap::from([("n".to_string(), self.n)]),
+        }
+    }
+}
+
+fn cases(plan: &StudyPlan<'_>) -> Vec<SeqCase> {
+    let sizes: &[u64] = match (plan.sizes, plan.quick) {
+        ([], true) => &QUICK_SIZES,
+        ([], false) => &FULL_SIZES,
+        (given, _) => given,
+    };
+    let mut out = Vec::new();
+    for name in plan.models {
+        let Some(model) = SeqModel::parse(name) else {
+            continue;
+        };
+        for &n in sizes {
+            let one = |variant| SeqCase {
+                model,
+                variant,
+                n,
+                workers: 1,
+            };
+            let widths = plan.workers.iter().map(|&workers| SeqCase {
+                model,
+                variant: SequenceVariant::Squares,
+                n,
+                workers,
+            });
+            match model {
+                SeqModel::Lazy => {
+                    out.extend([one(SequenceVariant::Range), one(SequenceVariant::Evens)]);
+                }
+                SeqModel::Eager => {
+                    out.extend([one(SequenceVariant::Range), one(SequenceVariant::Evens)]);
+                    out.extend(widths);
+                }
+                SeqModel::Pipeline => out.extend(widths),
+            }
+        }
+    }
+    out
+}
+
+/// The most an eager sample of n items may hold at once: the Vec, and while a filter's Vec
+/// grows by doubling, the old and the new buffer together.
+fn eager_need_bytes(variant: SequenceVariant, n: u64) -> u64 {
+    let items = variant.items(n).saturating_mul(8);
+    match variant {
+        SequenceVariant::Evens => items.saturating_mul(3),
+        _ => items,
+    }
+}
+
+/// One case's samples as they accumulate.
+struct SeqAcc {
+    case: SeqCase,
+    heap: Vec<f64>,
+    rss: Vec<f64>,
+    first: Vec<f64>,
+    throughput: Vec<f64>,
+    probe: Vec<f64>,
+    failed: Option<String>,
+}
+
+impl Study for Sequence {
+    fn name(&self) -> &'static str {
+        "sequence"
+    }
+    fn op(&self) -> &'static str {
+        "items"
+    }
+    fn describe(&self) -> &'static str {
+        "0..n (and its evens, and its squares) produced and summed lazily, eagerly into a \
+         Vec<u64>, or through a bounded pipeline; every sum checked in closed form, heap bytes \
+         exact from a counting allocator"
+    }
+    fn models(&self) -> &'static [&'static str] {
+        &SeqModel::NAMES
+    }
+    fn steps(&self, plan: &StudyPlan<'_>) -> u64 {
+        (cases(plan).len() * (plan.warmup + plan.samples)) as u64
+    }
+
+    /// Runs the cases round by round, one sample of each per round, for the same reason as the
+    /// task cases: every case then sees the same mix of the machine's fast and slow spells.
+    fn run(&self, plan: &StudyPlan<'_>, run: &mut StudyRun<'_>) -> Vec<(CaseId, CaseOutcome)> {
+        let mut skipped = Vec::new();
+        let mut accs: Vec<SeqAcc> = Vec::new();
+        for case in cases(plan) {
+            if case.model == SeqModel::Eager {
+                let need = eager_need_bytes(case.variant, case.n);
+                // Leave a quarter of what is available to the rest of the system.
+                if let Some(avail) = available_memory_bytes()
+                    && need > avail / 4 * 3
+                {
+                    run.notes.push(format!(
+                        "{}: skipped: needs {need} bytes, the machine has {avail} available",
+                        case.id()
+                    ));
+                    skipped.push((case.id(), Ok(Vec::new())));
+                    continue;
+                }
+            }
+            accs.push(SeqAcc {
+                case,
+                heap: Vec::new(),
+                rss: Vec::new(),
+                first: Vec::new(),
+                throughput: Vec::new(),
+                probe: Vec::new(),
+                failed: None,
+            });
+        }
+        for round in 0..plan.warmup + plan.samples {
+            for a in accs.iter_mut().filter(|a| a.failed.is_none()) {
+                if run.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                run.bar.set_message(a.case.id().to_string());
+                let p = probe();
+                let c = a.case;
+                let sample = models::run(c.model, c.variant, c.n, c.workers)
+                    .and_then(|s| c.variant.verify(c.n, s.sum).map(|_| s));
+                run.bar.inc(1);
+                match sample {
+                    Err(e) => a.failed = Some(e),
+                    Ok(_) if round < plan.warmup => {}
+                    Ok(s) => {
+                        a.probe.push(p);
+                        a.heap.extend(s.heap_bytes.map(|b| b as f64));
+                        a.rss.extend(s.rss_growth_bytes.map(|b| b as f64));
+                        a.first.push(s.first_item_ns as f64);
+                        a.throughput
+                            .push(s.items as f64 / (s.elapsed_ns.max(1) as f64 / 1e9));
+                    }
+                }
+            }
+        }
+        let done = accs.into_iter().map(|a| {
+            let id = a.case.id();
+            let outcome = match a.failed {
+                Some(e) => Err(e),
+                None if a.throughput.is_empty() => {
+                    Err("interrupted before its first sample".into())
+                }
+                None => {
+                    let taken = a.throughput.len();
+                    let mut t = Measurement::new(&id, Metric::Throughput, a.throughput, true)
+                        .with_probe(&a.probe);
+                    t.op = Some("items".into());
+                    t.ops_per_sample = Some(a.case.variant.items(a.case.n));
+                    let mut out = vec![
+                        t,
+                        Measurement::new(&id, Metric::FirstItem, a.first, true)
+                            .with_probe(&a.probe),
+                    ];
+                    if a.heap.len() == taken {
+                        out.push(Measurement::new(&id, Metric::HeapBytes, a.heap, true));
+                    }
+                    if a.rss.len() == taken {
+                        out.push(Measurement::new(&id, Metric::PeakRss, a.rss, true));
+                    }
+                    Ok(out)
+                }
+            };
+            (id, outcome)
+        });
+        skipped.into_iter().chain(done).collect()
+    }
+
+    /// Per n: eager ÷ lazy for heap bytes and first-item time, in words.
+    fn findings(&self, ms: &[&Measurement]) -> Vec<String> {
+        let mut sizes: Vec<u64> = ms.iter().filter_map(|m| m.param("n")).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        let get = |model: &str, metric: Metric, n: u64| {
+            ms.iter().find(|m| {
+                m.case.model == model
+                    && m.case.variant == "range"
+                    && m.case.workers == 1
+                    && m.is(metric)
+                    && m.param("n") == Some(n)
+            })
+        };
+        let mut out = Vec::new();
+        for n in sizes {
+            let (Some(eh), Some(lh), Some(ef), Some(lf)) = (
+                get("eager", Metric::HeapBytes, n),
+                get("lazy", Metric::HeapBytes, n),
+                get("eager", Metric::FirstItem, n),
+                get("lazy", Metric::FirstItem, n),
+            ) else {
+                continue;
+            };
+            let heap = if lh.median > 0.0 {
+                format!("{:.0}× the heap", eh.median / lh.median)
+            } else {
+                format!("{} of heap against none", format::bytes(eh.median))
+            };
+            out.push(format!(
+                "n = {}: eager uses {heap} ({} vs {}) and hands over its first item {:.0}× later ({} vs {}).",
+                format::count(n),
+                format::bytes(eh.median),
+                format::bytes(lh.median),
+                ef.median / lf.median.max(1.0),
+                format::ns(ef.median),
+                format::ns(lf.median),
+            ));
+        }
+        out
+    }
+}

@@ -1,0 +1,756 @@
+//! `threadfork compare`: matches two runs' measurements by key and judges each change with a
+//! bootstrap confidence interval of the ratio of medians, beside a Mann–Whitney rank test.
+//! A change is `regressed` only when its whole interval lies beyond the threshold on the
+//! worse side (and beyond the metric's noise floor); `improved` symmetrically.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::BadInput;
+use crate::export::format;
+use crate::results::derived::{self, ratio_samples};
+use crate::results::{self, Better, CaseId, Key, Measurement, Results};
+use crate::stats::{mann_whitney, median, ratio_of_medians_ci};
+
+/// The chance of one or more false alarms allowed for a whole comparison.
+pub const FAMILY_ALPHA: f64 = 0.05;
+
+/// The verdict on one key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Regressed,
+    Unchanged,
+    Improved,
+    /// Listed, not judged (a figure that is not a cost, such as lost updates).
+    Info,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Unchanged => "unchanged",
+            Verdict::Improved => "improved",
+            Verdict::Info => "info",
+        }
+    }
+}
+
+/// One key judged.
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    #[serde(flatten)]
+    pub case: CaseId,
+    pub metric: String,
+    pub unit: String,
+    pub better: Better,
+    pub base_median: f64,
+    pub current_median: f64,
+    /// The medians before normalisation, in `raw_unit` (equal to the medians when the figure
+    /// was judged as measured).
+    pub base_raw: f64,
+    pub current_raw: f64,
+    pub raw_unit: String,
+    /// current ÷ base of the medians.
+    pub ratio: f64,
+    /// 95% bootstrap interval of current ÷ base.
+    pub ratio_ci95: [f64; 2],
+    /// Mann–Whitney two-sided p-value (base against current samples).
+    pub p_value: f64,
+    pub verdict: Verdict,
+}
+
+impl Comparison {
+    pub fn case(&self) -> String {
+        self.case.to_string()
+    }
+
+    /// How much worse current is, as a factor ≥ 1 when worse (for sorting).
+    fn worse_factor(&self) -> f64 {
+        match self.better {
+            Better::Higher => 1.0 / self.ratio,
+            Better::Lower => self.ratio,
+        }
+    }
+}
+
+/// Which run a side of the comparison is.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRef {
+    pub file: PathBuf,
+    pub run_id: String,
+    pub machine_id: String,
+    pub started_at: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub base: RunRef,
+    pub current: RunRef,
+    /// "absolute" (same machine, or --absolute) or "ratios" (machine-independent ratios).
+    pub mode: &'static str,
+    pub threshold: f64,
+    /// The level of each key's interval (family-wise 95%, Bonferroni).
+    pub confidence: f64,
+    /// Run-to-run noise of this pair of runs (robust σ of the keys' log-ratios).
+    pub noise_sigma: f64,
+    /// The change a key must exceed: the threshold, or 4σ of the noise when that is larger.
+    pub effective_threshold: f64,
+    pub regressed: usize,
+    pub improved: usize,
+    pub unchanged: usize,
+    pub comparisons: Vec<Comparison>,
+    pub only_in_base: Vec<String>,
+    pub only_in_current: Vec<String>,
+}
+
+impl Report {
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.regressed > 0)
+    }
+}
+
+/// Absolute differences below these are noise whatever their ratio: a clock read is ~25 ns,
+/// RSS moves in pages and with the allocator's arenas, and a pipeline's heap by a few hundred
+/// bytes with how often its threads blocked.
+fn noise_floor(metric: &str) -> f64 {
+    match metric {
+        "startup" | "roundtrip" => 1_000.0,
+        // A first item within 50 µs depends on where the scheduler puts a thread, not on code.
+        "first_item" => 50_000.0,
+        "peak_rss" => 64.0 * 1024.0,
+        "heap_bytes" => 1024.0,
+        _ => 0.0,
+    }
+}
+
+/// A throughput sample shorter than this is mostly start and stop: a thread placed on a busy
+/// core, a page fault, the clock's own cost. Such figures are listed, not judged.
+const MIN_JUDGED_SAMPLE_NS: f64 = 1_000_000.0;
+
+/// Whether a throughput measurement's samples last long enough to be judged.
+fn long_enough(m: &Measurement) -> bool {
+    if !m.metric.starts_with("throughput") {
+        return true;
+    }
+    let (raw_median, _) = raw(m);
+    match m.ops_per_sample {
+        Some(ops) if raw_median > 0.0 => ops as f64 / raw_median * 1e9 >= MIN_JUDGED_SAMPLE_NS,
+        _ => true,
+    }
+}
+
+/// Whether a measurement is judged: an info figure (lost updates) is a race's outcome, not a
+/// cost, and the bare OS loops are the machine the harness runs on, shown as context for the
+/// figures normalised by them.
+pub fn is_judged(m: &Measurement) -> bool {
+    !m.info && !derived::is_bare(m)
+}
+
+/// Judges one pair of measurements of the same key; `confidence` is the interval's level.
+pub fn judge(base: &Measurement, cur: &Measurement, threshold: f64, confidence: f64) -> Comparison {
+    let (bm, cm) = (median(&base.samples), median(&cur.samples));
+    let judged = is_judged(base) && long_enough(base);
+    let (ratio, ci) = if bm == 0.0 && cm == 0.0 {
+        (1.0, (1.0, 1.0))
+    } else {
+        (
+            cm / bm,
+            ratio_of_medians_ci(&base.samples, &cur.samples, confidence),
+        )
+    };
+    let (_, p) = mann_whitney(&base.samples, &cur.samples);
+    let ((base_raw, raw_unit), (current_raw, _)) = (raw(base), raw(cur));
+    let mut c = Comparison {
+        base_raw,
+        current_raw,
+        raw_unit,
+        case: base.case.clone(),
+        metric: base.metric.clone(),
+        unit: base.unit.clone(),
+        better: base.better,
+        base_median: bm,
+        current_median: cm,
+        ratio,
+        ratio_ci95: [ci.0, ci.1],
+        p_value: p,
+        verdict: if judged {
+            Verdict::Unchanged
+        } else {
+            Verdict::Info
+        },
+    };
+    decide(&mut c, 1.0 + threshold);
+    c
+}
+
+/// Sets the verdict of a judged comparison: regressed when the whole interval is worse by
+/// more than `allowance` (a factor > 1) and the change is beyond the metric's noise floor;
+/// improved symmetrically.
+fn decide(c: &mut Comparison, allowance: f64) {
+    if c.verdict == Verdict::Info {
+        return;
+    }
+    let metric = c.metric.split(' ').next().unwrap_or_default();
+    let beyond_floor = (c.current_raw - c.base_raw).abs() > noise_floor(metric);
+    // Interval of the worse-direction factor: > 1 means current is worse.
+    let [lo, hi] = c.ratio_ci95;
+    let (worse_lo, worse_hi) = match c.better {
+        Better::Higher => (1.0 / hi, 1.0 / lo),
+        Better::Lower => (lo, hi),
+    };
+    c.verdict = if beyond_floor && worse_lo > allowance {
+        Verdict::Regressed
+    } else if beyond_floor && worse_hi < 1.0 / allowance {
+        Verdict::Improved
+    } else {
+        Verdict::Unchanged
+    };
+}
+
+/// How many robust standard deviations of the run-to-run noise a change must exceed.
+/// 4σ leaves a normal noise about one chance in 16,000 per key: with a few hundred keys
+/// judged, a false alarm in under 2% of comparisons.
+pub const NOISE_SIGMAS: f64 = 4.0;
+
+/// The run-to-run noise between two runs, as a robust standard deviation of the log-ratios
+/// of all judged keys (1.4826 × MAD). A real regression moves some keys far from the rest and
+/// barely moves this figure; a machine that drifts between fast and slow spells scatters
+/// every key, and this figure grows with it.
+pub fn noise_sigma(comparisons: &[Comparison]) -> f64 {
+    let logs: Vec<f64> = comparisons
+        .iter()
+        .filter(|c| c.verdict != Verdict::Info && c.ratio.is_finite() && c.ratio > 0.0)
+        .filter(|c| {
+            let metric = c.metric.split(' ').next().unwrap_or_default();
+            (c.current_raw - c.base_raw).abs() > noise_floor(metric)
+        })
+        .map(|c| c.ratio.ln())
+        .collect();
+    if logs.len() < 6 {
+        return 0.0;
+    }
+    1.4826 * crate::stats::mad(&logs)
+}
+
+fn derived(
+    metric: &str,
+    better: Better,
+    like: &Measurement,
+    samples: Vec<f64>,
+) -> Option<Measurement> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut m = Measurement::named(&like.case, metric, "ratio", better, samples, like.verified);
+    m.ops_per_sample = like.ops_per_sample;
+    Some(m)
+}
+
+/// The machine-independent figures of a run: speedup over sequential and scaling efficiency
+/// of every throughput, each model's startup ÷ the threads model's startup at the same
+/// parameters, and exact heap byte counts.
+pub fn machine_independent(r: &Results) -> Vec<Measurement> {
+    let mut out = Vec::new();
+    for m in r.measurements.iter().filter(|m| is_judged(m)) {
+        match m.metric.as_str() {
+            "throughput" => {
+                if m.case.model != "sequential" {
+                    out.extend(derived(
+                        "speedup",
+                        Better::Higher,
+                        m,
+                        derived::speedup_samples(r, m),
+                    ));
+                }
+                if m.case.workers > 1 {
+                    out.extend(derived(
+                        "efficiency",
+                        Better::Higher,
+                        m,
+                        derived::efficiency_samples(r, m),
+                    ));
+                }
+            }
+            "startup" if m.case.model != "threads" => {
+                let threads = CaseId {
+                    model: "threads".into(),
+                    ..m.case.clone()
+                };
+                if let Some(t) = derived::find(r, &threads, "startup") {
+                    let name = format!("{}_thread_startup_ratio", m.case.model);
+                    out.extend(derived(
+                        &name,
+                        Better::Lower,
+                        m,
+                        ratio_samples(&m.samples, &t.samples, 1.0),
+                    ));
+                }
+            }
+            "heap_bytes" => out.push(m.clone()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The same run's reference for a measurement, if it has one: what the cores did alone
+/// running the workload's own code in the same rounds, the bare OS loop interleaved with a
+/// start cost, or the core-speed probe taken before each sample.
+fn reference(r: &Results, m: &Measurement) -> Option<(&'static str, Vec<f64>)> {
+    match m.metric.as_str() {
+        "throughput" => {
+            if let Some(refs) =
+                derived::cores_reference(r, &m.case.workload, m.samples.len(), m.case.workers)
+                    .filter(|_| derived::runs_bare_code(r, m))
+            {
+                return Some(("÷ cores' bare loops", refs));
+            }
+            (m.probe.len() == m.samples.len()).then(|| ("÷ core speed", m.probe.clone()))
+        }
+        "startup" | "roundtrip" if !derived::is_bare(m) => {
+            let bare = CaseId {
+                variant: derived::BARE_VARIANT.into(),
+                ..m.case.clone()
+            };
+            derived::find(r, &bare, "roundtrip")
+                .filter(|b| b.samples.len() == m.samples.len())
+                .map(|b| ("÷ bare roundtrip", b.samples.clone()))
+        }
+        // Time in units of work the core could have done meanwhile.
+        "first_item" if m.probe.len() == m.samples.len() => {
+            Some(("× core speed", m.probe.iter().map(|p| 1.0 / p).collect()))
+        }
+        _ => None,
+    }
+}
+
+/// A run's measurements for a same-machine comparison: each figure that has a same-run
+/// reference is divided by it sample by sample, so that a machine that is slower today
+/// (seen here: the same spawn 30% slower half a minute later, bare loop and harness alike)
+/// does not pass for a regression of the harness; the references themselves are listed as
+/// context.
+pub fn normalized(r: &Results) -> Vec<Measurement> {
+    r.measurements
+        .iter()
+        .map(|m| match reference(r, m) {
+            Some((label, refs)) => {
+                let samples: Vec<f64> = m.samples.iter().zip(&refs).map(|(x, y)| x / y).collect();
+                let mut n = derived(&format!("{} {label}", m.metric), m.better, m, samples)
+                    .unwrap_or_else(|| m.clone());
+                n.verified = m.verified;
+                // The raw figures ride along for display and for the noise floor.
+                n.unit = format!("ratio of {}", m.unit);
+                n.min = m.median;
+                n
+            }
+            None => m.clone(),
+        })
+        .collect()
+}
+
+/// A judged figure's raw median (in its own unit) and the unit: normalised figures carry
+/// them from [`normalized`].
+fn raw(m: &Measurement) -> (f64, String) {
+    match m.unit.strip_prefix("ratio of ") {
+        Some(unit) => (m.min, unit.to_string()),
+        None => (m.median, m.unit.clone()),
+    }
+}
+
+/// Compares `cur` against `base`. Runs from different machines are compared on
+/// machine-independent ratios unless `absolute`.
+pub fn compare(
+    base: (&Results, &Path),
+    cur: (&Results, &Path),
+    threshold: f64,
+    absolute: bool,
+) -> Result<Report, BadInput> {
+    let same_machine = base.0.machine.id == cur.0.machine.id;
+    let ratios = !same_machine && !absolute;
+    let pick = |r: &Results| {
+        if ratios {
+            machine_independent(r)
+        } else {
+            normalized(r)
+        }
+    };
+    let (bms, cms) = (pick(base.0), pick(cur.0));
+    let index: BTreeMap<Key, &Measurement> = cms.iter().map(|m| (m.key(), m)).collect();
+    let base_keys: BTreeMap<Key, &Measurement> = bms.iter().map(|m| (m.key(), m)).collect();
+    let describe = |m: &Measurement| format!("{} / {}", m.case, m.metric);
+    // Family-wise 95%: with m figures judged at once, each interval is drawn at 1 - 0.05/m
+    // (Bonferroni), so that the chance of any false alarm in the whole table stays ≤ 5%.
+    let judged = base_keys
+        .iter()
+        .filter(|(k, m)| index.contains_key(*k) && is_judged(m))
+        .count()
+        .max(1);
+    let confidence = 1.0 - FAMILY_ALPHA / judged as f64;
+    let mut comparisons = Vec::new();
+    let mut only_in_base = Vec::new();
+    for (key, b) in &base_keys {
+        match index.get(key) {
+            Some(c) => comparisons.push(judge(b, c, threshold, confidence)),
+            None => only_in_base.push(describe(b)),
+        }
+    }
+    let only_in_current: Vec<String> = index
+        .iter()
+        .filter(|(k, _)| !base_keys.contains_key(*k))
+        .map(|(_, m)| describe(m))
+        .collect();
+    if comparisons.is_empty() {
+        return Err(BadInput::new(format!(
+            "{} and {} have no measurement in common",
+            base.1.display(),
+            cur.1.display()
+        )));
+    }
+    // A change must clear both the user's threshold and what this pair of runs can resolve:
+    // the noise of all keys, or of the key's own model and workload when that is larger
+    // (a pipeline's threads land on busy or idle cores from one run to the next).
+    let sigma = noise_sigma(&comparisons);
+    let allowance = (1.0 + threshold).max((NOISE_SIGMAS * sigma).exp());
+    let mut group_sigma: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for c in &comparisons {
+        group_sigma
+            .entry((c.case.workload.clone(), c.case.model.clone()))
+            .or_insert_with(|| {
+                let group: Vec<Comparison> = comparisons
+                    .iter()
+                    .filter(|d| d.case.workload == c.case.workload && d.case.model == c.case.model)
+                    .cloned()
+                    .collect();
+                noise_sigma(&group)
+            });
+    }
+    for c in &mut comparisons {
+        let g = group_sigma[&(c.case.workload.clone(), c.case.model.clone())];
+        decide(c, allowance.max((NOISE_SIGMAS * g).exp()));
+    }
+    comparisons.sort_by(|a, b| {
+        a.verdict
+            .cmp(&b.verdict)
+            .then(b.worse_factor().total_cmp(&a.worse_factor()))
+    });
+    let count = |v| comparisons.iter().filter(|c| c.verdict == v).count();
+    let run_ref = |r: &Results, p: &Path| RunRef {
+        file: p.to_path_buf(),
+        run_id: r.run.id.clone(),
+        machine_id: r.machine.id.clone(),
+        started_at: r.run.started_at.clone(),
+    };
+    Ok(Report {
+        schema: "threadfork/compare/v1",
+        base: run_ref(base.0, base.1),
+        current: run_ref(cur.0, cur.1),
+        mode: if ratios { "ratios" } else { "absolute" },
+        threshold,
+        confidence,
+        noise_sigma: sigma,
+        effective_threshold: allowance - 1.0,
+        regressed: count(Verdict::Regressed),
+        improved: count(Verdict::Improved),
+        unchanged: count(Verdict::Unchanged),
+        comparisons,
+        only_in_base,
+        only_in_current,
+    })
+}
+
+/// A results file, or the newest run (by run id, which starts with its UTC time) in a folder.
+pub fn resolve_input(path: &Path) -> Result<PathBuf, BadInput> {
+    if path.is_dir() {
+        let mut found = Vec::new();
+        collect_json(path, 3, &mut found);
+        found.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
+        return found.pop().ok_or_else(|| {
+            BadInput::new(format!(
+                "{}: no results file (*.json) in this folder",
+                path.display()
+            ))
+        });
+    }
+    Ok(path.to_path_buf())
+}
+
+fn collect_json(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() && depth > 0 {
+            collect_json(&p, depth - 1, out);
+        } else if p.extension().is_some_and(|x| x == "json") {
+            out.push(p);
+        }
+    }
+}
+
+/// Loads a side of the comparison, mapping every load problem to bad input.
+pub fn load_input(path: &Path) -> Result<(Results, PathBuf), BadInput> {
+    let file = resolve_input(path)?;
+    let r = results::load(&file).map_err(|e| BadInput::new(e.to_string()))?;
+    Ok((r, file))
+}
+
+/// Parses `5%`, `0.05` or `5` (read as percent) into a fraction in (0, 1).
+pub fn parse_threshold(text: &str) -> Result<f64, BadInput> {
+    let t = text.trim();
+    let bad = || {
+        BadInput::new(format!(
+            "--threshold: '{text}' is not a percentage such as 5%"
+        ))
+    };
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
+        None => {
+            let v = t.parse::<f64>().map_err(|_| bad())?;
+            if v >= 1.0 { v / 100.0 } else { v }
+        }
+    };
+    if !(value > 0.0 && value < 1.0) {
+        return Err(BadInput::new(format!(
+            "--threshold: must be between 0% and 100% (got {text})"
+        )));
+    }
+    Ok(value)
+}
+
+fn signed_pct(ratio: f64) -> String {
+    if ratio.is_finite() {
+        format!("{:+.1}%", 100.0 * (ratio - 1.0))
+    } else {
+        "–".into()
+    }
+}
+
+fn header_lines(r: &Report) -> Vec<String> {
+    let mut lines = vec![
+        format!(
+            "base:    {} (run {}, machine {}, {})",
+            r.base.file.display(),
+            r.base.run_id,
+            r.base.machine_id,
+            r.base.started_at
+        ),
+        format!(
+            "current: {} (run {}, machine {}, {})",
+            r.current.file.display(),
+            r.current.run_id,
+            r.current.machine_id,
+            r.current.started_at
+        ),
+    ];
+    if r.mode == "ratios" {
+        lines.push(
+            "The runs come from different machines: compared on machine-independent ratios \
+             (speedup, efficiency, startup ratios, heap bytes); absolute figures were not judged \
+             (--absolute to judge them)."
+                .into(),
+        );
+    }
+    if r.effective_threshold > r.threshold + 1e-9 {
+        lines.push(format!(
+            "These two runs differ by {:.1}% from key to key (robust σ of the changes): changes \
+             under {:.1}% (4σ) cannot be told from that noise and are not judged; the \
+             threshold asked for was {:.1}%.",
+            100.0 * r.noise_sigma,
+            100.0 * r.effective_threshold,
+            100.0 * r.threshold
+        ));
+    }
+    lines.push(format!(
+        "{} regressed, {} improved, {} unchanged at a {:.1}% threshold. Each change is current ÷ base \
+         of the medians with its bootstrap interval at {:.3}% (family-wise 95% over the keys \
+         judged); a verdict needs the whole interval beyond the threshold.",
+        r.regressed,
+        r.improved,
+        r.unchanged,
+        100.0 * r.threshold,
+        100.0 * r.confidence
+    ));
+    lines
+}
+
+fn row_cells(c: &Comparison) -> [String; 8] {
+    [
+        c.verdict.name().to_string(),
+        c.case(),
+        c.metric.clone(),
+        if c.raw_unit == "ratio" {
+            format!("{:.3}", c.base_raw)
+        } else {
+            format::value(c.base_raw, &c.raw_unit)
+        },
+        if c.raw_unit == "ratio" {
+            format!("{:.3}", c.current_raw)
+        } else {
+            format::value(c.current_raw, &c.raw_unit)
+        },
+        signed_pct(c.ratio),
+        format!(
+            "{} … {}",
+            signed_pct(c.ratio_ci95[0]),
+            signed_pct(c.ratio_ci95[1])
+        ),
+        if c.p_value.is_finite() {
+            format!("{:.3}", c.p_value)
+        } else {
+            "–".into()
+        },
+    ]
+}
+
+const HEADERS: [&str; 8] = [
+    "verdict", "case", "metric", "base", "current", "change", "interval", "p",
+];
+
+/// A plain-text table for a terminal, worst first.
+pub fn render_text(r: &Report) -> String {
+    let mut s = header_lines(r).join("\n");
+    s.push_str("\n\n");
+    let rows: Vec<[String; 8]> = r.comparisons.iter().map(row_cells).collect();
+    let mut widths = HEADERS.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut l = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            let pad = w - cell.chars().count();
+            if i >= 3 {
+                l.push_str(&" ".repeat(pad));
+                l.push_str(cell);
+            } else {
+                l.push_str(cell);
+                l.push_str(&" ".repeat(pad));
+            }
+            l.push_str("  ");
+        }
+        l.trim_end().to_string()
+    };
+    let _ = writeln!(s, "{}", line(&HEADERS.map(String::from)));
+    for row in &rows {
+        let _ = writeln!(s, "{}", line(row));
+    }
+    only_lists(&mut s, r);
+    s
+}
+
+fn only_lists(s: &mut String, r: &Report) {
+    for (title, list) in [
+        ("only in base", &r.only_in_base),
+        ("only in current", &r.only_in_current),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(s, "\n{title} (not judged):");
+            for item in list {
+                let _ = writeln!(s, "  {item}");
+            }
+        }
+    }
+}
+
+/// A Markdown table for a CI step summary or a pull-request comment.
+pub fn render_markdown(r: &Report) -> String {
+    let mut s = String::from("## threadfork compare\n\n");
+    for l in header_lines(r) {
+        let _ = writeln!(s, "{l}  ");
+    }
+    s.push('\n');
+    let _ = writeln!(s, "| {} |", HEADERS.join(" | "));
+    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---|---:|");
+    for c in &r.comparisons {
+        let mut cells = row_cells(c);
+        if c.verdict == Verdict::Regressed {
+            cells[0] = "**regressed**".into();
+        }
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
+    }
+    only_lists(&mut s, r);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::results::Metric;
+
+    fn m(metric: Metric, samples: Vec<f64>) -> Measurement {
+        let id = CaseId {
+            workload: "square".into(),
+            model: "threads".into(),
+            variant: "default".into(),
+            workers: 1,
+            params: BTreeMap::new(),
+        };
+        Measurement::new(&id, metric, samples, true)
+    }
+
+    fn noisy(center: f64, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| center * (1.0 + 0.01 * ((i % 5) as f64 - 2.0)))
+            .collect()
+    }
+
+    #[test]
+    fn directions_are_judged_by_better() {
+        let base = m(Metric::Throughput, noisy(100.0, 10));
+        assert_eq!(
+            judge(&base, &m(Metric::Throughput, noisy(80.0, 10)), 0.05, 0.95).verdict,
+            Verdict::Regressed
+        );
+        assert_eq!(
+            judge(&base, &m(Metric::Throughput, noisy(120.0, 10)), 0.05, 0.95).verdict,
+            Verdict::Improved
+        );
+        let base = m(Metric::Startup, noisy(100_000.0, 10));
+        assert_eq!(
+            judge(&base, &m(Metric::Startup, noisy(120_000.0, 10)), 0.05, 0.95).verdict,
+            Verdict::Regressed
+        );
+        assert_eq!(
+            judge(&base, &m(Metric::Startup, noisy(80_000.0, 10)), 0.05, 0.95).verdict,
+            Verdict::Improved
+        );
+    }
+
+    #[test]
+    fn small_changes_and_identical_runs_are_unchanged() {
+        let base = m(Metric::Throughput, noisy(100.0, 10));
+        assert_eq!(judge(&base, &base, 0.05, 0.95).verdict, Verdict::Unchanged);
+        assert_eq!(
+            judge(&base, &m(Metric::Throughput, noisy(98.0, 10)), 0.05, 0.95).verdict,
+            Verdict::Unchanged
+        );
+    }
+
+    #[test]
+    fn noise_floors_hold_tiny_absolute_changes() {
+        // 20 ns → 30 ns is +50%, but below what a clock read can tell apart.
+        let base = m(Metric::FirstItem, vec![20.0; 5]);
+        let cur = m(Metric::FirstItem, vec![30.0; 5]);
+        assert_eq!(judge(&base, &cur, 0.05, 0.95).verdict, Verdict::Unchanged);
+        let mut lost = m(Metric::Throughput, vec![10.0; 5]);
+        lost.info = true;
+        assert_eq!(judge(&lost, &lost, 0.05, 0.95).verdict, Verdict::Info);
+    }
+
+    #[test]
+    fn thresholds_parse() {
+        assert_eq!(parse_threshold("5%").unwrap(), 0.05);
+        assert_eq!(parse_threshold("0.1").unwrap(), 0.1);
+        assert_eq!(parse_threshold("10").unwrap(), 0.1);
+        assert!(parse_threshold("0").is_err());
+        assert!(parse_threshold("150%").is_err());
+        assert!(parse_threshold("lots").is_err());
+    }
+}

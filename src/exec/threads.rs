@@ -1,0 +1,114 @@
+//! The `threads` model: one OS thread per worker. Threads share the sample's region and the
+//! workload through `Arc`s, so that one that hangs past the deadline can be let go (detached)
+//! while the run goes on: a thread cannot be killed.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+
+use super::worker::{finish, serve, wait_done};
+use super::{
+    Executor, Job, RawSample, SampleError, collect, deadline, prepare, release, wait_ready,
+};
+use crate::measure::clock::now_ns;
+use crate::measure::rss::PeakRssWindow;
+
+/// Per-sample threads.
+pub struct Threads;
+
+impl Executor for Threads {
+    fn sample(&mut self, job: &Job<'_>) -> Result<RawSample, SampleError> {
+        let region = Arc::new(job.region_anonymous()?);
+        prepare(&region, job);
+        let n = job.workers;
+        let deadline_ns = deadline(job.timeout);
+        let start_only = job.start_only();
+        // Reading and resetting the peak RSS costs more than a thread start: skip it for a
+        // start-only workload, whose memory is not measured.
+        let window = (!start_only).then(PeakRssWindow::start);
+        let mut handles: Vec<JoinHandle<Result<(), String>>> = Vec::with_capacity(n);
+        let mut outcome = Ok(());
+        for k in 0..n {
+            region
+                .slot(k)
+                .requested_ns
+                .store(now_ns(), Ordering::Relaxed);
+            let (region, workload) = (region.clone(), job.workload.clone());
+            let started = std::thread::Builder::new().spawn(move || {
+                let t = now_ns();
+                let run =
+                    std::panic::AssertUnwindSafe(|| serve(&region, k, t, workload.as_ref(), false));
+                std::panic::catch_unwind(run).map_err(|payload| {
+                    // Done, though failed: the parent must not wait for this one any longer.
+                    finish(region.slot(k));
+                    super::fault::payload_text(&*payload).to_string()
+                })
+            });
+            match started {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    outcome = Err(SampleError::Start(format!("thread spawn failed: {e}")));
+                    break;
+                }
+            }
+        }
+        if outcome.is_ok() && !start_only {
+            outcome = wait_ready(&region, handles.len(), deadline_ns, || Ok(()));
+        }
+        // Always open the barrier: a thread cannot be killed, only let go.
+        let release_ns = release(&region);
+        let mut joined = Vec::with_capacity(n);
+        for (k, h) in handles.into_iter().enumerate() {
+            // Once a worker failed the sample is lost: the rest are let go rather than waited
+            // for (one may wait on the failed worker's share; the workload's teardown, which
+            // follows, releases it).
+            if outcome.is_err() {
+                break;
+            }
+            // A real job is waited for up to the deadline first (the worker's end time is taken
+            // before it signals, so the wait costs its throughput nothing); a start-only worker
+            // is joined at once, as a roundtrip measures.
+            if !start_only && !wait_done(region.slot(k), deadline_ns) {
+                // This thread and the rest are left running, detached; the Arcs keep what
+                // they use alive. A hung thread costs the run one thread, not the rest of it.
+                return Err(if crate::sys::signals::stop_requested() {
+                    SampleError::Interrupted
+                } else {
+                    SampleError::WorkerFailed(format!(
+                        "timed out after {:.1} s: worker thread {k} did not finish and was left \
+                         running detached (a thread cannot be killed; --case-timeout)",
+                        job.timeout.as_secs_f64()
+                    ))
+                });
+            }
+            match h.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(msg)) if outcome.is_ok() => {
+                    outcome = Err(SampleError::WorkerFailed(format!(
+                        "worker thread {k} panicked: {msg}"
+                    )));
+                }
+                Err(_) if outcome.is_ok() => {
+                    outcome = Err(SampleError::WorkerFailed(format!(
+                        "worker thread {k} panicked"
+                    )));
+                }
+                _ => {}
+            }
+            joined.push(now_ns());
+        }
+        outcome?;
+        let rss_growth_bytes = window.and_then(|w| w.growth_bytes());
+        let mut workers = collect(&region, n)?;
+        for (w, j) in workers.iter_mut().zip(joined) {
+            w.joined_ns = j;
+        }
+        let verdict = super::verify(&region, job, &workers);
+        Ok(RawSample {
+            release_ns,
+            workers,
+            rss_growth_bytes,
+            verdict,
+        })
+    }
+}

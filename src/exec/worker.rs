@@ -1,0 +1,140 @@
+//! The worker's side of every model: wait at the barrier, run the workload's share, record
+//! the result. Allocation-free and lock-free apart from the workload's own code, so a forked
+//! child can run it.
+
+use std::sync::atomic::Ordering;
+
+use super::fault::{self, Fault};
+use super::region::{Header, Region, STATE_DONE, STATE_STARTED, STATE_WAITER, Slot};
+use crate::api::workload::{Erased, Orders};
+use crate::measure::clock::now_ns;
+use crate::sys::futex::{futex_wait, futex_wake};
+
+/// Spins on the release flag this many times before sleeping on its futex: a released
+/// worker that is still spinning starts within nanoseconds instead of a wake-up latency.
+const RELEASE_SPINS: u32 = 2_000;
+
+/// What a slot's private-bytes field holds when `/proc` could not be read: the figure is then
+/// left out, never reported as 0.
+pub const UNREADABLE: u64 = u64::MAX;
+
+/// Pins the calling thread to `cpu` (no-op for a negative value). Allocation-free.
+pub fn pin_to(cpu: i32) {
+    if cpu < 0 {
+        return;
+    }
+    let mut set = nix::sched::CpuSet::new();
+    if set.set(cpu as usize).is_ok() {
+        // A CPU that went away since the plan was made leaves the worker unpinned.
+        let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
+    }
+}
+
+/// Signals readiness and sleeps until the parent releases every worker together.
+fn wait_for_release(h: &Header) {
+    h.ready.fetch_add(1, Ordering::AcqRel);
+    futex_wake(&h.ready, 1);
+    let mut spins = 0;
+    while h.release.load(Ordering::Acquire) == 0 {
+        if spins < RELEASE_SPINS {
+            spins += 1;
+            std::hint::spin_loop();
+        } else {
+            futex_wait(&h.release, 0, None);
+        }
+    }
+}
+
+/// Marks the worker's first instruction in its slot.
+pub fn mark_started(slot: &Slot, started_ns: u64) {
+    slot.started_ns.store(started_ns, Ordering::Release);
+    slot.state.fetch_or(STATE_STARTED, Ordering::AcqRel);
+}
+
+/// Worker `index`'s whole life after its first instruction at `started_ns`: record the start,
+/// pin, wait at the barrier, run its share, record the result. A start-only workload skips
+/// the barrier: it exists to measure start and stop alone. `own_process` adds the
+/// private-memory reading.
+pub fn serve(
+    region: &Region,
+    index: usize,
+    started_ns: u64,
+    workload: &dyn Erased,
+    own_process: bool,
+) {
+    let slot = region.slot(index);
+    mark_started(slot, started_ns);
+    let h = region.header();
+    let params = region.params();
+    let orders = Orders {
+        index,
+        workers: h.workers.load(Ordering::Relaxed) as usize,
+        units: slot.units.load(Ordering::Relaxed),
+        variant: h.variant.load(Ordering::Relaxed) as usize,
+        params: &params[..workload.info().params.len()],
+    };
+    let start_only = workload.info().start_only;
+    if !start_only {
+        pin_to(slot.cpu.load(Ordering::Relaxed));
+        wait_for_release(h);
+        Fault::from_code(slot.fault.load(Ordering::Relaxed)).strike(index);
+    }
+    let begin = now_ns();
+    let out = workload.run(region.shared(), &orders);
+    let end = now_ns();
+    slot.begin_ns.store(begin, Ordering::Relaxed);
+    slot.end_ns.store(end, Ordering::Relaxed);
+    slot.checksum.store(out.checksum, Ordering::Relaxed);
+    slot.ops.store(out.ops, Ordering::Release);
+    if own_process && !start_only {
+        let private = crate::measure::rss::private_bytes_self().unwrap_or(UNREADABLE);
+        slot.private_bytes.store(private, Ordering::Relaxed);
+    }
+    finish(slot);
+}
+
+/// Marks the slot done and wakes a parent that sleeps on it (only then: a system call).
+pub fn finish(slot: &Slot) {
+    if slot.state.fetch_or(STATE_DONE, Ordering::AcqRel) & STATE_WAITER != 0 {
+        futex_wake(&slot.state, 1);
+    }
+}
+
+/// Sleeps until worker `slot` is done or `deadline_ns` passed; true when done.
+pub fn wait_done(slot: &Slot, deadline_ns: u64) -> bool {
+    loop {
+        let s = slot.state.load(Ordering::Acquire);
+        if s & STATE_DONE != 0 {
+            return true;
+        }
+        let now = now_ns();
+        if now >= deadline_ns || crate::sys::signals::stop_requested() {
+            return false;
+        }
+        if s & STATE_WAITER == 0 {
+            let _ = slot.state.compare_exchange(
+                s,
+                s | STATE_WAITER,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+            continue;
+        }
+        let nap = std::time::Duration::from_nanos((deadline_ns - now).min(50_000_000));
+        futex_wait(&slot.state, s, Some(nap));
+    }
+}
+
+/// A process worker's entry. Returns the exit code: 0, or [`fault::PANIC_EXIT`] with the
+/// panic's message left in the slot for the parent. A panic never unwinds into the code the
+/// child shares with its parent.
+pub fn serve_process(region: &Region, index: usize, started_ns: u64, workload: &dyn Erased) -> i32 {
+    let run = std::panic::AssertUnwindSafe(|| serve(region, index, started_ns, workload, true));
+    match std::panic::catch_unwind(run) {
+        Ok(()) => 0,
+        Err(payload) => {
+            fault::store_message(&region.slot(index).message, fault::payload_text(&*payload));
+            fault::PANIC_EXIT
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! The summary of a run as a [`Doc`]: calibration, then one section per workload with a
+//! table of every case and metric, the derived figures (efficiency, speedup, harness
+//! overhead), the workload's findings, failures and notes. Built from the results alone: the
+//! op names, units, `better` and verification come from the file, never from a workload's name.
+
+use super::doc::{Block, Doc, Table};
+use super::format;
+use crate::results::derived::{self, ratio};
+use crate::results::{CaseId, Measurement, Metric, Results};
+
+/// Distinct values in order of first appearance.
+pub fn distinct<T: PartialEq + Clone>(xs: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for x in xs {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+/// The summary's heading line: the machine and the kind of run.
+pub fn machine_line(r: &Results) -> String {
+    let m = &r.machine;
+    format!(
+        "{} · {} · {} logical / {} physical cores ({} allowed) · {} RAM · {} · {}{}",
+        m.hostname,
+        m.cpu_brand,
+        m.logical_cores,
+        m.physical_cores.map_or("?".into(), |p| p.to_string()),
+        m.allowed_cpus.len(),
+        format::bytes(m.memory_bytes as f64),
+        m.kernel,
+        if r.run.quick { "quick run" } else { "full run" },
+        if r.run.incomplete {
+            " · INCOMPLETE (interrupted)"
+        } else {
+            ""
+        },
+    )
+}
+
+/// The whole summary.
+pub fn summary(r: &Results) -> Doc {
+    let mut d = Doc::default();
+    d.push(Block::Title(format!("threadfork run {}", r.run.id)));
+    d.push(Block::Para(machine_line(r)));
+    calibration(&mut d, r);
+    for name in r.workload_names() {
+        workload(&mut d, r, &name);
+    }
+    if !r.failures.is_empty() {
+        d.push(Block::Heading("Failed cases".into()));
+        d.push(Block::List(
+            r.failures
+                .iter()
+                .map(|f| format!("{}: {}", f.case, f.reason))
+                .collect(),
+        ));
+    }
+    if !r.notes.is_empty() {
+        d.push(Block::Heading("Notes".into()));
+        d.push(Block::List(r.notes.clone()));
+    }
+    d
+}
+
+fn op_of(r: &Results, workload: &str) -> String {
+    r.workload(workload)
+        .map(|w| w.op.clone())
+        .or_else(|| {
+            r.measurements
+                .iter()
+                .find(|m| m.case.workload == workload)
+                .and_then(|m| m.op.clone())
+        })
+        .unwrap_or_else(|| "ops".into())
+}
+
+fn calibration(d: &mut Doc, r: &Results) {
+    let c = &r.calibration;
+    let mut items = Vec::new();
+    for (w, st) in &c.bare_loop {
+        let op = op_of(r, w);
+        items.push(format!(
+            "{w}'s own code called directly on one core (the bare loop): {} (95% CI {} – {})",
+            format::rate_of(st.median, &op),
+            format::rate_of(st.ci95[0], &op),
+            format::rate_of(st.ci95[1], &op)
+        ));
+        if let Some(per) = c.per_cpu_loop.get(w).filter(|p| !p.is_empty()) {
+            let speeds: Vec<String> = per
+                .iter()
+                .map(|(cpu, st)| format!("cpu {cpu}: {}", format::rate_of(st.median, &op)))
+                .collect();
+            items.push(format!(
+                "the same pinned to each CPU: {}",
+                speeds.join(", ")
+            ));
+        }
+    }
+    if let Some(p) = &c.probe {
+        items.push(format!(
+            "core-speed probe beside every sample: median {} (range {} – {})",
+            format::rate_of(p.median, "steps"),
+            format::rate_of(p.min, "steps"),
+            format::rate_of(p.max, "steps"),
+        ));
+    }
+    if let Some(t) = &c.timer_overhead {
+        items.push(format!(
+            "one CLOCK_MONOTONIC read: {}",
+            format::ns(t.median)
+        ));
+    }
+    for (model, st) in &c.bare_roundtrip {
+        let what = match model.as_str() {
+            "threads" => "std::thread::spawn + join",
+            "pthread" => "pthread_create + pthread_join",
+            "fork" => "fork + _exit + waitpid",
+            "spawn" => "posix_spawn + waitpid",
+            other => other,
+        };
+        items.push(format!("bare {what}: {}", format::ns(st.median)));
+    }
+    if !items.is_empty() {
+        d.push(Block::Heading("Calibration (same run)".into()));
+        d.push(Block::List(items));
+    }
+}
+
+/// A derived column: its header and how to compute it from a measurement.
+type Derived = (&'static str, fn(&Results, &Measurement) -> Vec<f64>, bool);
+
+/// The columns derived from a metric, shown right after it.
+fn derived_for(metric: &str) -> &'static [Derived] {
+    const THROUGHPUT: [Derived; 3] = [
+        ("efficiency", derived::efficiency_samples, false),
+        (
+            "vs cores' own speed",
+            derived::efficiency_vs_cores_samples,
+            false,
+        ),
+        ("vs sequential", derived::speedup_samples, true),
+    ];
+    const ROUNDTRIP: [Derived; 1] = [("harness adds", derived::harness_adds_samples, false)];
+    match metric {
+        "throughput" => &THROUGHPUT,
+        "roundtrip" => &ROUNDTRIP,
+        _ => &[],
+    }
+}
+
+fn metric_title(metric: &str, op: &str) -> String {
+    match metric {
+        "throughput" => format!("{op} per second (95% CI)"),
+        "startup" => "startup: request → first instruction".into(),
+        "roundtrip" => "roundtrip: start + run + join/reap".into(),
+        "peak_rss" => "peak RSS".into(),
+        "heap_bytes" => "heap bytes".into(),
+        "first_item" => "first item".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+fn cell(m: &Measurement, op: &str) -> String {
+    let v = if m.unit == "ops/s" {
+        let op = m.op.as_deref().unwrap_or(op);
+        format!(
+            "{} ({} – {})",
+            format::rate_of(m.median, op),
+            format::rate_of(m.ci95[0], op),
+            format::rate_of(m.ci95[1], op)
+        )
+    } else if m.info {
+        format!("{} (median)", format::value(m.median, &m.unit))
+    } else {
+        format::value(m.median, &m.unit)
+    };
+    if m.verified {
+        v
+    } else {
+        format!("{v} (unverified)")
+    }
+}
+
+fn workload(d: &mut Doc, r: &Results, name: &str) {
+    let ms: Vec<&Measurement> = r
+        .measurements
+        .iter()
+        .filter(|m| m.case.workload == name)
+        .collect();
+    let failed = r.failures.iter().any(|f| f.case.workload == name);
+    if ms.is_empty() && !failed {
+        return;
+    }
+    let op = op_of(r, name);
+    d.push(Block::Heading(format!("{name}: {op}")));
+    if let Some(w) = r.workload(name) {
+        let mut line = w.description.clone();
+        if !w.params.is_empty() {
+            let ps: Vec<String> = w.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            if !line.is_empty() {
+                line.push_str(". ");
+            }
+            line.push_str(&format!("Parameters: {}.", ps.join(", ")));
+        }
+        if !line.is_empty() {
+            d.push(Block::Para(line));
+        }
+    }
+    if !ms.is_empty() {
+        d.push(Block::Table(table(r, &ms, &op)));
+    }
+    if ms.iter().any(|m| !m.verified) {
+        d.push(Block::Para(
+            "Figures marked unverified: the workload does not check this result, so no stated \
+             check stands behind them."
+                .into(),
+        ));
+    }
+    if let Some((share, t1)) = derived::harness_share(r, name) {
+        d.push(Block::Para(format!(
+            "Harness overhead: threads at 1 worker run at {:.1}% of the bare loop measured beside them (median of the per-round ratios; medians {} and {}).",
+            100.0 * share,
+            format::rate_of(t1.median, &op),
+            format::rate_of(r.calibration.bare_loop[name].median, &op),
+        )));
+    }
+    if let Some(f) = r.findings.get(name).filter(|f| !f.is_empty()) {
+        d.push(Block::List(f.clone()));
+    }
+}
+
+/// One row per case, one column per metric (and the figures derived from it), and a column
+/// for each parameter that differs between the rows.
+fn table(r: &Results, ms: &[&Measurement], op: &str) -> Table {
+    let cases: Vec<&CaseId> = distinct(ms.iter().map(|m| &m.case));
+    let metrics: Vec<&str> = distinct(ms.iter().map(|m| m.metric.as_str()));
+    let varying: Vec<&String> = distinct(cases.iter().flat_map(|c| c.params.keys()))
+        .into_iter()
+        .filter(|k| distinct(cases.iter().map(|c| c.params.get(*k))).len() > 1)
+        .collect();
+    let variants = distinct(cases.iter().map(|c| &c.variant)).len() > 1;
+    let mut t = Table::default();
+    let col = |t: &mut Table, h: String, numeric: bool| {
+        t.head.push(h);
+        t.numeric.push(numeric);
+    };
+    for p in &varying {
+        col(&mut t, p.replace('_', " "), true);
+    }
+    col(&mut t, "model".into(), false);
+    if variants {
+        col(&mut t, "variant".into(), false);
+    }
+    col(&mut t, "workers".into(), true);
+    // A derived column is shown only when some row has it.
+    let mut shown: Vec<(&str, &Derived)> = Vec::new();
+    for metric in &metrics {
+        col(&mut t, metric_title(metric, op), true);
+        for d in derived_for(metric) {
+            let any = ms
+                .iter()
+                .any(|m| m.metric == *metric && !(d.1)(r, m).is_empty() && !derived::is_bare(m));
+            if any {
+                col(&mut t, d.0.into(), true);
+                shown.push((metric, d));
+            }
+        }
+    }
+    for case in cases {
+        let mut row: Vec<String> = varying
+            .iter()
+            .map(|p| {
+                let v = case.params.get(*p).copied().unwrap_or(0);
+                if p.contains("rss") || p.contains("bytes") {
+                    format::bytes(v as f64)
+                } else {
+                    format::count(v)
+                }
+            })
+            .collect();
+        row.push(case.model.clone());
+        if variants {
+            row.push(case.variant.clone());
+        }
+        row.push(case.workers.to_string());
+        for metric in &metrics {
+            let m = ms.iter().find(|m| m.case == *case && m.metric == *metric);
+            row.push(m.map_or("–".into(), |m| cell(m, op)));
+            for (_, d) in shown.iter().filter(|(mm, _)| mm == metric) {
+                let v = m
+                    .filter(|m| !derived::is_bare(m))
+                    .and_then(|m| ratio(&(d.1)(r, m)));
+                row.push(match (v, d.2) {
+                    (None, _) => "–".into(),
+                    (Some(x), true) => format!("{x:.2}×"),
+                    (Some(x), false) if d.0 == "harness adds" => {
+                        format!("{:+.1}%", 100.0 * (x - 1.0))
+                    }
+                    (Some(x), false) => format!("{x:.2}"),
+                });
+            }
+        }
+        t.rows.push(row);
+    }
+    t
+}
+
+/// The Markdown summary printed after a run and by `report`.
+pub fn render(r: &Results) -> String {
+    super::doc::markdown(&summary(r))
+}
+
+/// Whether a measurement is the throughput of a case (for the charts).
+pub fn is_throughput(m: &Measurement) -> bool {
+    m.is(Metric::Throughput)
+}

@@ -1,0 +1,9 @@
+//! The results file, schema `threadfork/results/v2`: its types, atomic writing and checked
+//! loading (v1 files are upgraded), and the figures derived from a run.
+
+pub mod derived;
+pub mod io;
+pub mod schema;
+
+pub use io::{LoadError, load, parse, timestamps, write_atomic};
+pub use schema::*;

@@ -1,0 +1,340 @@
+//! The results file's types, schema `threadfork/results/v2`: a run, its machine, the
+//! workloads it measured, calibration, measurements, failures, findings and notes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::machine::Machine;
+use crate::stats::{Summary, summarize};
+
+pub const SCHEMA: &str = "threadfork/results/v2";
+/// The previous schema, still read: its files are upgraded on load.
+pub const SCHEMA_V1: &str = "threadfork/results/v1";
+
+/// A whole run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Results {
+    pub schema: String,
+    pub run: RunInfo,
+    pub machine: Machine,
+    /// What each measured workload is: op name, parameters, how it is verified.
+    #[serde(default)]
+    pub workloads: Vec<WorkloadInfo>,
+    pub calibration: Calibration,
+    pub measurements: Vec<Measurement>,
+    /// Cases that produced no number, with the reason.
+    #[serde(default)]
+    pub failures: Vec<Failure>,
+    /// Findings in plain words, per workload, from the workload's own reading of its figures.
+    #[serde(default)]
+    pub findings: BTreeMap<String, Vec<String>>,
+    /// Cases skipped on purpose (e.g. too little memory) and interruptions.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub duration_s: f64,
+    pub args: Vec<String>,
+    pub quick: bool,
+    pub harness_version: String,
+    pub git_commit: String,
+    /// True when the run was interrupted and holds only the cases measured until then.
+    #[serde(default)]
+    pub incomplete: bool,
+}
+
+/// A measured workload as the run described it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadInfo {
+    pub name: String,
+    /// One operation, in the plural ("squares").
+    pub op: String,
+    #[serde(default)]
+    pub description: String,
+    /// The parameters' values in this run.
+    #[serde(default)]
+    pub params: BTreeMap<String, u64>,
+}
+
+/// A figure measured repeatedly, with its summary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    pub unit: String,
+    pub samples: Vec<f64>,
+    pub median: f64,
+    pub mad: f64,
+    pub min: f64,
+    pub max: f64,
+    pub ci95: [f64; 2],
+}
+
+impl Stat {
+    pub fn new(unit: &str, samples: Vec<f64>) -> Stat {
+        let s = summarize(&samples);
+        Stat {
+            unit: unit.into(),
+            samples,
+            median: s.median,
+            mad: s.mad,
+            min: s.min,
+            max: s.max,
+            ci95: [s.ci95.0, s.ci95.1],
+        }
+    }
+}
+
+/// The same run's reference figures: what the bare machine does without the harness.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Each workload's own code called directly on the calling thread (one worker's share of
+    /// a sample, no thread, barrier or slot), in ops per second, keyed by workload.
+    #[serde(default)]
+    pub bare_loop: BTreeMap<String, Stat>,
+    /// The same, pinned to each allowed CPU in turn, keyed by workload then CPU number: shows
+    /// cores that differ in speed (hybrid CPUs, a busy sibling or neighbour).
+    #[serde(default)]
+    pub per_cpu_loop: BTreeMap<String, BTreeMap<String, Stat>>,
+    /// The frozen core-speed probe (its own loop, no workload's code), in its loops per
+    /// second, over every sample of the run.
+    #[serde(default)]
+    pub probe: Option<Stat>,
+    /// The cost of one clock read, in ns.
+    pub timer_overhead: Option<Stat>,
+    /// Bare roundtrips of the OS primitives, in ns, keyed by model
+    /// (threads: std::thread spawn+join, pthread, fork: fork+_exit+waitpid, spawn: posix_spawn).
+    #[serde(default)]
+    pub bare_roundtrip: BTreeMap<String, Stat>,
+}
+
+/// What a measurement measures, with its unit and the direction that is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Metric {
+    Throughput,
+    Startup,
+    Roundtrip,
+    PeakRss,
+    HeapBytes,
+    FirstItem,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 6] = [
+        Metric::Throughput,
+        Metric::Startup,
+        Metric::Roundtrip,
+        Metric::PeakRss,
+        Metric::HeapBytes,
+        Metric::FirstItem,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Throughput => "throughput",
+            Metric::Startup => "startup",
+            Metric::Roundtrip => "roundtrip",
+            Metric::PeakRss => "peak_rss",
+            Metric::HeapBytes => "heap_bytes",
+            Metric::FirstItem => "first_item",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Metric> {
+        Self::ALL.into_iter().find(|m| m.name() == s)
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::Throughput => "ops/s",
+            Metric::Startup | Metric::Roundtrip | Metric::FirstItem => "ns",
+            Metric::PeakRss | Metric::HeapBytes => "bytes",
+        }
+    }
+
+    pub fn better(self) -> Better {
+        match self {
+            Metric::Throughput => Better::Higher,
+            _ => Better::Lower,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Better {
+    Higher,
+    Lower,
+}
+
+/// Everything that names a case except the metric: shared by measurements, failures and
+/// comparisons.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CaseId {
+    pub workload: String,
+    pub model: String,
+    pub variant: String,
+    pub workers: usize,
+    pub params: BTreeMap<String, u64>,
+}
+
+impl std::fmt::Display for CaseId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} / {} / {} / {} worker{}",
+            self.workload,
+            self.model,
+            self.variant,
+            self.workers,
+            if self.workers == 1 { "" } else { "s" }
+        )?;
+        for (k, v) in &self.params {
+            write!(f, " / {k}={v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One measured figure of one case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    #[serde(flatten)]
+    pub case: CaseId,
+    pub metric: String,
+    pub unit: String,
+    pub better: Better,
+    /// What one operation is ("squares"), for throughputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
+    /// Operations in one sample, as the workers counted them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops_per_sample: Option<u64>,
+    pub samples: Vec<f64>,
+    pub median: f64,
+    pub mad: f64,
+    pub min: f64,
+    pub max: f64,
+    pub ci95: [f64; 2],
+    /// True only where a stated check passed on every sample.
+    pub verified: bool,
+    /// A figure listed beside the costs, never judged as one (e.g. lost updates).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub info: bool,
+    /// The frozen core-speed probe taken just before each sample, index for index: lets a
+    /// comparison tell a slower machine from a slower workload.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probe: Vec<f64>,
+}
+
+/// What identifies a measurement across runs: its case and metric.
+pub type Key = (CaseId, String);
+
+impl Measurement {
+    /// A measurement of `metric` from raw samples (at least one).
+    pub fn new(case: &CaseId, metric: Metric, samples: Vec<f64>, verified: bool) -> Measurement {
+        Self::named(
+            case,
+            metric.name(),
+            metric.unit(),
+            metric.better(),
+            samples,
+            verified,
+        )
+    }
+
+    /// A measurement of a figure that is not one of the [`Metric`]s.
+    pub fn named(
+        case: &CaseId,
+        metric: &str,
+        unit: &str,
+        better: Better,
+        samples: Vec<f64>,
+        verified: bool,
+    ) -> Measurement {
+        let Summary {
+            median,
+            mad,
+            min,
+            max,
+            ci95,
+        } = summarize(&samples);
+        Measurement {
+            case: case.clone(),
+            metric: metric.into(),
+            unit: unit.into(),
+            better,
+            op: None,
+            ops_per_sample: None,
+            samples,
+            median,
+            mad,
+            min,
+            max,
+            ci95: [ci95.0, ci95.1],
+            verified,
+            info: false,
+            probe: Vec::new(),
+        }
+    }
+
+    /// Attaches the per-sample core-speed probe (kept only if it matches the samples).
+    pub fn with_probe(mut self, probe: &[f64]) -> Measurement {
+        if probe.len() == self.samples.len() {
+            self.probe = probe.to_vec();
+        }
+        self
+    }
+
+    pub fn key(&self) -> Key {
+        (self.case.clone(), self.metric.clone())
+    }
+
+    pub fn param(&self, name: &str) -> Option<u64> {
+        self.case.params.get(name).copied()
+    }
+
+    pub fn is(&self, metric: Metric) -> bool {
+        self.metric == metric.name()
+    }
+}
+
+/// A case that failed, with the reason in words.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    #[serde(flatten)]
+    pub case: CaseId,
+    pub reason: String,
+}
+
+impl Results {
+    /// Measurements of one workload and metric, in the order they were taken.
+    pub fn select<'a>(
+        &'a self,
+        workload: &'a str,
+        metric: Metric,
+    ) -> impl Iterator<Item = &'a Measurement> + 'a {
+        self.measurements
+            .iter()
+            .filter(move |m| m.case.workload == workload && m.is(metric))
+    }
+
+    /// The workloads of this run: those described, then any other that has measurements.
+    pub fn workload_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.workloads.iter().map(|w| w.name.clone()).collect();
+        for m in &self.measurements {
+            if !names.contains(&m.case.workload) {
+                names.push(m.case.workload.clone());
+            }
+        }
+        names
+    }
+
+    pub fn workload(&self, name: &str) -> Option<&WorkloadInfo> {
+        self.workloads.iter().find(|w| w.name == name)
+    }
+}

@@ -1,0 +1,384 @@
+//! The resolved plan of a run: workloads × models × variants × worker counts × samples, from
+//! validated options. Nothing after this point sees a raw command-line string.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::study::StudyRef;
+use crate::api::Model;
+use crate::api::workload::WorkloadRef;
+use crate::error::BadInput;
+use crate::exec::Job;
+use crate::exec::fault::Fault;
+use crate::results::{CaseId, WorkloadInfo};
+
+/// A workload chosen for the run, with its parameters' values.
+#[derive(Clone)]
+pub struct Selected {
+    pub workload: WorkloadRef,
+    /// Values in the workload's declared order.
+    pub params: Vec<u64>,
+}
+
+impl Selected {
+    /// The parameters by name, as recorded with every measurement.
+    pub fn named_params(&self) -> BTreeMap<String, u64> {
+        let info = self.workload.info();
+        info.params
+            .iter()
+            .zip(&self.params)
+            .map(|(p, v)| (p.name.to_string(), *v))
+            .collect()
+    }
+
+    pub fn describe(&self) -> WorkloadInfo {
+        let info = self.workload.info();
+        WorkloadInfo {
+            name: info.name.into(),
+            op: info.op.into(),
+            description: info.describe.into(),
+            params: self.named_params(),
+        }
+    }
+}
+
+/// A study chosen for the run, with the models of its own that were asked for.
+#[derive(Clone)]
+pub struct SelectedStudy {
+    pub study: StudyRef,
+    pub models: Vec<&'static str>,
+}
+
+/// One unit of the sweep; each yields one or more measurements.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Case {
+    /// Workload `w` (an index into [`Plan::workloads`]) on a model with N workers:
+    /// throughput, memory and the workload's own extra figures.
+    Task {
+        w: usize,
+        model: Model,
+        variant: usize,
+        workers: usize,
+    },
+    /// A start-only workload's one worker, with the parent holding `parent_rss`: startup
+    /// and roundtrip beside the bare OS loop.
+    Startup {
+        w: usize,
+        model: Model,
+        parent_rss: u64,
+    },
+}
+
+/// Everything a run needs, validated.
+#[derive(Clone)]
+pub struct Plan {
+    pub quick: bool,
+    pub workloads: Vec<Selected>,
+    pub studies: Vec<SelectedStudy>,
+    pub models: Vec<Model>,
+    pub workers: Vec<usize>,
+    pub samples: usize,
+    pub warmup: usize,
+    /// Startup cases are cheap: they take more samples.
+    pub startup_samples: usize,
+    pub pin: bool,
+    /// CPUs this process may use; "the machine's cores".
+    pub cpus: Vec<usize>,
+    pub parent_rss: Vec<u64>,
+    /// Sizes n for the studies.
+    pub sizes: Vec<u64>,
+    pub out: PathBuf,
+    pub exe: PathBuf,
+    pub case_timeout: Duration,
+    pub charts: bool,
+    pub args: Vec<String>,
+    /// Fault injected into worker 0 of every task sample of one model (tests only).
+    pub fault: Option<(Fault, Model)>,
+}
+
+/// 1, 2, 4, … up to `cores`, then exactly `cores`, then 2×`cores` in a full run.
+pub fn default_workers(cores: usize, quick: bool) -> Vec<usize> {
+    let cores = cores.max(1);
+    let mut v = Vec::new();
+    let mut w = 1;
+    while w < cores {
+        v.push(w);
+        w *= 2;
+    }
+    v.push(cores);
+    if !quick {
+        v.push(2 * cores);
+    }
+    v
+}
+
+impl Plan {
+    /// The fault to inject into `model`'s samples, if any (tests only).
+    pub fn fault_for(&self, model: Model) -> Fault {
+        match self.fault {
+            Some((f, m)) if m == model => f,
+            _ => Fault::None,
+        }
+    }
+
+    /// The cases of this plan, in the order they run: every workload's task cases, then the
+    /// start-only workloads' startup cases.
+    pub fn cases(&self) -> Vec<Case> {
+        let mut cases = Vec::new();
+        for (w, sel) in self.workloads.iter().enumerate() {
+            let info = sel.workload.info();
+            if info.start_only {
+                continue;
+            }
+            for &model in &self.models {
+                for variant in 0..info.variants.len() {
+                    if !sel.workload.supports(model, variant) {
+                        continue;
+                    }
+                    cases.extend(self.workers.iter().map(|&workers| Case::Task {
+                        w,
+                        model,
+                        variant,
+                        workers,
+                    }));
+                }
+            }
+        }
+        for (w, sel) in self.workloads.iter().enumerate() {
+            if !sel.workload.info().start_only {
+                continue;
+            }
+            for &parent_rss in &self.parent_rss {
+                for &model in &self.models {
+                    if sel.workload.supports(model, 0) && model != Model::Sequential {
+                        cases.push(Case::Startup {
+                            w,
+                            model,
+                            parent_rss,
+                        });
+                    }
+                }
+            }
+        }
+        cases
+    }
+
+    /// The job one sample of a case runs.
+    pub fn job(&self, case: &Case) -> Job<'_> {
+        let cpus: &[usize] = if self.pin { &self.cpus } else { &[] };
+        let (w, model, variant, workers) = match *case {
+            Case::Task {
+                w,
+                model,
+                variant,
+                workers,
+            } => (w, model, variant, workers),
+            Case::Startup { w, model, .. } => (w, model, 0, 1),
+        };
+        let sel = &self.workloads[w];
+        Job {
+            workload: &sel.workload,
+            variant,
+            params: &sel.params,
+            workers,
+            cpus: if matches!(case, Case::Task { .. }) {
+                cpus
+            } else {
+                &[]
+            },
+            exe: &self.exe,
+            timeout: self.case_timeout,
+            fault: if matches!(case, Case::Task { .. }) {
+                self.fault_for(model)
+            } else {
+                Fault::None
+            },
+        }
+    }
+
+    /// The case's identity in the results file.
+    pub fn case_id(&self, case: &Case) -> CaseId {
+        let (w, model, variant, workers, extra) = match *case {
+            Case::Task {
+                w,
+                model,
+                variant,
+                workers,
+            } => (w, model, variant, workers, None),
+            Case::Startup {
+                w,
+                model,
+                parent_rss,
+            } => (w, model, 0, 1, Some(("parent_rss", parent_rss))),
+        };
+        let sel = &self.workloads[w];
+        let info = sel.workload.info();
+        let mut params = sel.named_params();
+        if let Some((k, v)) = extra {
+            params.insert(k.into(), v);
+        }
+        CaseId {
+            workload: info.name.into(),
+            model: model.name().into(),
+            variant: info
+                .variants
+                .get(variant)
+                .copied()
+                .unwrap_or("default")
+                .into(),
+            workers,
+            params,
+        }
+    }
+}
+
+/// Parses a comma-separated list with `item`, naming `flag` in errors.
+pub fn parse_list<T>(
+    flag: &str,
+    text: &str,
+    item: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<Vec<T>, BadInput> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        if part.is_empty() {
+            return Err(BadInput::new(format!("{flag}: empty item in '{text}'")));
+        }
+        out.push(
+            item(part)
+                .ok_or_else(|| BadInput::new(format!("{flag}: '{part}' is not {expected}")))?,
+        );
+    }
+    Ok(out)
+}
+
+/// Parses a byte size: `0`, `4096`, `64K`, `256M`, `1G`, `1GiB`, `1.5G` (binary units).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().ok()?;
+    let scale: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        "T" | "TB" | "TIB" => 1 << 40,
+        _ => return None,
+    };
+    let bytes = value * scale as f64;
+    (value.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+/// Parses a count: `1000`, `1_000_000`, `1e6`, `10^6`.
+pub fn parse_count(text: &str) -> Option<u64> {
+    let t = text.trim().replace('_', "");
+    if let Some((m, e)) = t
+        .split_once(['e', 'E'])
+        .or_else(|| t.strip_prefix("10^").map(|e| ("1", e)))
+    {
+        let m: u64 = m.parse().ok()?;
+        let e: u32 = e.parse().ok()?;
+        return m.checked_mul(10u64.checked_pow(e)?);
+    }
+    t.parse().ok()
+}
+
+/// The longest `--hold`: a minute per operation.
+pub const MAX_HOLD_NS: u64 = 60_000_000_000;
+
+/// Parses a hold: `0`, `500` or `500ns` (a busy-wait) and `30us`, `30ms`, `2s` (a sleep).
+/// Returns (nanoseconds, whether it sleeps).
+pub fn parse_hold(text: &str) -> Result<(u64, bool), String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("invalid hold '{text}': expected e.g. 0, 500ns, 30ms"))?;
+    let (scale, sleep) = match unit {
+        "" | "ns" => (1, false),
+        "us" | "µs" => (1_000, true),
+        "ms" => (1_000_000, true),
+        "s" => (1_000_000_000, true),
+        _ => {
+            return Err(format!(
+                "invalid hold '{text}': unit must be ns, us, ms or s"
+            ));
+        }
+    };
+    let ns = value
+        .checked_mul(scale)
+        .filter(|&ns| ns <= MAX_HOLD_NS)
+        .ok_or_else(|| format!("invalid hold '{text}': at most 60s per increment"))?;
+    Ok((ns, sleep && ns > 0))
+}
+
+/// Parses a duration: `30s`, `500ms`, `2m`, or plain seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().ok()?;
+    let secs = match unit {
+        "" | "s" => value,
+        "ms" => value / 1e3,
+        "m" | "min" => value * 60.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_counts_cover_powers_and_the_core_count() {
+        assert_eq!(default_workers(2, true), vec![1, 2]);
+        assert_eq!(default_workers(2, false), vec![1, 2, 4]);
+        assert_eq!(default_workers(6, true), vec![1, 2, 4, 6]);
+        assert_eq!(default_workers(1, false), vec![1, 2]);
+    }
+
+    #[test]
+    fn sizes_counts_and_durations_parse() {
+        assert_eq!(parse_size("0"), Some(0));
+        assert_eq!(parse_size("256M"), Some(256 << 20));
+        assert_eq!(parse_size("1G"), Some(1 << 30));
+        assert_eq!(parse_size("1.5GiB"), Some(3 << 29));
+        assert_eq!(parse_size("12Q"), None);
+        assert_eq!(parse_size("-1"), None);
+        assert_eq!(parse_count("1e6"), Some(1_000_000));
+        assert_eq!(parse_count("10^3"), Some(1000));
+        assert_eq!(parse_count("1_000"), Some(1000));
+        assert_eq!(parse_count("x"), None);
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("0"), None);
+    }
+
+    #[test]
+    fn parses_holds() {
+        assert_eq!(parse_hold("0"), Ok((0, false)));
+        assert_eq!(parse_hold("500"), Ok((500, false)));
+        assert_eq!(parse_hold("500ns"), Ok((500, false)));
+        assert_eq!(parse_hold("30ms"), Ok((30_000_000, true)));
+        assert_eq!(parse_hold("2us"), Ok((2_000, true)));
+        for bad in ["fast", "3h", "", "18446744073709551615", "61s"] {
+            assert!(parse_hold(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lists_name_the_bad_item() {
+        let e =
+            parse_list("--workers", "1,x", |s| s.parse::<usize>().ok(), "a number").unwrap_err();
+        assert_eq!(e.to_string(), "--workers: 'x' is not a number");
+    }
+}

@@ -1,0 +1,52 @@
+//! Studies: kinds of case with models of their own that do not fit the worker model (the
+//! sequence study's lazy iterator, eager Vec and pipeline), run by the sweep beside the
+//! workloads and written to the same results.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use indicatif::ProgressBar;
+
+use crate::results::{CaseId, Measurement};
+
+/// What a case gave: its measurements, or the reason it gave none.
+pub type CaseOutcome = Result<Vec<Measurement>, String>;
+
+/// What a study is asked to run.
+pub struct StudyPlan<'a> {
+    /// The study's own models that were chosen.
+    pub models: &'a [&'static str],
+    /// Sizes asked for on the command line; empty: the study's defaults.
+    pub sizes: &'a [u64],
+    pub quick: bool,
+    pub workers: &'a [usize],
+    pub samples: usize,
+    pub warmup: usize,
+}
+
+/// What a running study reports to: the stop flag (checked between samples), the progress
+/// bar, and the run's notes (cases skipped on purpose).
+pub struct StudyRun<'a> {
+    pub stop: &'a AtomicBool,
+    pub bar: &'a ProgressBar,
+    pub notes: &'a mut Vec<String>,
+}
+
+/// A kind of case with models of its own.
+pub trait Study: Send + Sync + 'static {
+    /// The workload name its measurements carry.
+    fn name(&self) -> &'static str;
+    /// What one operation is, in the plural.
+    fn op(&self) -> &'static str;
+    fn describe(&self) -> &'static str;
+    /// Its models, by the names `--model` accepts.
+    fn models(&self) -> &'static [&'static str];
+    /// Progress-bar steps the plan takes.
+    fn steps(&self, plan: &StudyPlan<'_>) -> u64;
+    /// Runs every case of the plan, round by round.
+    fn run(&self, plan: &StudyPlan<'_>, run: &mut StudyRun<'_>) -> Vec<(CaseId, CaseOutcome)>;
+    /// Findings in plain words from its measurements.
+    fn findings(&self, measurements: &[&Measurement]) -> Vec<String>;
+}
+
+pub type StudyRef = Arc<dyn Study>;
