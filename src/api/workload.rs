@@ -130,42 +130,35 @@ impl<'a> Params<'a> {
     }
 }
 
-/// What one worker knows while it runs.
+/// What one worker knows while it runs: its index and share, and (through `Deref`) the
+/// [`Sample`] it belongs to — worker count, variant, parameters, shared state.
 pub struct Ctx<'a, S> {
     index: usize,
-    workers: usize,
     units: u64,
-    variant: &'static str,
-    params: Params<'a>,
-    shared: &'a S,
+    sample: Sample<'a, S>,
 }
 
 impl<'a, S> Ctx<'a, S> {
-    /// This worker's index, 0 ..< [`Ctx::workers`].
+    /// This worker's index, 0 ..< [`Sample::workers`].
     pub fn index(&self) -> usize {
         self.index
-    }
-    pub fn workers(&self) -> usize {
-        self.workers
     }
     /// This worker's share of the sample's size (see [`Workload::size`]).
     pub fn units(&self) -> u64 {
         self.units
     }
-    pub fn variant(&self) -> &'static str {
-        self.variant
-    }
-    pub fn param(&self, name: &str) -> u64 {
-        self.params.get(name)
-    }
-    /// The state every worker of the sample shares.
-    pub fn shared(&self) -> &'a S {
-        self.shared
+}
+
+impl<'a, S> std::ops::Deref for Ctx<'a, S> {
+    type Target = Sample<'a, S>;
+    fn deref(&self) -> &Sample<'a, S> {
+        &self.sample
     }
 }
 
-/// What a sample looks like from outside its workers: for [`Workload::setup`] and
-/// [`Workload::verify`].
+/// One sample as a whole: its workers, variant, parameters and shared state, and after it
+/// ran each worker's output. What [`Workload::setup`] and [`Workload::verify`] get, and what
+/// a worker's [`Ctx`] dereferences to.
 pub struct Sample<'a, S> {
     workers: usize,
     variant: &'static str,
@@ -188,7 +181,7 @@ impl<'a, S> Sample<'a, S> {
     pub fn shared(&self) -> &'a S {
         self.shared
     }
-    /// Each worker's output, by index (empty in `setup`).
+    /// Each worker's output, by index (empty in `setup` and while workers run).
     pub fn outputs(&self) -> &'a [Output] {
         self.outputs
     }
@@ -343,14 +336,21 @@ pub struct Info {
     pub shared_align: usize,
 }
 
+/// Which sample: its worker count, variant (an index into the variants) and parameter
+/// values, as the executors know them.
+#[derive(Clone, Copy, Debug)]
+pub struct SampleOf<'a> {
+    pub workers: usize,
+    pub variant: usize,
+    pub params: &'a [u64],
+}
+
 /// One worker's orders, as the executors read them from the region.
 #[derive(Clone, Copy, Debug)]
 pub struct Orders<'a> {
     pub index: usize,
-    pub workers: usize,
     pub units: u64,
-    pub variant: usize,
-    pub params: &'a [u64],
+    pub sample: SampleOf<'a>,
 }
 
 /// A [`Workload`] with its types erased, so that workloads of different shared-state types sit
@@ -360,21 +360,27 @@ pub trait Erased: Send + Sync + 'static {
     fn info(&self) -> Info;
     fn supports(&self, model: Model, variant: usize) -> bool;
     fn finish_params(&self, values: &mut [u64], given: &[bool]);
-    fn setup(&self, area: SharedArea<'_>, workers: usize, variant: usize, params: &[u64]);
+    fn setup(&self, area: SharedArea<'_>, of: SampleOf<'_>);
     fn run(&self, area: SharedArea<'_>, orders: &Orders<'_>) -> Output;
-    fn verify(
-        &self,
-        area: SharedArea<'_>,
-        variant: usize,
-        params: &[u64],
-        outputs: &[Output],
-    ) -> Verdict;
+    fn verify(&self, area: SharedArea<'_>, of: SampleOf<'_>, outputs: &[Output]) -> Verdict;
     fn teardown(&self);
     fn findings(&self, measurements: &[&Measurement]) -> Vec<String>;
 }
 
-fn variant_name<W: Workload>(w: &W, variant: usize) -> &'static str {
-    w.variants().get(variant).copied().unwrap_or("default")
+fn sample_of<'a, W: Workload>(
+    w: &W,
+    area: SharedArea<'a>,
+    of: SampleOf<'a>,
+    outputs: &'a [Output],
+) -> Sample<'a, W::Shared> {
+    Sample {
+        workers: of.workers,
+        variant: w.variants().get(of.variant).copied().unwrap_or("default"),
+        size: w.size(),
+        params: Params::new(w.params(), of.params),
+        shared: area.get::<W::Shared>(),
+        outputs,
+    }
 }
 
 impl<W: Workload> Erased for W {
@@ -393,59 +399,32 @@ impl<W: Workload> Erased for W {
     }
 
     fn supports(&self, model: Model, variant: usize) -> bool {
-        Workload::supports(self, model, variant_name(self, variant))
+        let name = self.variants().get(variant).copied().unwrap_or("default");
+        Workload::supports(self, model, name)
     }
 
     fn finish_params(&self, values: &mut [u64], given: &[bool]) {
         Workload::finish_params(self, values, given)
     }
 
-    fn setup(&self, area: SharedArea<'_>, workers: usize, variant: usize, params: &[u64]) {
-        Workload::setup(
-            self,
-            &Sample {
-                workers,
-                variant: variant_name(self, variant),
-                size: self.size(),
-                params: Params::new(self.params(), params),
-                shared: area.get::<W::Shared>(),
-                outputs: &[],
-            },
-        )
+    fn setup(&self, area: SharedArea<'_>, of: SampleOf<'_>) {
+        Workload::setup(self, &sample_of(self, area, of, &[]))
     }
 
     fn run(&self, area: SharedArea<'_>, o: &Orders<'_>) -> Output {
+        let sample = sample_of(self, area, o.sample, &[]);
         Workload::run(
             self,
             &Ctx {
                 index: o.index,
-                workers: o.workers,
                 units: o.units,
-                variant: variant_name(self, o.variant),
-                params: Params::new(self.params(), o.params),
-                shared: area.get::<W::Shared>(),
+                sample,
             },
         )
     }
 
-    fn verify(
-        &self,
-        area: SharedArea<'_>,
-        variant: usize,
-        params: &[u64],
-        outputs: &[Output],
-    ) -> Verdict {
-        Workload::verify(
-            self,
-            &Sample {
-                workers: outputs.len(),
-                variant: variant_name(self, variant),
-                size: self.size(),
-                params: Params::new(self.params(), params),
-                shared: area.get::<W::Shared>(),
-                outputs,
-            },
-        )
+    fn verify(&self, area: SharedArea<'_>, of: SampleOf<'_>, outputs: &[Output]) -> Verdict {
+        Workload::verify(self, &sample_of(self, area, of, outputs))
     }
 
     fn teardown(&self) {

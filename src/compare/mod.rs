@@ -701,26 +701,19 @@ mod tests {
             .collect()
     }
 
+    /// The verdict on `metric` moving from `base` to `cur` (10 noisy samples each).
+    fn verdict(metric: Metric, base: f64, cur: f64) -> Verdict {
+        let b = m(metric, noisy(base, 10));
+        judge(&b, &m(metric, noisy(cur, 10)), 0.05, 0.95).verdict
+    }
+
     #[test]
     fn directions_are_judged_by_better() {
-        let base = m(Metric::Throughput, noisy(100.0, 10));
-        assert_eq!(
-            judge(&base, &m(Metric::Throughput, noisy(80.0, 10)), 0.05, 0.95).verdict,
-            Verdict::Regressed
-        );
-        assert_eq!(
-            judge(&base, &m(Metric::Throughput, noisy(120.0, 10)), 0.05, 0.95).verdict,
-            Verdict::Improved
-        );
-        let base = m(Metric::Startup, noisy(100_000.0, 10));
-        assert_eq!(
-            judge(&base, &m(Metric::Startup, noisy(120_000.0, 10)), 0.05, 0.95).verdict,
-            Verdict::Regressed
-        );
-        assert_eq!(
-            judge(&base, &m(Metric::Startup, noisy(80_000.0, 10)), 0.05, 0.95).verdict,
-            Verdict::Improved
-        );
+        use Verdict::{Improved, Regressed};
+        assert_eq!(verdict(Metric::Throughput, 100.0, 80.0), Regressed);
+        assert_eq!(verdict(Metric::Throughput, 100.0, 120.0), Improved);
+        assert_eq!(verdict(Metric::Startup, 100_000.0, 120_000.0), Regressed);
+        assert_eq!(verdict(Metric::Startup, 100_000.0, 80_000.0), Improved);
     }
 
     #[test]

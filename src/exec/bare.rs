@@ -19,17 +19,15 @@ pub fn bare_run(job: &Job<'_>) -> Result<f64, SampleError> {
     super::prepare(&region, &one);
     let orders = Orders {
         index: 0,
-        workers: 1,
         units: one.units(0),
-        variant: job.variant,
-        params: job.params,
+        sample: one.sample_of(),
     };
     let t0 = now_ns();
     let out = job.workload.run(region.shared(), &orders);
     let dt = now_ns().saturating_sub(t0).max(1);
     let verdict = job
         .workload
-        .verify(region.shared(), job.variant, job.params, &[out]);
+        .verify(region.shared(), one.sample_of(), &[out]);
     job.workload.teardown();
     match verdict {
         Verdict::Failed(why) => Err(SampleError::WorkerFailed(format!("bare loop: {why}"))),

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use crate::api::Model;
 use crate::api::workload::Params;
-use crate::api::workload::{Output, Verdict, WorkloadRef, units_of};
+use crate::api::workload::{Output, SampleOf, Verdict, WorkloadRef, units_of};
 use crate::measure::clock::now_ns;
 use crate::sys::futex::{futex_wait, futex_wake};
 use region::Region;
@@ -83,6 +83,15 @@ impl<'a> Job<'a> {
             k,
             self.workers,
         )
+    }
+
+    /// Which sample this job's samples are, for the workload.
+    pub fn sample_of(&self) -> SampleOf<'a> {
+        SampleOf {
+            workers: self.workers,
+            variant: self.variant,
+            params: self.params,
+        }
     }
 
     fn start_only(&self) -> bool {
@@ -233,8 +242,7 @@ pub(crate) fn prepare(region: &Region, job: &Job<'_>) {
         .slot(0)
         .fault
         .store(job.fault.code(), Ordering::Relaxed);
-    job.workload
-        .setup(region.shared(), job.workers, job.variant, job.params);
+    job.workload.setup(region.shared(), job.sample_of());
 }
 
 /// Waits until every worker is ready at the barrier, checking `alive` between naps.
@@ -303,7 +311,7 @@ pub(crate) fn verify(region: &Region, job: &Job<'_>, workers: &[WorkerReport]) -
     let outputs: Vec<Output> = workers.iter().map(|w| w.output).collect();
     let verdict = job
         .workload
-        .verify(region.shared(), job.variant, job.params, &outputs);
+        .verify(region.shared(), job.sample_of(), &outputs);
     // A worker that was asked for work and counted none did not run it, whatever the workload
     // says about its checksum.
     match (0..job.workers).find(|&k| job.units(k) > 0 && outputs[k].ops == 0) {
@@ -312,6 +320,28 @@ pub(crate) fn verify(region: &Region, job: &Job<'_>, workers: &[WorkerReport]) -
         )),
         _ => verdict,
     }
+}
+
+/// The end of an in-process sample (sequential, threads): the workers' reports with the times
+/// they were joined, and the workload's verdict.
+pub(crate) fn finish_in_process(
+    region: &Region,
+    job: &Job<'_>,
+    release_ns: u64,
+    joined: Vec<u64>,
+    rss_growth_bytes: Option<u64>,
+) -> Result<RawSample, SampleError> {
+    let mut workers = collect(region, job.workers)?;
+    for (w, j) in workers.iter_mut().zip(joined) {
+        w.joined_ns = j;
+    }
+    let verdict = verify(region, job, &workers);
+    Ok(RawSample {
+        release_ns,
+        workers,
+        rss_growth_bytes,
+        verdict,
+    })
 }
 
 pub(crate) fn deadline(timeout: Duration) -> u64 {

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{Executor, Job, RawSample, SampleError, collect, prepare, worker};
+use super::{Executor, Job, RawSample, SampleError, prepare, worker};
 use crate::measure::clock::now_ns;
 use crate::measure::rss::PeakRssWindow;
 
@@ -42,16 +42,6 @@ impl Executor for Sequential {
                 super::fault::payload_text(&*payload)
             )));
         }
-        let mut workers = collect(&region, job.workers)?;
-        for (w, j) in workers.iter_mut().zip(joined) {
-            w.joined_ns = j;
-        }
-        let verdict = super::verify(&region, job, &workers);
-        Ok(RawSample {
-            release_ns,
-            workers,
-            rss_growth_bytes,
-            verdict,
-        })
+        super::finish_in_process(&region, job, release_ns, joined, rss_growth_bytes)
     }
 }

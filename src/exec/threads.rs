@@ -7,9 +7,7 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 
 use super::worker::{finish, serve, wait_done};
-use super::{
-    Executor, Job, RawSample, SampleError, collect, deadline, prepare, release, wait_ready,
-};
+use super::{Executor, Job, RawSample, SampleError, deadline, prepare, release, wait_ready};
 use crate::measure::clock::now_ns;
 use crate::measure::rss::PeakRssWindow;
 
@@ -99,16 +97,6 @@ impl Executor for Threads {
         }
         outcome?;
         let rss_growth_bytes = window.and_then(|w| w.growth_bytes());
-        let mut workers = collect(&region, n)?;
-        for (w, j) in workers.iter_mut().zip(joined) {
-            w.joined_ns = j;
-        }
-        let verdict = super::verify(&region, job, &workers);
-        Ok(RawSample {
-            release_ns,
-            workers,
-            rss_growth_bytes,
-            verdict,
-        })
+        super::finish_in_process(&region, job, release_ns, joined, rss_growth_bytes)
     }
 }

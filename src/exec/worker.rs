@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::fault::{self, Fault};
 use super::region::{Header, Region, STATE_DONE, STATE_STARTED, STATE_WAITER, Slot};
-use crate::api::workload::{Erased, Orders};
+use crate::api::workload::{Erased, Orders, SampleOf};
 use crate::measure::clock::now_ns;
 use crate::sys::futex::{futex_wait, futex_wake};
 
@@ -68,10 +68,12 @@ pub fn serve(
     let params = region.params();
     let orders = Orders {
         index,
-        workers: h.workers.load(Ordering::Relaxed) as usize,
         units: slot.units.load(Ordering::Relaxed),
-        variant: h.variant.load(Ordering::Relaxed) as usize,
-        params: &params[..workload.info().params.len()],
+        sample: SampleOf {
+            workers: h.workers.load(Ordering::Relaxed) as usize,
+            variant: h.variant.load(Ordering::Relaxed) as usize,
+            params: &params[..workload.info().params.len()],
+        },
     };
     let start_only = workload.info().start_only;
     if !start_only {

@@ -74,6 +74,25 @@ pub struct Line {
     pub points_only: bool,
 }
 
+impl Line {
+    /// A dashed reference line through `points` (an ideal, a perfect-scaling level).
+    fn guide(label: &str, points: impl Iterator<Item = (f64, f64)>) -> Line {
+        Line {
+            label: label.into(),
+            points: points
+                .map(|(x, y)| Pt {
+                    x,
+                    y,
+                    lo: None,
+                    hi: None,
+                })
+                .collect(),
+            dashed: true,
+            points_only: false,
+        }
+    }
+}
+
 /// How an axis shows its values.
 #[derive(Clone, Copy, Debug)]
 pub enum Axis {
@@ -479,19 +498,10 @@ fn worker_charts(r: &Results, w: &str, ms: &[&Measurement], cap: &str, out: &mut
             .iter()
             .find(|m| m.case.model == "threads" && m.case.workers == 1)
     {
-        lines.push(Line {
-            label: "ideal: threads at 1 worker × N".into(),
-            points: (1..=max_w)
-                .map(|k| Pt {
-                    x: k as f64,
-                    y: one.median * k as f64,
-                    lo: None,
-                    hi: None,
-                })
-                .collect(),
-            dashed: true,
-            points_only: false,
-        });
+        lines.push(Line::guide(
+            "ideal: threads at 1 worker × N",
+            (1..=max_w).map(|k| (k as f64, one.median * k as f64)),
+        ));
     }
     out.push(Chart {
         stem: format!("{w}-throughput"),
@@ -539,20 +549,10 @@ fn worker_charts(r: &Results, w: &str, ms: &[&Measurement], cap: &str, out: &mut
         })
         .filter(|l| !l.points.is_empty())
         .collect();
-    eff.push(Line {
-        label: "perfect scaling".into(),
-        points: [1.0, max_w as f64]
-            .iter()
-            .map(|&x| Pt {
-                x,
-                y: 1.0,
-                lo: None,
-                hi: None,
-            })
-            .collect(),
-        dashed: true,
-        points_only: false,
-    });
+    eff.push(Line::guide(
+        "perfect scaling",
+        [(1.0, 1.0), (max_w as f64, 1.0)].into_iter(),
+    ));
     out.push(Chart {
         stem: format!("{w}-efficiency"),
         title: format!("{w}: scaling efficiency vs workers"),

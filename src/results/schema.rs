@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::machine::Machine;
-use crate::stats::{Summary, summarize};
+use crate::stats::summarize;
 
 pub const SCHEMA: &str = "threadfork/results/v2";
 /// The previous schema, still read: its files are upgraded on load.
@@ -206,7 +206,6 @@ pub struct Measurement {
     #[serde(flatten)]
     pub case: CaseId,
     pub metric: String,
-    pub unit: String,
     pub better: Better,
     /// What one operation is ("squares"), for throughputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,12 +213,9 @@ pub struct Measurement {
     /// Operations in one sample, as the workers counted them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ops_per_sample: Option<u64>,
-    pub samples: Vec<f64>,
-    pub median: f64,
-    pub mad: f64,
-    pub min: f64,
-    pub max: f64,
-    pub ci95: [f64; 2],
+    /// The unit, raw samples and their summary (read through `Deref`: `m.median`).
+    #[serde(flatten)]
+    pub stat: Stat,
     /// True only where a stated check passed on every sample.
     pub verified: bool,
     /// A figure listed beside the costs, never judged as one (e.g. lost updates).
@@ -256,26 +252,13 @@ impl Measurement {
         samples: Vec<f64>,
         verified: bool,
     ) -> Measurement {
-        let Summary {
-            median,
-            mad,
-            min,
-            max,
-            ci95,
-        } = summarize(&samples);
         Measurement {
             case: case.clone(),
             metric: metric.into(),
-            unit: unit.into(),
             better,
             op: None,
             ops_per_sample: None,
-            samples,
-            median,
-            mad,
-            min,
-            max,
-            ci95: [ci95.0, ci95.1],
+            stat: Stat::new(unit, samples),
             verified,
             info: false,
             probe: Vec::new(),
@@ -300,6 +283,19 @@ impl Measurement {
 
     pub fn is(&self, metric: Metric) -> bool {
         self.metric == metric.name()
+    }
+}
+
+impl std::ops::Deref for Measurement {
+    type Target = Stat;
+    fn deref(&self) -> &Stat {
+        &self.stat
+    }
+}
+
+impl std::ops::DerefMut for Measurement {
+    fn deref_mut(&mut self) -> &mut Stat {
+        &mut self.stat
     }
 }
 
