@@ -9,8 +9,12 @@ use threadfork::exec::{Bound, run_sample};
 #[test]
 fn the_order_book_is_exact_across_four_forked_and_four_spawned_processes() {
     let reg = threadfork_examples::registry();
-    let book = Bound::new(reg.find("order-book").unwrap(), "default", &[("orders", 20_000)])
-        .unwrap();
+    let book = Bound::new(
+        reg.find("order-book").unwrap(),
+        "default",
+        &[("orders", 20_000)],
+    )
+    .unwrap();
     let exe = Path::new(env!("CARGO_BIN_EXE_host"));
     for model in [Model::Fork, Model::Spawn] {
         let raw = run_sample(model, &book.job(4, exe)).unwrap();
