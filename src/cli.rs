@@ -33,7 +33,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the benchmarks, write results/<machine>/<run>.json and print a summary
+    /// Run the benchmarks, write results/MACHINE/RUN.json and print a summary
     Run(Box<RunArgs>),
     /// Draw charts and index.html for one run, or overlay several runs
     Report(ReportArgs),
@@ -123,7 +123,7 @@ pub struct RunArgs {
     /// Give up on a sample after this long and record the case as failed
     #[arg(long, value_name = "TIME", default_value = "60s")]
     pub case_timeout: String,
-    /// Folder for results (results/<machine-id>/<run-id>.json)
+    /// Folder for results (DIR/MACHINE-ID/RUN-ID.json)
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub out: PathBuf,
     /// Do not draw the charts and index.html

@@ -5,7 +5,7 @@
 use super::schema::{CaseId, Measurement, Metric, Results};
 use crate::stats::median;
 
-/// Per-round ratios a[i] / (scale × b[i]) when both were sampled round by round side by side
+/// Per-round ratios `a[i] / (scale × b[i])` when both were sampled round by round side by side
 /// (same sample count: the machine's drift cancels), else the one ratio of medians.
 pub fn ratio_samples(a: &[f64], b: &[f64], scale: f64) -> Vec<f64> {
     if a.is_empty() || b.is_empty() {
