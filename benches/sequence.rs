@@ -27,7 +27,14 @@ fn sequences(c: &mut criterion::Criterion) {
                 b.iter_custom(|iters| {
                     let mut total = 0u64;
                     for _ in 0..iters {
-                        let s = sequence::run(model, variant, n, workers).expect("sample");
+                        let s = sequence::run(
+                            model,
+                            variant,
+                            n,
+                            workers,
+                            sequence::Limit::within(Duration::from_secs(600)),
+                        )
+                        .expect("sample");
                         variant.verify(n, s.sum).expect("verified sum");
                         total += s.elapsed_ns;
                     }

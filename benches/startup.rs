@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main};
 use threadfork::Model;
-use threadfork::exec::spawn::{BARE_ARG, WORKER_ARG};
+use threadfork::exec::bare::{BareSpawn, bare_fork_roundtrip};
 use threadfork::measure::calibration;
 
 fn startup(c: &mut criterion::Criterion) {
@@ -37,15 +37,21 @@ fn startup(c: &mut criterion::Criterion) {
     g.bench_function("threads/bare pthread_create+join", |b| {
         b.iter_custom(bare(calibration::bare_thread_roundtrip))
     });
+    let timeout = Duration::from_secs(10);
     g.bench_function("fork/bare fork+_exit+waitpid", |b| {
-        b.iter_custom(bare(calibration::bare_fork_roundtrip))
+        b.iter_custom(|iters| {
+            let total: f64 = (0..iters)
+                .map(|_| bare_fork_roundtrip(timeout).expect("fork"))
+                .sum();
+            Duration::from_nanos(total as u64)
+        })
     });
-    let spawn =
-        calibration::BareSpawn::new(std::path::Path::new(common::EXE), &[WORKER_ARG, BARE_ARG])
-            .unwrap();
+    let spawn = BareSpawn::new(std::path::Path::new(common::EXE)).unwrap();
     g.bench_function("spawn/bare posix_spawn+waitpid", |b| {
         b.iter_custom(|iters| {
-            let total: f64 = (0..iters).map(|_| spawn.roundtrip().expect("spawn")).sum();
+            let total: f64 = (0..iters)
+                .map(|_| spawn.roundtrip(timeout).expect("spawn"))
+                .sum();
             Duration::from_nanos(total as u64)
         })
     });

@@ -91,37 +91,42 @@ pub struct RunArgs {
     #[arg(long, value_name = "LIST")]
     pub model: Vec<String>,
     /// Worker counts, e.g. 1,2,4 [default: 1, 2, 4, … and the core count; 2× cores in full runs]
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub workers: Option<String>,
     /// Samples per case after warm-up [default: 5 quick, 10 full]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub samples: Option<String>,
     /// Pin worker k to the k-th allowed CPU (modulo their number)
     #[arg(long)]
     pub pin: bool,
     /// A workload parameter, NAME=VALUE (repeatable; `list` shows each workload's)
-    #[arg(long = "param", value_name = "NAME=VALUE")]
+    #[arg(long = "param", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     pub params: Vec<String>,
     /// Shorthand for --param work=N: squares per square task [default: 100]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub work: Option<String>,
     /// Shorthand for --param tasks=N: square tasks per sample, split between the workers
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub tasks: Option<String>,
     /// Counter hold inside the lock: 0, a busy-wait in ns (500ns) or a sleep (30us, 30ms)
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub hold: Option<String>,
     /// Shorthand for --param increments=N: counter increments per worker [default: 100000, fewer with a hold]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub increments: Option<String>,
     /// Parent memory held while measuring startup, e.g. 0,256M,1G [default: 0,1G quick; 0,256M,1G full]
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub parent_rss: Option<String>,
     /// Sizes n for the studies, e.g. 1e3,1e6 [default: 10^3…10^6 quick, 10^3…10^8 full]
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub sizes: Option<String>,
     /// Give up on a sample after this long and record the case as failed
-    #[arg(long, value_name = "TIME", default_value = "60s")]
+    #[arg(
+        long,
+        value_name = "TIME",
+        default_value = "60s",
+        allow_hyphen_values = true
+    )]
     pub case_timeout: String,
     /// Folder for results (DIR/MACHINE-ID/RUN-ID.json)
     #[arg(long, value_name = "DIR", default_value = "results")]
@@ -269,6 +274,17 @@ fn positive(flag: &str, text: &str) -> Result<u64, BadInput> {
 
 /// Most workers a case may ask for: each is a thread or a process with its own slot.
 const MAX_WORKERS: usize = 1024;
+/// Most samples a case may take: ten thousand samples of the shortest case already take
+/// minutes, and every sample is kept in the results.
+const MAX_SAMPLES: u64 = 10_000;
+/// The largest n a study may be asked for: 10^12 items, hours of the fastest loop.
+const MAX_SIZE: u64 = 1_000_000_000_000;
+/// `--case-timeout` bounds: a sample needs some milliseconds to be a sample; a day is more
+/// than any case needs.
+const MIN_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(10);
+const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// The share of MemAvailable that `--parent-rss` may take: the rest stays for the system.
+const PARENT_RSS_SHARE: f64 = 0.75;
 
 /// The workloads of `registry`, with their parameters, variants and models, for `list`.
 pub fn list(registry: &Registry) -> String {
@@ -507,7 +523,15 @@ pub fn resolve(
         None => plan::default_workers(machine_cpus.len(), a.quick),
     };
     let samples = match &a.samples {
-        Some(t) => positive("--samples", t)? as usize,
+        Some(t) => {
+            let n = positive("--samples", t)?;
+            if n > MAX_SAMPLES {
+                return Err(BadInput::new(format!(
+                    "--samples: at most {MAX_SAMPLES} (got {n}); every sample is run and kept"
+                )));
+            }
+            n as usize
+        }
         None if a.quick => 5,
         None => 10,
     };
@@ -516,22 +540,46 @@ pub fn resolve(
         None if a.quick => vec![0, 1 << 30],
         None => vec![0, 256 << 20, 1 << 30],
     };
+    if let (Some(&most), Some(avail)) = (
+        parent_rss.iter().max(),
+        crate::measure::meminfo::available_memory_bytes(),
+    ) && most as f64 > avail as f64 * PARENT_RSS_SHARE
+    {
+        return Err(BadInput::new(format!(
+            "--parent-rss: {} is more than this machine can hold: {} available, of which at most {:.0}% may be used",
+            export::format::bytes(most as f64),
+            export::format::bytes(avail as f64),
+            100.0 * PARENT_RSS_SHARE
+        )));
+    }
     let sizes = match &a.sizes {
         Some(t) => {
             let v = parse_list("--sizes", t, plan::parse_count, "a count (1000, 1e6)")?;
             if v.contains(&0) {
                 return Err(BadInput::new("--sizes: n must be at least 1 (got 0)"));
             }
+            if let Some(big) = v.iter().find(|&&n| n > MAX_SIZE) {
+                return Err(BadInput::new(format!(
+                    "--sizes: n must be at most 10^12 (got {big})"
+                )));
+            }
             v
         }
         None => Vec::new(),
     };
-    let case_timeout = plan::parse_duration(&a.case_timeout).ok_or_else(|| {
+    let secs = plan::parse_duration_secs(&a.case_timeout).ok_or_else(|| {
         BadInput::new(format!(
             "--case-timeout: '{}' is not a duration (30s, 500ms, 2m)",
             a.case_timeout
         ))
     })?;
+    if !(MIN_TIMEOUT.as_secs_f64()..=MAX_TIMEOUT.as_secs_f64()).contains(&secs) {
+        return Err(BadInput::new(format!(
+            "--case-timeout: must be between 10ms and 24h (got {})",
+            a.case_timeout
+        )));
+    }
+    let case_timeout = std::time::Duration::from_secs_f64(secs);
     let fault = match &a.inject_fault {
         None => None,
         Some(t) => {
@@ -578,15 +626,51 @@ pub fn resolve(
 }
 
 /// Makes sure `dir` exists and takes files, before any measuring starts.
-pub fn check_writable(dir: &Path) -> Result<(), BadInput> {
+/// Returns the folders it made (deepest first), so that a run that ends up writing nothing
+/// can take them away again.
+pub fn check_writable(dir: &Path) -> Result<Vec<PathBuf>, BadInput> {
     let fail = |e: std::io::Error| {
         BadInput::new(format!("--out: cannot write to '{}': {e}", dir.display()))
     };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let probe = dir.join(format!(".threadfork-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(fail)?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
+    let made: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    let checked = (|| {
+        std::fs::create_dir_all(dir)?;
+        let probe = dir.join(format!(".threadfork-probe-{}", std::process::id()));
+        std::fs::write(&probe, b"")?;
+        std::fs::remove_file(&probe)
+    })();
+    if let Err(e) = checked {
+        remove_empty(&made);
+        return Err(fail(e));
+    }
+    Ok(made)
+}
+
+/// Removes the folders `check_writable` made, where they are still empty.
+fn remove_empty(made: &[PathBuf]) {
+    for d in made {
+        let _ = std::fs::remove_dir(d);
+    }
+}
+
+/// What the stop by a signal left: a run cut short is saved marked incomplete; a run stopped
+/// only while its charts were drawn is complete on disk.
+pub fn stop_message(signal: &str, incomplete: bool, measurements: usize, path: &Path) -> String {
+    if incomplete {
+        format!(
+            "stopped by {signal}: the {measurements} measurements taken so far are saved in {} (marked incomplete)",
+            path.display()
+        )
+    } else {
+        format!(
+            "stopped by {signal} while drawing charts: the run is complete and saved in {}; some charts may be missing",
+            path.display()
+        )
+    }
 }
 
 fn progress_bar() -> ProgressBar {
@@ -607,32 +691,46 @@ fn progress_bar() -> ProgressBar {
 fn run_command(a: &RunArgs, args: Vec<String>, registry: &Registry) -> Result<u8> {
     let m = machine::fingerprint();
     let plan = resolve(a, args, m.allowed_cpus.clone(), registry)?;
-    let dir = plan.out.join(&m.id);
-    check_writable(&dir)?;
     crate::sys::signals::install();
+    crate::sweep::preflight(&plan)?;
+    let dir = plan.out.join(&m.id);
+    let made = check_writable(&dir)?;
     let bar = progress_bar();
     let results = crate::sweep::run(&plan, m, &crate::sys::signals::STOP, &bar);
     bar.finish_and_clear();
-    let path = results.path_in(&plan.out);
-    results
-        .save(&path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    // The figures reach the terminal before any file is written: a full disk loses no number.
     print!("{}", export::summary::render(&results));
+    let path = results.path_in(&plan.out);
+    if let Err(e) = results.save(&path) {
+        remove_empty(&made);
+        anyhow::bail!(
+            "cannot write {}: {e}; the summary above holds the figures",
+            path.display()
+        );
+    }
     println!("Results: {}", path.display());
     if plan.charts && !results.measurements.is_empty() {
         let dir = path.with_extension("");
         match export::write_report(std::slice::from_ref(&results), &dir) {
             Ok(_) => println!("Charts:  {}", dir.join("index.html").display()),
-            // The measurements are safe on disk; a chart problem must not lose them.
-            Err(e) => eprintln!("threadfork: warning: charts not drawn: {e:#}"),
+            Err(e) => {
+                let _ = std::fs::remove_dir(&dir);
+                anyhow::bail!(
+                    "charts not drawn: {e:#}; the run itself is saved in {}",
+                    path.display()
+                );
+            }
         }
     }
     if let Some(code) = crate::sys::signals::exit_code() {
         eprintln!(
-            "threadfork: stopped by {}: the {} measurements taken so far are saved in {} (marked incomplete)",
-            crate::sys::signals::name(),
-            results.measurements.len(),
-            path.display()
+            "threadfork: {}",
+            stop_message(
+                &crate::sys::signals::name(),
+                results.run.incomplete,
+                results.measurements.len(),
+                &path
+            )
         );
         return Ok(code);
     }
@@ -680,8 +778,8 @@ fn report_command(a: &ReportArgs) -> Result<u8> {
             PathBuf::from("results").join(format!("overlay-{}", ids.join("-vs-")))
         }
     };
-    check_writable(&dir)?;
-    let files = export::write_report(&runs, &dir)?;
+    let made = check_writable(&dir)?;
+    let files = export::write_report(&runs, &dir).inspect_err(|_| remove_empty(&made))?;
     for r in &runs {
         if runs.len() == 1 {
             print!("{}", export::summary::render(r));

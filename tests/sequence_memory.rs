@@ -2,15 +2,24 @@
 //! allocator the threadfork binary installs. One test in its own binary: another test's
 //! allocations would otherwise count.
 
+use std::time::Duration;
 use threadfork::builtin::sequence::items::SequenceVariant;
-use threadfork::builtin::sequence::models::{SeqModel as ModelKind, run};
+
+use threadfork::builtin::sequence::models::{Limit, SeqModel as ModelKind, run};
 use threadfork::measure::alloc::CountingAlloc;
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
 fn heap(model: ModelKind, variant: SequenceVariant, n: u64, workers: usize) -> u64 {
-    let s = run(model, variant, n, workers).unwrap();
+    let s = run(
+        model,
+        variant,
+        n,
+        workers,
+        Limit::within(Duration::from_secs(600)),
+    )
+    .unwrap();
     variant.verify(n, s.sum).unwrap();
     s.heap_bytes.expect("the counting allocator is installed")
 }
@@ -56,12 +65,31 @@ fn heap_bytes_are_exact() {
     // Every path's sum is verified and the first item comes before the end.
     for model in [ModelKind::Lazy, ModelKind::Eager] {
         for v in [SequenceVariant::Range, SequenceVariant::Evens] {
-            let s = run(model, v, 12_345, 1).unwrap();
+            let s = run(model, v, 12_345, 1, Limit::within(Duration::from_secs(600))).unwrap();
             assert_eq!(s.sum, v.expected_sum(12_345));
             assert_eq!(s.items, v.items(12_345));
             assert!(s.first_item_ns <= s.elapsed_ns);
         }
     }
-    let s = run(ModelKind::Pipeline, SequenceVariant::Squares, 100_001, 3).unwrap();
+    let s = run(
+        ModelKind::Pipeline,
+        SequenceVariant::Squares,
+        100_001,
+        3,
+        Limit::within(Duration::from_secs(600)),
+    )
+    .unwrap();
     assert_eq!(s.sum, SequenceVariant::Squares.expected_sum(100_001));
+}
+
+#[test]
+fn a_sequence_of_1e11_items_honours_its_timeout() {
+    // Hardening: `--sizes 1e11 --case-timeout 2s` ran on for half a minute.
+    let t0 = std::time::Instant::now();
+    for model in [ModelKind::Lazy, ModelKind::Pipeline] {
+        let limit = Limit::within(Duration::from_millis(200));
+        let e = run(model, SequenceVariant::Range, 100_000_000_000, 1, limit).unwrap_err();
+        assert!(e.contains("timed out"), "{e}");
+    }
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
 }

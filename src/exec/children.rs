@@ -186,12 +186,18 @@ impl Drop for Children {
     }
 }
 
+/// Asks the kernel to SIGKILL the calling process when the thread that started it ends.
+/// Allocation-free; safe in a forked child.
+pub fn set_death_signal() {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and has no memory preconditions.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) };
+}
+
 /// Asks the kernel to SIGKILL the calling process when its parent dies, so that a worker
 /// never outlives a harness that was killed. Allocation-free; safe in a forked child.
 /// Returns false if the parent is already gone (the caller should leave at once).
 pub fn die_with_parent(parent: i32) -> bool {
-    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and has no memory preconditions.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) };
+    set_death_signal();
     // SAFETY: getppid cannot fail.
     unsafe { libc::getppid() == parent }
 }

@@ -344,6 +344,43 @@ pub(crate) fn finish_in_process(
     })
 }
 
+/// Runs `f` on a thread of its own and waits for it until `timeout` passes or a stop is
+/// requested, waking at least every 100 ms: the calling thread stays responsive to Ctrl-C
+/// whatever `f` does. A late `f` is let go, detached — a thread cannot be killed — and what it
+/// holds stays alive through what it owns.
+pub fn watched<T: Send + 'static>(
+    timeout: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SampleError> {
+    let (tx, rx) = crossbeam::channel::bounded(1);
+    std::thread::Builder::new()
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .map_err(|e| SampleError::Start(format!("cannot start a thread: {e}")))?;
+    let deadline_ns = deadline(timeout);
+    loop {
+        if crate::sys::signals::stop_requested() {
+            return Err(SampleError::Interrupted);
+        }
+        let now = now_ns();
+        if now >= deadline_ns {
+            return Err(SampleError::WorkerFailed(format!(
+                "timed out after {:.1} s and was left running detached (--case-timeout)",
+                timeout.as_secs_f64()
+            )));
+        }
+        let nap = Duration::from_nanos((deadline_ns - now).min(100_000_000));
+        match rx.recv_timeout(nap) {
+            Ok(v) => return Ok(v),
+            Err(crossbeam::channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam::channel::RecvTimeoutError::Disconnected) => {
+                return Err(SampleError::WorkerFailed("the thread panicked".into()));
+            }
+        }
+    }
+}
+
 pub(crate) fn deadline(timeout: Duration) -> u64 {
     now_ns().saturating_add(timeout.as_nanos().min(u64::MAX as u128) as u64)
 }

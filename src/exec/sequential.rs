@@ -1,47 +1,77 @@
-//! The `sequential` model: the calling thread runs every worker's share, one after another.
-//! The one-core baseline that speedups are measured against.
+//! The `sequential` model: one thread runs every worker's share, one after another — the
+//! one-core baseline that speedups are measured against. It is a thread of its own, not the
+//! calling one, so that the harness still honours `--case-timeout` and Ctrl-C while it runs.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::{Executor, Job, RawSample, SampleError, prepare, worker};
+use super::worker::{finish, serve, wait_done};
+use super::{Executor, Job, RawSample, SampleError, deadline};
 use crate::measure::clock::now_ns;
 use crate::measure::rss::PeakRssWindow;
 
-/// Every share on the calling thread.
+/// Every share on one thread.
 pub struct Sequential;
 
 impl Executor for Sequential {
     fn sample(&mut self, job: &Job<'_>) -> Result<RawSample, SampleError> {
-        let region = job.region_anonymous()?;
-        prepare(&region, job);
+        let region = Arc::new(job.region_anonymous()?);
+        super::prepare(&region, job);
         // The one thread never waits for others: the barrier is open from the start.
         region.header().release.store(1, Ordering::Release);
-        let saved = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)).ok();
+        let n = job.workers;
+        let deadline_ns = deadline(job.timeout);
         let window = PeakRssWindow::start();
         let release_ns = now_ns();
-        let mut joined = Vec::with_capacity(job.workers);
-        let run = std::panic::AssertUnwindSafe(|| {
-            for k in 0..job.workers {
-                region
-                    .slot(k)
-                    .requested_ns
-                    .store(now_ns(), Ordering::Relaxed);
-                worker::serve(&region, k, now_ns(), job.workload.as_ref(), false);
-                joined.push(now_ns());
+        let (r, workload) = (region.clone(), job.workload.clone());
+        let runner = std::thread::Builder::new()
+            .spawn(move || {
+                let mut joined = Vec::with_capacity(n);
+                for k in 0..n {
+                    r.slot(k).requested_ns.store(now_ns(), Ordering::Relaxed);
+                    let run = std::panic::AssertUnwindSafe(|| {
+                        serve(&r, k, now_ns(), workload.as_ref(), false)
+                    });
+                    if let Err(payload) = std::panic::catch_unwind(run) {
+                        // Done, though failed: the parent must not wait for the rest.
+                        for rest in k..n {
+                            finish(r.slot(rest));
+                        }
+                        return Err(super::fault::payload_text(&*payload).to_string());
+                    }
+                    joined.push(now_ns());
+                }
+                Ok(joined)
+            })
+            .map_err(|e| SampleError::Start(format!("thread spawn failed: {e}")))?;
+        for k in 0..n {
+            if !wait_done(region.slot(k), deadline_ns) {
+                // The thread is let go, detached; the Arcs keep what it uses alive.
+                return Err(if crate::sys::signals::stop_requested() {
+                    SampleError::Interrupted
+                } else {
+                    SampleError::WorkerFailed(format!(
+                        "timed out after {:.1} s: the sequential thread did not finish worker \
+                         {k}'s share and was left running detached (--case-timeout)",
+                        job.timeout.as_secs_f64()
+                    ))
+                });
             }
-        });
-        let outcome = std::panic::catch_unwind(run);
+        }
+        let joined = match runner.join() {
+            Ok(Ok(joined)) => joined,
+            Ok(Err(msg)) => {
+                return Err(SampleError::WorkerFailed(format!(
+                    "worker panicked on the sequential thread: {msg}"
+                )));
+            }
+            Err(_) => {
+                return Err(SampleError::WorkerFailed(
+                    "the sequential thread panicked".into(),
+                ));
+            }
+        };
         let rss_growth_bytes = window.growth_bytes();
-        if let Some(set) = saved {
-            // Undo the pinning `serve` applied to the calling thread.
-            let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
-        }
-        if let Err(payload) = outcome {
-            return Err(SampleError::WorkerFailed(format!(
-                "worker panicked on the calling thread: {}",
-                super::fault::payload_text(&*payload)
-            )));
-        }
         super::finish_in_process(&region, job, release_ns, joined, rss_growth_bytes)
     }
 }

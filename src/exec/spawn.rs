@@ -72,6 +72,8 @@ pub fn worker_main(
     find: impl Fn(&str) -> Option<WorkloadRef>,
 ) -> i32 {
     if args.first().is_some_and(|a| a == BARE_ARG) {
+        // Even a process that ends on entry must not outlive a harness killed meanwhile.
+        super::children::set_death_signal();
         return 0;
     }
     let usage = || {

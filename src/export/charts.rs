@@ -140,9 +140,17 @@ fn fmt_ratio(v: f64) -> String {
     format!("{v:.2}")
 }
 
+/// The largest magnitude drawn: no measured figure comes near it, and past it plotters' tick
+/// computation does not end (a results file held a median of 1.8e308).
+const DRAWABLE: f64 = 1e18;
+
+fn drawable(v: f64) -> bool {
+    v.is_finite() && v.abs() <= DRAWABLE
+}
+
 fn bounds(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in values.filter(|v| v.is_finite() && (!log || *v > 0.0)) {
+    for v in values.filter(|&v| drawable(v) && (!log || v > 0.0)) {
         lo = lo.min(v);
         hi = hi.max(v);
     }
@@ -165,21 +173,32 @@ pub fn draw(chart: &Chart, dir: &Path) -> Result<Vec<PathBuf>> {
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         render(chart, &root).with_context(|| format!("drawing {}", chart.stem))?;
-        root.present().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        root.present()
+            .map_err(|e| anyhow::anyhow!("drawing {}: {e}", chart.stem))?;
     }
     write_atomic(&svg_path, svg.as_bytes())
         .with_context(|| format!("cannot write {}", svg_path.display()))?;
     let png_path = dir.join(format!("{}.png", chart.stem));
     // The bitmap encoder picks the format by extension: draw to a hidden .png, then rename.
-    let tmp = dir.join(format!(".tmp-{}-{}.png", std::process::id(), chart.stem));
-    {
+    // Whatever fails, the hidden file goes.
+    let tmp = dir.join(format!(
+        ".tmp-{}-{:08x}-{}.png",
+        std::process::id(),
+        crate::stats::random_u64() as u32,
+        chart.stem
+    ));
+    let drawn = (|| -> Result<()> {
         let root = BitMapBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area();
         render(chart, &root).with_context(|| format!("drawing {}", chart.stem))?;
-        root.present().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    }
-    std::fs::rename(&tmp, &png_path).inspect_err(|_| {
+        root.present()
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", png_path.display()))?;
+        std::fs::rename(&tmp, &png_path)
+            .with_context(|| format!("cannot write {}", png_path.display()))
+    })();
+    if drawn.is_err() {
         let _ = std::fs::remove_file(&tmp);
-    })?;
+    }
+    drawn?;
     Ok(vec![svg_path, png_path])
 }
 
@@ -187,7 +206,7 @@ fn render<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> R
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("{e:?}");
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("{e}");
     root.fill(&WHITE).map_err(err)?;
     let (plot, foot) = root.split_vertically(HEIGHT - 28);
     // The legend gets a panel of its own on the right, so it never covers the data.
@@ -258,7 +277,7 @@ where
                 let pts: Vec<(f64, f64)> = line
                     .points
                     .iter()
-                    .filter(|p| !y_log || p.y > 0.0)
+                    .filter(|p| drawable(p.x) && drawable(p.y) && (!y_log || p.y > 0.0))
                     .map(|p| (p.x, p.y))
                     .collect();
                 let style = ShapeStyle::from(&color).stroke_width(2);
@@ -279,9 +298,22 @@ where
                 };
                 let _ = anno;
                 let bars = line.points.iter().filter_map(|p| match (p.lo, p.hi) {
-                    (Some(lo), Some(hi)) if hi > lo && (!y_log || lo > 0.0) => Some(
-                        ErrorBar::new_vertical(p.x, lo, p.y, hi, color.stroke_width(1), 8),
-                    ),
+                    (Some(lo), Some(hi))
+                        if hi > lo
+                            && drawable(lo)
+                            && drawable(hi)
+                            && drawable(p.y)
+                            && (!y_log || lo > 0.0) =>
+                    {
+                        Some(ErrorBar::new_vertical(
+                            p.x,
+                            lo,
+                            p.y,
+                            hi,
+                            color.stroke_width(1),
+                            8,
+                        ))
+                    }
                     _ => None,
                 });
                 ctx.draw_series(bars).map_err(err)?;

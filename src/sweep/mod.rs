@@ -13,6 +13,11 @@ use std::time::{Instant, SystemTime};
 
 use indicatif::ProgressBar;
 
+use crate::api::Size;
+use crate::error::BadInput;
+use crate::exec::SampleError;
+use crate::exec::bare::bare_run;
+use crate::export::format;
 use crate::machine::{self, Machine};
 use crate::measure::calibration;
 use crate::results::{
@@ -31,6 +36,61 @@ pub fn new_run_id(stamp: &str) -> String {
     format!("{stamp}-{:08x}", crate::stats::random_u64() as u32)
 }
 
+/// How long the preflight times a workload's code: long enough that the clock and a cold cache
+/// do not dominate, short next to any run.
+const PREFLIGHT_NS: u64 = 20_000_000;
+
+/// Refuses a plan whose samples could not finish within `--case-timeout` here: times a few
+/// units of each workload's own code (one, then as many as fill [`PREFLIGHT_NS`]) and
+/// extrapolates to its largest sample, all of which the sequential model runs on one thread.
+pub fn preflight(plan: &Plan) -> Result<(), BadInput> {
+    let max_workers = plan.workers.iter().copied().max().unwrap_or(1) as u64;
+    for (w, sel) in plan.workloads.iter().enumerate() {
+        let info = sel.workload.info();
+        let (name, per_worker) = match info.size {
+            Size::Split(name) => (name, false),
+            Size::PerWorker(name) => (name, true),
+            Size::None => continue,
+        };
+        let Some(i) = info.params.iter().position(|p| p.name == name) else {
+            continue;
+        };
+        let largest = sel.params[i].saturating_mul(if per_worker { max_workers } else { 1 });
+        let mut b = rounds::bare_of(plan, w);
+        let mut units = 1u64;
+        let per_unit_ns = loop {
+            b.params[i] = units;
+            let (_, ns) = match bare_run(&b, None, plan.case_timeout) {
+                Ok(r) => r,
+                Err(SampleError::Interrupted) => return Ok(()),
+                Err(e) => {
+                    return Err(BadInput::new(format!(
+                        "{}: its own code with {name}={units} did not finish: {e}",
+                        info.name
+                    )));
+                }
+            };
+            let per_unit = ns as f64 / units as f64;
+            if ns >= PREFLIGHT_NS || units >= largest {
+                break per_unit;
+            }
+            let want = (PREFLIGHT_NS as f64 / per_unit.max(1.0)) as u64;
+            units = want.clamp(units * 2, largest.max(1));
+        };
+        let estimate_ns = per_unit_ns * largest as f64;
+        if estimate_ns > plan.case_timeout.as_nanos() as f64 {
+            return Err(BadInput::new(format!(
+                "--param {name}: a sample of {name}={largest} of {} would take about {} on this machine ({} each, measured), over --case-timeout {}",
+                info.name,
+                format::ns(estimate_ns),
+                format::ns(per_unit_ns),
+                format::ns(plan.case_timeout.as_nanos() as f64),
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Runs the whole plan. `stop` is checked between samples: once set, the run ends early and
 /// the results say `incomplete`.
 pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) -> Results {
@@ -45,6 +105,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         workers: &plan.workers,
         samples: plan.samples,
         warmup: plan.warmup,
+        timeout: plan.case_timeout,
     };
     let steps: u64 = cases
         .iter()
@@ -114,6 +175,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         bar.inc(1);
     }
     gather(&mut results, outcomes, stop);
+    results.notes.append(&mut cal.notes);
     if stop.load(Ordering::Relaxed) {
         results.run.incomplete = true;
     }

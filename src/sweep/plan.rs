@@ -317,8 +317,9 @@ pub fn parse_hold(text: &str) -> Result<(u64, bool), String> {
     Ok((ns, sleep && ns > 0))
 }
 
-/// Parses a duration: `30s`, `500ms`, `2m`, or plain seconds.
-pub fn parse_duration(text: &str) -> Option<Duration> {
+/// Parses a duration in seconds: `30s`, `500ms`, `2m`, or plain seconds; `None` for anything
+/// that is not a non-negative finite number with one of those units.
+pub fn parse_duration_secs(text: &str) -> Option<f64> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -331,7 +332,15 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "m" | "min" => value * 60.0,
         _ => return None,
     };
-    (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs))
+    (secs.is_finite() && secs >= 0.0).then_some(secs)
+}
+
+/// [`parse_duration_secs`] as a `Duration`; `None` also for zero and lengths no `Duration`
+/// holds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    Duration::try_from_secs_f64(parse_duration_secs(text)?)
+        .ok()
+        .filter(|d| !d.is_zero())
 }
 
 #[cfg(test)]
@@ -361,6 +370,9 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration("0"), None);
+        // Regression: a length no Duration holds panicked ("cannot convert float seconds").
+        assert_eq!(parse_duration("100000000000000000000000"), None);
+        assert_eq!(parse_duration("999999999999999999999m"), None);
     }
 
     #[test]

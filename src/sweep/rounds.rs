@@ -14,8 +14,8 @@ use super::plan::{Case, Plan};
 use super::study::CaseOutcome;
 use crate::api::Model;
 use crate::api::workload::Verdict;
-use crate::exec::bare::{bare_run, per_cpu_bare_runs};
-use crate::exec::{Executor, Job, RawSample, executor, take_sample};
+use crate::exec::bare::{bare_run, rate};
+use crate::exec::{Bound, Executor, Job, RawSample, SampleError, executor, take_sample};
 use crate::measure::probe::probe;
 use crate::results::{Better, CaseId, Measurement, Metric};
 
@@ -28,6 +28,8 @@ pub struct CalibrationAcc {
     pub per_cpu: BTreeMap<String, BTreeMap<usize, Vec<f64>>>,
     /// Every probe taken beside a sample.
     pub probe: Vec<f64>,
+    /// What could not be measured, in words.
+    pub notes: Vec<String>,
 }
 
 /// One task case's samples as they accumulate.
@@ -80,21 +82,17 @@ fn figures(model: Model, raw: &RawSample) -> Result<Figures, String> {
     })
 }
 
-/// The job of a workload's bare loop: its first variant that runs sequentially, else its first.
-fn bare_job<'p>(plan: &'p Plan, w: usize) -> Job<'p> {
+/// A workload's bare loop: its first variant that runs sequentially, else its first.
+pub fn bare_of(plan: &Plan, w: usize) -> Bound {
     let sel = &plan.workloads[w];
     let variants = sel.workload.info().variants.len();
     let variant = (0..variants)
         .find(|&v| sel.workload.supports(Model::Sequential, v))
         .unwrap_or(0);
-    Job {
+    Bound {
+        workload: sel.workload.clone(),
         variant,
-        ..plan.job(&Case::Task {
-            w,
-            model: Model::Sequential,
-            variant,
-            workers: 1,
-        })
+        params: sel.params.clone(),
     }
 }
 
@@ -135,21 +133,35 @@ pub fn run_task_group(
     }
     let mut workloads: Vec<usize> = accs.iter().map(|a| a.w).collect();
     workloads.dedup();
+    // A workload whose bare loop failed once (timed out, a wrong result) is not tried again.
+    let mut bare_failed: Vec<usize> = Vec::new();
     for round in 0..plan.warmup + plan.samples {
         let counted = round >= plan.warmup;
         for &w in &workloads {
-            if stop.load(Ordering::Relaxed) {
-                break;
+            if stop.load(Ordering::Relaxed) || bare_failed.contains(&w) {
+                continue;
             }
-            let job = bare_job(plan, w);
+            let b = bare_of(plan, w);
             let name = plan.workloads[w].workload.info().name.to_string();
-            let rate = bare_run(&job);
-            let rates = per_cpu_bare_runs(&job, &plan.cpus);
-            if counted && let Ok(rate) = rate {
-                cal.bare_loop.entry(name.clone()).or_default().push(rate);
-                let per = cal.per_cpu.entry(name).or_default();
-                for (&cpu, r) in plan.cpus.iter().zip(rates) {
-                    per.entry(cpu).or_default().extend(r);
+            let runs: Result<Vec<f64>, SampleError> = std::iter::once(None)
+                .chain(plan.cpus.iter().map(|&c| Some(c)))
+                .map(|cpu| bare_run(&b, cpu, plan.case_timeout).map(rate))
+                .collect();
+            match runs {
+                Ok(rates) if counted => {
+                    cal.bare_loop
+                        .entry(name.clone())
+                        .or_default()
+                        .push(rates[0]);
+                    let per = cal.per_cpu.entry(name).or_default();
+                    for (&cpu, r) in plan.cpus.iter().zip(&rates[1..]) {
+                        per.entry(cpu).or_default().push(*r);
+                    }
+                }
+                Ok(_) | Err(SampleError::Interrupted) => {}
+                Err(e) => {
+                    cal.notes.push(format!("{name}: bare loop left out: {e}"));
+                    bare_failed.push(w);
                 }
             }
         }
@@ -166,8 +178,8 @@ pub fn run_task_group(
             bar.inc(1);
             match sample {
                 Ok(f) if counted => {
-                    acc.probe.push(p);
-                    cal.probe.push(p);
+                    acc.probe.extend(p);
+                    cal.probe.extend(p);
                     acc.throughput.push(f.throughput);
                     acc.rss.push(f.rss_bytes);
                     acc.ops_per_sample = f.ops;

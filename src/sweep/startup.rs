@@ -9,7 +9,10 @@ use super::plan::{Case, Plan};
 use super::study::CaseOutcome;
 use crate::api::Model;
 use crate::api::workload::Verdict;
-use crate::exec::{RawSample, executor, spawn, take_sample};
+use std::time::Duration;
+
+use crate::exec::bare::{BareSpawn, bare_fork_roundtrip};
+use crate::exec::{RawSample, executor, take_sample};
 use crate::measure::ballast::Ballast;
 use crate::measure::calibration;
 use crate::results::derived::{BARE_VARIANT, PTHREAD_VARIANT};
@@ -22,7 +25,7 @@ enum Bare {
     /// `pthread_create` + `pthread_join`: the OS primitive under std's threads.
     Pthread,
     Fork,
-    Spawn(calibration::BareSpawn),
+    Spawn(BareSpawn),
 }
 
 impl Bare {
@@ -34,19 +37,21 @@ impl Bare {
                 (PTHREAD_VARIANT, Bare::Pthread),
             ],
             Model::Fork => vec![(BARE_VARIANT, Bare::Fork)],
-            Model::Spawn => calibration::BareSpawn::new(exe, &[spawn::WORKER_ARG, spawn::BARE_ARG])
+            Model::Spawn => BareSpawn::new(exe)
                 .map(|s| vec![(BARE_VARIANT, Bare::Spawn(s))])
                 .unwrap_or_default(),
             Model::Sequential => Vec::new(),
         }
     }
 
-    fn roundtrip(&self) -> anyhow::Result<f64> {
+    fn roundtrip(&self, timeout: Duration) -> Result<f64, String> {
         match self {
-            Bare::StdThread => calibration::bare_std_thread_roundtrip(),
-            Bare::Pthread => calibration::bare_thread_roundtrip(),
-            Bare::Fork => calibration::bare_fork_roundtrip(),
-            Bare::Spawn(s) => s.roundtrip(),
+            Bare::StdThread => {
+                calibration::bare_std_thread_roundtrip().map_err(|e| format!("{e:#}"))
+            }
+            Bare::Pthread => calibration::bare_thread_roundtrip().map_err(|e| format!("{e:#}")),
+            Bare::Fork => bare_fork_roundtrip(timeout).map_err(|e| e.to_string()),
+            Bare::Spawn(s) => s.roundtrip(timeout).map_err(|e| e.to_string()),
         }
     }
 }
@@ -79,7 +84,7 @@ pub fn run_startup(plan: &Plan, case: &Case, stop: &AtomicBool) -> CaseOutcome {
     let mut bare_rt: Vec<Vec<f64>> = vec![Vec::with_capacity(n); bare.len()];
     let bare_all = || -> Result<Vec<f64>, String> {
         bare.iter()
-            .map(|(_, b)| b.roundtrip().map_err(|e| format!("{e:#}")))
+            .map(|(_, b)| b.roundtrip(plan.case_timeout))
             .collect()
     };
     let mut sample = || -> Result<RawSample, String> {

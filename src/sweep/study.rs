@@ -22,6 +22,8 @@ pub struct StudyPlan<'a> {
     pub workers: &'a [usize],
     pub samples: usize,
     pub warmup: usize,
+    /// The longest one sample may take (`--case-timeout`).
+    pub timeout: std::time::Duration,
 }
 
 /// What a running study reports to: the stop flag (checked between samples), the progress

@@ -163,14 +163,17 @@ impl Study for Sequence {
                 run.bar.set_message(a.case.id().to_string());
                 let p = probe();
                 let c = a.case;
-                let sample = models::run(c.model, c.variant, c.n, c.workers)
+                let limit = models::Limit::within(plan.timeout);
+                let sample = models::run(c.model, c.variant, c.n, c.workers, limit)
                     .and_then(|s| c.variant.verify(c.n, s.sum).map(|_| s));
                 run.bar.inc(1);
                 match sample {
+                    // A sample cut short by Ctrl-C is no failure: the samples before it stand.
+                    Err(_) if run.stop.load(Ordering::Relaxed) => break,
                     Err(e) => a.failed = Some(e),
                     Ok(_) if round < plan.warmup => {}
                     Ok(s) => {
-                        a.probe.push(p);
+                        a.probe.extend(p);
                         a.heap.extend(s.heap_bytes.map(|b| b as f64));
                         a.rss.extend(s.rss_growth_bytes.map(|b| b as f64));
                         a.first.push(s.first_item_ns as f64);

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam::channel::bounded;
 
-use super::items::{SequenceVariant, collect, sum_items};
+use super::items::{SequenceVariant, sum_items};
 use crate::measure::alloc;
 use crate::measure::clock::now_ns;
 use crate::measure::rss::PeakRssWindow;
@@ -41,6 +41,40 @@ pub const PIPELINE_BATCH: usize = 256;
 /// flight at 4 × 256 = 1,024 (8 KiB) whatever n is.
 pub const PIPELINE_CAPACITY: usize = 4;
 
+/// Items between two checks of the deadline and of Ctrl-C: about a millisecond of the
+/// fastest loop, so a check costs nothing measurable and a stop is seen within milliseconds.
+const CHECK_EVERY: u64 = 1 << 20;
+
+/// When a sample must give up: its deadline, and Ctrl-C or SIGTERM.
+#[derive(Clone, Copy, Debug)]
+pub struct Limit {
+    pub deadline_ns: u64,
+}
+
+impl Limit {
+    /// A sample of at most `timeout`.
+    pub fn within(timeout: std::time::Duration) -> Limit {
+        Limit {
+            deadline_ns: now_ns().saturating_add(timeout.as_nanos().min(u64::MAX as u128) as u64),
+        }
+    }
+
+    fn check(self) -> Result<(), String> {
+        if crate::sys::signals::stop_requested() {
+            Err("interrupted".into())
+        } else if now_ns() > self.deadline_ns {
+            Err("timed out: the sample did not finish within --case-timeout".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// 0..n in pieces of [`CHECK_EVERY`] items.
+fn pieces(n: u64) -> impl Iterator<Item = std::ops::Range<u64>> {
+    (0..n.div_ceil(CHECK_EVERY)).map(move |i| i * CHECK_EVERY..((i + 1) * CHECK_EVERY).min(n))
+}
+
 /// One sample of a sequence case.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SeqSample {
@@ -61,14 +95,15 @@ pub fn run(
     variant: SequenceVariant,
     n: u64,
     workers: usize,
+    limit: Limit,
 ) -> Result<SeqSample, String> {
     let mut window = PeakRssWindow::start();
     let heap_base = alloc::reset_peak();
     let t0 = now_ns();
     let (sum, first_ns) = match model {
-        SeqModel::Lazy => lazy(variant, n, &mut window),
-        SeqModel::Eager => eager(variant, n, workers, &mut window),
-        SeqModel::Pipeline => pipeline(variant, n, workers, &mut window)?,
+        SeqModel::Lazy => lazy(variant, n, &mut window, limit)?,
+        SeqModel::Eager => eager(variant, n, workers, &mut window, limit)?,
+        SeqModel::Pipeline => pipeline(variant, n, workers, &mut window, limit)?,
     };
     let end = now_ns();
     let heap_peak = alloc::peak_bytes().saturating_sub(heap_base) as u64;
@@ -82,21 +117,58 @@ pub fn run(
     })
 }
 
-/// Pulls the first item (timing it), then the rest.
-fn consume_lazily(variant: SequenceVariant, mut it: impl Iterator<Item = u64>) -> (u64, u64) {
-    let first = it.next();
-    let first_ns = now_ns();
-    let head = first.map_or(0, |x| variant.consume_item(black_box(x)));
-    (head.wrapping_add(sum_items(variant, it)), first_ns)
+/// Pulls items lazily, timing the first one into `first_ns` (when still 0).
+fn consume_lazily(
+    variant: SequenceVariant,
+    mut it: impl Iterator<Item = u64>,
+    first_ns: &mut u64,
+) -> u64 {
+    if *first_ns == 0 {
+        let first = it.next();
+        *first_ns = now_ns();
+        let head = first.map_or(0, |x| variant.consume_item(black_box(x)));
+        return head.wrapping_add(sum_items(variant, it));
+    }
+    sum_items(variant, it)
 }
 
-fn lazy(variant: SequenceVariant, n: u64, window: &mut PeakRssWindow) -> (u64, u64) {
-    let out = match variant {
-        SequenceVariant::Evens => consume_lazily(variant, (0..n).filter(|x| x % 2 == 0)),
-        _ => consume_lazily(variant, 0..n),
-    };
+fn lazy(
+    variant: SequenceVariant,
+    n: u64,
+    window: &mut PeakRssWindow,
+    limit: Limit,
+) -> Result<(u64, u64), String> {
+    let (mut sum, mut first_ns) = (0u64, 0u64);
+    for r in pieces(n) {
+        let part = match variant {
+            SequenceVariant::Evens => {
+                consume_lazily(variant, r.filter(|x| x % 2 == 0), &mut first_ns)
+            }
+            _ => consume_lazily(variant, r, &mut first_ns),
+        };
+        sum = sum.wrapping_add(part);
+        limit.check()?;
+    }
     window.note();
-    out
+    Ok((sum, first_ns))
+}
+
+/// The eager path's first half, piece by piece: for 0..n the exact capacity up front
+/// (8·n bytes, as collecting a range gives); a filter cannot know its length, so the evens
+/// grow the Vec by doubling, as collecting it (and Python's list) does.
+fn collect_limited(variant: SequenceVariant, n: u64, limit: Limit) -> Result<Vec<u64>, String> {
+    let mut items = match variant {
+        SequenceVariant::Evens => Vec::new(),
+        _ => Vec::with_capacity(usize::try_from(n).map_err(|_| "n is too large".to_string())?),
+    };
+    for r in pieces(n) {
+        match variant {
+            SequenceVariant::Evens => items.extend(r.filter(|x| x % 2 == 0).map(black_box)),
+            _ => items.extend(r.map(black_box)),
+        }
+        limit.check()?;
+    }
+    Ok(items)
 }
 
 fn eager(
@@ -104,14 +176,20 @@ fn eager(
     n: u64,
     workers: usize,
     window: &mut PeakRssWindow,
-) -> (u64, u64) {
-    let items = collect(variant, n);
+    limit: Limit,
+) -> Result<(u64, u64), String> {
+    let items = collect_limited(variant, n, limit)?;
     // Everything is materialised now: the eager path's peak.
     window.note();
     black_box(items.first());
     let first_ns = now_ns();
     let sum = if workers <= 1 {
-        sum_items(variant, items.iter().copied())
+        let mut sum = 0u64;
+        for piece in items.chunks(CHECK_EVERY as usize) {
+            sum = sum.wrapping_add(sum_items(variant, piece.iter().copied()));
+            limit.check()?;
+        }
+        sum
     } else {
         let chunk = items.len().div_ceil(workers).max(1);
         std::thread::scope(|s| {
@@ -125,7 +203,7 @@ fn eager(
                 .fold(0u64, u64::wrapping_add)
         })
     };
-    (sum, first_ns)
+    Ok((sum, first_ns))
 }
 
 fn pipeline(
@@ -133,6 +211,7 @@ fn pipeline(
     n: u64,
     workers: usize,
     window: &mut PeakRssWindow,
+    limit: Limit,
 ) -> Result<(u64, u64), String> {
     let (tx, rx) = bounded::<([u64; PIPELINE_BATCH], usize)>(PIPELINE_CAPACITY);
     let first_ns = AtomicU64::new(0);
@@ -159,9 +238,16 @@ fn pipeline(
             })
             .collect();
         drop(rx);
-        match variant {
-            SequenceVariant::Evens => produce(&tx, (0..n).filter(|x| x % 2 == 0)),
-            _ => produce(&tx, 0..n),
+        let mut stopped = Ok(());
+        for r in pieces(n) {
+            match variant {
+                SequenceVariant::Evens => produce(&tx, r.filter(|x| x % 2 == 0)),
+                _ => produce(&tx, r),
+            }
+            stopped = limit.check();
+            if stopped.is_err() {
+                break;
+            }
         }
         drop(tx);
         // The channel and every worker still exist: the pipeline's peak.
@@ -174,9 +260,12 @@ fn pipeline(
                 Err(_) => panicked = true,
             }
         }
-        (!panicked).then_some(total)
+        (!panicked)
+            .then_some(total)
+            .ok_or_else(|| "a pipeline worker panicked".to_string())
+            .and_then(|t| stopped.map(|()| t))
     });
-    let sum = sum.ok_or_else(|| "a pipeline worker panicked".to_string())?;
+    let sum = sum?;
     Ok((sum, first_ns.load(Ordering::Relaxed)))
 }
 
