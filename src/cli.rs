@@ -173,6 +173,7 @@ pub fn run_main_at(started_ns: u64, registry: Registry) -> ExitCode {
 
 /// Parses `args`, runs, and returns the process exit code.
 pub fn main(args: Vec<OsString>, registry: &Registry) -> u8 {
+    crate::sys::signals::ignore_file_size_signal();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -670,6 +671,21 @@ pub fn stop_message(signal: &str, incomplete: bool, measurements: usize, path: &
             "stopped by {signal} while drawing charts: the run is complete and saved in {}; some charts may be missing",
             path.display()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signal_after_the_save_does_not_claim_an_incomplete_file() {
+        // Hardening item 10: Ctrl-C while charts were drawn said "marked incomplete" of a
+        // file that says `"incomplete": false`.
+        let p = Path::new("r.json");
+        assert!(stop_message("SIGINT", true, 3, p).contains("(marked incomplete)"));
+        let done = stop_message("SIGINT", false, 3, p);
+        assert!(done.contains("the run is complete") && !done.contains("marked incomplete"));
     }
 }
 

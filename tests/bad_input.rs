@@ -45,6 +45,11 @@ fn fixtures(dir: &TempDir) {
         text.replace("threadfork/results/v2", "threadfork/results/v3"),
     )
     .unwrap();
+    std::fs::write(
+        dir.0.join("evil.json"),
+        text.replacen("\"id\": \"", "\"id\": \"/../../x", 1),
+    )
+    .unwrap();
     std::fs::write(dir.0.join("a-file"), b"x").unwrap();
     std::fs::create_dir_all(dir.0.join("no-runs")).unwrap();
 }
@@ -90,6 +95,38 @@ fn every_bad_input_gets_one_line_and_exit_two() {
         (
             vec!["run".into(), "--samples".into(), "0".into()],
             "--samples: must be at least 1 (got 0)",
+        ),
+        (
+            vec!["run".into(), "--samples".into(), "1e15".into()],
+            "--samples: at most 10000 (got 1000000000000000)",
+        ),
+        (
+            vec!["run".into(), "--workers".into(), "-1".into()],
+            "--workers: '-1' is not a worker count",
+        ),
+        (
+            vec!["run".into(), "--parent-rss".into(), "1000T".into()],
+            "is more than this machine can hold",
+        ),
+        (
+            vec!["run".into(), "--case-timeout".into(), "0.0000000001".into()],
+            "--case-timeout: must be between 10ms and 24h (got 0.0000000001)",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--workload".into(),
+                "square".into(),
+                "--tasks".into(),
+                "1e11".into(),
+                "--case-timeout".into(),
+                "2s".into(),
+            ],
+            "--param tasks: a sample of tasks=100000000000 of square would take about",
+        ),
+        (
+            vec!["run".into(), "--hold".into(), "18446744073709551615".into()],
+            "--hold: invalid hold '18446744073709551615': at most 60s per increment",
         ),
         (
             vec!["run".into(), "--work".into(), "0".into()],
@@ -175,6 +212,11 @@ fn every_bad_input_gets_one_line_and_exit_two() {
             "--threshold: must be between 0% and 100%",
         ),
         (vec!["report".into(), f("no-runs")], "no-runs: cannot read"),
+        (
+            vec!["compare".into(), "/dev/urandom".into(), f("good.json")],
+            "/dev/urandom: not a regular file",
+        ),
+        (vec!["report".into(), f("evil.json")], "is not a safe name"),
     ];
     assert!(rows.len() >= 15);
     for (args, needle) in rows {

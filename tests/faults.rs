@@ -18,7 +18,7 @@ fn leftovers(out: &TempDir, pid: u32) -> Vec<String> {
         .output()
         .unwrap();
     let marker = out.0.to_string_lossy().into_owned();
-    let spawned = " worker ";
+    let spawned = " __threadfork-worker ";
     String::from_utf8_lossy(&ps.stdout)
         .lines()
         .filter(|l| {

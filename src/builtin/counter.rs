@@ -467,6 +467,27 @@ mod tests {
     }
 
     #[test]
+    fn a_no_lock_run_that_did_nothing_fails_its_check() {
+        // Hardening item 13: no-lock only checked got <= expected, so 0 passed.
+        let reg = crate::api::Registry::new().with(Counter::default());
+        let w = reg.find("counter").unwrap();
+        let region =
+            crate::exec::region::Region::anonymous(1, size_of::<CounterShared>(), 8).unwrap();
+        let variant = VARIANT_NAMES.iter().position(|v| *v == "no-lock").unwrap();
+        let of = crate::api::workload::SampleOf {
+            workers: 1,
+            variant,
+            params: &[10, 0, 0],
+        };
+        // The shared value stayed 0 although the worker claims its 10 increments.
+        let v = w.verify(region.shared(), of, &[Output::new(10, 0)]);
+        assert!(matches!(v, Verdict::Failed(_)), "{v:?}");
+        // A worker that counted fewer increments than it was given fails too.
+        let v = w.verify(region.shared(), of, &[Output::new(9, 0)]);
+        assert!(matches!(v, Verdict::Failed(_)), "{v:?}");
+    }
+
+    #[test]
     fn every_variant_runs_somewhere() {
         for (v, models) in VARIANTS {
             assert!(!models.is_empty(), "{v}");

@@ -75,7 +75,7 @@ pub fn preflight(plan: &Plan) -> Result<(), BadInput> {
                 break per_unit;
             }
             let want = (PREFLIGHT_NS as f64 / per_unit.max(1.0)) as u64;
-            units = want.clamp(units * 2, largest.max(1));
+            units = want.max(units.saturating_mul(2)).min(largest);
         };
         let estimate_ns = per_unit_ns * largest as f64;
         if estimate_ns > plan.case_timeout.as_nanos() as f64 {

@@ -30,6 +30,13 @@ pub fn install() {
     }
 }
 
+/// Ignores SIGXFSZ, so that a write past a file-size limit fails with an error the harness
+/// reports (and cleans up after) instead of killing the process mid-write.
+pub fn ignore_file_size_signal() {
+    // SAFETY: setting a signal's disposition to "ignore" has no preconditions.
+    let _ = unsafe { nix::sys::signal::signal(Signal::SIGXFSZ, SigHandler::SigIgn) };
+}
+
 pub fn stop_requested() -> bool {
     STOP.load(Ordering::Relaxed)
 }
