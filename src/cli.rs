@@ -674,21 +674,6 @@ pub fn stop_message(signal: &str, incomplete: bool, measurements: usize, path: &
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_signal_after_the_save_does_not_claim_an_incomplete_file() {
-        // Hardening item 10: Ctrl-C while charts were drawn said "marked incomplete" of a
-        // file that says `"incomplete": false`.
-        let p = Path::new("r.json");
-        assert!(stop_message("SIGINT", true, 3, p).contains("(marked incomplete)"));
-        let done = stop_message("SIGINT", false, 3, p);
-        assert!(done.contains("the run is complete") && !done.contains("marked incomplete"));
-    }
-}
-
 fn progress_bar() -> ProgressBar {
     let target = if std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
@@ -807,4 +792,19 @@ fn report_command(a: &ReportArgs) -> Result<u8> {
         dir.join("index.html").display()
     );
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signal_after_the_save_does_not_claim_an_incomplete_file() {
+        // Hardening item 10: Ctrl-C while charts were drawn said "marked incomplete" of a
+        // file that says `"incomplete": false`.
+        let p = Path::new("r.json");
+        assert!(stop_message("SIGINT", true, 3, p).contains("(marked incomplete)"));
+        let done = stop_message("SIGINT", false, 3, p);
+        assert!(done.contains("the run is complete") && !done.contains("marked incomplete"));
+    }
 }

@@ -381,25 +381,6 @@ pub fn watched<T: Send + 'static>(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_unreadable_private_memory_figure_is_left_out_not_zero() {
-        // Hardening item 13: a process whose smaps_rollup could not be read reported 0 B.
-        let region = Region::anonymous(2, 0, 1).unwrap();
-        for (k, bytes) in [(0, worker::UNREADABLE), (1, 4096)] {
-            let s = region.slot(k);
-            s.private_bytes.store(bytes, Ordering::Relaxed);
-            s.state.store(region::STATE_DONE, Ordering::Relaxed);
-        }
-        let reports = collect(&region, 2).unwrap();
-        assert_eq!(reports[0].private_bytes, None);
-        assert_eq!(reports[1].private_bytes, Some(4096));
-    }
-}
-
 pub(crate) fn deadline(timeout: Duration) -> u64 {
     now_ns().saturating_add(timeout.as_nanos().min(u64::MAX as u128) as u64)
 }
@@ -456,5 +437,24 @@ fn explain(region: &Region, job: &Job<'_>, e: SampleError) -> SampleError {
             }
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_private_memory_figure_is_left_out_not_zero() {
+        // Hardening item 13: a process whose smaps_rollup could not be read reported 0 B.
+        let region = Region::anonymous(2, 0, 1).unwrap();
+        for (k, bytes) in [(0, worker::UNREADABLE), (1, 4096)] {
+            let s = region.slot(k);
+            s.private_bytes.store(bytes, Ordering::Relaxed);
+            s.state.store(region::STATE_DONE, Ordering::Relaxed);
+        }
+        let reports = collect(&region, 2).unwrap();
+        assert_eq!(reports[0].private_bytes, None);
+        assert_eq!(reports[1].private_bytes, Some(4096));
     }
 }
