@@ -28,15 +28,23 @@ judge_exit() { # CODE WHAT
 }
 
 # Processes of a run: forked workers carry the harness's command line (which names the
-# out folder); spawned ones name the harness's pid last; zombies say <defunct>.
+# out folder); spawned ones name the harness's pid last; zombies say <defunct>. A harness
+# killed by SIGKILL cannot reap: its workers die with it (PR_SET_PDEATHSIG) and are reaped by
+# init, which may take it a few seconds; what is still there after 6 s counts.
 count_leftovers() { # MARKER PID
-    local n
-    n=$(ps -eo pid=,stat=,args= | grep -v " grep " |
-        awk -v m="$1" -v p=" $2\$" 'index($0, m) || ($0 ~ "__threadfork-worker" && $0 ~ p) || /threadfork.*<defunct>/' |
-        wc -l)
+    local n tries=0
+    while :; do
+        ps -eo pid=,stat=,args= >"$work/ps.txt"
+        awk -v m="$1" -v p=" $2\$" '(index($0, m) || ($0 ~ "__threadfork-worker" && $0 ~ p) || /threadfork.*<defunct>/)' "$work/ps.txt" >"$work/left.txt"
+        [ -s "$work/left.txt" ] && [ "$tries" -lt 60 ] || break
+        tries=$((tries + 1))
+        sleep 0.1
+    done
+    n=$(wc -l <"$work/left.txt")
     if [ "$n" -gt 0 ]; then
         leftovers=$((leftovers + n))
-        echo "  $n leftover process(es) of $1"
+        echo "  $n leftover process(es) of $1:"
+        sed 's/^/    /' "$work/left.txt"
     fi
 }
 
@@ -188,6 +196,7 @@ echo "fuzzed loads: $fuzzed files, each through compare and report"
 # Nothing may have been written outside the folders given.
 stray=$(find "$work" -maxdepth 1 -newer "$good" ! -name 'sig*' ! -name 'ns*' ! -name fuzz \
     ! -name good ! -name full ! -name out ! -name stdout ! -name stderr ! -name truncated.json \
+    ! -name ps.txt ! -name left.txt \
     ! -path "$work" | wc -l)
 outside=$((outside + stray))
 echo "hostile pass: $cases cases: $panics panics, $hangs hangs, $leftovers leftover processes, $outside files outside --out, $lost lost runs"

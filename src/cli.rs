@@ -640,7 +640,12 @@ pub fn check_writable(dir: &Path) -> Result<Vec<PathBuf>, BadInput> {
         .collect();
     let checked = (|| {
         std::fs::create_dir_all(dir)?;
-        let probe = dir.join(format!(".threadfork-probe-{}", std::process::id()));
+        // Random bits: two runs in separate PID namespaces can both be PID 1.
+        let probe = dir.join(format!(
+            ".threadfork-probe-{}-{:016x}",
+            std::process::id(),
+            crate::stats::random_u64()
+        ));
         std::fs::write(&probe, b"")?;
         std::fs::remove_file(&probe)
     })();

@@ -467,3 +467,49 @@ fn item_15_a_saved_run_is_in_place_after_its_folder_was_synced() {
     assert_eq!(results::load(&good).unwrap().run.id, r.run.id);
     no_temp_file(&dir);
 }
+
+#[test]
+fn item_09_two_runs_in_separate_pid_namespaces_keep_both_files() {
+    // Both runs are PID 1 in their namespaces: ids, temp names and the writability probe
+    // must not collide, and neither may take the other's folder away.
+    let usable = Command::new("unshare")
+        .args(["-fp", "--mount-proc", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !usable {
+        eprintln!("skipped: unshare -fp is not available here");
+        return;
+    }
+    for _ in 0..3 {
+        let out = TempDir::new("hardening-namespaces");
+        let start = || {
+            Command::new("unshare")
+                .args(["-fp", "--mount-proc", env!("CARGO_BIN_EXE_threadfork")])
+                .args([
+                    "run",
+                    "--quick",
+                    "--workload",
+                    "square",
+                    "--model",
+                    "threads",
+                ])
+                .args([
+                    "--workers",
+                    "1",
+                    "--samples",
+                    "1",
+                    "--tasks",
+                    "1000",
+                    "--no-charts",
+                ])
+                .arg("--out")
+                .arg(out.0.join("runs"))
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let (mut a, mut b) = (start(), start());
+        assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+        assert_eq!(json_files(&out).len(), 2, "{:?}", out.files());
+    }
+}

@@ -264,9 +264,13 @@ impl Results {
             .join(format!("{}.json", self.run.id))
     }
 
-    /// Saves a run; never replaces an existing file (another run's, with the same id).
+    /// Saves a run; never replaces an existing file (another run's, with the same id). The
+    /// folder is made again if another run, finding it empty, took it away meanwhile.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
         write_atomic_with(path, &json, false)
     }
 
