@@ -335,10 +335,10 @@ fn reference(r: &Results, m: &Measurement) -> Option<(&'static str, Vec<f64>)> {
 /// (seen here: the same spawn 30% slower half a minute later, bare loop and harness alike)
 /// does not pass for a regression of the harness; the references themselves are listed as
 /// context.
-pub fn normalized(r: &Results) -> Vec<Measurement> {
+fn normalized_with(r: &Results, use_ref: impl Fn(&Measurement) -> bool) -> Vec<Measurement> {
     r.measurements
         .iter()
-        .map(|m| match reference(r, m) {
+        .map(|m| match reference(r, m).filter(|_| use_ref(m)) {
             Some((label, refs)) => {
                 let samples: Vec<f64> = m.samples.iter().zip(&refs).map(|(x, y)| x / y).collect();
                 let mut n = derived(&format!("{} {label}", m.metric), m.better, m, samples)
@@ -354,8 +354,26 @@ pub fn normalized(r: &Results) -> Vec<Measurement> {
         .collect()
 }
 
+/// Both runs normalised alike: a figure is divided by its same-run reference only where the
+/// other run has the same kind of reference for it (a run made before the probe was taken
+/// beside every sample is judged raw against raw), so that both sides stay in one unit.
+fn normalized_pair(base: &Results, cur: &Results) -> (Vec<Measurement>, Vec<Measurement>) {
+    let labels = |r: &Results| -> BTreeMap<Key, &'static str> {
+        r.measurements
+            .iter()
+            .filter_map(|m| reference(r, m).map(|(label, _)| (m.key(), label)))
+            .collect()
+    };
+    let (lb, lc) = (labels(base), labels(cur));
+    let same = |m: &Measurement| {
+        let k = m.key();
+        lb.get(&k).is_some_and(|l| lc.get(&k) == Some(l))
+    };
+    (normalized_with(base, same), normalized_with(cur, same))
+}
+
 /// A judged figure's raw median (in its own unit) and the unit: normalised figures carry
-/// them from [`normalized`].
+/// them from [`normalized_with`].
 fn raw(m: &Measurement) -> (f64, String) {
     match m.unit.strip_prefix("ratio of ") {
         Some(unit) => (m.min, unit.to_string()),
@@ -373,14 +391,11 @@ pub fn compare(
 ) -> Result<Report, BadInput> {
     let same_machine = base.0.machine.id == cur.0.machine.id;
     let ratios = !same_machine && !absolute;
-    let pick = |r: &Results| {
-        if ratios {
-            machine_independent(r)
-        } else {
-            normalized(r)
-        }
+    let (bms, cms) = if ratios {
+        (machine_independent(base.0), machine_independent(cur.0))
+    } else {
+        normalized_pair(base.0, cur.0)
     };
-    let (bms, cms) = (pick(base.0), pick(cur.0));
     let index: BTreeMap<Key, &Measurement> = cms.iter().map(|m| (m.key(), m)).collect();
     let base_keys: BTreeMap<Key, &Measurement> = bms.iter().map(|m| (m.key(), m)).collect();
     let describe = |m: &Measurement| format!("{} / {}", m.case, m.metric);

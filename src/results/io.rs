@@ -86,6 +86,9 @@ fn upgrade_v1(mut value: serde_json::Value, path: &Path) -> Result<Results, Load
     };
     for m in &mut r.measurements {
         m.info = m.metric == V1_INFO_METRIC;
+        // v1's per-sample "probe" was a square loop, in squares per second: another
+        // instrument than v2's frozen probe, so no v2 figure may be divided by it.
+        m.probe.clear();
     }
     Ok(r)
 }
