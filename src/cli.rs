@@ -47,6 +47,15 @@ pub enum Command {
     },
     /// List the workloads this binary runs, with their parameters, variants and models
     List,
+    /// Fit the Universal Scalability Law to every throughput curve of a results file
+    Scaling {
+        /// A results file (from any machine)
+        #[arg(value_name = "RESULTS.json")]
+        file: PathBuf,
+        /// Print the fits as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -184,7 +193,7 @@ pub fn main(args: Vec<OsString>, registry: &Registry) -> u8 {
             }
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                 eprintln!(
-                    "threadfork: error: a command is required: run, report, compare, machine or list (see threadfork --help)"
+                    "threadfork: error: a command is required: run, report, compare, machine, list or scaling (see threadfork --help)"
                 );
                 return EXIT_BAD_INPUT;
             }
@@ -221,6 +230,7 @@ fn dispatch(cli: Cli, args: Vec<String>, registry: &Registry) -> Result<u8> {
             print!("{}", list(registry));
             Ok(0)
         }
+        Command::Scaling { file, json } => scaling_command(&file, json),
         Command::Compare(c) => compare_command(&c),
         Command::Report(r) => report_command(&r),
         Command::Machine { json } => {
@@ -746,6 +756,57 @@ fn run_command(a: &RunArgs, args: Vec<String>, registry: &Registry) -> Result<u8
             results.failures.len()
         );
         return Ok(EXIT_FAILED);
+    }
+    Ok(0)
+}
+
+fn scaling_command(file: &Path, json: bool) -> Result<u8> {
+    use crate::results::usl::{self, Scaling};
+    let r = crate::results::load(file).map_err(|e| BadInput::new(e.to_string()))?;
+    let all = usl::scaling(&r);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&usl::fits(&r))?);
+        return Ok(0);
+    }
+    let cores = r.machine.allowed_cpus.len();
+    println!(
+        "{}: {} allowed cores; X(N) = λN / (1 + σ(N−1) + κN(N−1)) fitted to the worker counts up to them",
+        file.display(),
+        cores
+    );
+    for s in all {
+        match s {
+            Scaling::Fit(f) => {
+                let predicted: Vec<String> = f
+                    .predicted
+                    .iter()
+                    .map(|(n, x)| format!("{n}: {}", export::format::rate(*x, "ops/s")))
+                    .collect();
+                println!(
+                    "{}/{}/{}: σ {:.4}, κ {:.3e}, λ {}, R² {:.3}, peak at {}; predicted {}",
+                    f.workload,
+                    f.model,
+                    f.variant,
+                    f.sigma,
+                    f.kappa,
+                    export::format::rate(f.lambda, "ops/s"),
+                    f.r2,
+                    f.peak_workers
+                        .map_or("none (κ = 0)".into(), |n| format!("{n:.0} workers")),
+                    predicted.join(", ")
+                );
+            }
+            Scaling::TooFew {
+                workload,
+                model,
+                variant,
+                points,
+            } => println!(
+                "{workload}/{model}/{variant}: too few core counts to fit ({} worker counts up to {cores} cores; {} needed)",
+                points.len(),
+                usl::MIN_POINTS
+            ),
+        }
     }
     Ok(0)
 }

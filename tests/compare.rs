@@ -7,8 +7,7 @@ use std::path::PathBuf;
 
 use assert_cmd::prelude::*;
 use common::{TempDir, threadfork};
-use threadfork::machine::fingerprint;
-use threadfork::results::{Calibration, CaseId, Measurement, Metric, Results, RunInfo, SCHEMA};
+use threadfork::results::{CaseId, Measurement, Metric, Results};
 
 /// Ten samples around `center` with ±2% deterministic spread.
 fn samples(center: f64) -> Vec<f64> {
@@ -42,28 +41,7 @@ fn run(id: &str, machine: &str, scale: impl Fn(Metric) -> f64) -> Results {
         let s = 100_000.0 * scale(Metric::Startup);
         measurements.push(Measurement::new(&c, Metric::Startup, samples(s), true));
     }
-    let mut m = fingerprint();
-    m.id = machine.into();
-    Results {
-        schema: SCHEMA.into(),
-        run: RunInfo {
-            id: id.into(),
-            started_at: "2026-11-22T00:00:00Z".into(),
-            duration_s: 1.0,
-            args: vec![],
-            quick: true,
-            harness_version: "test".into(),
-            git_commit: "test".into(),
-            incomplete: false,
-        },
-        machine: m,
-        workloads: vec![],
-        calibration: Calibration::default(),
-        measurements,
-        failures: vec![],
-        findings: Default::default(),
-        notes: vec![],
-    }
+    common::synthetic_results(id, machine, None, measurements)
 }
 
 fn save(dir: &TempDir, r: &Results) -> PathBuf {

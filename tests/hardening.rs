@@ -164,38 +164,10 @@ fn item_05_compare_reads_no_device_and_no_oversized_file() {
     }
 }
 
-/// A real, tiny results file in `dir`.
-fn good_file(dir: &TempDir) -> std::path::PathBuf {
-    let o = threadfork()
-        .args([
-            "run",
-            "--quick",
-            "--workload",
-            "square",
-            "--model",
-            "threads",
-        ])
-        .args([
-            "--workers",
-            "1",
-            "--samples",
-            "2",
-            "--tasks",
-            "1000",
-            "--no-charts",
-        ])
-        .arg("--out")
-        .arg(&dir.0)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    json_files(dir).pop().unwrap()
-}
-
 #[test]
 fn item_06_report_draws_a_file_with_an_absurd_median() {
     let dir = TempDir::new("hardening-report");
-    let good = good_file(&dir);
+    let good = common::tiny_square_run(&dir);
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&good).unwrap()).unwrap();
     v["measurements"][0]["median"] = serde_json::json!(1.797_693_134_862_315_7e308);
     let evil = dir.0.join("huge.json");
@@ -215,7 +187,7 @@ fn item_06_report_draws_a_file_with_an_absurd_median() {
 #[test]
 fn item_07_ids_read_from_files_never_become_paths() {
     let dir = TempDir::new("hardening-ids");
-    let good = good_file(&dir);
+    let good = common::tiny_square_run(&dir);
     let target = std::env::temp_dir().join(format!("threadfork-escape-{}", std::process::id()));
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&good).unwrap()).unwrap();
     v["run"]["id"] = serde_json::json!(format!("/../../../../../..{}", target.display()));
@@ -460,7 +432,7 @@ fn item_15_a_saved_run_is_in_place_after_its_folder_was_synced() {
     // The save writes a temp file, syncs it, links it into place and syncs the folder; a
     // second save of the same run id is refused rather than replacing the first.
     let dir = TempDir::new("hardening-sync");
-    let good = good_file(&dir);
+    let good = common::tiny_square_run(&dir);
     let r = results::load(&good).unwrap();
     let e = r.save(&good).unwrap_err();
     assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);

@@ -520,6 +520,18 @@ fn worker_charts(r: &Results, w: &str, ms: &[&Measurement], cap: &str, out: &mut
             }
         })
         .collect();
+    // Each fitted series' Universal Scalability Law curve, dashed, out to 8× the cores.
+    let cores = r.machine.allowed_cpus.len().max(1);
+    for f in crate::results::usl::fits(r)
+        .iter()
+        .filter(|f| f.workload == w)
+    {
+        let top = crate::results::usl::PREDICT_AT.last().copied().unwrap_or(1) * cores;
+        lines.push(Line::guide(
+            &format!("{}/{} USL prediction", f.model, f.variant),
+            (1..=top).map(|n| (n as f64, f.at(n as f64))),
+        ));
+    }
     let medians: Vec<f64> = ms.iter().map(|m| m.median).filter(|v| *v > 0.0).collect();
     let spread = medians.iter().cloned().fold(0.0, f64::max)
         / medians.iter().cloned().fold(f64::INFINITY, f64::min);

@@ -6,6 +6,7 @@
 use super::doc::{Block, Doc, Table};
 use super::format;
 use crate::results::derived::{self, ratio};
+use crate::results::usl;
 use crate::results::{CaseId, Measurement, Metric, Results};
 
 /// Distinct values in order of first appearance.
@@ -229,6 +230,76 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
     }
     if let Some(f) = r.findings.get(name).filter(|f| !f.is_empty()) {
         d.push(Block::List(f.clone()));
+    }
+    scaling(d, r, name);
+}
+
+/// The Universal Scalability Law fits of the workload's throughput curves, or why there are none.
+fn scaling(d: &mut Doc, r: &Results, name: &str) {
+    let cores = r.machine.allowed_cpus.len();
+    let mut fitted = Table {
+        head: [
+            "model",
+            "variant",
+            "σ (contention)",
+            "κ (coherency)",
+            "λ",
+            "R²",
+            "peak at N*",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain(
+            usl::PREDICT_AT
+                .iter()
+                .map(|x| format!("predicted at {}", x * cores)),
+        )
+        .collect(),
+        numeric: vec![false, false, true, true, true, true, true, true, true, true],
+        rows: Vec::new(),
+    };
+    let mut too_few = Vec::new();
+    for s in usl::scaling(r) {
+        match s {
+            usl::Scaling::Fit(f) if f.workload == name => {
+                let op = op_of(r, name);
+                let mut row = vec![
+                    f.model.clone(),
+                    f.variant.clone(),
+                    format!("{:.4}", f.sigma),
+                    format!("{:.2e}", f.kappa),
+                    format::rate_of(f.lambda, &op),
+                    format!("{:.3}", f.r2),
+                    f.peak_workers
+                        .map_or("none (κ = 0)".into(), |n| format!("{n:.0} workers")),
+                ];
+                row.extend(f.predicted.iter().map(|(_, x)| format::rate_of(*x, &op)));
+                fitted.rows.push(row);
+            }
+            usl::Scaling::TooFew {
+                workload,
+                model,
+                variant,
+                points,
+            } if workload == name => too_few.push(format!(
+                "{model}/{variant} ({} worker counts)",
+                points.len()
+            )),
+            _ => {}
+        }
+    }
+    if !fitted.rows.is_empty() {
+        d.push(Block::Para(format!(
+            "Universal Scalability Law, X(N) = λN / (1 + σ(N−1) + κN(N−1)), fitted to the worker counts up to the {cores} allowed cores; predictions beyond them are extrapolations."
+        )));
+        d.push(Block::Table(fitted));
+    }
+    if !too_few.is_empty() {
+        d.push(Block::Para(format!(
+            "Scaling: too few core counts to fit the Universal Scalability Law ({} or more worker counts up to the {cores} allowed cores are needed): {}.",
+            usl::MIN_POINTS,
+            too_few.join(", ")
+        )));
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod derived;
 pub mod io;
 pub mod schema;
+pub mod usl;
 
 pub use io::{LoadError, load, parse, timestamps, write_atomic};
 pub use schema::*;

@@ -26,6 +26,9 @@ pub struct Results {
     /// Cases that produced no number, with the reason.
     #[serde(default)]
     pub failures: Vec<Failure>,
+    /// Universal Scalability Law fits of the throughput curves (see `results::usl`).
+    #[serde(default)]
+    pub scaling: Vec<super::usl::UslFit>,
     /// Findings in plain words, per workload, from the workload's own reading of its figures.
     #[serde(default)]
     pub findings: BTreeMap<String, Vec<String>>,

@@ -144,6 +144,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         calibration: Calibration::default(),
         measurements: Vec::new(),
         failures: Vec::new(),
+        scaling: Vec::new(),
         findings: BTreeMap::new(),
         notes: Vec::new(),
     };
@@ -181,6 +182,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
     }
     results.calibration = calibration_from(cal, &results.measurements);
     results.findings = findings(plan, &results.measurements);
+    results.scaling = crate::results::usl::fits(&results);
     results.run.duration_s = started.elapsed().as_secs_f64();
     results
 }

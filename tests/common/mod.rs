@@ -67,3 +67,68 @@ pub fn children_of(pid: u32) -> Vec<String> {
         .map(String::from)
         .collect()
 }
+
+/// A run holding `measurements`, on this machine's fingerprint renamed to `machine` with
+/// `cores` allowed CPUs (none: as measured): what synthetic-results tests build on.
+pub fn synthetic_results(
+    id: &str,
+    machine: &str,
+    cores: Option<usize>,
+    measurements: Vec<threadfork::results::Measurement>,
+) -> threadfork::results::Results {
+    use threadfork::results::{Calibration, Results, RunInfo, SCHEMA};
+    let mut m = threadfork::machine::fingerprint();
+    m.id = machine.into();
+    if let Some(n) = cores {
+        m.allowed_cpus = (0..n).collect();
+    }
+    Results {
+        schema: SCHEMA.into(),
+        run: RunInfo {
+            id: id.into(),
+            started_at: "2026-11-22T00:00:00Z".into(),
+            duration_s: 1.0,
+            args: vec![],
+            quick: true,
+            harness_version: "test".into(),
+            git_commit: "test".into(),
+            incomplete: false,
+        },
+        machine: m,
+        workloads: vec![],
+        calibration: Calibration::default(),
+        measurements,
+        failures: vec![],
+        scaling: vec![],
+        findings: Default::default(),
+        notes: vec![],
+    }
+}
+
+/// A tiny real run — square on threads, one worker, two samples — into `dir`; its file.
+pub fn tiny_square_run(dir: &TempDir) -> PathBuf {
+    let o = threadfork()
+        .args([
+            "run",
+            "--quick",
+            "--workload",
+            "square",
+            "--model",
+            "threads",
+        ])
+        .args([
+            "--workers",
+            "1",
+            "--samples",
+            "2",
+            "--tasks",
+            "2000",
+            "--no-charts",
+        ])
+        .arg("--out")
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    json_files(dir).pop().expect("a results file")
+}
