@@ -105,9 +105,10 @@ pub struct RunArgs {
     /// Samples per case after warm-up [default: 5 quick, 10 full]
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub samples: Option<String>,
-    /// Pin worker k to the k-th allowed CPU (modulo their number)
-    #[arg(long)]
-    pub pin: bool,
+    /// Pin worker k to the k-th CPU: spread (distinct physical cores first, the default) or
+    /// compact (a core's SMT siblings first)
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "spread")]
+    pub pin: Option<String>,
     /// A workload parameter, NAME=VALUE (repeatable; `list` shows each workload's)
     #[arg(long = "param", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     pub params: Vec<String>,
@@ -255,6 +256,27 @@ fn print_machine(m: &machine::Machine) {
         m.physical_cores.map_or("?".into(), |p| p.to_string()),
         m.allowed_cpus.len()
     );
+    if let Some(t) = &m.topology {
+        let cores: Vec<String> = t
+            .cores
+            .iter()
+            .map(|c| {
+                format!(
+                    "[{}]",
+                    c.iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            })
+            .collect();
+        println!(
+            "topology        {} physical cores of the allowed CPUs, {}: {}",
+            t.cores.len(),
+            if t.smt { "SMT on" } else { "no SMT" },
+            cores.join(" ")
+        );
+    }
     println!(
         "memory          {}",
         export::format::bytes(m.memory_bytes as f64)
@@ -416,13 +438,15 @@ fn params_for(
     Ok(values)
 }
 
-/// Turns raw run flags into a validated plan over `registry`'s workloads.
+/// Turns raw run flags into a validated plan over `registry`'s workloads, on a machine with
+/// `machine_cpus` allowed CPUs.
 pub fn resolve(
     a: &RunArgs,
     args: Vec<String>,
     machine_cpus: Vec<usize>,
     registry: &Registry,
 ) -> Result<Plan, BadInput> {
+    let topology = crate::machine::Topology::read(&machine_cpus);
     let names = registry.names();
     let chosen: Vec<&'static str> = match joined(&a.workload) {
         Some(t) => parse_list(
@@ -531,7 +555,13 @@ pub fn resolve(
             }
             list
         }
-        None => plan::default_workers(machine_cpus.len(), a.quick),
+        None => plan::default_workers(machine_cpus.len(), topology.cores.len(), a.quick),
+    };
+    let pin = match &a.pin {
+        None => None,
+        Some(t) => Some(crate::machine::PinMode::parse(t).ok_or_else(|| {
+            BadInput::new(format!("--pin: '{t}' is not a pin mode (spread, compact)"))
+        })?),
     };
     let samples = match &a.samples {
         Some(t) => {
@@ -623,8 +653,8 @@ pub fn resolve(
         samples,
         warmup: if a.quick { 1 } else { 2 },
         startup_samples: if a.quick { 20 } else { 50 },
-        pin: a.pin,
-        cpus: machine_cpus,
+        pin: pin.is_some(),
+        cpus: pin.map_or(machine_cpus, |mode| topology.pin_order(mode)),
         parent_rss,
         sizes,
         out: a.out.clone(),

@@ -15,6 +15,9 @@ pub struct Machine {
     #[serde(default)]
     pub allowed_cpus: Vec<usize>,
     pub memory_bytes: u64,
+    /// The allowed CPUs grouped by physical core (SMT siblings together), from /sys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology: Option<Topology>,
     pub os: String,
     pub kernel: String,
     pub arch: String,
@@ -42,6 +45,74 @@ pub fn slug(text: &str) -> String {
     }
     out.truncate(80);
     out
+}
+
+/// Which allowed CPUs share a physical core.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topology {
+    /// Physical cores, each the list of its allowed logical CPUs (its SMT siblings), in order.
+    pub cores: Vec<Vec<usize>>,
+    /// True when some physical core has more than one allowed logical CPU.
+    pub smt: bool,
+}
+
+/// How `--pin` orders the CPUs that worker k, k+1, … are pinned to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinMode {
+    /// Distinct physical cores first, their SMT siblings after.
+    Spread,
+    /// A core's SMT siblings first, then the next core.
+    Compact,
+}
+
+impl PinMode {
+    pub fn parse(s: &str) -> Option<PinMode> {
+        match s {
+            "spread" => Some(PinMode::Spread),
+            "compact" => Some(PinMode::Compact),
+            _ => None,
+        }
+    }
+}
+
+impl Topology {
+    /// Reads `cpus`' physical package, die and core ids from /sys; a CPU whose ids cannot be
+    /// read counts as a core of its own.
+    pub fn read(cpus: &[usize]) -> Topology {
+        let id = |cpu: usize, what: &str| -> Option<i64> {
+            let p = format!("/sys/devices/system/cpu/cpu{cpu}/topology/{what}");
+            std::fs::read_to_string(p).ok()?.trim().parse().ok()
+        };
+        let mut keys: Vec<(Option<(i64, i64, i64)>, Vec<usize>)> = Vec::new();
+        for &cpu in cpus {
+            let key = id(cpu, "physical_package_id")
+                .zip(id(cpu, "core_id"))
+                .map(|(p, c)| (p, id(cpu, "die_id").unwrap_or(0), c));
+            match keys.iter_mut().find(|(k, _)| key.is_some() && *k == key) {
+                Some((_, list)) => list.push(cpu),
+                None => keys.push((key, vec![cpu])),
+            }
+        }
+        Topology::from_cores(keys.into_iter().map(|(_, l)| l).collect())
+    }
+
+    pub fn from_cores(cores: Vec<Vec<usize>>) -> Topology {
+        let smt = cores.iter().any(|c| c.len() > 1);
+        Topology { cores, smt }
+    }
+
+    /// The CPUs in the order `mode` pins workers to them.
+    pub fn pin_order(&self, mode: PinMode) -> Vec<usize> {
+        match mode {
+            PinMode::Compact => self.cores.iter().flatten().copied().collect(),
+            PinMode::Spread => {
+                let widest = self.cores.iter().map(Vec::len).max().unwrap_or(0);
+                (0..widest)
+                    .flat_map(|i| self.cores.iter().filter_map(move |c| c.get(i).copied()))
+                    .collect()
+            }
+        }
+    }
 }
 
 /// The CPUs this process is allowed to run on, in ascending order.
@@ -82,6 +153,7 @@ pub fn fingerprint() -> Machine {
         physical_cores: System::physical_core_count().ok(),
         allowed_cpus: allowed_cpus(),
         memory_bytes: sys.as_ref().map_or(0, |s| s.total_memory()),
+        topology: Some(Topology::read(&allowed_cpus())),
         os: System::long_os_version().unwrap_or_else(|_| std::env::consts::OS.into()),
         kernel: System::kernel_version().unwrap_or_else(|_| "unknown".into()),
         arch: std::env::consts::ARCH.into(),
@@ -100,6 +172,29 @@ mod tests {
             "box-1-intel-r-xeon-r-cpu-2-20ghz"
         );
         assert_eq!(slug("--A__b--"), "a-b");
+    }
+
+    #[test]
+    fn pin_orders_spread_over_cores_or_pack_siblings() {
+        let t = Topology::from_cores(vec![vec![0, 4], vec![1, 5], vec![2, 6], vec![3]]);
+        assert!(t.smt);
+        assert_eq!(t.pin_order(PinMode::Spread), vec![0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(t.pin_order(PinMode::Compact), vec![0, 4, 1, 5, 2, 6, 3]);
+        let flat = Topology::from_cores(vec![vec![0], vec![1]]);
+        assert!(!flat.smt);
+        assert_eq!(
+            flat.pin_order(PinMode::Spread),
+            flat.pin_order(PinMode::Compact)
+        );
+    }
+
+    #[test]
+    fn this_machines_topology_covers_every_allowed_cpu() {
+        let cpus = allowed_cpus();
+        let t = Topology::read(&cpus);
+        let mut all: Vec<usize> = t.cores.concat();
+        all.sort_unstable();
+        assert_eq!(all, cpus);
     }
 
     #[test]

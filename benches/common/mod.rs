@@ -31,7 +31,9 @@ pub fn criterion() -> Criterion {
 
 /// The machine's cores as the harness counts them: 1, 2, 4, … and the core count.
 pub fn worker_counts() -> Vec<usize> {
-    threadfork::sweep::plan::default_workers(threadfork::machine::allowed_cpus().len(), true)
+    let cpus = threadfork::machine::allowed_cpus();
+    let physical = threadfork::machine::Topology::read(&cpus).cores.len();
+    threadfork::sweep::plan::default_workers(cpus.len(), physical, true)
 }
 
 /// A built-in workload's variant with its default parameters (the harness's own case).

@@ -97,8 +97,9 @@ pub struct Plan {
     pub fault: Option<(Fault, Model)>,
 }
 
-/// 1, 2, 4, … up to `cores`, then exactly `cores`, then 2×`cores` in a full run.
-pub fn default_workers(cores: usize, quick: bool) -> Vec<usize> {
+/// 1, 2, 4, … up to `cores` (logical CPUs), exactly `cores`, the physical-core count when
+/// SMT makes it smaller, and 2×`cores` in a full run.
+pub fn default_workers(cores: usize, physical: usize, quick: bool) -> Vec<usize> {
     let cores = cores.max(1);
     let mut v = Vec::new();
     let mut w = 1;
@@ -107,9 +108,14 @@ pub fn default_workers(cores: usize, quick: bool) -> Vec<usize> {
         w *= 2;
     }
     v.push(cores);
+    if (1..cores).contains(&physical) {
+        v.push(physical);
+    }
     if !quick {
         v.push(2 * cores);
     }
+    v.sort_unstable();
+    v.dedup();
     v
 }
 
@@ -349,10 +355,13 @@ mod tests {
 
     #[test]
     fn worker_counts_cover_powers_and_the_core_count() {
-        assert_eq!(default_workers(2, true), vec![1, 2]);
-        assert_eq!(default_workers(2, false), vec![1, 2, 4]);
-        assert_eq!(default_workers(6, true), vec![1, 2, 4, 6]);
-        assert_eq!(default_workers(1, false), vec![1, 2]);
+        assert_eq!(default_workers(2, 2, true), vec![1, 2]);
+        assert_eq!(default_workers(2, 2, false), vec![1, 2, 4]);
+        assert_eq!(default_workers(6, 6, true), vec![1, 2, 4, 6]);
+        assert_eq!(default_workers(1, 1, false), vec![1, 2]);
+        // 16 logical CPUs on 8 SMT cores: the physical count is a point of its own.
+        assert_eq!(default_workers(16, 8, true), vec![1, 2, 4, 8, 16]);
+        assert_eq!(default_workers(12, 6, true), vec![1, 2, 4, 6, 8, 12]);
     }
 
     #[test]
