@@ -83,7 +83,9 @@ impl Topology {
             let p = format!("/sys/devices/system/cpu/cpu{cpu}/topology/{what}");
             std::fs::read_to_string(p).ok()?.trim().parse().ok()
         };
-        let mut keys: Vec<(Option<(i64, i64, i64)>, Vec<usize>)> = Vec::new();
+        // (package, die, core) of each physical core met so far, and its CPUs.
+        type CoreId = Option<(i64, i64, i64)>;
+        let mut keys: Vec<(CoreId, Vec<usize>)> = Vec::new();
         for &cpu in cpus {
             let key = id(cpu, "physical_package_id")
                 .zip(id(cpu, "core_id"))
