@@ -130,6 +130,14 @@ pub struct RunArgs {
     /// Sizes n for the studies, e.g. 1e3,1e6 [default: 10^3…10^6 quick, 10^3…10^8 full]
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub sizes: Option<String>,
+    /// How long a sample lasts: the work of a workload whose size was not given is calibrated
+    /// to it [default: 15ms quick, 50ms full]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub sample_time: Option<String>,
+    /// How a sample's work grows with workers: strong (calibrated per case to the sample time)
+    /// or weak (each worker gets what one core does in the sample time)
+    #[arg(long, value_name = "MODE", default_value = "strong")]
+    pub scaling: String,
     /// Give up on a sample after this long and record the case as failed
     #[arg(
         long,
@@ -519,9 +527,18 @@ pub fn resolve(
     let selected = workloads
         .iter()
         .map(|w| {
+            let info = w.info();
+            let size_given = match info.size {
+                crate::api::Size::Split(n) | crate::api::Size::PerWorker(n) => {
+                    given.iter().any(|g| g.name == n)
+                }
+                crate::api::Size::None => true,
+            };
             Ok(Selected {
                 workload: w.clone(),
                 params: params_for(w, &given)?,
+                time_sized: !size_given && !info.start_only,
+                unit_ns: None,
             })
         })
         .collect::<Result<Vec<_>, BadInput>>()?;
@@ -621,6 +638,33 @@ pub fn resolve(
         )));
     }
     let case_timeout = std::time::Duration::from_secs_f64(secs);
+    let sample_ns = match &a.sample_time {
+        None if a.quick => 15_000_000,
+        None => 50_000_000,
+        Some(t) => {
+            let d = plan::parse_duration(t).ok_or_else(|| {
+                BadInput::new(format!(
+                    "--sample-time: '{t}' is not a duration (15ms, 0.1s)"
+                ))
+            })?;
+            if d < std::time::Duration::from_millis(1) || d > case_timeout / 4 {
+                return Err(BadInput::new(format!(
+                    "--sample-time: must be between 1ms and a quarter of --case-timeout ({}) (got {t})",
+                    a.case_timeout
+                )));
+            }
+            d.as_nanos() as u64
+        }
+    };
+    let scaling = match a.scaling.as_str() {
+        "strong" => plan::Scaling::Strong,
+        "weak" => plan::Scaling::Weak,
+        other => {
+            return Err(BadInput::new(format!(
+                "--scaling: '{other}' is not strong or weak"
+            )));
+        }
+    };
     let fault = match &a.inject_fault {
         None => None,
         Some(t) => {
@@ -663,6 +707,10 @@ pub fn resolve(
         charts: !a.no_charts,
         args,
         fault,
+        sample_ns,
+        scaling,
+        costs: plan::Costs::default(),
+        estimated_s: None,
     })
 }
 
@@ -726,9 +774,9 @@ fn progress_bar() -> ProgressBar {
         ProgressDrawTarget::hidden()
     };
     let bar = ProgressBar::with_draw_target(Some(0), target);
-    if let Ok(style) =
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {wide_msg}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:30}] {pos}/{len} ETA {eta} {wide_msg}",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
@@ -736,11 +784,24 @@ fn progress_bar() -> ProgressBar {
 
 fn run_command(a: &RunArgs, args: Vec<String>, registry: &Registry) -> Result<u8> {
     let m = machine::fingerprint();
-    let plan = resolve(a, args, m.allowed_cpus.clone(), registry)?;
-    crate::sys::signals::install();
-    crate::sweep::preflight(&plan)?;
+    let mut plan = resolve(a, args, m.allowed_cpus.clone(), registry)?;
     let dir = plan.out.join(&m.id);
     let made = check_writable(&dir)?;
+    crate::sys::signals::install();
+    if let Err(e) = crate::sweep::preflight(&mut plan) {
+        remove_empty(&made);
+        return Err(e.into());
+    }
+    let estimate = crate::sweep::estimate_s(&plan);
+    plan.estimated_s = Some(estimate);
+    // Beside the progress bar, on a terminal only: stderr otherwise carries just errors.
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "threadfork: {} cases; estimated {} (from this machine's measured start costs and paces)",
+            plan.cases().len(),
+            export::format::ns(estimate * 1e9)
+        );
+    }
     let bar = progress_bar();
     let results = crate::sweep::run(&plan, m, &crate::sys::signals::STOP, &bar);
     bar.finish_and_clear();

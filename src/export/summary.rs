@@ -23,8 +23,16 @@ pub fn distinct<T: PartialEq + Clone>(xs: impl Iterator<Item = T>) -> Vec<T> {
 /// The summary's heading line: the machine and the kind of run.
 pub fn machine_line(r: &Results) -> String {
     let m = &r.machine;
+    let took = match r.run.estimated_s {
+        Some(e) => format!(
+            " · took {} (estimated {})",
+            format::ns(r.run.duration_s * 1e9),
+            format::ns(e * 1e9)
+        ),
+        None => format!(" · took {}", format::ns(r.run.duration_s * 1e9)),
+    };
     format!(
-        "{} · {} · {} logical / {} physical cores ({} allowed) · {} RAM · {} · {}{}",
+        "{} · {} · {} logical / {} physical cores ({} allowed) · {} RAM · {} · {}{}{took}",
         m.hostname,
         m.cpu_brand,
         m.logical_cores,

@@ -50,6 +50,9 @@ pub struct RunInfo {
     /// True when the run was interrupted and holds only the cases measured until then.
     #[serde(default)]
     pub incomplete: bool,
+    /// What the run was estimated to take before it started, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_s: Option<f64>,
 }
 
 /// A measured workload as the run described it.
@@ -213,9 +216,13 @@ pub struct Measurement {
     /// What one operation is ("squares"), for throughputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op: Option<String>,
-    /// Operations in one sample, as the workers counted them.
+    /// Operations in one sample, as the workers counted them (the last sample's, where a
+    /// time-sized case grew).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ops_per_sample: Option<u64>,
+    /// How long each sample lasted, release to the last worker done, in ns, index for index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub durations_ns: Vec<f64>,
     /// The unit, raw samples and their summary (read through `Deref`: `m.median`).
     #[serde(flatten)]
     pub stat: Stat,
@@ -261,6 +268,7 @@ impl Measurement {
             better,
             op: None,
             ops_per_sample: None,
+            durations_ns: Vec::new(),
             stat: Stat::new(unit, samples),
             verified,
             info: false,

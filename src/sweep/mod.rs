@@ -13,7 +13,7 @@ use std::time::{Instant, SystemTime};
 
 use indicatif::ProgressBar;
 
-use crate::api::Size;
+use crate::api::{Model, Size};
 use crate::error::BadInput;
 use crate::exec::SampleError;
 use crate::exec::bare::bare_run;
@@ -40,12 +40,15 @@ pub fn new_run_id(stamp: &str) -> String {
 /// do not dominate, short next to any run.
 const PREFLIGHT_NS: u64 = 20_000_000;
 
-/// Refuses a plan whose samples could not finish within `--case-timeout` here: times a few
-/// units of each workload's own code (one, then as many as fill [`PREFLIGHT_NS`]) and
-/// extrapolates to its largest sample, all of which the sequential model runs on one thread.
-pub fn preflight(plan: &Plan) -> Result<(), BadInput> {
+/// Times a few units of each workload's own code (one, then as many as fill
+/// [`PREFLIGHT_NS`]) and records the time of one unit, which sizes time-sized samples; refuses
+/// a plan whose fixed-size samples could not finish within `--case-timeout` here, from the
+/// largest sample, all of which the sequential model runs on one thread.
+pub fn preflight(plan: &mut Plan) -> Result<(), BadInput> {
     let max_workers = plan.workers.iter().copied().max().unwrap_or(1) as u64;
-    for (w, sel) in plan.workloads.iter().enumerate() {
+    measure_costs(plan);
+    for w in 0..plan.workloads.len() {
+        let sel = &plan.workloads[w];
         let info = sel.workload.info();
         let (name, per_worker) = match info.size {
             Size::Split(name) => (name, false),
@@ -77,8 +80,9 @@ pub fn preflight(plan: &Plan) -> Result<(), BadInput> {
             let want = (PREFLIGHT_NS as f64 / per_unit.max(1.0)) as u64;
             units = want.max(units.saturating_mul(2)).min(largest);
         };
+        plan.workloads[w].unit_ns = Some(per_unit_ns);
         let estimate_ns = per_unit_ns * largest as f64;
-        if estimate_ns > plan.case_timeout.as_nanos() as f64 {
+        if !plan.workloads[w].time_sized && estimate_ns > plan.case_timeout.as_nanos() as f64 {
             return Err(BadInput::new(format!(
                 "--param {name}: a sample of {name}={largest} of {} would take about {} on this machine ({} each, measured), over --case-timeout {}",
                 info.name,
@@ -89,6 +93,162 @@ pub fn preflight(plan: &Plan) -> Result<(), BadInput> {
         }
     }
     Ok(())
+}
+
+/// Measures what a worker costs on each model of the plan beyond its work: a whole sample of
+/// the plan's first workload with its smallest work, at up to 32 workers (creating, releasing,
+/// joining or reaping many at once costs more per worker than one alone), the faster of two,
+/// per worker; and, when startup cases hold parent memory, what a fork costs more per byte of
+/// it. The numbers the estimate is made of.
+fn measure_costs(plan: &mut Plan) {
+    use crate::exec::bare::bare_fork_roundtrip;
+    use crate::exec::{Job, run_sample};
+    use crate::measure::ballast::Ballast;
+    let t = plan.case_timeout;
+    let n = plan.workers.iter().copied().max().unwrap_or(1).min(32);
+    let task = plan
+        .workloads
+        .iter()
+        .find(|s| !s.workload.info().start_only && s.size_index().is_some());
+    for &model in &plan.models.clone() {
+        let per_worker = task.and_then(|sel| {
+            let variants = sel.workload.info().variants.len();
+            let variant = (0..variants).find(|&v| sel.workload.supports(model, v))?;
+            let mut params = sel.params.clone();
+            let i = sel.size_index()?;
+            params[i] = match sel.workload.info().size {
+                Size::Split(_) => n as u64,
+                _ => 1,
+            };
+            let job = Job {
+                variant,
+                params: &params,
+                cpus: &[],
+                ..Job::new(&sel.workload, &params, n, &plan.exe)
+            };
+            let job = Job { timeout: t, ..job };
+            (0..2)
+                .filter_map(|_| {
+                    let t0 = crate::measure::clock::now_ns();
+                    run_sample(model, &job).ok()?;
+                    Some((crate::measure::clock::now_ns() - t0) as f64 / n as f64)
+                })
+                .reduce(f64::min)
+        });
+        let ns = match model {
+            Model::Sequential => 0.0,
+            _ => per_worker.unwrap_or(0.0),
+        };
+        plan.costs.start_ns.push((model, ns));
+    }
+    let median3 = |f: &mut dyn FnMut() -> Option<f64>| {
+        let mut xs: Vec<f64> = (0..3).filter_map(|_| f()).collect();
+        xs.sort_by(f64::total_cmp);
+        xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+    };
+    let rss = plan.parent_rss.iter().copied().max().unwrap_or(0);
+    let startups = plan
+        .cases()
+        .iter()
+        .any(|c| matches!(c, Case::Startup { .. }));
+    if rss > 0 && startups {
+        const PROBE_BYTES: u64 = 64 << 20;
+        let t0 = crate::measure::clock::now_ns();
+        if let Ok(b) = Ballast::new(PROBE_BYTES) {
+            let touched = crate::measure::clock::now_ns() - t0;
+            let with = median3(&mut || bare_fork_roundtrip(t).ok());
+            drop(b);
+            let without = median3(&mut || bare_fork_roundtrip(t).ok());
+            plan.costs.touch_ns_per_byte = touched as f64 / PROBE_BYTES as f64;
+            plan.costs.fork_ns_per_byte = (with - without).max(0.0) / PROBE_BYTES as f64;
+        }
+    }
+}
+
+/// What the plan should take here, in seconds: every sample's work (the sample time, or a
+/// fixed size at the preflight's pace) and its workers' start costs, the calibration and the
+/// bare loops, the startup cases with their parent memory, and the studies' own estimates.
+pub fn estimate_s(plan: &Plan) -> f64 {
+    let rounds = (plan.warmup + plan.samples) as f64;
+    let cores = plan.cpus.len().max(1);
+    let mut ns = 0.0;
+    let mut task_workloads: Vec<usize> = Vec::new();
+    for case in plan.cases() {
+        match case {
+            Case::Task {
+                w, model, workers, ..
+            } => {
+                let sel = &plan.workloads[w];
+                if !task_workloads.contains(&w) {
+                    task_workloads.push(w);
+                }
+                let start = plan.costs.start(model) * workers as f64;
+                let parallel = if model == Model::Sequential {
+                    1
+                } else {
+                    workers.min(cores)
+                };
+                let (work, extra) = if sel.time_sized {
+                    // Calibration takes about four samples (strong scaling), most shorter.
+                    let extra = if plan.scaling == plan::Scaling::Strong {
+                        3.0
+                    } else {
+                        0.0
+                    };
+                    // Calibration puts the fastest sample at 1.3× the target; the rest are slower.
+                    (1.5 * plan.sample_ns as f64, extra)
+                } else {
+                    let units = sel.size_index().map_or(0, |i| sel.params[i]) as f64;
+                    let total = match sel.workload.info().size {
+                        Size::PerWorker(_) => units * workers as f64,
+                        _ => units,
+                    };
+                    (sel.unit_ns.unwrap_or(0.0) * total / parallel as f64, 0.0)
+                };
+                ns += (rounds + extra) * (work + start);
+            }
+            Case::Startup {
+                model, parent_rss, ..
+            } => {
+                let per = plan.costs.start(model)
+                    + if model == Model::Fork {
+                        parent_rss as f64 * plan.costs.fork_ns_per_byte
+                    } else {
+                        0.0
+                    };
+                // Each sample beside its bare loop(s); the parent's memory touched once.
+                let bare = if model == Model::Threads { 2.0 } else { 1.0 };
+                ns += (plan.warmup + plan.startup_samples) as f64 * per * (1.0 + bare)
+                    + parent_rss as f64 * plan.costs.touch_ns_per_byte;
+            }
+        }
+    }
+    for &w in &task_workloads {
+        // Each round's bare loop, and the same on every CPU.
+        let sel = &plan.workloads[w];
+        let one = if sel.time_sized {
+            plan.sample_ns as f64
+        } else {
+            sel.unit_ns.unwrap_or(0.0) * sel.size_index().map_or(0, |i| sel.params[i]) as f64
+        };
+        ns += rounds * one * (1 + plan.cpus.len()) as f64;
+    }
+    let studies: f64 = plan
+        .studies
+        .iter()
+        .map(|s| {
+            s.study.estimate_s(&StudyPlan {
+                models: &s.models,
+                sizes: &plan.sizes,
+                quick: plan.quick,
+                workers: &plan.workers,
+                samples: plan.samples,
+                warmup: plan.warmup,
+                timeout: plan.case_timeout,
+            })
+        })
+        .sum();
+    ns / 1e9 + studies
 }
 
 /// Runs the whole plan. `stop` is checked between samples: once set, the run ends early and
@@ -138,6 +298,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
             harness_version: machine::HARNESS_VERSION.into(),
             git_commit: machine::GIT_COMMIT.into(),
             incomplete: false,
+            estimated_s: plan.estimated_s,
         },
         machine,
         workloads,

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::study::StudyRef;
-use crate::api::Model;
 use crate::api::workload::WorkloadRef;
+use crate::api::{Model, Size};
 use crate::error::BadInput;
 use crate::exec::Job;
 use crate::exec::fault::Fault;
@@ -19,17 +19,44 @@ pub struct Selected {
     pub workload: WorkloadRef,
     /// Values in the workload's declared order.
     pub params: Vec<u64>,
+    /// Its samples are sized by time: the size parameter was not set on the command line, so
+    /// each case's is calibrated to make a sample last `--sample-time`.
+    pub time_sized: bool,
+    /// Nanoseconds one unit of its own code takes on one core (from the preflight).
+    pub unit_ns: Option<f64>,
 }
 
 impl Selected {
-    /// The parameters by name, as recorded with every measurement.
+    /// The index of the parameter that sizes a sample, if any.
+    pub fn size_index(&self) -> Option<usize> {
+        let info = self.workload.info();
+        match info.size {
+            Size::Split(name) | Size::PerWorker(name) => {
+                info.params.iter().position(|p| p.name == name)
+            }
+            Size::None => None,
+        }
+    }
+
+    /// The parameters by name, as recorded with every measurement; a time-sized workload's
+    /// size parameter is left out (it differs from case to case: `ops_per_sample` says it).
     pub fn named_params(&self) -> BTreeMap<String, u64> {
         let info = self.workload.info();
+        let skip = self.size_index().filter(|_| self.time_sized);
         info.params
             .iter()
             .zip(&self.params)
-            .map(|(p, v)| (p.name.to_string(), *v))
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != skip)
+            .map(|(_, (p, v))| (p.name.to_string(), *v))
             .collect()
+    }
+
+    /// Units of one worker's share that take about `ns` on one core (at least 1).
+    pub fn units_for(&self, ns: u64) -> u64 {
+        self.unit_ns
+            .map_or(1, |u| (ns as f64 / u.max(1e-3)).round() as u64)
+            .max(1)
     }
 
     pub fn describe(&self) -> WorkloadInfo {
@@ -95,6 +122,43 @@ pub struct Plan {
     pub args: Vec<String>,
     /// Fault injected into worker 0 of every task sample of one model (tests only).
     pub fault: Option<(Fault, Model)>,
+    /// How long a time-sized sample should last.
+    pub sample_ns: u64,
+    pub scaling: Scaling,
+    /// What starting workers costs here, measured by the preflight.
+    pub costs: Costs,
+    /// The run's estimated length in seconds, once the preflight has made it.
+    pub estimated_s: Option<f64>,
+}
+
+/// The machine's costs that the run's estimate is made of, measured before the run.
+#[derive(Clone, Debug, Default)]
+pub struct Costs {
+    /// One worker's start and join (or reap), per model, in ns.
+    pub start_ns: Vec<(Model, f64)>,
+    /// What a fork costs more per byte of the parent's resident memory, in ns.
+    pub fork_ns_per_byte: f64,
+    /// Touching one byte of the parent's ballast, in ns.
+    pub touch_ns_per_byte: f64,
+}
+
+impl Costs {
+    pub fn start(&self, model: Model) -> f64 {
+        self.start_ns
+            .iter()
+            .find(|(m, _)| *m == model)
+            .map_or(0.0, |(_, ns)| *ns)
+    }
+}
+
+/// How a time-sized sample's work grows with its workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scaling {
+    /// Each case's work is calibrated so that a sample lasts the target: more workers, the
+    /// same time (and, where they scale, more work).
+    Strong,
+    /// Each worker gets the work one core does in the target time, whatever the count.
+    Weak,
 }
 
 /// 1, 2, 4, … up to `cores` (logical CPUs), exactly `cores`, the physical-core count when

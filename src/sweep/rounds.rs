@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::ProgressBar;
 
-use super::plan::{Case, Plan};
+use super::plan::{Case, Plan, Scaling};
 use super::study::CaseOutcome;
-use crate::api::Model;
 use crate::api::workload::Verdict;
+use crate::api::{Model, Size};
 use crate::exec::bare::{bare_run, rate};
 use crate::exec::{Bound, Executor, Job, RawSample, SampleError, executor, take_sample};
 use crate::measure::probe::probe;
@@ -33,12 +33,18 @@ pub struct CalibrationAcc {
 }
 
 /// One task case's samples as they accumulate.
-struct TaskAcc<'p> {
+struct TaskAcc {
     id: CaseId,
     w: usize,
-    job: Job<'p>,
+    case: Case,
+    /// The case's parameter values: the workload's, with a time-sized workload's size set
+    /// for this case.
+    params: Vec<u64>,
     exec: Box<dyn Executor>,
+    /// The size parameter's index, for a case whose samples are sized by time (strong).
+    sized: Option<usize>,
     throughput: Vec<f64>,
+    durations: Vec<f64>,
     rss: Vec<Option<f64>>,
     extra: Option<(&'static str, Vec<f64>)>,
     probe: Vec<f64>,
@@ -50,6 +56,7 @@ struct TaskAcc<'p> {
 /// One verified task sample, reduced to its figures.
 struct Figures {
     throughput: f64,
+    elapsed_ns: f64,
     rss_bytes: Option<f64>,
     extra: Option<(&'static str, f64)>,
     ops: u64,
@@ -75,6 +82,7 @@ fn figures(model: Model, raw: &RawSample) -> Result<Figures, String> {
     };
     Ok(Figures {
         throughput: raw.ops() as f64 / secs,
+        elapsed_ns: raw.elapsed_ns() as f64,
         rss_bytes: rss.map(|b| b as f64),
         extra,
         ops: raw.ops(),
@@ -82,19 +90,128 @@ fn figures(model: Model, raw: &RawSample) -> Result<Figures, String> {
     })
 }
 
-/// A workload's bare loop: its first variant that runs sequentially, else its first.
+/// A workload's bare loop: its first variant that runs sequentially, else its first; a
+/// time-sized one sized to last about the sample time.
 pub fn bare_of(plan: &Plan, w: usize) -> Bound {
     let sel = &plan.workloads[w];
     let variants = sel.workload.info().variants.len();
     let variant = (0..variants)
         .find(|&v| sel.workload.supports(Model::Sequential, v))
         .unwrap_or(0);
+    let mut params = sel.params.clone();
+    if let Some(i) = sel
+        .size_index()
+        .filter(|_| sel.time_sized && sel.unit_ns.is_some())
+    {
+        params[i] = sel.units_for(plan.sample_ns);
+    }
     Bound {
         workload: sel.workload.clone(),
         variant,
-        params: sel.params.clone(),
+        params,
     }
 }
+
+/// One sample of a case with its own parameters.
+fn take(
+    plan: &Plan,
+    case: &Case,
+    params: &[u64],
+    exec: &mut dyn Executor,
+) -> Result<RawSample, SampleError> {
+    let job = Job {
+        params,
+        ..plan.job(case)
+    };
+    take_sample(exec, &job)
+}
+
+/// A time-sized case's starting size: from what one core does in the sample time, times the
+/// cores its workers can use (strong scaling), or given to every worker (weak).
+fn starting_size(plan: &Plan, w: usize, workers: usize) -> Option<(usize, u64)> {
+    let sel = &plan.workloads[w];
+    let i = sel
+        .size_index()
+        .filter(|_| sel.time_sized && sel.unit_ns.is_some())?;
+    let one = sel.units_for(plan.sample_ns);
+    let busy = workers.min(plan.cpus.len().max(1)) as u64;
+    let n = workers as u64;
+    let per_worker = matches!(sel.workload.info().size, Size::PerWorker(_));
+    // Strong scaling starts at a sixteenth of the guess and lets calibration grow it: the guess
+    // is the bare loop's pace, and a contended variant runs tens of times slower than that.
+    let units = match (plan.scaling, per_worker) {
+        (Scaling::Strong, false) => (one * busy / 16).max(n),
+        (Scaling::Strong, true) => (one * busy / n / 16).max(1),
+        (Scaling::Weak, false) => one * n,
+        (Scaling::Weak, true) => one,
+    };
+    Some((i, units))
+}
+
+/// Where calibration aims the fastest sample it saw, as a multiple of `--sample-time`: a
+/// contended lock's pace changes up to threefold from one sample to the next (seen here with
+/// the process-shared lock), so the fastest of two is put a little above the target and the
+/// luckiest later sample still lasts about a third of it.
+const AIM: f64 = 1.3;
+
+/// Calibration samples of a time-sized case (strong scaling): its size is scaled by
+/// [`AIM`] × target ÷ elapsed until the fastest of three samples at one size lasts between the
+/// target and twice it. Eight samples at most.
+fn calibrate(plan: &Plan, acc: &mut TaskAcc, i: usize) -> Result<(), String> {
+    let target = plan.sample_ns as f64;
+    let limit = plan.case_timeout.as_nanos() as f64 / 2.0;
+    let min_units = if matches!(plan.workloads[acc.w].workload.info().size, Size::Split(_)) {
+        acc.id.workers as u64
+    } else {
+        1
+    };
+    // The fastest sample at the current size, and how many were taken at it.
+    let (mut fastest, mut taken) = (f64::INFINITY, 0);
+    for _ in 0..8 {
+        let raw =
+            take(plan, &acc.case, &acc.params, acc.exec.as_mut()).map_err(|e| e.to_string())?;
+        if let Verdict::Failed(why) = raw.verdict {
+            return Err(why);
+        }
+        fastest = fastest.min(raw.elapsed_ns().max(1) as f64);
+        taken += 1;
+        let in_range = (target..=target * 2.0).contains(&fastest);
+        if in_range && taken >= 3 {
+            break;
+        }
+        if in_range {
+            continue;
+        }
+        if !grow(acc, i, fastest, target, limit, min_units) {
+            break;
+        }
+        (fastest, taken) = (f64::INFINITY, 0);
+    }
+    Ok(())
+}
+
+/// Scales a case's size so that a sample that took `elapsed` would take [`AIM`] × `target`
+/// (at most 16× either way, and never past half the case timeout); false if it cannot move.
+fn grow(
+    acc: &mut TaskAcc,
+    i: usize,
+    elapsed: f64,
+    target: f64,
+    limit: f64,
+    min_units: u64,
+) -> bool {
+    let factor = (AIM * target / elapsed)
+        .clamp(1.0 / 16.0, 16.0)
+        .min(limit / elapsed);
+    let next = ((acc.params[i] as f64 * factor).round() as u64).max(min_units);
+    let moved = next != acc.params[i];
+    acc.params[i] = next;
+    moved
+}
+
+/// A time-sized sample shorter than this share of `--sample-time` was mis-sized (a contended
+/// lock had a lucky run): it is taken again at a size grown to match.
+const SHORTEST_SHARE: f64 = 1.0 / 3.0;
 
 /// Runs the task cases round by round; returns each case's outcome.
 pub fn run_task_group(
@@ -104,32 +221,55 @@ pub fn run_task_group(
     bar: &ProgressBar,
     cal: &mut CalibrationAcc,
 ) -> Vec<(CaseId, CaseOutcome)> {
-    let mut accs: Vec<TaskAcc<'_>> = Vec::new();
+    let mut accs: Vec<TaskAcc> = Vec::new();
     let mut opened: Vec<(CaseId, CaseOutcome)> = Vec::new();
     for case in cases {
-        let &Case::Task { w, model, .. } = case else {
+        let &Case::Task {
+            w, model, workers, ..
+        } = case
+        else {
             continue;
         };
-        let job = plan.job(case);
+        let mut params = plan.workloads[w].params.clone();
+        let sized = starting_size(plan, w, workers);
+        if let Some((i, units)) = sized {
+            params[i] = units;
+        }
         let mut exec = executor(model);
         let id = plan.case_id(case);
-        if let Err(e) = exec.open(&job) {
+        let opening = Job {
+            params: &params,
+            ..plan.job(case)
+        };
+        if let Err(e) = exec.open(&opening) {
             opened.push((id, Err(e.to_string())));
             continue;
         }
-        accs.push(TaskAcc {
+        let mut acc = TaskAcc {
             id,
             w,
-            job,
+            case: case.clone(),
+            params,
             exec,
+            sized: sized
+                .filter(|_| plan.scaling == Scaling::Strong)
+                .map(|(i, _)| i),
             throughput: Vec::with_capacity(plan.samples),
+            durations: Vec::with_capacity(plan.samples),
             rss: Vec::with_capacity(plan.samples),
             extra: None,
             probe: Vec::with_capacity(plan.samples),
             ops_per_sample: 0,
             verified: true,
             failed: None,
-        });
+        };
+        if let Some((i, _)) = sized.filter(|_| plan.scaling == Scaling::Strong)
+            && !stop.load(Ordering::Relaxed)
+        {
+            bar.set_message(format!("{}: sizing samples", acc.id));
+            acc.failed = calibrate(plan, &mut acc, i).err();
+        }
+        accs.push(acc);
     }
     let mut workloads: Vec<usize> = accs.iter().map(|a| a.w).collect();
     workloads.dedup();
@@ -172,15 +312,39 @@ pub fn run_task_group(
             }
             let p = probe();
             let model = Model::parse(&acc.id.model).unwrap_or(Model::Sequential);
-            let sample = take_sample(acc.exec.as_mut(), &acc.job)
-                .map_err(|e| e.to_string())
-                .and_then(|raw| figures(model, &raw));
+            let mut sample;
+            let mut tries = 0;
+            loop {
+                sample = take(plan, &acc.case, &acc.params, acc.exec.as_mut())
+                    .map_err(|e| e.to_string())
+                    .and_then(|raw| figures(model, &raw));
+                // A time-sized sample far shorter than the target was mis-sized: grow, retake.
+                let target = plan.sample_ns as f64;
+                let short = match (&sample, acc.sized) {
+                    (Ok(f), Some(i)) if f.elapsed_ns < SHORTEST_SHARE * target && tries < 3 => {
+                        Some((i, f.elapsed_ns))
+                    }
+                    _ => None,
+                };
+                let Some((i, elapsed)) = short else { break };
+                let limit = plan.case_timeout.as_nanos() as f64 / 2.0;
+                let min = if matches!(plan.workloads[acc.w].workload.info().size, Size::Split(_)) {
+                    acc.id.workers as u64
+                } else {
+                    1
+                };
+                if !grow(acc, i, elapsed.max(1.0), target, limit, min) {
+                    break;
+                }
+                tries += 1;
+            }
             bar.inc(1);
             match sample {
                 Ok(f) if counted => {
                     acc.probe.extend(p);
                     cal.probe.extend(p);
                     acc.throughput.push(f.throughput);
+                    acc.durations.push(f.elapsed_ns);
                     acc.rss.push(f.rss_bytes);
                     acc.ops_per_sample = f.ops;
                     acc.verified &= f.verified;
@@ -207,6 +371,7 @@ pub fn run_task_group(
                         m.verified = a.verified;
                     }
                     ms[0].ops_per_sample = Some(a.ops_per_sample);
+                    ms[0].durations_ns = a.durations;
                     ms[0].probe = if a.probe.len() == ms[0].samples.len() {
                         a.probe
                     } else {

@@ -45,6 +45,8 @@ pub trait Study: Send + Sync + 'static {
     fn models(&self) -> &'static [&'static str];
     /// Progress-bar steps the plan takes.
     fn steps(&self, plan: &StudyPlan<'_>) -> u64;
+    /// Seconds the plan should take on this machine (from a brief measurement).
+    fn estimate_s(&self, plan: &StudyPlan<'_>) -> f64;
     /// Runs every case of the plan, round by round.
     fn run(&self, plan: &StudyPlan<'_>, run: &mut StudyRun<'_>) -> Vec<(CaseId, CaseOutcome)>;
     /// Findings in plain words from its measurements.

@@ -93,6 +93,7 @@ pub fn synthetic_results(
             harness_version: "test".into(),
             git_commit: "test".into(),
             incomplete: false,
+            estimated_s: None,
         },
         machine: m,
         workloads: vec![],

@@ -125,6 +125,31 @@ impl Study for Sequence {
         (cases(plan).len() * (plan.warmup + plan.samples)) as u64
     }
 
+    /// Times one sample of each case kind at n = 10^5 and scales by n: eager's page faults
+    /// make large n cost more per item, so this errs low for 10^8.
+    fn estimate_s(&self, plan: &StudyPlan<'_>) -> f64 {
+        const PROBE_N: u64 = 100_000;
+        let mut per_item: Vec<((SeqModel, SequenceVariant, usize), f64)> = Vec::new();
+        let mut total = 0.0;
+        for c in cases(plan) {
+            let kind = (c.model, c.variant, c.workers);
+            let ns = match per_item.iter().find(|(k, _)| *k == kind) {
+                Some((_, ns)) => *ns,
+                None => {
+                    let limit = models::Limit::within(plan.timeout);
+                    let t0 = crate::measure::clock::now_ns();
+                    let ok = models::run(c.model, c.variant, PROBE_N, c.workers, limit).is_ok();
+                    let dt = crate::measure::clock::now_ns().saturating_sub(t0) as f64;
+                    let ns = if ok { dt / PROBE_N as f64 } else { 0.0 };
+                    per_item.push((kind, ns));
+                    ns
+                }
+            };
+            total += ns * c.n as f64 * (plan.warmup + plan.samples) as f64;
+        }
+        total / 1e9
+    }
+
     /// Runs the cases round by round, one sample of each per round, for the same reason as the
     /// task cases: every case then sees the same mix of the machine's fast and slow spells.
     fn run(&self, plan: &StudyPlan<'_>, run: &mut StudyRun<'_>) -> Vec<(CaseId, CaseOutcome)> {
