@@ -38,7 +38,7 @@ pub fn new_run_id(stamp: &str) -> String {
 
 /// How long the preflight times a workload's code: long enough that the clock and a cold cache
 /// do not dominate, short next to any run.
-const PREFLIGHT_NS: u64 = 20_000_000;
+pub const PREFLIGHT_NS: u64 = 20_000_000;
 
 /// Times a few units of each workload's own code (one, then as many as fill
 /// [`PREFLIGHT_NS`]) and records the time of one unit, which sizes time-sized samples; refuses
