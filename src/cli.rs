@@ -86,6 +86,15 @@ pub struct CompareArgs {
     /// Judge absolute figures even when the runs come from different machines
     #[arg(long)]
     pub absolute: bool,
+    /// Do not fail (exit 1) because the current run has failed cases
+    #[arg(long)]
+    pub allow_failed: bool,
+    /// Do not fail (exit 1) because the current run lacks keys the baseline has (same machine)
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Compare an incomplete (interrupted) run instead of refusing it (exit 2)
+    #[arg(long)]
+    pub allow_incomplete: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -907,6 +916,15 @@ fn compare_command(a: &CompareArgs) -> Result<u8> {
     let threshold = compare::parse_threshold(&a.threshold)?;
     let (base, base_file) = compare::load_input(&a.base)?;
     let (cur, cur_file) = compare::load_input(&a.current)?;
+    for (r, f) in [(&base, &base_file), (&cur, &cur_file)] {
+        if r.run.incomplete && !a.allow_incomplete {
+            return Err(BadInput::new(format!(
+                "{}: the run is incomplete (it was interrupted); --allow-incomplete compares what it has",
+                f.display()
+            ))
+            .into());
+        }
+    }
     let report = compare::compare(
         (&base, &base_file),
         (&cur, &cur_file),
@@ -920,7 +938,7 @@ fn compare_command(a: &CompareArgs) -> Result<u8> {
     } else {
         print!("{}", compare::render_text(&report));
     }
-    Ok(report.exit_code())
+    Ok(report.exit_code(a.allow_failed, a.allow_missing))
 }
 
 fn report_command(a: &ReportArgs) -> Result<u8> {

@@ -258,3 +258,47 @@ fn unusable_inputs_exit_two_with_one_line() {
         .code(2);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("--threshold"));
 }
+
+#[test]
+fn a_failed_case_a_missing_key_or_an_incomplete_run_does_not_pass() {
+    let dir = TempDir::new("compare-gate");
+    let base = save(&dir, &run("base", "m", |_| 1.0));
+    // A current run whose case failed: exit 1, the failure listed first.
+    let mut r = run("failed", "m", |_| 1.0);
+    r.failures.push(threadfork::results::Failure {
+        case: r.measurements[0].case.clone(),
+        reason: "worker process 42 was killed by SIGKILL".into(),
+    });
+    let failed = save(&dir, &r);
+    let (code, v) = compare(&base, &failed, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(v["regressed"], 0);
+    assert!(v["failed"][0].as_str().unwrap().contains("SIGKILL"), "{v}");
+    assert_eq!(compare(&base, &failed, &["--allow-failed"]).0, 0);
+    let text = threadfork()
+        .arg("compare")
+        .arg(&base)
+        .arg(&failed)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("FAILED in the current run"));
+    // A current run without a key the baseline has: exit 1.
+    let mut r = run("missing", "m", |_| 1.0);
+    r.measurements.remove(0);
+    let missing = save(&dir, &r);
+    assert_eq!(compare(&base, &missing, &[]).0, 1);
+    assert_eq!(compare(&base, &missing, &["--allow-missing"]).0, 0);
+    // An interrupted run: exit 2, one line.
+    let mut r = run("incomplete", "m", |_| 1.0);
+    r.run.incomplete = true;
+    let incomplete = save(&dir, &r);
+    let o = threadfork()
+        .arg("compare")
+        .arg(&base)
+        .arg(&incomplete)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("incomplete"));
+    assert_eq!(compare(&base, &incomplete, &["--allow-incomplete"]).0, 0);
+}

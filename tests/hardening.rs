@@ -485,3 +485,17 @@ fn item_09_two_runs_in_separate_pid_namespaces_keep_both_files() {
         assert_eq!(json_files(&out).len(), 2, "{:?}", out.files());
     }
 }
+
+#[test]
+fn item_03_a_sequence_of_1e11_items_honours_its_timeout() {
+    // Hardening: `--sizes 1e11 --case-timeout 2s` ran on for half a minute.
+    let t0 = std::time::Instant::now();
+    use threadfork::builtin::sequence::items::SequenceVariant;
+    use threadfork::builtin::sequence::models::{Limit, SeqModel, run};
+    for model in [SeqModel::Lazy, SeqModel::Pipeline] {
+        let limit = Limit::within(Duration::from_millis(200));
+        let e = run(model, SequenceVariant::Range, 100_000_000_000, 1, limit).unwrap_err();
+        assert!(e.contains("timed out"), "{e}");
+    }
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+}

@@ -81,15 +81,3 @@ fn heap_bytes_are_exact() {
     .unwrap();
     assert_eq!(s.sum, SequenceVariant::Squares.expected_sum(100_001));
 }
-
-#[test]
-fn a_sequence_of_1e11_items_honours_its_timeout() {
-    // Hardening: `--sizes 1e11 --case-timeout 2s` ran on for half a minute.
-    let t0 = std::time::Instant::now();
-    for model in [ModelKind::Lazy, ModelKind::Pipeline] {
-        let limit = Limit::within(Duration::from_millis(200));
-        let e = run(model, SequenceVariant::Range, 100_000_000_000, 1, limit).unwrap_err();
-        assert!(e.contains("timed out"), "{e}");
-    }
-    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
-}

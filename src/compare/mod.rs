@@ -107,11 +107,26 @@ pub struct Report {
     pub comparisons: Vec<Comparison>,
     pub only_in_base: Vec<String>,
     pub only_in_current: Vec<String>,
+    /// Cases of the current run that failed, with their reasons.
+    pub failed: Vec<String>,
 }
 
 impl Report {
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.regressed > 0)
+    /// Keys of the baseline the current run lacks, where that is a loss: on one machine (runs
+    /// of different machines differ in their worker counts by design).
+    pub fn missing(&self) -> &[String] {
+        if self.mode == "absolute" {
+            &self.only_in_base
+        } else {
+            &[]
+        }
+    }
+
+    /// 1 for a regression, a failed case or a missing key (unless allowed), else 0.
+    pub fn exit_code(&self, allow_failed: bool, allow_missing: bool) -> u8 {
+        let failed = !allow_failed && !self.failed.is_empty();
+        let missing = !allow_missing && !self.missing().is_empty();
+        u8::from(self.regressed > 0 || failed || missing)
     }
 }
 
@@ -476,6 +491,12 @@ pub fn compare(
         comparisons,
         only_in_base,
         only_in_current,
+        failed: cur
+            .0
+            .failures
+            .iter()
+            .map(|f| format!("{}: {}", f.case, f.reason))
+            .collect(),
     })
 }
 
@@ -545,7 +566,22 @@ fn signed_pct(ratio: f64) -> String {
 }
 
 fn header_lines(r: &Report) -> Vec<String> {
-    let mut lines = vec![
+    let mut lines = Vec::new();
+    if !r.failed.is_empty() {
+        lines.push(format!(
+            "FAILED in the current run ({}): {}",
+            r.failed.len(),
+            r.failed.join("; ")
+        ));
+    }
+    if !r.missing().is_empty() {
+        lines.push(format!(
+            "MISSING from the current run ({} keys the baseline has): {}",
+            r.missing().len(),
+            r.missing().join("; ")
+        ));
+    }
+    lines.extend([
         format!(
             "base:    {} (run {}, machine {}, {})",
             r.base.file.display(),
@@ -560,7 +596,7 @@ fn header_lines(r: &Report) -> Vec<String> {
             r.current.machine_id,
             r.current.started_at
         ),
-    ];
+    ]);
     if r.mode == "ratios" {
         lines.push(
             "The runs come from different machines: compared on machine-independent ratios \
