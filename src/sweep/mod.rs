@@ -25,7 +25,7 @@ use crate::results::{
 };
 use plan::{Case, Plan};
 use rounds::CalibrationAcc;
-use study::{CaseOutcome, StudyPlan, StudyRun};
+use study::{CaseOutcome, StudyRun};
 
 /// Rounds of the clock-read calibration.
 const TIMER_ROUNDS: usize = 10;
@@ -236,17 +236,7 @@ pub fn estimate_s(plan: &Plan) -> f64 {
     let studies: f64 = plan
         .studies
         .iter()
-        .map(|s| {
-            s.study.estimate_s(&StudyPlan {
-                models: &s.models,
-                sizes: &plan.sizes,
-                quick: plan.quick,
-                workers: &plan.workers,
-                samples: plan.samples,
-                warmup: plan.warmup,
-                timeout: plan.case_timeout,
-            })
-        })
+        .map(|s| s.study.estimate_s(&plan.study_plan(&s.models)))
         .sum();
     ns / 1e9 + studies
 }
@@ -258,15 +248,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
     let (started_at, stamp) = timestamps(SystemTime::now());
     let cases = plan.cases();
     let rounds = (plan.warmup + plan.samples) as u64;
-    let study_plan = |models| StudyPlan {
-        models,
-        sizes: &plan.sizes,
-        quick: plan.quick,
-        workers: &plan.workers,
-        samples: plan.samples,
-        warmup: plan.warmup,
-        timeout: plan.case_timeout,
-    };
+    let study_plan = |models| plan.study_plan(models);
     let steps: u64 = cases
         .iter()
         .map(|c| match c {

@@ -184,6 +184,19 @@ pub fn default_workers(cores: usize, physical: usize, quick: bool) -> Vec<usize>
 }
 
 impl Plan {
+    /// What a study with the chosen `models` of its own is asked to run.
+    pub fn study_plan<'a>(&'a self, models: &'a [&'static str]) -> super::study::StudyPlan<'a> {
+        super::study::StudyPlan {
+            models,
+            sizes: &self.sizes,
+            quick: self.quick,
+            workers: &self.workers,
+            samples: self.samples,
+            warmup: self.warmup,
+            timeout: self.case_timeout,
+        }
+    }
+
     /// The fault to inject into `model`'s samples, if any (tests only).
     pub fn fault_for(&self, model: Model) -> Fault {
         match self.fault {
