@@ -229,12 +229,22 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
         ));
     }
     if let Some((share, t1)) = derived::harness_share(r, name) {
-        d.push(Block::Para(format!(
-            "Harness overhead: threads at 1 worker run at {:.1}% of the bare loop measured beside them (median of the per-round ratios; medians {} and {}).",
-            100.0 * share,
-            format::rate_of(t1.median, &op),
-            format::rate_of(r.calibration.bare_loop[name].median, &op),
-        )));
+        let bare = &r.calibration.bare_loop[name];
+        let per_round = derived::ratio_samples(&t1.samples, &bare.samples, 1.0);
+        d.push(Block::Para(match derived::unresolved(&per_round, 1.0) {
+            // The harness cannot run the workload's code faster than the code alone.
+            Some(sigma) => format!(
+                "Harness overhead: unresolved at this machine's noise — threads at 1 worker came out at {:.1}% of the bare loop beside them, which no harness can be; the per-round ratios spread by σ {:.0}%, so the two were measured in different states of the machine.",
+                100.0 * share,
+                100.0 * sigma
+            ),
+            None => format!(
+                "Harness overhead: threads at 1 worker run at {:.1}% of the bare loop measured beside them (median of the per-round ratios; medians {} and {}).",
+                100.0 * share,
+                format::rate_of(t1.median, &op),
+                format::rate_of(bare.median, &op),
+            ),
+        }));
     }
     if let Some(f) = r.findings.get(name).filter(|f| !f.is_empty()) {
         d.push(Block::List(f.clone()));
@@ -369,11 +379,19 @@ fn table(r: &Results, ms: &[&Measurement], op: &str) -> Table {
             let m = ms.iter().find(|m| m.case == *case && m.metric == *metric);
             row.push(m.map_or("–".into(), |m| cell(m, op)));
             for (_, d) in shown.iter().filter(|(mm, _)| mm == metric) {
-                let v = m
+                let samples = m
                     .filter(|m| !derived::is_bare(m))
-                    .and_then(|m| ratio(&(d.1)(r, m)));
+                    .map(|m| (d.1)(r, m))
+                    .unwrap_or_default();
+                let v = ratio(&samples);
+                // An efficiency (vs N × one worker, or vs the cores alone) is at most 1.
+                let capped = !d.2 && d.0 != "harness adds";
+                let beyond = capped.then(|| derived::unresolved(&samples, 1.0)).flatten();
                 row.push(match (v, d.2) {
                     (None, _) => "–".into(),
+                    (Some(_), _) if beyond.is_some() => {
+                        format!("unresolved (σ {:.0}%)", 100.0 * beyond.unwrap_or(0.0))
+                    }
                     (Some(x), true) => format!("{x:.2}×"),
                     (Some(x), false) if d.0 == "harness adds" => {
                         format!("{:+.1}%", 100.0 * (x - 1.0))

@@ -27,6 +27,16 @@ pub fn ratio(samples: &[f64]) -> Option<f64> {
     r.is_finite().then_some(r)
 }
 
+/// A ratio that physics caps at `limit` — an efficiency at 1, a harness at 100% of its bare
+/// loop — came out above it: the two figures were taken in different states of the machine,
+/// and the ratio says nothing but that. Returns the per-round ratios' relative spread (a
+/// robust σ, 1.4826 × MAD ÷ median) to report instead, or `None` for a figure that stands.
+/// Half a percent above the cap is rounding, not a finding either way.
+pub fn unresolved(samples: &[f64], limit: f64) -> Option<f64> {
+    let r = ratio(samples)?;
+    (r > limit * 1.005).then(|| 1.4826 * crate::stats::mad(samples) / r)
+}
+
 /// The measurement of `metric` for `case`.
 pub fn find<'a>(r: &'a Results, case: &CaseId, metric: &str) -> Option<&'a Measurement> {
     r.measurements
@@ -161,5 +171,13 @@ mod tests {
         );
         assert!(ratio_samples(&[], &[1.0], 1.0).is_empty());
         assert_eq!(ratio(&[1.0, 3.0, 2.0]), Some(2.0));
+    }
+
+    #[test]
+    fn ratios_past_what_physics_allows_are_unresolved_with_their_spread() {
+        assert_eq!(unresolved(&[0.9, 0.95, 1.0], 1.0), None);
+        assert_eq!(unresolved(&[1.002, 1.003, 1.004], 1.0), None);
+        let sigma = unresolved(&[1.1, 1.15, 1.3, 1.2, 1.15], 1.0).unwrap();
+        assert!((0.03..0.1).contains(&sigma), "{sigma}");
     }
 }
