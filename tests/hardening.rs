@@ -288,24 +288,7 @@ fn item_09_runs_started_together_never_share_an_id_or_replace_a_file() {
     let out = TempDir::new("hardening-together");
     let start = || {
         threadfork()
-            .args([
-                "run",
-                "--quick",
-                "--workload",
-                "square",
-                "--model",
-                "threads",
-            ])
-            .args([
-                "--workers",
-                "1",
-                "--samples",
-                "1",
-                "--tasks",
-                "1000",
-                "--no-charts",
-            ])
-            .arg("--out")
+            .args(common::TINY_RUN)
             .arg(&out.0)
             .stdout(Stdio::null())
             .spawn()
@@ -457,24 +440,7 @@ fn item_09_two_runs_in_separate_pid_namespaces_keep_both_files() {
         let start = || {
             Command::new("unshare")
                 .args(["-fp", "--mount-proc", env!("CARGO_BIN_EXE_threadfork")])
-                .args([
-                    "run",
-                    "--quick",
-                    "--workload",
-                    "square",
-                    "--model",
-                    "threads",
-                ])
-                .args([
-                    "--workers",
-                    "1",
-                    "--samples",
-                    "1",
-                    "--tasks",
-                    "1000",
-                    "--no-charts",
-                ])
-                .arg("--out")
+                .args(common::TINY_RUN)
                 .arg(out.0.join("runs"))
                 .stdout(Stdio::null())
                 .spawn()

@@ -106,30 +106,28 @@ pub fn synthetic_results(
     }
 }
 
-/// A tiny real run — square on threads, one worker, two samples — into `dir`; its file.
+/// The arguments of the tiniest real run: square on threads, one worker, two samples of
+/// 2000 tasks, no charts (`--out DIR` to follow).
+pub const TINY_RUN: [&str; 14] = [
+    "run",
+    "--quick",
+    "--workload",
+    "square",
+    "--model",
+    "threads",
+    "--workers",
+    "1",
+    "--samples",
+    "2",
+    "--tasks",
+    "2000",
+    "--no-charts",
+    "--out",
+];
+
+/// A tiny real run ([`TINY_RUN`]) into `dir`; its file.
 pub fn tiny_square_run(dir: &TempDir) -> PathBuf {
-    let o = threadfork()
-        .args([
-            "run",
-            "--quick",
-            "--workload",
-            "square",
-            "--model",
-            "threads",
-        ])
-        .args([
-            "--workers",
-            "1",
-            "--samples",
-            "2",
-            "--tasks",
-            "2000",
-            "--no-charts",
-        ])
-        .arg("--out")
-        .arg(&dir.0)
-        .output()
-        .unwrap();
+    let o = threadfork().args(TINY_RUN).arg(&dir.0).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     json_files(dir).pop().expect("a results file")
 }
