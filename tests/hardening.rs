@@ -285,11 +285,17 @@ fn item_09_runs_started_together_never_share_an_id_or_replace_a_file() {
         .collect();
     assert_eq!(ids.len(), 2000);
     // Two runs at once into one folder: two files.
-    let out = TempDir::new("hardening-together");
+    two_runs_at_once("hardening-together", threadfork);
+}
+
+/// Starts two tiny runs at once into one fresh folder, each by `command` (the program to run
+/// the harness with), and checks that both succeed and both files are there.
+fn two_runs_at_once(tag: &str, command: impl Fn() -> Command) {
+    let out = TempDir::new(tag);
     let start = || {
-        threadfork()
+        command()
             .args(common::TINY_RUN)
-            .arg(&out.0)
+            .arg(out.0.join("runs"))
             .stdout(Stdio::null())
             .spawn()
             .unwrap()
@@ -436,19 +442,11 @@ fn item_09_two_runs_in_separate_pid_namespaces_keep_both_files() {
         return;
     }
     for _ in 0..3 {
-        let out = TempDir::new("hardening-namespaces");
-        let start = || {
-            Command::new("unshare")
-                .args(["-fp", "--mount-proc", env!("CARGO_BIN_EXE_threadfork")])
-                .args(common::TINY_RUN)
-                .arg(out.0.join("runs"))
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap()
-        };
-        let (mut a, mut b) = (start(), start());
-        assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
-        assert_eq!(json_files(&out).len(), 2, "{:?}", out.files());
+        two_runs_at_once("hardening-namespaces", || {
+            let mut c = Command::new("unshare");
+            c.args(["-fp", "--mount-proc", env!("CARGO_BIN_EXE_threadfork")]);
+            c
+        });
     }
 }
 
