@@ -164,6 +164,11 @@ pub struct RunArgs {
     /// Tests only: make worker 0 of every task sample of MODEL panic, abort, kill, exit or hang
     #[arg(long, hide = true, value_name = "KIND:MODEL")]
     pub inject_fault: Option<String>,
+    /// Tests only: a real slowdown of PCT% in workload code, fork/spawn start-up or the
+    /// process-shared lock (code=PCT, start=PCT, lock=PCT); the run is marked and refused as a
+    /// baseline
+    #[arg(long, hide = true, value_name = "TARGET=PCT")]
+    pub inject_slowdown: Option<String>,
 }
 
 /// What a host binary's `main` runs: a spawned worker's re-entry when the first argument says
@@ -695,9 +700,15 @@ pub fn resolve(
             Some((f, m))
         }
     };
+    let slowdown = a
+        .inject_slowdown
+        .as_deref()
+        .map(crate::exec::inject::Slowdown::parse)
+        .transpose()?;
     let exe = std::env::current_exe()
         .map_err(|e| BadInput::new(format!("cannot find the host executable: {e}")))?;
     Ok(Plan {
+        slowdown,
         quick: a.quick,
         workloads: selected,
         studies,
@@ -797,6 +808,7 @@ fn run_command(a: &RunArgs, args: Vec<String>, registry: &Registry) -> Result<u8
     let dir = plan.out.join(&m.id);
     let made = check_writable(&dir)?;
     crate::sys::signals::install();
+    crate::exec::inject::set(plan.slowdown);
     if let Err(e) = crate::sweep::preflight(&mut plan) {
         remove_empty(&made);
         return Err(e.into());

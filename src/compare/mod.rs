@@ -161,8 +161,8 @@ fn long_enough(m: &Measurement) -> bool {
 }
 
 /// Whether a measurement is judged: an info figure (lost updates) is a race's outcome, not a
-/// cost, and the bare OS loops are the machine the harness runs on, shown as context for the
-/// figures normalised by them.
+/// cost, and the bare OS loops are the machine the harness runs on, shown as context (the
+/// harness's overhead over them is judged as its own key).
 pub fn is_judged(m: &Measurement) -> bool {
     !m.info && !derived::is_bare(m)
 }
@@ -269,7 +269,7 @@ fn derived(
 
 /// The machine-independent figures of a run: speedup over sequential and scaling efficiency
 /// of every throughput, each model's startup ÷ the threads model's startup at the same
-/// parameters, and exact heap byte counts.
+/// parameters, the harness's overhead over the bare OS loops, and exact heap byte counts.
 pub fn machine_independent(r: &Results) -> Vec<Measurement> {
     let mut out = Vec::new();
     for m in r.measurements.iter().filter(|m| is_judged(m)) {
@@ -311,49 +311,56 @@ pub fn machine_independent(r: &Results) -> Vec<Measurement> {
             _ => {}
         }
     }
+    out.extend(harness_adds(r));
     out
 }
 
-/// The same run's reference for a measurement, if it has one: what the cores did alone
-/// running the workload's own code in the same rounds, the bare OS loop interleaved with a
-/// start cost, or the core-speed probe taken before each sample.
-fn reference(r: &Results, m: &Measurement) -> Option<(&'static str, Vec<f64>)> {
+/// The same run's reference for a measurement, if it has one: the frozen core-speed probe
+/// taken beside each of its samples — a loop of its own, never a workload's code nor an OS
+/// primitive — so that a slower core of the moment is removed and a slower workload, kernel
+/// or lock path is not. Throughputs become ops per probe step, times become probe steps.
+fn reference(m: &Measurement) -> Option<(&'static str, Vec<f64>)> {
+    if m.probe.len() != m.samples.len() || m.probe.iter().any(|p| *p <= 0.0) {
+        return None;
+    }
     match m.metric.as_str() {
-        "throughput" => {
-            if let Some(refs) =
-                derived::cores_reference(r, &m.case.workload, m.samples.len(), m.case.workers)
-                    .filter(|_| derived::runs_bare_code(r, m))
-            {
-                return Some(("÷ cores' bare loops", refs));
-            }
-            (m.probe.len() == m.samples.len()).then(|| ("÷ core speed", m.probe.clone()))
-        }
-        "startup" | "roundtrip" if !derived::is_bare(m) => {
-            let bare = CaseId {
-                variant: derived::BARE_VARIANT.into(),
-                ..m.case.clone()
-            };
-            derived::find(r, &bare, "roundtrip")
-                .filter(|b| b.samples.len() == m.samples.len())
-                .map(|b| ("÷ bare roundtrip", b.samples.clone()))
-        }
+        "throughput" => Some(("÷ core speed", m.probe.clone())),
         // Time in units of work the core could have done meanwhile.
-        "first_item" if m.probe.len() == m.samples.len() => {
+        "startup" | "roundtrip" | "first_item" => {
             Some(("× core speed", m.probe.iter().map(|p| 1.0 / p).collect()))
         }
         _ => None,
     }
 }
 
-/// A run's measurements for a same-machine comparison: each figure that has a same-run
-/// reference is divided by it sample by sample, so that a machine that is slower today
-/// (seen here: the same spawn 30% slower half a minute later, bare loop and harness alike)
-/// does not pass for a regression of the harness; the references themselves are listed as
-/// context.
-fn normalized_with(r: &Results, use_ref: impl Fn(&Measurement) -> bool) -> Vec<Measurement> {
+/// The harness's own overhead over the bare OS primitive, as a key of its own: each start-only
+/// case's roundtrip ÷ the bare loop interleaved with it, round by round. Judged like any
+/// figure, so a slower harness is caught while a slower kernel (both sides alike) is not.
+fn harness_adds(r: &Results) -> Vec<Measurement> {
     r.measurements
         .iter()
-        .map(|m| match reference(r, m).filter(|_| use_ref(m)) {
+        .filter(|m| m.metric == "roundtrip" && is_judged(m))
+        .filter_map(|m| {
+            derived(
+                "harness_adds",
+                Better::Lower,
+                m,
+                derived::harness_adds_samples(r, m),
+            )
+        })
+        .collect()
+}
+
+/// A run's measurements for a same-machine comparison: each figure with a probe beside its
+/// samples is put in probe units sample by sample, so that a core that is slower this minute
+/// (this host drifts between fast and slow spells) does not pass for a regression, while a
+/// slower workload, kernel primitive or lock does; the bare OS loops are listed as context,
+/// and the harness's overhead over them is added as its own key.
+fn normalized_with(r: &Results, use_ref: impl Fn(&Measurement) -> bool) -> Vec<Measurement> {
+    let mut out: Vec<Measurement> = r
+        .measurements
+        .iter()
+        .map(|m| match reference(m).filter(|_| use_ref(m)) {
             Some((label, refs)) => {
                 let samples: Vec<f64> = m.samples.iter().zip(&refs).map(|(x, y)| x / y).collect();
                 let mut n = derived(&format!("{} {label}", m.metric), m.better, m, samples)
@@ -366,7 +373,9 @@ fn normalized_with(r: &Results, use_ref: impl Fn(&Measurement) -> bool) -> Vec<M
             }
             None => m.clone(),
         })
-        .collect()
+        .collect();
+    out.extend(harness_adds(r));
+    out
 }
 
 /// Both runs normalised alike: a figure is divided by its same-run reference only where the
@@ -376,13 +385,14 @@ fn normalized_pair(base: &Results, cur: &Results) -> (Vec<Measurement>, Vec<Meas
     let labels = |r: &Results| -> BTreeMap<Key, &'static str> {
         r.measurements
             .iter()
-            .filter_map(|m| reference(r, m).map(|(label, _)| (m.key(), label)))
+            .filter_map(|m| reference(m).map(|(label, _)| (m.key(), label)))
             .collect()
     };
     let (lb, lc) = (labels(base), labels(cur));
+    let same_probe = base.calibration.probe_kind == cur.calibration.probe_kind;
     let same = |m: &Measurement| {
         let k = m.key();
-        lb.get(&k).is_some_and(|l| lc.get(&k) == Some(l))
+        same_probe && lb.get(&k).is_some_and(|l| lc.get(&k) == Some(l))
     };
     (normalized_with(base, same), normalized_with(cur, same))
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use nix::libc;
 
 use super::children::Children;
+use super::inject::Primitive;
 use super::region::Region;
 use super::{Bound, SampleError, deadline, watched};
 use crate::api::workload::{Orders, Verdict};
@@ -32,7 +33,7 @@ fn bare_run_here(b: &Bound) -> Result<BareRun, SampleError> {
         sample: job.sample_of(),
     };
     let t0 = now_ns();
-    let out = job.workload.run(region.shared(), &orders);
+    let out = super::inject::run_share(job.workload.as_ref(), region.shared(), &orders);
     let dt = now_ns().saturating_sub(t0).max(1);
     let verdict = job
         .workload
@@ -91,7 +92,7 @@ pub fn bare_fork_roundtrip(timeout: Duration) -> Result<f64, SampleError> {
     let t0 = now_ns();
     // SAFETY: the child only makes the prctl system call and leaves with `_exit`, both
     // async-signal-safe.
-    let pid = unsafe { libc::fork() };
+    let pid = super::inject::start(Primitive::Fork, || unsafe { libc::fork() });
     match pid {
         -1 => Err(SampleError::Start(format!(
             "fork failed: {}",
@@ -142,7 +143,7 @@ impl BareSpawn {
         let mut pid: libc::pid_t = 0;
         let t0 = now_ns();
         // SAFETY: path, argv and envp are NUL-terminated and outlive the call; no attributes.
-        let rc = unsafe {
+        let rc = super::inject::start(Primitive::Spawn, || unsafe {
             libc::posix_spawn(
                 &mut pid,
                 self.path.as_ptr(),
@@ -151,7 +152,7 @@ impl BareSpawn {
                 argv.as_ptr(),
                 envp.as_ptr(),
             )
-        };
+        });
         if rc != 0 {
             return Err(SampleError::Start(format!(
                 "posix_spawn failed: {}",

@@ -6,6 +6,7 @@ pub mod bare;
 pub mod children;
 pub mod fault;
 pub mod fork;
+pub mod inject;
 pub mod region;
 pub mod sequential;
 pub mod spawn;
@@ -153,6 +154,8 @@ pub struct WorkerReport {
     pub output: Output,
     /// Memory the worker's own process holds privately (processes only, when readable).
     pub private_bytes: Option<u64>,
+    /// The worker's core-speed probe before and after its share, in ns (0: none).
+    pub probe_ns: [u64; 2],
     pub pid: u32,
     /// Parent's clock once the worker was joined or reaped.
     pub joined_ns: u64,
@@ -174,6 +177,21 @@ impl RawSample {
     pub fn elapsed_ns(&self) -> u64 {
         let last = self.workers.iter().map(|w| w.end_ns).max().unwrap_or(0);
         last.saturating_sub(self.release_ns)
+    }
+
+    /// The speed of the workers' cores around this sample, in probe steps per second: the
+    /// mean of every probe the workers took before and after their shares, on their own
+    /// cores; `None` when any probe is missing.
+    pub fn probe(&self) -> Option<f64> {
+        let speeds: Option<Vec<f64>> = self
+            .workers
+            .iter()
+            .flat_map(|w| w.probe_ns)
+            .map(crate::measure::probe::speed)
+            .collect();
+        speeds
+            .filter(|s| !s.is_empty())
+            .map(|s| s.iter().sum::<f64>() / s.len() as f64)
     }
 
     /// Operations the workers counted.
@@ -299,6 +317,10 @@ pub(crate) fn collect(region: &Region, workers: usize) -> Result<Vec<WorkerRepor
                     checksum: s.checksum.load(Ordering::Acquire),
                 },
                 private_bytes: (private != worker::UNREADABLE).then_some(private),
+                probe_ns: [
+                    s.probe_before_ns.load(Ordering::Acquire),
+                    s.probe_after_ns.load(Ordering::Acquire),
+                ],
                 pid: s.pid.load(Ordering::Acquire),
                 joined_ns: 0,
             })

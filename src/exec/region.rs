@@ -69,6 +69,10 @@ pub struct Slot {
     pub end_ns: AtomicU64,
     pub checksum: AtomicU64,
     pub ops: AtomicU64,
+    /// The worker's core-speed probe just before its share and just after, in ns each
+    /// (0: not taken or failed its check).
+    pub probe_before_ns: AtomicU64,
+    pub probe_after_ns: AtomicU64,
     /// Bytes this process owns privately (processes only); `u64::MAX` when unreadable.
     pub private_bytes: AtomicU64,
     /// A panic message, for the parent to report.
@@ -330,6 +334,8 @@ impl Region {
                 &s.checksum,
                 &s.ops,
                 &s.private_bytes,
+                &s.probe_before_ns,
+                &s.probe_after_ns,
             ] {
                 f.store(0, Ordering::Relaxed);
             }

@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 
 use super::children::{Children, die_with_parent};
+use super::inject::Primitive;
 use super::region::{Region, name_hash};
 use super::{Executor, Job, RawSample, SampleError, deadline, prepare};
 use crate::api::workload::WorkloadRef;
@@ -45,6 +46,9 @@ impl Executor for Spawn {
                 .arg(&parent)
                 .stdin(Stdio::from(stdin))
                 .stdout(Stdio::null());
+            if let Some(spec) = super::inject::spec() {
+                cmd.env(super::inject::ENV, spec);
+            }
             commands.push(cmd);
         }
         let deadline_ns = deadline(job.timeout);
@@ -52,8 +56,7 @@ impl Executor for Spawn {
         for (k, cmd) in commands.iter_mut().enumerate() {
             let slot = region.slot(k);
             slot.requested_ns.store(now_ns(), Ordering::Relaxed);
-            let child = cmd
-                .spawn()
+            let child = super::inject::start(Primitive::Spawn, || cmd.spawn())
                 .map_err(|e| start_err(&format_args!("cannot start {}: {e}", job.exe.display())))?;
             slot.pid.store(child.id(), Ordering::Relaxed);
             children.push(child.id() as i32);
@@ -91,6 +94,7 @@ pub fn worker_main(
     if !die_with_parent(parent) {
         return 1;
     }
+    super::inject::from_env();
     let Some(workload) = find(name) else {
         eprintln!("threadfork worker: this binary has no workload '{name}'");
         return 2;

@@ -8,6 +8,7 @@ use super::fault::{self, Fault};
 use super::region::{Header, Region, STATE_DONE, STATE_STARTED, STATE_WAITER, Slot};
 use crate::api::workload::{Erased, Orders, SampleOf};
 use crate::measure::clock::now_ns;
+use crate::measure::probe::probe_ns;
 use crate::sys::futex::{futex_wait, futex_wake};
 
 /// Spins on the release flag this many times before sleeping on its futex: a released
@@ -78,16 +79,22 @@ pub fn serve(
     let start_only = workload.info().start_only;
     if !start_only {
         pin_to(slot.cpu.load(Ordering::Relaxed));
+        // This core's speed just before the share, and below just after: the reference a
+        // comparison divides by, taken where the work runs.
+        slot.probe_before_ns.store(probe_ns(), Ordering::Relaxed);
         wait_for_release(h);
         Fault::from_code(slot.fault.load(Ordering::Relaxed)).strike(index);
     }
     let begin = now_ns();
-    let out = workload.run(region.shared(), &orders);
+    let out = super::inject::run_share(workload, region.shared(), &orders);
     let end = now_ns();
     slot.begin_ns.store(begin, Ordering::Relaxed);
     slot.end_ns.store(end, Ordering::Relaxed);
     slot.checksum.store(out.checksum, Ordering::Relaxed);
     slot.ops.store(out.ops, Ordering::Release);
+    if !start_only {
+        slot.probe_after_ns.store(probe_ns(), Ordering::Relaxed);
+    }
     if own_process && !start_only {
         let private = crate::measure::rss::private_bytes_self().unwrap_or(UNREADABLE);
         slot.private_bytes.store(private, Ordering::Relaxed);

@@ -6,48 +6,77 @@ use std::hint::black_box;
 
 use super::clock::now_ns;
 
-/// Steps of one probe: about 0.1 ms on a current core (a dependent multiply–xorshift chain
-/// runs at roughly one step per 5 cycles), short next to any sample, long next to the clock.
-pub const PROBE_STEPS: u64 = 60_000;
+/// Which probe a run's figures are in units of. Runs whose probes differ in kind are never
+/// divided by them against each other. `chain` (the first, a dependent multiply chain) ran
+/// at the core's latency and did not see this host's slow spells, which come from a busy
+/// sibling hyperthread taking the core's issue slots; `l1-mix` runs on those slots.
+pub const PROBE_KIND: &str = "l1-mix";
 
-/// One step of the chain: a 64-bit multiply, an add and a xorshift, each depending on the
-/// last, so that the loop runs at the core's latency and no compiler can shorten it.
-#[inline(always)]
-fn step(x: u64, i: u64) -> u64 {
-    let y = x.wrapping_mul(0x5851_f42d_4c95_7f2d).wrapping_add(i);
-    y ^ (y >> 29)
-}
+/// Steps of one probe: about 0.1 ms on a current core — short next to a sample (a worker
+/// takes one before its share and one after), long enough to average the sub-millisecond
+/// flicker of a shared core.
+pub const PROBE_STEPS: u64 = 131_072;
 
-/// Runs `steps` steps from a fixed seed; returns the chain's end value.
+/// Words of the probe's stack buffer: 4 KiB, resident in any L1 data cache.
+const WORDS: usize = 512;
+
+/// Runs `steps` steps from a fixed seed over a stack buffer; returns the end value. Each step
+/// loads, adds and stores two words and feeds an add–xorshift chain: several independent
+/// operations per step, so that it runs on the core's issue slots and load/store ports as
+/// most workloads do, not on one latency. Allocation-free: a forked child may run it.
 #[inline(never)]
-pub fn chain(steps: u64) -> u64 {
+pub fn chain(steps: u64, buf: &mut [u64; WORDS]) -> u64 {
+    buf.fill(0);
     let mut x = SEED;
     for i in 0..black_box(steps) {
-        x = step(x, i);
+        let (a, b) = ((i as usize * 7) % WORDS, (i as usize * 13) % WORDS);
+        buf[a] = buf[a].wrapping_add(i);
+        x = x.wrapping_add(buf[b]) ^ (x >> 17);
     }
+    black_box(buf);
     x
 }
 
 const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// The chain's end after [`PROBE_STEPS`], computed by the compiler: what every probe must end at.
-pub const PROBE_END: u64 = {
+/// The end of [`chain`] after `steps`, computed at compile time.
+const fn chain_end(steps: u64) -> u64 {
+    let mut buf = [0u64; WORDS];
     let (mut x, mut i) = (SEED, 0);
-    while i < PROBE_STEPS {
-        let y = x.wrapping_mul(0x5851_f42d_4c95_7f2d).wrapping_add(i);
-        x = y ^ (y >> 29);
+    while i < steps {
+        let (a, b) = ((i as usize * 7) % WORDS, (i as usize * 13) % WORDS);
+        buf[a] = buf[a].wrapping_add(i);
+        x = x.wrapping_add(buf[b]) ^ (x >> 17);
         i += 1;
     }
     x
-};
+}
+
+/// What every probe must end at.
+pub const PROBE_END: u64 = chain_end(PROBE_STEPS);
 
 /// The calling thread's core speed right now, in probe steps per second; `None` if the chain
 /// did not end where it must (a reading that checks nothing is no reading).
 pub fn probe() -> Option<f64> {
+    speed(probe_ns())
+}
+
+/// One probe's duration in ns, or 0 when the chain did not end where it must: what a worker
+/// stores in its slot (a plain integer crosses into the parent from any process). The buffer
+/// is written before the clock starts: a forked child's first write to a stack page copies
+/// it, and that is not the core's speed.
+pub fn probe_ns() -> u64 {
+    let mut buf = [1u64; WORDS];
+    black_box(&mut buf);
     let t0 = now_ns();
-    let end = black_box(chain(PROBE_STEPS));
+    let end = black_box(chain(PROBE_STEPS, &mut buf));
     let dt = now_ns().saturating_sub(t0).max(1);
-    (end == PROBE_END).then(|| PROBE_STEPS as f64 / (dt as f64 / 1e9))
+    if end == PROBE_END { dt } else { 0 }
+}
+
+/// Steps per second from a probe's duration in ns (`None` for a failed probe).
+pub fn speed(probe_ns: u64) -> Option<f64> {
+    (probe_ns > 0).then(|| PROBE_STEPS as f64 / (probe_ns as f64 / 1e9))
 }
 
 #[cfg(test)]
@@ -56,9 +85,12 @@ mod tests {
 
     #[test]
     fn the_chain_is_deterministic_and_the_probe_positive() {
-        assert_eq!(chain(1000), chain(1000));
-        assert_ne!(chain(1000), chain(1001));
-        assert_eq!(chain(PROBE_STEPS), PROBE_END);
+        let mut buf = [7u64; WORDS];
+        assert_eq!(chain(1000, &mut buf), chain(1000, &mut [0; WORDS]));
+        assert_ne!(chain(1000, &mut buf), chain(1001, &mut buf));
+        assert_eq!(chain(PROBE_STEPS, &mut buf), PROBE_END);
+        assert_eq!(chain(1000, &mut buf), chain_end(1000));
+        assert!(probe_ns() > 0 && speed(probe_ns()).unwrap() > 0.0);
         assert!(probe().unwrap() > 0.0);
     }
 }

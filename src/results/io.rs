@@ -81,6 +81,7 @@ fn upgrade_v1(mut value: serde_json::Value, path: &Path) -> Result<Results, Load
             BTreeMap::from([(V1_LOOP_WORKLOAD.to_string(), cal.per_cpu_loop)])
         },
         probe: None,
+        probe_kind: None,
         timer_overhead: cal.timer_overhead,
         bare_roundtrip: cal.bare_roundtrip,
     };

@@ -53,6 +53,10 @@ pub struct RunInfo {
     /// What the run was estimated to take before it started, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_s: Option<f64>,
+    /// A test-only slowdown this run was made with (`--inject-slowdown`): such a run is never
+    /// a baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected: Option<String>,
 }
 
 /// A measured workload as the run described it.
@@ -110,6 +114,10 @@ pub struct Calibration {
     /// second, over every sample of the run.
     #[serde(default)]
     pub probe: Option<Stat>,
+    /// Which frozen probe the run took ([`crate::measure::probe::PROBE_KIND`]); absent in runs
+    /// made with the first one. Only probes of one kind are divided by against each other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_kind: Option<String>,
     /// The cost of one clock read, in ns.
     pub timer_overhead: Option<Stat>,
     /// Bare roundtrips of the OS primitives, in ns, keyed by model

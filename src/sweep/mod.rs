@@ -281,6 +281,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
             git_commit: machine::GIT_COMMIT.into(),
             incomplete: false,
             estimated_s: plan.estimated_s,
+            injected: plan.slowdown.map(|s| s.spec()),
         },
         machine,
         workloads,
@@ -386,6 +387,7 @@ fn calibration_from(cal: CalibrationAcc, measurements: &[Measurement]) -> Calibr
             })
             .collect(),
         probe: (!cal.probe.is_empty()).then(|| Stat::new("steps/s", cal.probe)),
+        probe_kind: Some(crate::measure::probe::PROBE_KIND.into()),
         timer_overhead: Some(Stat::new("ns", timer)),
         bare_roundtrip,
     }

@@ -122,6 +122,8 @@ pub struct Plan {
     pub args: Vec<String>,
     /// Fault injected into worker 0 of every task sample of one model (tests only).
     pub fault: Option<(Fault, Model)>,
+    /// A real slowdown injected to measure the gate (tests only).
+    pub slowdown: Option<crate::exec::inject::Slowdown>,
     /// How long a time-sized sample should last.
     pub sample_ns: u64,
     pub scaling: Scaling,

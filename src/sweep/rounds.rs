@@ -16,7 +16,6 @@ use crate::api::workload::Verdict;
 use crate::api::{Model, Size};
 use crate::exec::bare::{bare_run, rate};
 use crate::exec::{Bound, Executor, Job, RawSample, SampleError, executor, take_sample};
-use crate::measure::probe::probe;
 use crate::results::{Better, CaseId, Measurement, Metric};
 
 /// Same-run reference figures gathered while the task cases run.
@@ -61,6 +60,8 @@ struct Figures {
     extra: Option<(&'static str, f64)>,
     ops: u64,
     verified: bool,
+    /// The workers' own cores' speed around the sample.
+    probe: Option<f64>,
 }
 
 fn figures(model: Model, raw: &RawSample) -> Result<Figures, String> {
@@ -87,6 +88,7 @@ fn figures(model: Model, raw: &RawSample) -> Result<Figures, String> {
         extra,
         ops: raw.ops(),
         verified,
+        probe: raw.probe(),
     })
 }
 
@@ -310,7 +312,6 @@ pub fn run_task_group(
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            let p = probe();
             let model = Model::parse(&acc.id.model).unwrap_or(Model::Sequential);
             let mut sample;
             let mut tries = 0;
@@ -341,8 +342,8 @@ pub fn run_task_group(
             bar.inc(1);
             match sample {
                 Ok(f) if counted => {
-                    acc.probe.extend(p);
-                    cal.probe.extend(p);
+                    acc.probe.extend(f.probe);
+                    cal.probe.extend(f.probe);
                     acc.throughput.push(f.throughput);
                     acc.durations.push(f.elapsed_ns);
                     acc.rss.push(f.rss_bytes);

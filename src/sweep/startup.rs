@@ -15,6 +15,7 @@ use crate::exec::bare::{BareSpawn, bare_fork_roundtrip};
 use crate::exec::{RawSample, executor, take_sample};
 use crate::measure::ballast::Ballast;
 use crate::measure::calibration;
+use crate::measure::probe::probe;
 use crate::results::derived::{BARE_VARIANT, PTHREAD_VARIANT};
 use crate::results::{CaseId, Measurement, Metric};
 
@@ -82,6 +83,7 @@ pub fn run_startup(plan: &Plan, case: &Case, stop: &AtomicBool) -> CaseOutcome {
     let mut startup = Vec::with_capacity(n);
     let mut roundtrip = Vec::with_capacity(n);
     let mut bare_rt: Vec<Vec<f64>> = vec![Vec::with_capacity(n); bare.len()];
+    let mut probes = Vec::with_capacity(n);
     let bare_all = || -> Result<Vec<f64>, String> {
         bare.iter()
             .map(|(_, b)| b.roundtrip(plan.case_timeout))
@@ -97,6 +99,8 @@ pub fn run_startup(plan: &Plan, case: &Case, stop: &AtomicBool) -> CaseOutcome {
     let mut verified = true;
     for i in 0..plan.warmup + n {
         interrupted(stop)?;
+        // The core's speed of the moment, beside the sample: the judge of a start cost.
+        let p = probe();
         // Alternate which goes first: whatever one leaves behind (a child's teardown, a
         // freed stack) then weighs on both alike.
         let (raw, b) = if i % 2 == 0 {
@@ -110,6 +114,7 @@ pub fn run_startup(plan: &Plan, case: &Case, stop: &AtomicBool) -> CaseOutcome {
             continue;
         }
         verified &= raw.verdict != Verdict::Unverified;
+        probes.extend(p);
         let w = raw.workers[0];
         startup.push(w.started_ns.saturating_sub(w.requested_ns) as f64);
         roundtrip.push(w.joined_ns.saturating_sub(w.requested_ns) as f64);
@@ -120,8 +125,8 @@ pub fn run_startup(plan: &Plan, case: &Case, stop: &AtomicBool) -> CaseOutcome {
     exec.close();
     drop(ballast);
     let mut out = vec![
-        Measurement::new(&id, Metric::Startup, startup, verified),
-        Measurement::new(&id, Metric::Roundtrip, roundtrip, verified),
+        Measurement::new(&id, Metric::Startup, startup, verified).with_probe(&probes),
+        Measurement::new(&id, Metric::Roundtrip, roundtrip, verified).with_probe(&probes),
     ];
     // A bare loop is verified by its child's clean exit, checked on every sample.
     for ((variant, _), xs) in bare.iter().zip(bare_rt) {
@@ -129,7 +134,7 @@ pub fn run_startup(plan: &Plan, case: &Case, stop: &AtomicBool) -> CaseOutcome {
             variant: (*variant).into(),
             ..id.clone()
         };
-        out.push(Measurement::new(&bare_id, Metric::Roundtrip, xs, true));
+        out.push(Measurement::new(&bare_id, Metric::Roundtrip, xs, true).with_probe(&probes));
     }
     Ok(out)
 }

@@ -5,7 +5,7 @@
 use std::cell::UnsafeCell;
 use std::hint::spin_loop;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::shared::Shared;
@@ -54,6 +54,20 @@ pub struct FutexMutex {
     state: AtomicU32,
 }
 
+/// Extra spin steps on every acquisition of the process-shared lock: 0 except under the
+/// hidden test-only `--inject-slowdown lock=PCT`, which sets it once before workers start.
+pub static LOCK_EXTRA_SPINS: AtomicU64 = AtomicU64::new(0);
+
+/// Spins `n` dependent steps (the injected slowdowns' unit of extra work).
+#[inline(never)]
+pub fn spin(n: u64) {
+    let mut x = 0u64;
+    for i in 0..std::hint::black_box(n) {
+        x = std::hint::black_box(x.wrapping_add(i));
+    }
+    std::hint::black_box(x);
+}
+
 impl FutexMutex {
     pub const fn new() -> Self {
         FutexMutex {
@@ -62,6 +76,10 @@ impl FutexMutex {
     }
 
     pub fn lock(&self) {
+        let extra = LOCK_EXTRA_SPINS.load(Ordering::Relaxed);
+        if extra > 0 {
+            spin(extra);
+        }
         if self
             .state
             .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)

@@ -94,6 +94,7 @@ pub fn synthetic_results(
             git_commit: "test".into(),
             incomplete: false,
             estimated_s: None,
+            injected: None,
         },
         machine: m,
         workloads: vec![],

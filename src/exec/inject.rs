@@ -1,0 +1,190 @@
+//! Test-only slowdowns (the hidden `--inject-slowdown TARGET=PCT`), for measuring what the
+//! regression gate can see: real extra work put where a real regression would be — in a
+//! workload's own code, in the `fork` / `spawn` start-up of every caller (bare loops too, as a
+//! kernel change would), or in threadfork's process-shared lock. A run made with one is marked
+//! in its results and refused as a baseline.
+
+use std::hint::black_box;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::api::workload::{Erased, Orders, Output};
+use crate::error::BadInput;
+use crate::measure::clock::now_ns;
+use crate::sys::futex::{self, FutexMutex};
+use crate::sys::shared::SharedArea;
+
+/// The environment variable that carries the slowdown into spawned workers.
+pub const ENV: &str = "THREADFORK_INJECT_SLOWDOWN";
+
+/// Where the extra work goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A workload's own code: each share of a workload without shared state is followed by
+    /// PCT% more of the same share (its result dropped), so both its time and its
+    /// instruction count grow by PCT%. Workloads with shared state are left alone (running
+    /// their code twice would change what they verify).
+    Code,
+    /// `fork` and `spawn`, for every caller: before each call, a spin of PCT% of that
+    /// primitive's recent call time (a running mean of the calls in this process).
+    Start,
+    /// threadfork's process-shared lock: each acquisition spins PCT% of an uncontended
+    /// lock–unlock pair's cost, measured once per process.
+    Lock,
+}
+
+/// A slowdown: target and percentage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slowdown {
+    pub target: Target,
+    pub pct: u32,
+}
+
+impl Slowdown {
+    /// Parses `code=20`, `start=35`, `lock=10` (percent in 1..=500).
+    pub fn parse(text: &str) -> Result<Slowdown, BadInput> {
+        let bad = || {
+            BadInput::new(format!(
+                "--inject-slowdown: '{text}' is not TARGET=PCT (code, start or lock; 1 to 500)"
+            ))
+        };
+        let (t, p) = text.split_once('=').ok_or_else(bad)?;
+        let target = match t.trim() {
+            "code" => Target::Code,
+            "start" => Target::Start,
+            "lock" => Target::Lock,
+            _ => return Err(bad()),
+        };
+        let pct: u32 = p.trim().trim_end_matches('%').parse().map_err(|_| bad())?;
+        if !(1..=500).contains(&pct) {
+            return Err(bad());
+        }
+        Ok(Slowdown { target, pct })
+    }
+
+    pub fn spec(&self) -> String {
+        let t = match self.target {
+            Target::Code => "code",
+            Target::Start => "start",
+            Target::Lock => "lock",
+        };
+        format!("{t}={}", self.pct)
+    }
+}
+
+static ACTIVE: OnceLock<Option<Slowdown>> = OnceLock::new();
+
+/// Sets this process's slowdown (the CLI, once, before any worker starts).
+pub fn set(s: Option<Slowdown>) {
+    let _ = ACTIVE.set(s);
+    if let Some(s) = s.filter(|s| s.target == Target::Lock) {
+        set_lock_spins(s.pct);
+    }
+}
+
+/// A spawned worker's slowdown, from the environment its parent gave it.
+pub fn from_env() {
+    let s = std::env::var(ENV)
+        .ok()
+        .and_then(|v| Slowdown::parse(&v).ok());
+    set(s);
+}
+
+/// The active slowdown on `target`, if any. Allocation-free once set (a forked child
+/// inherits its parent's value).
+fn active(target: Target) -> Option<u32> {
+    ACTIVE
+        .get()
+        .copied()
+        .flatten()
+        .filter(|s| s.target == target)
+        .map(|s| s.pct)
+}
+
+/// The active slowdown's spec, for the results and for spawned workers' environment.
+pub fn spec() -> Option<String> {
+    ACTIVE.get().copied().flatten().map(|s| s.spec())
+}
+
+/// Runs a share of `workload` and, under a `code` slowdown of a workload without shared
+/// state, PCT% more of it. Every model and the bare loop call this.
+pub fn run_share(workload: &dyn Erased, area: SharedArea<'_>, orders: &Orders<'_>) -> Output {
+    let out = workload.run(area, orders);
+    if let Some(pct) = active(Target::Code).filter(|_| workload.info().shared_size == 0) {
+        let extra = Orders {
+            units: (orders.units * u64::from(pct)).div_ceil(100),
+            ..*orders
+        };
+        black_box(workload.run(area, &extra));
+    }
+    out
+}
+
+/// The running mean call time of `fork` and of `spawn` in this process, in ns.
+static START_MEAN_NS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// Which start primitive a call is.
+#[derive(Clone, Copy)]
+pub enum Primitive {
+    Fork = 0,
+    Spawn = 1,
+}
+
+/// Calls `start` (a `fork` or a spawn) — under a `start` slowdown after a spin of PCT% of the
+/// primitive's mean call time so far. Allocation-free: the forked child returns through here.
+pub fn start<R>(what: Primitive, start: impl FnOnce() -> R) -> R {
+    let Some(pct) = active(Target::Start) else {
+        return start();
+    };
+    let mean = &START_MEAN_NS[what as usize];
+    let m = mean.load(Ordering::Relaxed);
+    if m > 0 {
+        let until = now_ns() + m * u64::from(pct) / 100;
+        while now_ns() < until {
+            futex::spin(64);
+        }
+    }
+    let t0 = now_ns();
+    let r = start();
+    let dt = now_ns().saturating_sub(t0);
+    // A mean over the last ~8 calls: follows the machine, forgets the first cold call.
+    mean.store(
+        if m == 0 { dt } else { (7 * m + dt) / 8 },
+        Ordering::Relaxed,
+    );
+    r
+}
+
+/// Under a `lock` slowdown, sets the process-shared lock's extra spin per acquisition: PCT%
+/// of an uncontended lock–unlock pair, measured here, before any worker starts (a forked
+/// child inherits it; a spawned one measures its own).
+fn set_lock_spins(pct: u32) {
+    const PAIRS: u64 = 200_000;
+    let m = FutexMutex::new();
+    let t0 = now_ns();
+    for _ in 0..PAIRS {
+        black_box(&m).lock();
+        m.unlock();
+    }
+    let pair_ns = now_ns().saturating_sub(t0) as f64 / PAIRS as f64;
+    let t1 = now_ns();
+    futex::spin(PAIRS * 16);
+    let step_ns = now_ns().saturating_sub(t1) as f64 / (PAIRS * 16) as f64;
+    let spins = (pair_ns * f64::from(pct) / 100.0 / step_ns.max(1e-3)).round() as u64;
+    futex::LOCK_EXTRA_SPINS.store(spins.max(1), Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_and_bad_ones_are_refused() {
+        let s = Slowdown::parse("code=20").unwrap();
+        assert_eq!((s.target, s.pct), (Target::Code, 20));
+        assert_eq!(Slowdown::parse("start=35%").unwrap().spec(), "start=35");
+        for bad in ["code", "disk=10", "lock=0", "lock=900", "code=x"] {
+            assert!(Slowdown::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
