@@ -70,13 +70,18 @@ pub struct ReportArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct CompareArgs {
-    /// The baseline: a results file, or a folder whose newest run is taken
-    pub base: PathBuf,
-    /// The run to judge: a results file, or a folder whose newest run is taken
-    pub current: PathBuf,
+    /// The baseline, then the run to judge (last). A baseline may be several results files
+    /// or folders: every run of one machine in them counts, and each key is then judged
+    /// against its spread between those runs (3 or more). The run to judge is a results file,
+    /// or a folder whose newest run is taken
+    #[arg(value_name = "BASE... CURRENT", num_args = 2.., required = true)]
+    pub paths: Vec<PathBuf>,
     /// Smallest change that counts, e.g. 5% or 0.05
     #[arg(long, value_name = "PCT", default_value = "5%")]
     pub threshold: String,
+    /// Smallest change that counts for exact instruction counts (`run --instructions`)
+    #[arg(long, value_name = "PCT", default_value = "1%")]
+    pub instructions_threshold: String,
     /// Print a Markdown table (for a CI step summary or a PR comment)
     #[arg(long, conflicts_with = "json")]
     pub markdown: bool,
@@ -169,6 +174,10 @@ pub struct RunArgs {
     /// baseline
     #[arg(long, hide = true, value_name = "TARGET=PCT")]
     pub inject_slowdown: Option<String>,
+    /// Count instructions instead of timing: every task case at 1 worker under valgrind's
+    /// callgrind (exact, repeatable figures for noisy CI machines; metric `instructions`)
+    #[arg(long)]
+    pub instructions: bool,
 }
 
 /// What a host binary's `main` runs: a spawned worker's re-entry when the first argument says
@@ -183,6 +192,17 @@ pub fn run_main(registry: Registry) -> ExitCode {
 #[doc(hidden)]
 pub fn run_main_at(started_ns: u64, registry: Registry) -> ExitCode {
     let mut args: Vec<OsString> = std::env::args_os().collect();
+    if args
+        .get(1)
+        .is_some_and(|a| a == crate::exec::count::COUNT_ARG)
+    {
+        let rest: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let code = crate::exec::count::count_main(&rest, |name| registry.find(name).cloned());
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
     if args.get(1).is_some_and(|a| a == WORKER_ARG) {
         let rest: Vec<String> = args[2..]
             .iter()
@@ -707,8 +727,16 @@ pub fn resolve(
         .transpose()?;
     let exe = std::env::current_exe()
         .map_err(|e| BadInput::new(format!("cannot find the host executable: {e}")))?;
+    if a.instructions {
+        crate::measure::instructions::valgrind().map_err(|e| {
+            BadInput::new(format!(
+                "--instructions needs valgrind (callgrind) on PATH: {e}; install it, e.g. apt-get install valgrind"
+            ))
+        })?;
+    }
     Ok(Plan {
         slowdown,
+        instructions: a.instructions,
         quick: a.quick,
         workloads: selected,
         studies,
@@ -809,14 +837,16 @@ fn run_command(a: &RunArgs, args: Vec<String>, registry: &Registry) -> Result<u8
     let made = check_writable(&dir)?;
     crate::sys::signals::install();
     crate::exec::inject::set(plan.slowdown);
-    if let Err(e) = crate::sweep::preflight(&mut plan) {
-        remove_empty(&made);
-        return Err(e.into());
+    // A counted run times nothing: no costs to measure, no estimate from them.
+    if !plan.instructions {
+        if let Err(e) = crate::sweep::preflight(&mut plan) {
+            remove_empty(&made);
+            return Err(e.into());
+        }
+        plan.estimated_s = Some(crate::sweep::estimate_s(&plan));
     }
-    let estimate = crate::sweep::estimate_s(&plan);
-    plan.estimated_s = Some(estimate);
     // Beside the progress bar, on a terminal only: stderr otherwise carries just errors.
-    if std::io::stderr().is_terminal() {
+    if let Some(estimate) = plan.estimated_s.filter(|_| std::io::stderr().is_terminal()) {
         eprintln!(
             "threadfork: {} cases; estimated {} (from this machine's measured start costs and paces)",
             plan.cases().len(),
@@ -926,9 +956,23 @@ fn scaling_command(file: &Path, json: bool) -> Result<u8> {
 fn compare_command(a: &CompareArgs) -> Result<u8> {
     use crate::compare;
     let threshold = compare::parse_threshold(&a.threshold)?;
-    let (base, base_file) = compare::load_input(&a.base)?;
-    let (cur, cur_file) = compare::load_input(&a.current)?;
-    for (r, f) in [(&base, &base_file), (&cur, &cur_file)] {
+    let instructions_threshold =
+        compare::parse_threshold_of("--instructions-threshold", &a.instructions_threshold)?;
+    let (current, base_paths) = a
+        .paths
+        .split_last()
+        .ok_or_else(|| BadInput::new("compare: give a baseline and a run to judge"))?;
+    let (cur, cur_file) = compare::load_input(current)?;
+    let bases = compare::load_baselines(base_paths, &cur.machine.id, &cur_file)?;
+    if bases.is_empty() {
+        return Err(BadInput::new(format!(
+            "{}: no baseline run other than the run to judge",
+            base_paths[0].display()
+        ))
+        .into());
+    }
+    let sides = bases.iter().map(|(r, f)| (r, f)).chain([(&cur, &cur_file)]);
+    for (r, f) in sides {
         if r.run.incomplete && !a.allow_incomplete {
             return Err(BadInput::new(format!(
                 "{}: the run is incomplete (it was interrupted); --allow-incomplete compares what it has",
@@ -937,10 +981,13 @@ fn compare_command(a: &CompareArgs) -> Result<u8> {
             .into());
         }
     }
+    let base_refs: Vec<(&crate::results::Results, &Path)> =
+        bases.iter().map(|(r, f)| (r, f.as_path())).collect();
     let report = compare::compare(
-        (&base, &base_file),
+        &base_refs,
         (&cur, &cur_file),
         threshold,
+        instructions_threshold,
         a.absolute,
     )?;
     if a.json {

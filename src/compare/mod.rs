@@ -23,6 +23,10 @@ pub const FAMILY_ALPHA: f64 = 0.05;
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Regressed,
+    /// Worse beyond its own noise, but its group (the same workload, model and metric at
+    /// every worker count and parameter) did not move: one case in one run, which a real
+    /// regression of code or system would not be. Listed, not failed.
+    Unconfirmed,
     Unchanged,
     Improved,
     /// Listed, not judged (a figure that is not a cost, such as lost updates).
@@ -33,6 +37,7 @@ impl Verdict {
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Regressed => "regressed",
+            Verdict::Unconfirmed => "unconfirmed",
             Verdict::Unchanged => "unchanged",
             Verdict::Improved => "improved",
             Verdict::Info => "info",
@@ -61,6 +66,13 @@ pub struct Comparison {
     pub ratio_ci95: [f64; 2],
     /// Mann–Whitney two-sided p-value (base against current samples).
     pub p_value: f64,
+    /// With several baseline runs: how many had this key, and the robust spread of their
+    /// medians (σ of the log, shrunk toward the spread of all keys) that the change is judged
+    /// against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_runs: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub between_run_sigma: Option<f64>,
     pub verdict: Verdict,
 }
 
@@ -90,18 +102,29 @@ pub struct RunRef {
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    /// The newest baseline run; `baselines` lists them all when there are several.
     pub base: RunRef,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub baselines: Vec<RunRef>,
     pub current: RunRef,
     /// "absolute" (same machine, or --absolute) or "ratios" (machine-independent ratios).
     pub mode: &'static str,
     pub threshold: f64,
+    /// The threshold for exact counts (`instructions`).
+    pub instructions_threshold: f64,
     /// The level of each key's interval (family-wise 95%, Bonferroni).
     pub confidence: f64,
     /// Run-to-run noise of this pair of runs (robust σ of the keys' log-ratios).
     pub noise_sigma: f64,
     /// The change a key must exceed: the threshold, or 4σ of the noise when that is larger.
     pub effective_threshold: f64,
+    /// With several baseline runs: the median over keys of their between-run spread (σ of
+    /// the log of each run's median).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub between_run_sigma: Option<f64>,
     pub regressed: usize,
+    /// Keys worse beyond their noise whose group did not move (listed, not failed).
+    pub unconfirmed: usize,
     pub improved: usize,
     pub unchanged: usize,
     pub comparisons: Vec<Comparison>,
@@ -194,6 +217,8 @@ pub fn judge(base: &Measurement, cur: &Measurement, threshold: f64, confidence: 
         ratio,
         ratio_ci95: [ci.0, ci.1],
         p_value: p,
+        baseline_runs: None,
+        between_run_sigma: None,
         verdict: if judged {
             Verdict::Unchanged
         } else {
@@ -204,6 +229,39 @@ pub fn judge(base: &Measurement, cur: &Measurement, threshold: f64, confidence: 
     c
 }
 
+/// The verdict on an exact count (`instructions`): any change beyond `threshold` — the counts
+/// of one build repeat exactly, so there is no noise to allow for.
+fn decide_exact(c: &mut Comparison, threshold: f64) {
+    if c.verdict == Verdict::Info {
+        return;
+    }
+    c.ratio_ci95 = [c.ratio, c.ratio];
+    c.verdict = if c.ratio > 1.0 + threshold {
+        Verdict::Regressed
+    } else if c.ratio < 1.0 / (1.0 + threshold) {
+        Verdict::Improved
+    } else {
+        Verdict::Unchanged
+    };
+}
+
+/// Whether a comparison is of an exact count.
+fn is_exact(c: &Comparison) -> bool {
+    c.metric == "instructions"
+}
+
+/// Whether a change is beyond its metric's noise floor, and the interval of its
+/// worse-direction factor (above 1: current is worse).
+fn floor_and_worse(c: &Comparison) -> (bool, f64, f64) {
+    let metric = c.metric.split(' ').next().unwrap_or_default();
+    let beyond_floor = (c.current_raw - c.base_raw).abs() > noise_floor(metric);
+    let [lo, hi] = c.ratio_ci95;
+    match c.better {
+        Better::Higher => (beyond_floor, 1.0 / hi, 1.0 / lo),
+        Better::Lower => (beyond_floor, lo, hi),
+    }
+}
+
 /// Sets the verdict of a judged comparison: regressed when the whole interval is worse by
 /// more than `allowance` (a factor > 1) and the change is beyond the metric's noise floor;
 /// improved symmetrically.
@@ -211,14 +269,7 @@ fn decide(c: &mut Comparison, allowance: f64) {
     if c.verdict == Verdict::Info {
         return;
     }
-    let metric = c.metric.split(' ').next().unwrap_or_default();
-    let beyond_floor = (c.current_raw - c.base_raw).abs() > noise_floor(metric);
-    // Interval of the worse-direction factor: > 1 means current is worse.
-    let [lo, hi] = c.ratio_ci95;
-    let (worse_lo, worse_hi) = match c.better {
-        Better::Higher => (1.0 / hi, 1.0 / lo),
-        Better::Lower => (lo, hi),
-    };
+    let (beyond_floor, worse_lo, worse_hi) = floor_and_worse(c);
     c.verdict = if beyond_floor && worse_lo > allowance {
         Verdict::Regressed
     } else if beyond_floor && worse_hi < 1.0 / allowance {
@@ -240,7 +291,8 @@ pub const NOISE_SIGMAS: f64 = 4.0;
 pub fn noise_sigma(comparisons: &[Comparison]) -> f64 {
     let logs: Vec<f64> = comparisons
         .iter()
-        .filter(|c| c.verdict != Verdict::Info && c.ratio.is_finite() && c.ratio > 0.0)
+        .filter(|c| c.verdict != Verdict::Info && !is_exact(c))
+        .filter(|c| c.ratio.is_finite() && c.ratio > 0.0)
         .filter(|c| {
             let metric = c.metric.split(' ').next().unwrap_or_default();
             (c.current_raw - c.base_raw).abs() > noise_floor(metric)
@@ -318,7 +370,11 @@ pub fn machine_independent(r: &Results) -> Vec<Measurement> {
 /// The same run's reference for a measurement, if it has one: the frozen core-speed probe
 /// taken beside each of its samples — a loop of its own, never a workload's code nor an OS
 /// primitive — so that a slower core of the moment is removed and a slower workload, kernel
-/// or lock path is not. Throughputs become ops per probe step, times become probe steps.
+/// or lock path is not. Throughputs become ops per probe step (the probe taken by the
+/// workers on their own cores), a first item's wait becomes probe steps. Start costs are
+/// judged as measured, never against a loop of the same system call: on the reference host
+/// their probe (beside each sample, in the results) moved by 16% (rms) between runs of one
+/// build while the start costs moved by 6%, so dividing by it only added noise.
 fn reference(m: &Measurement) -> Option<(&'static str, Vec<f64>)> {
     if m.probe.len() != m.samples.len() || m.probe.iter().any(|p| *p <= 0.0) {
         return None;
@@ -326,9 +382,7 @@ fn reference(m: &Measurement) -> Option<(&'static str, Vec<f64>)> {
     match m.metric.as_str() {
         "throughput" => Some(("÷ core speed", m.probe.clone())),
         // Time in units of work the core could have done meanwhile.
-        "startup" | "roundtrip" | "first_item" => {
-            Some(("× core speed", m.probe.iter().map(|p| 1.0 / p).collect()))
-        }
+        "first_item" => Some(("× core speed", m.probe.iter().map(|p| 1.0 / p).collect())),
         _ => None,
     }
 }
@@ -406,37 +460,233 @@ fn raw(m: &Measurement) -> (f64, String) {
     }
 }
 
-/// Compares `cur` against `base`. Runs from different machines are compared on
-/// machine-independent ratios unless `absolute`.
+/// How many baseline runs must hold a key before its own between-run spread is used.
+pub const MIN_BASELINE_RUNS: usize = 3;
+
+/// Weight, in runs, of the spread of all keys in a key's own between-run spread: with 3–5
+/// baseline runs one key's spread is itself uncertain (a key that happened to agree 3 times
+/// would otherwise alarm at any flicker), so it is shrunk toward the pool, as an
+/// empirical-Bayes prior of 4 degrees of freedom.
+const PRIOR_RUNS: f64 = 4.0;
+
+/// One key's baseline over several runs: every run's samples pooled, and each run's median.
+fn pooled(parts: &[&Measurement]) -> (Measurement, Vec<f64>) {
+    let mut m = parts[parts.len() - 1].clone();
+    m.samples = parts
+        .iter()
+        .flat_map(|p| p.samples.iter().copied())
+        .collect();
+    m.median = median(&m.samples);
+    // A normalised figure carries its raw median in `min`: the runs' median of it.
+    let raws: Vec<f64> = parts.iter().map(|p| p.min).collect();
+    m.min = median(&raws);
+    let medians: Vec<f64> = parts.iter().map(|p| median(&p.samples)).collect();
+    (m, medians)
+}
+
+/// Sample standard deviation of the logs of positive figures.
+fn log_sd(xs: &[f64]) -> Option<f64> {
+    let logs: Vec<f64> = xs.iter().filter(|x| **x > 0.0).map(|x| x.ln()).collect();
+    if logs.len() < 2 {
+        return None;
+    }
+    let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+    let var = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (logs.len() - 1) as f64;
+    Some(var.sqrt())
+}
+
+/// Judges a key against several baseline runs: its change from the mean of the runs' log
+/// medians must exceed both the threshold and [`NOISE_SIGMAS`] times the spread a new run is
+/// expected to show (the key's between-run σ, shrunk toward `pool`, × √(1 + 1/k)); the
+/// bootstrap interval of the pooled samples must also clear the threshold.
+fn decide_between_runs(c: &mut Comparison, medians: &[f64], pool: f64, threshold: f64) {
+    if c.verdict == Verdict::Info {
+        return;
+    }
+    let k = medians.len() as f64;
+    let own = log_sd(medians).unwrap_or(pool);
+    let sigma =
+        (((k - 1.0) * own * own + PRIOR_RUNS * pool * pool) / (k - 1.0 + PRIOR_RUNS)).sqrt();
+    c.baseline_runs = Some(medians.len());
+    c.between_run_sigma = Some(sigma);
+    let logs: Vec<f64> = medians
+        .iter()
+        .filter(|x| **x > 0.0)
+        .map(|x| x.ln())
+        .collect();
+    let center = logs.iter().sum::<f64>() / logs.len().max(1) as f64;
+    let d = if c.current_median > 0.0 && !logs.is_empty() {
+        c.current_median.ln() - center
+    } else {
+        0.0
+    };
+    let worse = match c.better {
+        Better::Higher => -d,
+        Better::Lower => d,
+    };
+    let allowance = (1.0 + threshold)
+        .ln()
+        .max(NOISE_SIGMAS * sigma * (1.0 + 1.0 / k).sqrt());
+    let (beyond_floor, worse_lo, worse_hi) = floor_and_worse(c);
+    c.verdict = if beyond_floor && worse > allowance && worse_lo > 1.0 + threshold {
+        Verdict::Regressed
+    } else if beyond_floor && -worse > allowance && worse_hi < 1.0 / (1.0 + threshold) {
+        Verdict::Improved
+    } else {
+        Verdict::Unchanged
+    };
+}
+
+/// Group rows for a comparison against several baseline runs: per workload, model and metric,
+/// the geometric mean over the keys every baseline run holds. A regression of a workload's
+/// code or of a system primitive moves all of a group's keys at once, while the noise of one
+/// key is partly its own: the group's level, judged against its own spread between the
+/// baseline runs, resolves a smaller change than any one key can.
+fn group_rows(
+    comparisons: &[Comparison],
+    medians_of: &[Vec<f64>],
+    runs: usize,
+    threshold: f64,
+) -> Vec<Comparison> {
+    type Group = (String, String, String);
+    let mut groups: BTreeMap<Group, Vec<usize>> = BTreeMap::new();
+    for (i, (c, m)) in comparisons.iter().zip(medians_of).enumerate() {
+        let usable = c.verdict != Verdict::Info
+            && !is_exact(c)
+            && m.len() == runs
+            && m.iter().all(|x| *x > 0.0)
+            && c.current_median > 0.0;
+        if usable {
+            let g = (
+                c.case.workload.clone(),
+                c.case.model.clone(),
+                c.metric.clone(),
+            );
+            groups.entry(g).or_default().push(i);
+        }
+    }
+    groups.retain(|_, members| members.len() >= 2);
+    let geo = |xs: &mut dyn Iterator<Item = f64>| {
+        let (sum, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x.ln(), n + 1));
+        (sum / n.max(1) as f64).exp()
+    };
+    let levels: Vec<(Group, Vec<f64>)> = groups
+        .iter()
+        .map(|(g, members)| {
+            let per_run = (0..runs)
+                .map(|r| geo(&mut members.iter().map(|&i| medians_of[i][r])))
+                .collect();
+            (g.clone(), per_run)
+        })
+        .collect();
+    let mut spreads: Vec<f64> = levels.iter().filter_map(|(_, v)| log_sd(v)).collect();
+    spreads.sort_by(f64::total_cmp);
+    let Some(&pool) = spreads.get(spreads.len() / 2) else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    for ((workload, model, metric), per_run) in levels {
+        let members = &groups[&(workload.clone(), model.clone(), metric.clone())];
+        let first = &comparisons[members[0]];
+        let base = geo(&mut per_run.iter().copied());
+        let current = geo(&mut members.iter().map(|&i| comparisons[i].current_median));
+        let ratio = current / base;
+        let mut c = Comparison {
+            case: CaseId {
+                workload,
+                model,
+                variant: "all".into(),
+                workers: 0,
+                params: BTreeMap::new(),
+            },
+            metric: format!("{metric} (geometric mean of {} keys)", members.len()),
+            unit: first.unit.clone(),
+            better: first.better,
+            base_median: base,
+            current_median: current,
+            base_raw: geo(&mut members.iter().map(|&i| comparisons[i].base_raw.max(1e-300))),
+            current_raw: geo(&mut members
+                .iter()
+                .map(|&i| comparisons[i].current_raw.max(1e-300))),
+            raw_unit: first.raw_unit.clone(),
+            ratio,
+            // The group's uncertainty is its between-run spread, judged below.
+            ratio_ci95: [ratio, ratio],
+            p_value: f64::NAN,
+            baseline_runs: None,
+            between_run_sigma: None,
+            verdict: Verdict::Unchanged,
+        };
+        decide_between_runs(&mut c, &per_run, pool, threshold);
+        rows.push(c);
+    }
+    rows
+}
+
+/// Compares `cur` against one baseline run or several (oldest first, newest last). Runs from
+/// different machines are compared on machine-independent ratios unless `absolute`. With
+/// [`MIN_BASELINE_RUNS`] or more runs holding a key, the key is judged against its own
+/// between-run spread; otherwise against the spread of all keys of this pair of runs.
 pub fn compare(
-    base: (&Results, &Path),
+    bases: &[(&Results, &Path)],
     cur: (&Results, &Path),
     threshold: f64,
+    instructions_threshold: f64,
     absolute: bool,
 ) -> Result<Report, BadInput> {
-    let same_machine = base.0.machine.id == cur.0.machine.id;
-    let ratios = !same_machine && !absolute;
-    let (bms, cms) = if ratios {
-        (machine_independent(base.0), machine_independent(cur.0))
-    } else {
-        normalized_pair(base.0, cur.0)
+    let Some(&newest) = bases.last() else {
+        return Err(BadInput::new("compare: no baseline run given"));
     };
+    for (r, p) in bases {
+        if let Some(spec) = &r.run.injected {
+            return Err(BadInput::new(format!(
+                "{}: made with --inject-slowdown {spec} (a test run), never a baseline",
+                p.display()
+            )));
+        }
+    }
+    let same_machine = newest.0.machine.id == cur.0.machine.id;
+    let ratios = !same_machine && !absolute;
+    let sides = |b: &Results| {
+        if ratios {
+            (machine_independent(b), machine_independent(cur.0))
+        } else {
+            normalized_pair(b, cur.0)
+        }
+    };
+    let (newest_bms, cms) = sides(newest.0);
     let index: BTreeMap<Key, &Measurement> = cms.iter().map(|m| (m.key(), m)).collect();
-    let base_keys: BTreeMap<Key, &Measurement> = bms.iter().map(|m| (m.key(), m)).collect();
+    // Every older baseline run normalised as against the current one, keyed alike.
+    let older: Vec<Vec<Measurement>> = bases[..bases.len() - 1]
+        .iter()
+        .map(|(b, _)| sides(b).0)
+        .collect();
+    let mut parts: BTreeMap<Key, Vec<&Measurement>> = BTreeMap::new();
+    for m in older.iter().flatten().chain(&newest_bms) {
+        parts.entry(m.key()).or_default().push(m);
+    }
+    let base_keys: BTreeMap<Key, (Measurement, Vec<f64>)> = parts
+        .iter()
+        .map(|(k, ms)| (k.clone(), pooled(ms)))
+        .collect();
     let describe = |m: &Measurement| format!("{} / {}", m.case, m.metric);
     // Family-wise 95%: with m figures judged at once, each interval is drawn at 1 - 0.05/m
     // (Bonferroni), so that the chance of any false alarm in the whole table stays ≤ 5%.
     let judged = base_keys
         .iter()
-        .filter(|(k, m)| index.contains_key(*k) && is_judged(m))
+        .filter(|(k, (m, _))| index.contains_key(*k) && is_judged(m))
         .count()
         .max(1);
     let confidence = 1.0 - FAMILY_ALPHA / judged as f64;
     let mut comparisons = Vec::new();
+    let mut medians_of = Vec::new();
     let mut only_in_base = Vec::new();
-    for (key, b) in &base_keys {
+    for (key, (b, medians)) in &base_keys {
         match index.get(key) {
-            Some(c) => comparisons.push(judge(b, c, threshold, confidence)),
+            Some(c) => {
+                comparisons.push(judge(b, c, threshold, confidence));
+                medians_of.push(medians.clone());
+            }
             None => only_in_base.push(describe(b)),
         }
     }
@@ -448,7 +698,7 @@ pub fn compare(
     if comparisons.is_empty() {
         return Err(BadInput::new(format!(
             "{} and {} have no measurement in common",
-            base.1.display(),
+            newest.1.display(),
             cur.1.display()
         )));
     }
@@ -470,9 +720,64 @@ pub fn compare(
                 noise_sigma(&group)
             });
     }
-    for c in &mut comparisons {
-        let g = group_sigma[&(c.case.workload.clone(), c.case.model.clone())];
-        decide(c, allowance.max((NOISE_SIGMAS * g).exp()));
+    // The pool of between-run spreads: the median over the keys several runs hold.
+    let mut spreads: Vec<f64> = comparisons
+        .iter()
+        .zip(&medians_of)
+        .filter(|(c, _)| c.verdict != Verdict::Info && !is_exact(c))
+        .filter(|(_, m)| m.len() >= MIN_BASELINE_RUNS)
+        .filter_map(|(_, m)| log_sd(m))
+        .collect();
+    spreads.sort_by(f64::total_cmp);
+    let pool = (!spreads.is_empty()).then(|| spreads[spreads.len() / 2]);
+    for (c, medians) in comparisons.iter_mut().zip(&medians_of) {
+        if is_exact(c) {
+            decide_exact(c, instructions_threshold);
+            continue;
+        }
+        match pool.filter(|_| medians.len() >= MIN_BASELINE_RUNS) {
+            Some(pool) => decide_between_runs(c, medians, pool, threshold),
+            None => {
+                let g = group_sigma[&(c.case.workload.clone(), c.case.model.clone())];
+                decide(c, allowance.max((NOISE_SIGMAS * g).exp()));
+            }
+        }
+    }
+    if bases.len() >= MIN_BASELINE_RUNS {
+        let groups = group_rows(&comparisons, &medians_of, bases.len(), threshold);
+        let group_verdict: BTreeMap<(String, String, String), Verdict> = groups
+            .iter()
+            .map(|g| {
+                let metric = g
+                    .metric
+                    .split(" (geometric mean")
+                    .next()
+                    .unwrap_or_default();
+                let key = (
+                    g.case.workload.clone(),
+                    g.case.model.clone(),
+                    metric.to_string(),
+                );
+                (key, g.verdict)
+            })
+            .collect();
+        for c in comparisons
+            .iter_mut()
+            .filter(|c| c.verdict == Verdict::Regressed)
+        {
+            let key = (
+                c.case.workload.clone(),
+                c.case.model.clone(),
+                c.metric.clone(),
+            );
+            if group_verdict
+                .get(&key)
+                .is_some_and(|v| *v != Verdict::Regressed)
+            {
+                c.verdict = Verdict::Unconfirmed;
+            }
+        }
+        comparisons.extend(groups);
     }
     comparisons.sort_by(|a, b| {
         a.verdict
@@ -488,14 +793,22 @@ pub fn compare(
     };
     Ok(Report {
         schema: "threadfork/compare/v1",
-        base: run_ref(base.0, base.1),
+        base: run_ref(newest.0, newest.1),
+        baselines: if bases.len() > 1 {
+            bases.iter().map(|(r, p)| run_ref(r, p)).collect()
+        } else {
+            Vec::new()
+        },
         current: run_ref(cur.0, cur.1),
         mode: if ratios { "ratios" } else { "absolute" },
         threshold,
+        instructions_threshold,
         confidence,
         noise_sigma: sigma,
+        between_run_sigma: pool,
         effective_threshold: allowance - 1.0,
         regressed: count(Verdict::Regressed),
+        unconfirmed: count(Verdict::Unconfirmed),
         improved: count(Verdict::Improved),
         unchanged: count(Verdict::Unchanged),
         comparisons,
@@ -510,20 +823,62 @@ pub fn compare(
     })
 }
 
+/// Every results file under `path` (a file, or a folder searched three levels deep), oldest
+/// first by run id, which starts with its UTC time.
+fn results_files(path: &Path) -> Vec<PathBuf> {
+    if !path.is_dir() {
+        return vec![path.to_path_buf()];
+    }
+    let mut found = Vec::new();
+    collect_json(path, 3, &mut found);
+    found.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
+    found
+}
+
+/// The baseline runs: every file given and every run in every folder given (but `current`,
+/// when a folder holds it too), of one machine — `machine` when some of them are of it, else
+/// the machine of the newest — oldest first.
+pub fn load_baselines(
+    paths: &[PathBuf],
+    machine: &str,
+    current: &Path,
+) -> Result<Vec<(Results, PathBuf)>, BadInput> {
+    let mut runs = Vec::new();
+    for p in paths {
+        let mut files = results_files(p);
+        if p.is_dir() {
+            files.retain(|f| f != current);
+        }
+        if files.is_empty() {
+            return Err(no_results(p));
+        }
+        for f in files {
+            let r = results::load(&f).map_err(|e| BadInput::new(e.to_string()))?;
+            runs.push((r, f));
+        }
+    }
+    runs.sort_by(|a, b| a.0.run.id.cmp(&b.0.run.id));
+    let keep = if runs.iter().any(|(r, _)| r.machine.id == machine) {
+        machine.to_string()
+    } else {
+        runs.last()
+            .map(|(r, _)| r.machine.id.clone())
+            .unwrap_or_default()
+    };
+    runs.retain(|(r, _)| r.machine.id == keep);
+    Ok(runs)
+}
+
+fn no_results(p: &Path) -> BadInput {
+    BadInput::new(format!(
+        "{}: no results file (*.json) in this folder",
+        p.display()
+    ))
+}
+
 /// A results file, or the newest run (by run id, which starts with its UTC time) in a folder.
 pub fn resolve_input(path: &Path) -> Result<PathBuf, BadInput> {
-    if path.is_dir() {
-        let mut found = Vec::new();
-        collect_json(path, 3, &mut found);
-        found.sort_by_key(|p| p.file_name().map(|n| n.to_os_string()));
-        return found.pop().ok_or_else(|| {
-            BadInput::new(format!(
-                "{}: no results file (*.json) in this folder",
-                path.display()
-            ))
-        });
-    }
-    Ok(path.to_path_buf())
+    results_files(path).pop().ok_or_else(|| no_results(path))
 }
 
 fn collect_json(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
@@ -546,12 +901,13 @@ pub fn load_input(path: &Path) -> Result<(Results, PathBuf), BadInput> {
 
 /// Parses `5%`, `0.05` or `5` (read as percent) into a fraction in (0, 1).
 pub fn parse_threshold(text: &str) -> Result<f64, BadInput> {
+    parse_threshold_of("--threshold", text)
+}
+
+/// [`parse_threshold`] for the flag `flag`.
+pub fn parse_threshold_of(flag: &str, text: &str) -> Result<f64, BadInput> {
     let t = text.trim();
-    let bad = || {
-        BadInput::new(format!(
-            "--threshold: '{text}' is not a percentage such as 5%"
-        ))
-    };
+    let bad = || BadInput::new(format!("{flag}: '{text}' is not a percentage such as 5%"));
     let value = match t.strip_suffix('%') {
         Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
         None => {
@@ -561,7 +917,7 @@ pub fn parse_threshold(text: &str) -> Result<f64, BadInput> {
     };
     if !(value > 0.0 && value < 1.0) {
         return Err(BadInput::new(format!(
-            "--threshold: must be between 0% and 100% (got {text})"
+            "{flag}: must be between 0% and 100% (got {text})"
         )));
     }
     Ok(value)
@@ -591,6 +947,15 @@ fn header_lines(r: &Report) -> Vec<String> {
             r.missing().join("; ")
         ));
     }
+    if !r.baselines.is_empty() {
+        lines.push(format!(
+            "baseline: {} runs of machine {}, {} … {}",
+            r.baselines.len(),
+            r.base.machine_id,
+            r.baselines[0].started_at,
+            r.base.started_at
+        ));
+    }
     lines.extend([
         format!(
             "base:    {} (run {}, machine {}, {})",
@@ -615,7 +980,14 @@ fn header_lines(r: &Report) -> Vec<String> {
                 .into(),
         );
     }
-    if r.effective_threshold > r.threshold + 1e-9 {
+    if let Some(pool) = r.between_run_sigma {
+        lines.push(format!(
+            "Each key held by {MIN_BASELINE_RUNS} or more baseline runs is judged against its own \
+             spread between them (median σ {:.1}% over the keys; a change must exceed {NOISE_SIGMAS}× \
+             the spread a new run is expected to show, and the threshold).",
+            100.0 * pool
+        ));
+    } else if r.effective_threshold > r.threshold + 1e-9 {
         lines.push(format!(
             "These two runs differ by {:.1}% from key to key (robust σ of the changes): changes \
              under {:.1}% (4σ) cannot be told from that noise and are not judged; the \
@@ -623,6 +995,21 @@ fn header_lines(r: &Report) -> Vec<String> {
             100.0 * r.noise_sigma,
             100.0 * r.effective_threshold,
             100.0 * r.threshold
+        ));
+    }
+    if r.comparisons.iter().any(is_exact) {
+        lines.push(format!(
+            "Instruction counts are exact (two counts of one build repeat): any change beyond \
+             {:.1}% is judged (--instructions-threshold).",
+            100.0 * r.instructions_threshold
+        ));
+    }
+    if r.unconfirmed > 0 {
+        lines.push(format!(
+            "{} unconfirmed: worse beyond their own noise while the rest of their group (same \
+             workload, model and metric at every worker count) did not move — one case in one \
+             run, listed and not failed.",
+            r.unconfirmed
         ));
     }
     lines.push(format!(

@@ -4,6 +4,7 @@
 
 pub mod bare;
 pub mod children;
+pub mod count;
 pub mod fault;
 pub mod fork;
 pub mod inject;

@@ -181,6 +181,22 @@ fn cell(m: &Measurement, op: &str) -> String {
             format::rate_of(m.ci95[0], op),
             format::rate_of(m.ci95[1], op)
         )
+    } else if m.unit == "instructions" {
+        let per_op = m
+            .ops_per_sample
+            .filter(|&n| n > 0)
+            .map_or(String::new(), |n| {
+                format!(" ({:.2} per {op})", m.median / n as f64)
+            });
+        if m.info {
+            // Two counts of one build that differ: the share waits on another thread.
+            format!(
+                "{:.0} – {:.0}{per_op}, varies with timing: not judged",
+                m.min, m.max
+            )
+        } else {
+            format!("{:.0}{per_op}", m.median)
+        }
     } else if m.info {
         format!("{} (median)", format::value(m.median, &m.unit))
     } else {

@@ -135,16 +135,18 @@ pub enum Metric {
     PeakRss,
     HeapBytes,
     FirstItem,
+    Instructions,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 6] = [
+    pub const ALL: [Metric; 7] = [
         Metric::Throughput,
         Metric::Startup,
         Metric::Roundtrip,
         Metric::PeakRss,
         Metric::HeapBytes,
         Metric::FirstItem,
+        Metric::Instructions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -155,6 +157,7 @@ impl Metric {
             Metric::PeakRss => "peak_rss",
             Metric::HeapBytes => "heap_bytes",
             Metric::FirstItem => "first_item",
+            Metric::Instructions => "instructions",
         }
     }
 
@@ -167,6 +170,7 @@ impl Metric {
             Metric::Throughput => "ops/s",
             Metric::Startup | Metric::Roundtrip | Metric::FirstItem => "ns",
             Metric::PeakRss | Metric::HeapBytes => "bytes",
+            Metric::Instructions => "instructions",
         }
     }
 
@@ -198,15 +202,22 @@ pub struct CaseId {
 
 impl std::fmt::Display for CaseId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} / {} / {} / {} worker{}",
-            self.workload,
-            self.model,
-            self.variant,
-            self.workers,
-            if self.workers == 1 { "" } else { "s" }
-        )?;
+        // Workers 0 names a group of cases (every worker count), as compare's group rows do.
+        match self.workers {
+            0 => write!(
+                f,
+                "{} / {} / {} / all workers",
+                self.workload, self.model, self.variant
+            )?,
+            n => write!(
+                f,
+                "{} / {} / {} / {n} worker{}",
+                self.workload,
+                self.model,
+                self.variant,
+                if n == 1 { "" } else { "s" }
+            )?,
+        }
         for (k, v) in &self.params {
             write!(f, " / {k}={v}")?;
         }

@@ -2,6 +2,7 @@
 //! cases; verifies every sample, and gathers measurements, calibration, failures, findings
 //! and notes into [`Results`].
 
+pub mod instructions;
 pub mod plan;
 pub mod rounds;
 pub mod startup;
@@ -292,6 +293,23 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         findings: BTreeMap::new(),
         notes: Vec::new(),
     };
+    if plan.instructions {
+        let cases = instructions::cases(plan);
+        bar.set_length(cases.len() as u64);
+        let mut outcomes = Vec::with_capacity(cases.len());
+        for case in &cases {
+            let id = instructions::case_id(plan, case);
+            bar.set_message(id.to_string());
+            outcomes.push((id, instructions::run_count(plan, case, stop)));
+            bar.inc(1);
+        }
+        gather(&mut results, outcomes, stop);
+        if stop.load(Ordering::Relaxed) {
+            results.run.incomplete = true;
+        }
+        results.run.duration_s = started.elapsed().as_secs_f64();
+        return results;
+    }
     let mut cal = CalibrationAcc::default();
     let tasks: Vec<Case> = cases
         .iter()

@@ -124,6 +124,9 @@ pub struct Plan {
     pub fault: Option<(Fault, Model)>,
     /// A real slowdown injected to measure the gate (tests only).
     pub slowdown: Option<crate::exec::inject::Slowdown>,
+    /// `--instructions`: count the task cases at one worker under callgrind instead of
+    /// timing them.
+    pub instructions: bool,
     /// How long a time-sized sample should last.
     pub sample_ns: u64,
     pub scaling: Scaling,
