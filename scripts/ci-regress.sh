@@ -1,20 +1,65 @@
 #!/usr/bin/env bash
-# The CI regression gate: a quick run on this machine, compared with the baseline stored for
-# it in results/baseline/<machine-id>/ (or, when this machine has none, with the newest
-# baseline of any machine on machine-independent ratios). Prints compare's Markdown table
-# and exits with compare's code: 0 no regression, 1 regression, 2 unusable input.
-#   scripts/ci-regress.sh [extra run flags...]
+# The CI regression gate. A quick run on this machine is compared with the baseline kept for
+# it in results/baseline/<machine-id>/ — several runs, so that each key is judged against its
+# own spread between them — or, when this machine has none, with the newest baseline of any
+# machine on machine-independent ratios. With valgrind on PATH an --instructions run is also
+# compared with results/baseline-instructions/<machine-id>/ (exact counts, 1% threshold).
+# Prints compare's Markdown tables and exits with the worse code: 0 no regression, 1 a
+# regression (or a failed case, or a missing key), 2 unusable input.
+#
+#   scripts/ci-regress.sh [--record] [extra run flags...]
+#
+# --record: after a passing gate (or when there is no baseline yet), add this run to the
+# machine's baseline and keep its newest KEEP runs (default 5) — what a CI job on the main
+# branch does, so that the baseline follows the machine the way the code left it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+record=0
+if [ "${1:-}" = "--record" ]; then
+    record=1
+    shift
+fi
 cargo build --release --quiet
 bin=target/release/threadfork
 machine=$("$bin" machine --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-"$bin" run --quick --no-charts --out "$out" "$@" >&2
-base="results/baseline/$machine"
-if [ ! -d "$base" ]; then
-    base="results/baseline"
-    echo "no baseline for machine $machine: comparing with the newest baseline on ratios" >&2
+
+# gate KIND BASE_DIR RUN_FLAGS... → compares a fresh run with BASE_DIR, records it if asked
+gate() {
+    local kind=$1 base=$2 keep=${KEEP:-5}
+    shift 2
+    "$bin" run --quick --no-charts --out "$out/$kind" "$@" >&2
+    local cur
+    cur=$(ls -t "$out/$kind"/*/*.json | head -1)
+    local code=0
+    if ls "$base"/*.json > /dev/null 2>&1; then
+        "$bin" compare "$base" "$cur" --markdown || code=$?
+    elif ls results/baseline/*/*.json > /dev/null 2>&1 && [ "$kind" = timed ]; then
+        echo "no baseline for machine $machine: comparing with the newest baseline on ratios" >&2
+        "$bin" compare "$(ls -t results/baseline/*/*.json | head -1)" "$cur" --markdown || code=$?
+    else
+        echo "no $kind baseline for machine $machine yet" >&2
+    fi
+    if [ "$record" = 1 ] && [ "$code" = 0 ]; then
+        mkdir -p "$base"
+        cp "$cur" "$base/"
+        # Run ids start with their UTC time: the oldest sort first.
+        ls "$base"/*.json | sort | head -n -"$keep" | xargs -r rm --
+        echo "recorded $(basename "$cur") in $base (keeping the newest $keep)" >&2
+    fi
+    return "$code"
+}
+
+worst=0
+# 12 rounds instead of quick's 5: each key's median then spans more of the host's fast and
+# slow spells (scripts/gate-sensitivity.sh measures what this buys).
+gate timed "results/baseline/$machine" --samples 12 "$@" || worst=$?
+if command -v valgrind > /dev/null; then
+    code=0
+    KEEP=1 gate instructions "results/baseline-instructions/$machine" --instructions "$@" || code=$?
+    [ "$code" -gt "$worst" ] && worst=$code
+else
+    echo "valgrind not found: the --instructions gate is skipped" >&2
 fi
-"$bin" compare "$base" "$out" --markdown
+exit "$worst"

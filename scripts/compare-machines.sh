@@ -7,7 +7,7 @@ cargo build --release --quiet
 bin=target/release/threadfork
 runs=()
 for dir in results/*/; do
-    case "$dir" in results/baseline/|results/overlay-*|results/refactor-*) continue ;; esac
+    case "$dir" in results/baseline*/|results/gate-sensitivity/|results/overlay-*|results/refactor-*) continue ;; esac
     newest=$(ls "$dir"*.json 2>/dev/null | sort | tail -1 || true)
     [ -n "$newest" ] && runs+=("$newest")
 done

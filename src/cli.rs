@@ -178,6 +178,13 @@ pub struct RunArgs {
     /// callgrind (exact, repeatable figures for noisy CI machines; metric `instructions`)
     #[arg(long)]
     pub instructions: bool,
+    /// Runtimes to run: rust (threadfork's own workloads), cpython (the classic Python
+    /// examples through python/threadfork_driver.py) [default: rust]
+    #[arg(long, value_name = "LIST")]
+    pub runtime: Vec<String>,
+    /// The Python interpreter for --runtime cpython
+    #[arg(long, value_name = "PATH", default_value = "python3")]
+    pub python: PathBuf,
 }
 
 /// What a host binary's `main` runs: a spawned worker's re-entry when the first argument says
@@ -489,6 +496,27 @@ pub fn resolve(
     registry: &Registry,
 ) -> Result<Plan, BadInput> {
     let topology = crate::machine::Topology::read(&machine_cpus);
+    let runtimes = match joined(&a.runtime) {
+        Some(t) => parse_list(
+            "--runtime",
+            &t,
+            |s| ["rust", "cpython"].into_iter().find(|r| *r == s),
+            "a runtime (rust, cpython)",
+        )?,
+        None => vec!["rust"],
+    };
+    let rust = runtimes.contains(&"rust");
+    // The interpreter is asked what it is before anything runs: a bad --python is bad input.
+    let cpython = if runtimes.contains(&"cpython") {
+        Some(crate::runtime::cpython::CPython::new(&a.python)?)
+    } else {
+        None
+    };
+    let py_models: &[&'static str] = if cpython.is_some() {
+        &crate::runtime::cpython::MODELS
+    } else {
+        &[]
+    };
     let names = registry.names();
     let chosen: Vec<&'static str> = match joined(&a.workload) {
         Some(t) => parse_list(
@@ -514,6 +542,7 @@ pub fn resolve(
                 .iter()
                 .flat_map(|s| s.models().iter().copied()),
         )
+        .chain(py_models.iter().copied())
         .collect();
     let models: Vec<&'static str> = match joined(&a.model) {
         Some(t) => parse_list(
@@ -527,11 +556,12 @@ pub fn resolve(
     let workloads: Vec<_> = registry
         .workloads()
         .iter()
-        .filter(|w| chosen.contains(&w.info().name))
+        .filter(|w| rust && chosen.contains(&w.info().name))
         .cloned()
         .collect();
     let runs = |m: &str| {
         study_models.contains(&m)
+            || py_models.contains(&m)
             || Model::parse(m).is_some_and(|model| {
                 workloads
                     .iter()
@@ -576,10 +606,10 @@ pub fn resolve(
             })
         })
         .collect::<Result<Vec<_>, BadInput>>()?;
-    let studies = registry
+    let mut studies: Vec<SelectedStudy> = registry
         .studies()
         .iter()
-        .filter(|s| chosen.contains(&s.name()))
+        .filter(|s| rust && chosen.contains(&s.name()))
         .map(|s| SelectedStudy {
             study: s.clone(),
             models: s
@@ -591,6 +621,18 @@ pub fn resolve(
         })
         .filter(|s| !s.models.is_empty())
         .collect();
+    let mut runtime_labels = std::collections::BTreeMap::new();
+    if let Some(cp) = cpython {
+        runtime_labels.insert("cpython".to_string(), cp.interpreter.label());
+        studies.push(SelectedStudy {
+            study: std::sync::Arc::new(crate::runtime::cpython::CPythonStudy(cp)),
+            models: models
+                .iter()
+                .copied()
+                .filter(|m| py_models.contains(m))
+                .collect(),
+        });
+    }
     let workers = match &a.workers {
         Some(t) => {
             let list = parse_list(
@@ -735,6 +777,7 @@ pub fn resolve(
         })?;
     }
     Ok(Plan {
+        runtimes: runtime_labels,
         slowdown,
         instructions: a.instructions,
         quick: a.quick,

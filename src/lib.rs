@@ -36,6 +36,7 @@ pub mod export;
 pub mod machine;
 pub mod measure;
 pub mod results;
+pub mod runtime;
 pub mod stats;
 pub mod sweep;
 pub mod sys;

@@ -50,6 +50,15 @@ fn fixtures(dir: &TempDir) {
         text.replacen("\"id\": \"", "\"id\": \"/../../x", 1),
     )
     .unwrap();
+    std::fs::write(
+        dir.0.join("injected.json"),
+        text.replacen(
+            "\"incomplete\": false",
+            "\"incomplete\": false, \"injected\": \"code=20\"",
+            1,
+        ),
+    )
+    .unwrap();
     std::fs::write(dir.0.join("a-file"), b"x").unwrap();
     std::fs::create_dir_all(dir.0.join("no-runs")).unwrap();
 }
@@ -91,6 +100,20 @@ fn every_bad_input_gets_one_line_and_exit_two() {
                 "lazy".into(),
             ],
             "--model: lazy runs none of the chosen workloads (square)",
+        ),
+        (
+            vec!["run".into(), "--runtime".into(), "java".into()],
+            "--runtime: 'java' is not a runtime (rust, cpython)",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--runtime".into(),
+                "cpython".into(),
+                "--python".into(),
+                "/nonexistent/python3".into(),
+            ],
+            "--python: '/nonexistent/python3' cannot run threadfork's Python driver: cannot start /nonexistent/python3: No such file or directory (os error 2)",
         ),
         (
             vec!["run".into(), "--samples".into(), "0".into()],
@@ -210,6 +233,20 @@ fn every_bad_input_gets_one_line_and_exit_two() {
                 f("good.json"),
             ],
             "--threshold: must be between 0% and 100%",
+        ),
+        (
+            vec![
+                "compare".into(),
+                "--instructions-threshold".into(),
+                "0".into(),
+                f("good.json"),
+                f("good.json"),
+            ],
+            "--instructions-threshold: must be between 0% and 100% (got 0)",
+        ),
+        (
+            vec!["compare".into(), f("injected.json"), f("good.json")],
+            "injected.json: made with --inject-slowdown code=20 (a test run), never a baseline",
         ),
         (vec!["report".into(), f("no-runs")], "no-runs: cannot read"),
         (

@@ -302,3 +302,126 @@ fn a_failed_case_a_missing_key_or_an_incomplete_run_does_not_pass() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("incomplete"));
     assert_eq!(compare(&base, &incomplete, &["--allow-incomplete"]).0, 0);
 }
+
+/// Runs `compare BASE… CURRENT --json` with several baseline files.
+fn compare_many(bases: &[PathBuf], cur: &PathBuf) -> (i32, serde_json::Value) {
+    let out = threadfork()
+        .arg("compare")
+        .args(bases)
+        .arg(cur)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap(), v)
+}
+
+/// Four baseline runs that differ by about 2.5% from one another, as runs of one build do.
+fn baselines(dir: &TempDir) -> Vec<PathBuf> {
+    [1.00, 1.03, 0.97, 1.01]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| save(dir, &run(&format!("base{i}"), "m", |_| *s)))
+        .collect()
+}
+
+#[test]
+fn several_baseline_runs_judge_each_key_against_its_spread_between_them() {
+    let dir = TempDir::new("cmp-many");
+    let bases = baselines(&dir);
+    // Within the baseline's own spread: nothing to report.
+    let same = save(&dir, &run("same", "m", |_| 1.02));
+    let (code, v) = compare_many(&bases, &same);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["baselines"].as_array().unwrap().len(), 4);
+    assert!(v["between_run_sigma"].as_f64().unwrap() > 0.01);
+    // Square 30% slower everywhere: its keys and its groups regress.
+    let slower = save(
+        &dir,
+        &run("slower", "m", |m| {
+            if m == Metric::Throughput { 0.7 } else { 1.0 }
+        }),
+    );
+    let (code, v) = compare_many(&bases, &slower);
+    assert_eq!(code, 1);
+    let groups: Vec<&serde_json::Value> = v["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["workers"] == 0)
+        .collect();
+    assert!(groups.iter().any(|g| g["verdict"] == "regressed"), "{v}");
+    assert!(
+        groups
+            .iter()
+            .filter(|g| g["workload"] == "empty")
+            .all(|g| g["verdict"] == "unchanged")
+    );
+    // Folders work as baselines too: every run in them.
+    let folder = dir.0.join("base-folder");
+    std::fs::create_dir(&folder).unwrap();
+    for b in &bases {
+        std::fs::copy(b, folder.join(b.file_name().unwrap())).unwrap();
+    }
+    let (code, v) = compare(&folder, &slower, &[]);
+    assert_eq!((code, v["baselines"].as_array().unwrap().len()), (1, 4));
+}
+
+#[test]
+fn a_key_worse_alone_while_its_group_holds_is_unconfirmed_and_does_not_fail() {
+    let dir = TempDir::new("cmp-alone");
+    let bases = baselines(&dir);
+    // One key of the threads group (2 keys) 15% slower, the other unchanged: beyond the key's
+    // own spread, but the group's mean moves by half that, within its spread.
+    let mut r = run("alone", "m", |_| 1.0);
+    for m in r.measurements.iter_mut() {
+        if m.case.model == "threads" && m.case.workers == 1 && m.metric == "throughput" {
+            *m = Measurement::new(&m.case, Metric::Throughput, samples(0.85e9), true);
+        }
+    }
+    let alone = save(&dir, &r);
+    let (code, v) = compare_many(&bases, &alone);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["unconfirmed"], 1, "{v}");
+    assert_eq!(v["regressed"], 0);
+}
+
+#[test]
+fn a_run_made_with_an_injected_slowdown_is_never_a_baseline() {
+    let dir = TempDir::new("cmp-injected");
+    let mut r = run("injected", "m", |_| 1.0);
+    r.run.injected = Some("code=20".into());
+    let injected = save(&dir, &r);
+    let good = save(&dir, &run("good", "m", |_| 1.0));
+    let out = threadfork()
+        .arg("compare")
+        .arg(&injected)
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--inject-slowdown code=20"));
+    // As the run judged it is fine: that is what it is for.
+    assert_eq!(compare(&good, &injected, &[]).0, 0);
+}
+
+#[test]
+fn instruction_counts_are_judged_exactly_at_their_own_threshold() {
+    let dir = TempDir::new("cmp-instructions");
+    let counted = |id: &str, n: f64| {
+        let c = case("square", "sequential", 1);
+        let m = Measurement::new(&c, Metric::Instructions, vec![n, n], true);
+        save(&dir, &common::synthetic_results(id, "m", None, vec![m]))
+    };
+    let base = counted("ia", 1_000_000.0);
+    let plus2 = counted("ib", 1_020_000.0);
+    let plus_half = counted("ic", 1_005_000.0);
+    let (code, v) = compare(&base, &plus2, &[]);
+    assert_eq!((code, v["regressed"].as_u64()), (1, Some(1)), "{v}");
+    assert_eq!(compare(&base, &plus_half, &[]).0, 0);
+    assert_eq!(
+        compare(&base, &plus2, &["--instructions-threshold", "3%"]).0,
+        0
+    );
+    assert_eq!(compare(&base, &base, &[]).0, 0);
+}

@@ -11,7 +11,6 @@ use std::time::Duration;
 use nix::libc;
 
 use super::children::Children;
-use super::inject::Primitive;
 use super::region::Region;
 use super::{Bound, SampleError, deadline, watched};
 use crate::api::workload::{Orders, Verdict};
@@ -92,7 +91,7 @@ pub fn bare_fork_roundtrip(timeout: Duration) -> Result<f64, SampleError> {
     let t0 = now_ns();
     // SAFETY: the child only makes the prctl system call and leaves with `_exit`, both
     // async-signal-safe.
-    let pid = super::inject::start(Primitive::Fork, || unsafe { libc::fork() });
+    let pid = super::inject::fork(|| unsafe { libc::fork() }, |pid| *pid == 0);
     match pid {
         -1 => Err(SampleError::Start(format!(
             "fork failed: {}",
@@ -143,7 +142,7 @@ impl BareSpawn {
         let mut pid: libc::pid_t = 0;
         let t0 = now_ns();
         // SAFETY: path, argv and envp are NUL-terminated and outlive the call; no attributes.
-        let rc = super::inject::start(Primitive::Spawn, || unsafe {
+        let rc = super::inject::spawn(|| unsafe {
             libc::posix_spawn(
                 &mut pid,
                 self.path.as_ptr(),

@@ -7,7 +7,6 @@ use nix::libc;
 use nix::unistd::{ForkResult, fork, getpid};
 
 use super::children::{Children, die_with_parent};
-use super::inject::Primitive;
 use super::region::Region;
 use super::{Executor, Job, RawSample, SampleError, deadline, prepare};
 use crate::api::workload::Erased;
@@ -31,7 +30,9 @@ impl Executor for Fork {
             // SAFETY: the child runs only `child`, which touches memory prepared before the
             // fork (the region, the workload) and the stack, makes system calls, and leaves
             // with `_exit`: it does not return into the parent's code.
-            match super::inject::start(Primitive::Fork, || unsafe { fork() }) {
+            let started =
+                super::inject::fork(|| unsafe { fork() }, |r| matches!(r, Ok(ForkResult::Child)));
+            match started {
                 Ok(ForkResult::Child) => child(&region, k, parent, workload),
                 Ok(ForkResult::Parent { child }) => {
                     slot.pid.store(child.as_raw() as u32, Ordering::Relaxed);

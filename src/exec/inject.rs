@@ -26,7 +26,9 @@ pub enum Target {
     /// their code twice would change what they verify).
     Code,
     /// `fork` and `spawn`, for every caller: before each call, a spin of PCT% of that
-    /// primitive's recent call time (a running mean of the calls in this process).
+    /// primitive's recent start time — for `fork`, request → the child running, which the
+    /// children measure themselves; for a spawn, the call's own time (a running mean of the
+    /// last calls).
     Start,
     /// threadfork's process-shared lock: each acquisition spins PCT% of an uncontended
     /// lock–unlock pair's cost, measured once per process.
@@ -80,6 +82,9 @@ pub fn set(s: Option<Slowdown>) {
     if let Some(s) = s.filter(|s| s.target == Target::Lock) {
         set_lock_spins(s.pct);
     }
+    if s.is_some_and(|s| s.target == Target::Start) {
+        let _ = FORK_START_NS.set(shared_word());
+    }
 }
 
 /// A spawned worker's slowdown, from the environment its parent gave it.
@@ -120,38 +125,73 @@ pub fn run_share(workload: &dyn Erased, area: SharedArea<'_>, orders: &Orders<'_
     out
 }
 
-/// The running mean call time of `fork` and of `spawn` in this process, in ns.
-static START_MEAN_NS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+/// The running mean call time of a spawn in this process, in ns.
+static SPAWN_MEAN_NS: AtomicU64 = AtomicU64::new(0);
 
-/// Which start primitive a call is.
-#[derive(Clone, Copy)]
-pub enum Primitive {
-    Fork = 0,
-    Spawn = 1,
+/// The running mean of `fork`'s request → child-running time, in a `MAP_SHARED` word that the
+/// forked children update (they are the ones who see when they start).
+static FORK_START_NS: OnceLock<Option<&'static AtomicU64>> = OnceLock::new();
+
+/// A word in a page of its own, shared with every child forked later.
+fn shared_word() -> Option<&'static AtomicU64> {
+    use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
+    let len = std::num::NonZeroUsize::new(4096)?;
+    // SAFETY: a fresh anonymous mapping aliases nothing; it is never unmapped (it lives as
+    // long as the process), so the reference below stays valid.
+    let page = unsafe {
+        mmap_anonymous(
+            None,
+            len,
+            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
+            MapFlags::MAP_SHARED,
+        )
+    }
+    .ok()?;
+    // SAFETY: the page is zeroed, page-aligned and at least 8 bytes long: a valid AtomicU64.
+    Some(unsafe { &*page.as_ptr().cast::<AtomicU64>() })
 }
 
-/// Calls `start` (a `fork` or a spawn) — under a `start` slowdown after a spin of PCT% of the
-/// primitive's mean call time so far. Allocation-free: the forked child returns through here.
-pub fn start<R>(what: Primitive, start: impl FnOnce() -> R) -> R {
+/// A mean over the last few values: it follows the case being measured (a start's cost
+/// depends on the parent's size; the cases run one after another) within a sample or two.
+fn mean_with(m: u64, x: u64) -> u64 {
+    if m == 0 { x } else { (m + x) / 2 }
+}
+
+/// Spins until `ns` have passed.
+fn burn(ns: u64) {
+    let until = now_ns() + ns;
+    while now_ns() < until {
+        futex::spin(64);
+    }
+}
+
+/// Calls a spawn — under a `start` slowdown after a spin of PCT% of its mean call time.
+pub fn spawn<R>(start: impl FnOnce() -> R) -> R {
     let Some(pct) = active(Target::Start) else {
         return start();
     };
-    let mean = &START_MEAN_NS[what as usize];
-    let m = mean.load(Ordering::Relaxed);
-    if m > 0 {
-        let until = now_ns() + m * u64::from(pct) / 100;
-        while now_ns() < until {
-            futex::spin(64);
-        }
-    }
+    let m = SPAWN_MEAN_NS.load(Ordering::Relaxed);
+    burn(m * u64::from(pct) / 100);
     let t0 = now_ns();
     let r = start();
-    let dt = now_ns().saturating_sub(t0);
-    // A mean over the last ~8 calls: follows the machine, forgets the first cold call.
-    mean.store(
-        if m == 0 { dt } else { (7 * m + dt) / 8 },
-        Ordering::Relaxed,
-    );
+    SPAWN_MEAN_NS.store(mean_with(m, now_ns().saturating_sub(t0)), Ordering::Relaxed);
+    r
+}
+
+/// Calls `fork` — under a `start` slowdown after a spin of PCT% of the mean request →
+/// child-running time, which the child (`is_child`) adds to the shared mean. Allocation-free:
+/// the forked child returns through here.
+pub fn fork<R>(fork: impl FnOnce() -> R, is_child: impl Fn(&R) -> bool) -> R {
+    let (Some(pct), Some(Some(word))) = (active(Target::Start), FORK_START_NS.get()) else {
+        return fork();
+    };
+    let m = word.load(Ordering::Relaxed);
+    burn(m * u64::from(pct) / 100);
+    let t0 = now_ns();
+    let r = fork();
+    if is_child(&r) {
+        word.store(mean_with(m, now_ns().saturating_sub(t0)), Ordering::Relaxed);
+    }
     r
 }
 

@@ -7,7 +7,6 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
 
 use super::children::{Children, die_with_parent};
-use super::inject::Primitive;
 use super::region::{Region, name_hash};
 use super::{Executor, Job, RawSample, SampleError, deadline, prepare};
 use crate::api::workload::WorkloadRef;
@@ -56,7 +55,7 @@ impl Executor for Spawn {
         for (k, cmd) in commands.iter_mut().enumerate() {
             let slot = region.slot(k);
             slot.requested_ns.store(now_ns(), Ordering::Relaxed);
-            let child = super::inject::start(Primitive::Spawn, || cmd.spawn())
+            let child = super::inject::spawn(|| cmd.spawn())
                 .map_err(|e| start_err(&format_args!("cannot start {}: {e}", job.exe.display())))?;
             slot.pid.store(child.id(), Ordering::Relaxed);
             children.push(child.id() as i32);

@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::sys::command::{failure, output_within};
 
 /// The function (demangled, with callgrind's wildcards) inside which instructions are counted:
 /// `threadfork::exec::worker::counted_share`, in the threadfork binary or a user's bench.
@@ -76,49 +78,20 @@ pub fn count(
         ))
         .arg(exe)
         .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start valgrind: {e}"))?;
-    let pid = child.id();
-    // The child's output is read on a thread so that a full pipe never blocks it; the
-    // deadline is kept here.
-    let waiter = std::thread::spawn(move || child.wait_with_output());
-    let deadline = Instant::now() + timeout;
-    while !waiter.is_finished() {
-        if Instant::now() >= deadline || crate::sys::signals::stop_requested() {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-            let _ = waiter.join();
-            return Err(if crate::sys::signals::stop_requested() {
-                "interrupted".into()
-            } else {
-                format!(
-                    "timed out after {:.0} s under callgrind (--case-timeout)",
-                    timeout.as_secs_f64()
-                )
-            });
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    let out = output_within(&mut cmd, None, timeout).map_err(|e| {
+        if e.contains("did not finish") {
+            format!(
+                "timed out after {:.0} s under callgrind (--case-timeout)",
+                timeout.as_secs_f64()
+            )
+        } else {
+            e
         }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = waiter
-        .join()
-        .map_err(|_| "the valgrind waiter panicked".to_string())?
-        .map_err(|e| format!("valgrind: {e}"))?;
+    })?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let last = err
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
-        return Err(format!("the counted run failed ({}): {last}", out.status));
+        return Err(format!("the counted run failed ({})", failure(&out)));
     }
     let mut total = 0u64;
     let mut files = 0;

@@ -61,14 +61,24 @@ pub fn efficiency_samples(r: &Results, m: &Measurement) -> Vec<f64> {
     })
 }
 
+/// The sequential model a model's speedup is measured against: its own runtime's (a model
+/// named `RUNTIME-…`, such as `cpython-threads`, against `RUNTIME-sequential`).
+pub fn sequential_of(model: &str) -> &'static str {
+    match model.split_once('-') {
+        Some(("cpython", _)) => "cpython-sequential",
+        _ => "sequential",
+    }
+}
+
 /// Throughput ÷ the sequential model's throughput at 1 worker, of the same variant, or of the
 /// sequential model's only variant when the variant does not run sequentially.
 pub fn speedup_samples(r: &Results, m: &Measurement) -> Vec<f64> {
-    let same = with(&m.case, "sequential", &m.case.variant, 1);
+    let sequential = sequential_of(&m.case.model);
+    let same = with(&m.case, sequential, &m.case.variant, 1);
     let base = find(r, &same, &m.metric).or_else(|| {
         let mut seq = r.measurements.iter().filter(|b| {
             b.case.workload == m.case.workload
-                && b.case.model == "sequential"
+                && b.case.model == sequential
                 && b.case.workers == 1
                 && b.case.params == m.case.params
                 && b.metric == m.metric

@@ -35,6 +35,10 @@ pub struct Results {
     /// Cases skipped on purpose (e.g. too little memory) and interruptions.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The runtimes besides threadfork's Rust that ran cases, by name (`cpython`), with what
+    /// they said they are (`cpython 3.11.7 (GIL)`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub runtimes: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -136,10 +140,11 @@ pub enum Metric {
     HeapBytes,
     FirstItem,
     Instructions,
+    Getsizeof,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 7] = [
+    pub const ALL: [Metric; 8] = [
         Metric::Throughput,
         Metric::Startup,
         Metric::Roundtrip,
@@ -147,6 +152,7 @@ impl Metric {
         Metric::HeapBytes,
         Metric::FirstItem,
         Metric::Instructions,
+        Metric::Getsizeof,
     ];
 
     pub fn name(self) -> &'static str {
@@ -158,6 +164,7 @@ impl Metric {
             Metric::HeapBytes => "heap_bytes",
             Metric::FirstItem => "first_item",
             Metric::Instructions => "instructions",
+            Metric::Getsizeof => "getsizeof",
         }
     }
 
@@ -169,7 +176,7 @@ impl Metric {
         match self {
             Metric::Throughput => "ops/s",
             Metric::Startup | Metric::Roundtrip | Metric::FirstItem => "ns",
-            Metric::PeakRss | Metric::HeapBytes => "bytes",
+            Metric::PeakRss | Metric::HeapBytes | Metric::Getsizeof => "bytes",
             Metric::Instructions => "instructions",
         }
     }
@@ -254,6 +261,10 @@ pub struct Measurement {
     /// comparison tell a slower machine from a slower workload.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub probe: Vec<f64>,
+    /// The runtime that ran the case when it is not threadfork's own Rust, e.g.
+    /// `cpython 3.11.7 (GIL)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
 }
 
 /// What identifies a measurement across runs: its case and metric.
@@ -292,6 +303,7 @@ impl Measurement {
             verified,
             info: false,
             probe: Vec::new(),
+            runtime: None,
         }
     }
 

@@ -292,6 +292,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         scaling: Vec::new(),
         findings: BTreeMap::new(),
         notes: Vec::new(),
+        runtimes: plan.runtimes.clone(),
     };
     if plan.instructions {
         let cases = instructions::cases(plan);
@@ -427,8 +428,10 @@ fn findings(plan: &Plan, measurements: &[Measurement]) -> BTreeMap<String, Vec<S
             out.insert(name.to_string(), f);
         }
     }
+    // A study reads the whole run: the CPython runtime compares its figures with Rust's.
+    let all: Vec<&Measurement> = measurements.iter().collect();
     for s in &plan.studies {
-        let f = s.study.findings(&of(s.study.name()));
+        let f = s.study.findings(&all);
         if !f.is_empty() {
             out.insert(s.study.name().to_string(), f);
         }

@@ -122,6 +122,8 @@ pub struct Plan {
     pub args: Vec<String>,
     /// Fault injected into worker 0 of every task sample of one model (tests only).
     pub fault: Option<(Fault, Model)>,
+    /// Runtimes besides Rust that run cases, with what they said they are.
+    pub runtimes: std::collections::BTreeMap<String, String>,
     /// A real slowdown injected to measure the gate (tests only).
     pub slowdown: Option<crate::exec::inject::Slowdown>,
     /// `--instructions`: count the task cases at one worker under callgrind instead of
@@ -198,6 +200,7 @@ impl Plan {
             workers: &self.workers,
             samples: self.samples,
             warmup: self.warmup,
+            sample_ns: self.sample_ns,
             timeout: self.case_timeout,
         }
     }

@@ -22,6 +22,8 @@ pub struct StudyPlan<'a> {
     pub workers: &'a [usize],
     pub samples: usize,
     pub warmup: usize,
+    /// How long a time-sized sample should last.
+    pub sample_ns: u64,
     /// The longest one sample may take (`--case-timeout`).
     pub timeout: std::time::Duration,
 }
@@ -49,7 +51,8 @@ pub trait Study: Send + Sync + 'static {
     fn estimate_s(&self, plan: &StudyPlan<'_>) -> f64;
     /// Runs every case of the plan, round by round.
     fn run(&self, plan: &StudyPlan<'_>, run: &mut StudyRun<'_>) -> Vec<(CaseId, CaseOutcome)>;
-    /// Findings in plain words from its measurements.
+    /// Findings in plain words, from the run's measurements (all of them: a study picks its
+    /// own by workload and model).
     fn findings(&self, measurements: &[&Measurement]) -> Vec<String>;
 }
 

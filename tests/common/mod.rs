@@ -99,6 +99,7 @@ pub fn synthetic_results(
         machine: m,
         workloads: vec![],
         calibration: Calibration::default(),
+        runtimes: Default::default(),
         measurements,
         failures: vec![],
         scaling: vec![],

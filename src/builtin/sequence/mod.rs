@@ -242,6 +242,11 @@ impl Study for Sequence {
 
     /// Per n: eager ÷ lazy for heap bytes and first-item time, in words.
     fn findings(&self, ms: &[&Measurement]) -> Vec<String> {
+        let ms: Vec<&Measurement> = ms
+            .iter()
+            .copied()
+            .filter(|m| m.case.workload == "sequence")
+            .collect();
         let mut sizes: Vec<u64> = ms.iter().filter_map(|m| m.param("n")).collect();
         sizes.sort_unstable();
         sizes.dedup();

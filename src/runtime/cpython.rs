@@ -1,0 +1,587 @@
+//! `--runtime cpython`: the classic Python examples run by CPython itself, through the driver
+//! shipped in `python/threadfork_driver.py` (standard library only), beside the Rust figures.
+//! The driver reports raw timestamps and counts; threadfork checks every checksum and total
+//! with the same closed forms as the Rust side, computes the statistics and writes the same
+//! schema, with the interpreter (implementation, version, GIL on or off) on every figure.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::BadInput;
+use crate::results::{CaseId, Measurement, Metric};
+use crate::sweep::study::{CaseOutcome, Study, StudyPlan, StudyRun};
+use crate::sys::command::{failure, output_within};
+
+/// The driver, built into every threadfork binary (a user's bench too) and written to a
+/// temporary file for the interpreter.
+pub const DRIVER: &str = include_str!("../../python/threadfork_driver.py");
+
+/// The models, by the names `--model` accepts.
+pub const MODELS: [&str; 8] = [
+    "cpython-sequential",
+    "cpython-threads",
+    "cpython-fork",
+    "cpython-spawn",
+    "cpython-thread-pool",
+    "cpython-process-pool",
+    "cpython-list",
+    "cpython-generator",
+];
+
+/// How long an interpreter may take to answer `--runtime`.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Beyond a sample's own timeout, what one driver call may add: the interpreter's start and
+/// a process pool's.
+const CALL_SLACK: Duration = Duration::from_secs(20);
+
+/// The classic example's task: `square_numbers(100)`.
+const WORK: u64 = 100;
+
+/// Sequence sizes of a quick and of a full run.
+const QUICK_SIZES: [u64; 2] = [1_000, 1_000_000];
+const FULL_SIZES: [u64; 4] = [1_000, 100_000, 1_000_000, 10_000_000];
+
+/// What the interpreter says it is.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Interpreter {
+    pub implementation: String,
+    pub version: String,
+    pub gil: bool,
+    pub executable: String,
+}
+
+impl Interpreter {
+    /// `cpython 3.11.7 (GIL)` or `cpython 3.13.0 (free-threaded)`.
+    pub fn label(&self) -> String {
+        format!(
+            "{} {} ({})",
+            self.implementation,
+            self.version,
+            if self.gil { "GIL" } else { "free-threaded" }
+        )
+    }
+}
+
+/// The driver written to a file of its own, removed when dropped.
+struct DriverFile(PathBuf);
+
+impl DriverFile {
+    fn new() -> Result<DriverFile, String> {
+        let path = std::env::temp_dir().join(format!(
+            "threadfork-driver-{}-{}.py",
+            std::process::id(),
+            crate::sweep::new_run_id("d")
+        ));
+        std::fs::write(&path, DRIVER).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(DriverFile(path))
+    }
+}
+
+impl Drop for DriverFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The CPython runtime: an interpreter that answered, and the driver it runs.
+pub struct CPython {
+    python: PathBuf,
+    driver: DriverFile,
+    pub interpreter: Interpreter,
+}
+
+impl CPython {
+    /// Checks that `python` runs the driver and says what it is; bad input otherwise.
+    pub fn new(python: &Path) -> Result<CPython, BadInput> {
+        let bad = |why: String| {
+            BadInput::new(format!(
+                "--python: '{}' cannot run threadfork's Python driver: {why}",
+                python.display()
+            ))
+        };
+        let driver = DriverFile::new().map_err(bad)?;
+        let mut cmd = Command::new(python);
+        cmd.arg(&driver.0).arg("--runtime");
+        let out = output_within(&mut cmd, None, PROBE_TIMEOUT).map_err(bad)?;
+        if !out.status.success() {
+            return Err(bad(format!("it exited with {}", failure(&out))));
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            runtime: Interpreter,
+        }
+        let answer: Answer = serde_json::from_slice(&out.stdout)
+            .map_err(|_| bad("it did not answer as a Python 3 interpreter does".into()))?;
+        Ok(CPython {
+            python: python.to_path_buf(),
+            driver,
+            interpreter: answer.runtime,
+        })
+    }
+
+    /// One driver call: the request in, the report out, within `timeout`.
+    fn call(&self, request: &serde_json::Value, timeout: Duration) -> Result<Report, String> {
+        let mut cmd = Command::new(&self.python);
+        cmd.arg(&self.driver.0);
+        let input = request.to_string();
+        let out = output_within(&mut cmd, Some(input.as_bytes()), timeout + CALL_SLACK)?;
+        if !out.status.success() {
+            return Err(format!("the Python driver failed ({})", failure(&out)));
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| {
+            format!("the Python driver printed something that is not its report ({e})")
+        })
+    }
+}
+
+/// A driver's report.
+#[derive(Debug, Deserialize)]
+struct Report {
+    samples: Vec<serde_json::Value>,
+}
+
+/// One worker's raw figures.
+#[derive(Debug, Deserialize)]
+struct Worker {
+    requested_ns: u64,
+    started_ns: u64,
+    begin_ns: u64,
+    end_ns: u64,
+    ops: u64,
+    checksum: u64,
+}
+
+/// One task sample's raw figures.
+#[derive(Debug, Deserialize)]
+struct TaskSample {
+    release_ns: u64,
+    workers: Vec<Worker>,
+    #[serde(default)]
+    shared: Option<u64>,
+}
+
+/// One sequence sample's raw figures.
+#[derive(Debug, Deserialize)]
+struct SeqSample {
+    getsizeof: u64,
+    heap_bytes: u64,
+    first_item_ns: u64,
+    elapsed_ns: u64,
+    items: u64,
+    sum: u64,
+}
+
+/// Worker k of n's share of `total`, as the driver splits it.
+fn split(total: u64, k: usize, n: usize) -> u64 {
+    total / n as u64 + u64::from((k as u64) < total % n as u64)
+}
+
+/// One case of the runtime.
+#[derive(Clone, Debug)]
+struct PyCase {
+    workload: &'static str,
+    model: &'static str,
+    workers: usize,
+    /// square: tasks per sample; counter: increments per worker; sequence: n.
+    size: u64,
+}
+
+impl PyCase {
+    fn id(&self) -> CaseId {
+        let (variant, params) = match self.workload {
+            "square" => ("default", BTreeMap::from([("work".to_string(), WORK)])),
+            "counter" => ("lock", BTreeMap::new()),
+            _ => ("range", BTreeMap::from([("n".to_string(), self.size)])),
+        };
+        CaseId {
+            workload: self.workload.into(),
+            model: self.model.into(),
+            variant: variant.into(),
+            workers: self.workers,
+            params,
+        }
+    }
+
+    fn driver_model(&self) -> &'static str {
+        self.model.trim_start_matches("cpython-")
+    }
+
+    fn request(&self) -> serde_json::Value {
+        let params = match self.workload {
+            "square" => serde_json::json!({"work": WORK, "tasks": self.size}),
+            "counter" => serde_json::json!({"increments": self.size}),
+            _ => serde_json::json!({"n": self.size}),
+        };
+        serde_json::json!({
+            "workload": self.workload,
+            "model": self.driver_model(),
+            "workers": self.workers,
+            "samples": 1,
+            "warmup": 0,
+            "params": params,
+        })
+    }
+}
+
+/// What one sample of a task case gave: (throughput in ops/s, startup of worker 0 in ns,
+/// ops), after its checks.
+fn task_figures(case: &PyCase, raw: &serde_json::Value) -> Result<(f64, f64, u64), String> {
+    let s: TaskSample = serde_json::from_value(raw.clone())
+        .map_err(|e| format!("the driver's sample is malformed: {e}"))?;
+    let n = case.workers;
+    if s.workers.len() != n {
+        return Err(format!(
+            "the driver reported {} workers of {n}",
+            s.workers.len()
+        ));
+    }
+    for (k, w) in s.workers.iter().enumerate() {
+        let (ops, checksum) = match case.workload {
+            "square" => {
+                let tasks = split(case.size, k, n);
+                let expected = crate::builtin::square::expected_task(WORK).wrapping_mul(tasks);
+                (tasks * WORK, Some(expected))
+            }
+            _ => (case.size, None),
+        };
+        if w.ops != ops {
+            return Err(format!("worker {k} counted {} ops, expected {ops}", w.ops));
+        }
+        if let Some(c) = checksum.filter(|c| *c != w.checksum) {
+            return Err(format!(
+                "square checksum mismatch in worker {k}: got {}, expected {c}",
+                w.checksum
+            ));
+        }
+    }
+    if case.workload == "counter" {
+        let expected = case.size * n as u64;
+        if s.shared != Some(expected) {
+            return Err(format!(
+                "the locked counter ended at {:?}, expected exactly {expected}",
+                s.shared
+            ));
+        }
+    }
+    let ops: u64 = s.workers.iter().map(|w| w.ops).sum();
+    let end = s.workers.iter().map(|w| w.end_ns).max().unwrap_or(0);
+    let secs = end.saturating_sub(s.release_ns).max(1) as f64 / 1e9;
+    let w0 = &s.workers[0];
+    let _ = w0.begin_ns;
+    Ok((
+        ops as f64 / secs,
+        w0.started_ns.saturating_sub(w0.requested_ns) as f64,
+        ops,
+    ))
+}
+
+/// A sequence sample, checked: its sum and count in closed form.
+fn seq_figures(case: &PyCase, raw: &serde_json::Value) -> Result<SeqSample, String> {
+    let s: SeqSample = serde_json::from_value(raw.clone())
+        .map_err(|e| format!("the driver's sample is malformed: {e}"))?;
+    let n = case.size;
+    let expected = (u128::from(n) * u128::from(n.saturating_sub(1)) / 2) as u64;
+    if s.items != n || s.sum != expected {
+        return Err(format!(
+            "the sequence summed to {} over {} items, expected {expected} over {n}",
+            s.sum, s.items
+        ));
+    }
+    Ok(s)
+}
+
+/// The CPython runtime as a study beside the Rust workloads: its measurements carry the
+/// workload names `square`, `counter` and `sequence`, so they share the Rust figures' tables
+/// and charts.
+pub struct CPythonStudy(pub CPython);
+
+impl CPythonStudy {
+    fn cases(&self, plan: &StudyPlan<'_>) -> Vec<PyCase> {
+        let sizes: &[u64] = match (plan.sizes, plan.quick) {
+            ([], true) => &QUICK_SIZES,
+            ([], false) => &FULL_SIZES,
+            (given, _) => given,
+        };
+        let mut out = Vec::new();
+        for &model in plan.models {
+            let Some(model) = MODELS.iter().copied().find(|m| *m == model) else {
+                continue;
+            };
+            match model {
+                "cpython-list" | "cpython-generator" => {
+                    for &n in sizes {
+                        out.push(PyCase {
+                            workload: "sequence",
+                            model,
+                            workers: 1,
+                            size: n,
+                        });
+                    }
+                }
+                _ => {
+                    for &workers in plan.workers {
+                        out.push(PyCase {
+                            workload: "square",
+                            model,
+                            workers,
+                            size: 0,
+                        });
+                        if !model.ends_with("pool") {
+                            out.push(PyCase {
+                                workload: "counter",
+                                model,
+                                workers,
+                                size: 0,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Sizes the task cases by time: one sequential sample of each workload on this
+    /// interpreter gives its pace; a sample then lasts about the sample time at one worker.
+    fn size(&self, plan: &StudyPlan<'_>, cases: &mut [PyCase]) -> Result<(), String> {
+        let target_s = plan.sample_ns as f64 / 1e9;
+        for (workload, probe_size) in [("square", 2_000u64), ("counter", 20_000)] {
+            if !cases.iter().any(|c| c.workload == workload) {
+                continue;
+            }
+            let probe = PyCase {
+                workload,
+                model: "cpython-sequential",
+                workers: 1,
+                size: probe_size,
+            };
+            let report = self.0.call(&probe.request(), plan.timeout)?;
+            let first = report.samples.first().ok_or("the driver sent no sample")?;
+            let (rate, _, _) = task_figures(&probe, first)?;
+            let per_unit = if workload == "square" {
+                WORK as f64
+            } else {
+                1.0
+            };
+            let size = ((rate * target_s / per_unit).ceil() as u64).max(1);
+            for c in cases.iter_mut().filter(|c| c.workload == workload) {
+                // Tasks are split between the workers; increments are per worker.
+                c.size = if workload == "square" {
+                    size.max(c.workers as u64)
+                } else {
+                    (size / c.workers as u64).max(1)
+                };
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Per case, what the rounds gathered.
+#[derive(Default)]
+struct Acc {
+    throughput: Vec<f64>,
+    startup: Vec<f64>,
+    ops: u64,
+    sizeof: Vec<f64>,
+    heap: Vec<f64>,
+    first: Vec<f64>,
+    failed: Option<String>,
+}
+
+impl Study for CPythonStudy {
+    fn name(&self) -> &'static str {
+        "cpython"
+    }
+    fn op(&self) -> &'static str {
+        "ops"
+    }
+    fn describe(&self) -> &'static str {
+        "the classic Python examples run by CPython: square_numbers with threading.Thread, \
+         multiprocessing.Process (fork and spawn) and concurrent.futures pools; the database \
+         increment under threading.Lock and multiprocessing.Lock with a shared Value; a list \
+         built by append against a generator"
+    }
+    fn models(&self) -> &'static [&'static str] {
+        &MODELS
+    }
+    fn steps(&self, plan: &StudyPlan<'_>) -> u64 {
+        (self.cases(plan).len() * (plan.warmup + plan.samples)) as u64
+    }
+    fn estimate_s(&self, plan: &StudyPlan<'_>) -> f64 {
+        // An interpreter start per sample (~30 ms), a sample, and a process start per worker
+        // for the process models (~60 ms for spawn).
+        self.cases(plan)
+            .iter()
+            .map(|c| {
+                let per = 0.03 + plan.sample_ns as f64 / 1e9 + 0.06 * c.workers as f64;
+                per * (plan.warmup + plan.samples) as f64
+            })
+            .sum()
+    }
+
+    fn run(&self, plan: &StudyPlan<'_>, run: &mut StudyRun<'_>) -> Vec<(CaseId, CaseOutcome)> {
+        let mut cases = self.cases(plan);
+        if let Err(e) = self.size(plan, &mut cases) {
+            return cases.iter().map(|c| (c.id(), Err(e.clone()))).collect();
+        }
+        let mut accs: Vec<Acc> = cases.iter().map(|_| Acc::default()).collect();
+        // Round by round, like the Rust cases: a drifting machine hits every case alike.
+        for round in 0..plan.warmup + plan.samples {
+            for (c, acc) in cases.iter().zip(accs.iter_mut()) {
+                if run.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                run.bar.set_message(format!("{}", c.id()));
+                run.bar.inc(1);
+                if acc.failed.is_some() {
+                    continue;
+                }
+                let sample = self
+                    .0
+                    .call(&c.request(), plan.timeout)
+                    .and_then(|r| r.samples.into_iter().next().ok_or("no sample".into()));
+                let counted = round >= plan.warmup;
+                let result = sample.and_then(|raw| {
+                    if c.workload == "sequence" {
+                        let s = seq_figures(c, &raw)?;
+                        if counted {
+                            acc.sizeof.push(s.getsizeof as f64);
+                            acc.heap.push(s.heap_bytes as f64);
+                            acc.first.push(s.first_item_ns as f64);
+                            acc.throughput
+                                .push(s.items as f64 / (s.elapsed_ns.max(1) as f64 / 1e9));
+                            acc.ops = s.items;
+                        }
+                    } else {
+                        let (t, st, ops) = task_figures(c, &raw)?;
+                        if counted {
+                            acc.throughput.push(t);
+                            acc.startup.push(st);
+                            acc.ops = ops;
+                        }
+                    }
+                    Ok(())
+                });
+                if let Err(e) = result {
+                    acc.failed = Some(e);
+                }
+            }
+        }
+        let label = self.0.interpreter.label();
+        cases
+            .iter()
+            .zip(accs)
+            .map(|(c, a)| {
+                let id = c.id();
+                if let Some(why) = a.failed {
+                    return (id, Err(why));
+                }
+                if a.throughput.is_empty() {
+                    return (id, Err("interrupted".into()));
+                }
+                let mut ms = vec![Measurement::new(
+                    &id,
+                    Metric::Throughput,
+                    a.throughput,
+                    true,
+                )];
+                ms[0].ops_per_sample = Some(a.ops);
+                let starts = matches!(c.driver_model(), "threads" | "fork" | "spawn");
+                if c.workload == "square" && c.workers == 1 && starts {
+                    ms.push(Measurement::new(&id, Metric::Startup, a.startup, true));
+                }
+                if c.workload == "sequence" {
+                    ms.push(Measurement::new(&id, Metric::Getsizeof, a.sizeof, true));
+                    ms.push(Measurement::new(&id, Metric::HeapBytes, a.heap, true));
+                    ms.push(Measurement::new(&id, Metric::FirstItem, a.first, true));
+                }
+                for m in &mut ms {
+                    m.runtime = Some(label.clone());
+                    m.op = Some(
+                        match c.workload {
+                            "square" => "squares",
+                            "counter" => "increments",
+                            _ => "items",
+                        }
+                        .into(),
+                    );
+                }
+                (id, Ok(ms))
+            })
+            .collect()
+    }
+
+    fn findings(&self, measurements: &[&Measurement]) -> Vec<String> {
+        gil_findings(measurements, &self.0.interpreter)
+    }
+}
+
+/// What the GIL does, in words: CPython threads' speedup over sequential at the largest
+/// worker count against its processes'.
+fn gil_findings(ms: &[&Measurement], interp: &Interpreter) -> Vec<String> {
+    let thr = |model: &str, workers: usize| {
+        ms.iter()
+            .find(|m| {
+                m.case.workload == "square"
+                    && m.case.model == model
+                    && m.case.workers == workers
+                    && m.metric == "throughput"
+            })
+            .map(|m| m.median)
+    };
+    let Some(n) = ms
+        .iter()
+        .filter(|m| m.case.workload == "square" && m.case.model == "cpython-threads")
+        .map(|m| m.case.workers)
+        .max()
+        .filter(|&n| n > 1)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let (Some(rust), Some(py)) = (
+        ms.iter()
+            .find(|m| {
+                m.case.workload == "square"
+                    && m.case.model == "sequential"
+                    && m.case.workers == 1
+                    && m.metric == "throughput"
+            })
+            .map(|m| m.median),
+        thr("cpython-sequential", 1),
+    ) {
+        out.push(format!(
+            "square_numbers on one core: Rust runs {:.0}× as many squares per second as {} \
+             ({} against {}).",
+            rust / py,
+            interp.label(),
+            crate::export::format::rate_of(rust, "squares"),
+            crate::export::format::rate_of(py, "squares")
+        ));
+    }
+    if let (Some(seq), Some(t), Some(f)) = (
+        thr("cpython-sequential", n),
+        thr("cpython-threads", n),
+        thr("cpython-fork", n),
+    ) {
+        let what = if interp.gil {
+            "the GIL lets one thread run Python code at a time"
+        } else {
+            "this interpreter is free-threaded (no GIL)"
+        };
+        out.push(format!(
+            "{}: square_numbers on {n} threads runs at {:.2}× sequential, on {n} forked \
+             processes at {:.2}× — {what}.",
+            interp.label(),
+            t / seq,
+            f / seq
+        ));
+    }
+    out
+}

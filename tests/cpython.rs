@@ -1,0 +1,152 @@
+//! `--runtime cpython`: the classic Python examples run by the interpreter on PATH (python3),
+//! checked by threadfork; a bad interpreter or a driver that breaks.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::{TempDir, threadfork};
+use threadfork::results;
+
+/// A quick CPython-only run at 1 and 2 workers with the sequence at 10^6, as a user makes it.
+#[test]
+fn the_classic_examples_run_verified_with_their_runtime_recorded() {
+    let out = TempDir::new("cpython-run");
+    let o = threadfork()
+        .args(["run", "--quick", "--runtime", "cpython", "--no-charts"])
+        .args(["--workers", "1,2", "--sizes", "1000000", "--samples", "2"])
+        .arg("--out")
+        .arg(&out.0)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let file = common::json_files(&out).pop().unwrap();
+    let r = results::load(&file).unwrap();
+    assert!(r.failures.is_empty(), "{:?}", r.failures);
+    let label = r
+        .runtimes
+        .get("cpython")
+        .expect("the runtime is recorded")
+        .clone();
+    assert!(label.starts_with("cpython 3."), "{label}");
+    assert!(!r.measurements.is_empty());
+    for m in &r.measurements {
+        assert!(m.case.model.starts_with("cpython-"), "{}", m.case);
+        assert_eq!(m.runtime.as_deref(), Some(label.as_str()));
+        assert!(m.verified, "{} {}", m.case, m.metric);
+    }
+    let get = |model: &str, metric: &str| {
+        r.measurements
+            .iter()
+            .find(|m| m.case.model == model && m.metric == metric && m.case.workload == "sequence")
+            .map(|m| m.samples.clone())
+    };
+    // sys.getsizeof of the classic example's list of 10^6 ints built by append, and of the
+    // generator: exact on CPython 3.11 (other versions size their objects differently).
+    if label.starts_with("cpython 3.11.") {
+        assert!(
+            get("cpython-list", "getsizeof")
+                .unwrap()
+                .iter()
+                .all(|x| *x == 8_448_728.0)
+        );
+        assert!(
+            get("cpython-generator", "getsizeof")
+                .unwrap()
+                .iter()
+                .all(|x| *x == 200.0)
+        );
+    }
+    // Square and the locked counter on every worker model, at both worker counts.
+    for model in [
+        "cpython-sequential",
+        "cpython-threads",
+        "cpython-fork",
+        "cpython-spawn",
+    ] {
+        for workload in ["square", "counter"] {
+            for workers in [1, 2] {
+                assert!(
+                    r.measurements.iter().any(|m| m.case.model == model
+                        && m.case.workload == workload
+                        && m.case.workers == workers
+                        && m.metric == "throughput"),
+                    "{workload} {model} {workers}"
+                );
+            }
+        }
+    }
+    let summary = String::from_utf8_lossy(&o.stdout);
+    assert!(summary.contains("cpython-threads"), "{summary}");
+}
+
+#[test]
+fn a_missing_or_non_python_interpreter_is_bad_input() {
+    let out = TempDir::new("cpython-bad");
+    for python in ["/nonexistent/python3", "/bin/true"] {
+        let o = threadfork()
+            .args(["run", "--quick", "--runtime", "cpython", "--python", python])
+            .arg("--out")
+            .arg(&out.0)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{python}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!(
+                "--python: '{python}' cannot run threadfork's Python driver"
+            )),
+            "{err}"
+        );
+    }
+    assert!(out.files().is_empty());
+}
+
+#[test]
+fn a_driver_that_breaks_mid_run_fails_its_cases_with_the_reason() {
+    // An "interpreter" that answers what it is, then dies on every case.
+    let dir = TempDir::new("cpython-breaks");
+    let fake = dir.0.join("python-that-breaks");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nif [ \"$2\" = --runtime ]; then exec python3 \"$@\"; fi\n\
+         echo 'Segmentation fault (pretend)' >&2\nexit 139\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = dir.0.join("out");
+    let o = threadfork()
+        .args(["run", "--quick", "--runtime", "cpython", "--no-charts"])
+        .args([
+            "--model",
+            "cpython-threads",
+            "--workers",
+            "1",
+            "--sizes",
+            "1000",
+        ])
+        .arg("--python")
+        .arg(&fake)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let kept = TempDir(out);
+    let file = common::json_files(&kept).pop().unwrap();
+    let r = results::load(&file).unwrap();
+    assert!(!r.failures.is_empty());
+    assert!(
+        r.failures
+            .iter()
+            .all(|f| f.reason.contains("Segmentation fault (pretend)")),
+        "{:?}",
+        r.failures
+    );
+}
