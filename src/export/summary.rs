@@ -216,11 +216,17 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
         .filter(|m| m.case.workload == name)
         .collect();
     let failed = r.failures.iter().any(|f| f.case.workload == name);
-    if ms.is_empty() && !failed {
+    // A study whose figures sit in other workloads' tables (a runtime's) still has its words.
+    let has_findings = r.findings.get(name).is_some_and(|f| !f.is_empty());
+    if ms.is_empty() && !failed && !has_findings {
         return;
     }
     let op = op_of(r, name);
-    d.push(Block::Heading(format!("{name}: {op}")));
+    d.push(Block::Heading(if ms.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}: {op}")
+    }));
     if let Some(w) = r.workload(name) {
         let mut line = w.description.clone();
         if !w.params.is_empty() {

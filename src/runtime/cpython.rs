@@ -35,6 +35,11 @@ pub const MODELS: [&str; 8] = [
 /// How long an interpreter may take to answer `--runtime`.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The shortest sample a CPython case is sized for: waking a thread or a process through a
+/// `threading` / `multiprocessing` Event takes up to milliseconds, which would be a large
+/// share of a Rust-sized sample.
+const MIN_SAMPLE_NS: u64 = 100_000_000;
+
 /// Beyond a sample's own timeout, what one driver call may add: the interpreter's start and
 /// a process pool's.
 const CALL_SLACK: Duration = Duration::from_secs(20);
@@ -195,7 +200,11 @@ impl PyCase {
     fn id(&self) -> CaseId {
         let (variant, params) = match self.workload {
             "square" => ("default", BTreeMap::from([("work".to_string(), WORK)])),
-            "counter" => ("lock", BTreeMap::new()),
+            // The classic example's increment without the sleep: hold 0, as Rust's default.
+            "counter" => (
+                "lock",
+                BTreeMap::from([("hold_ns".to_string(), 0), ("hold_sleep".to_string(), 0)]),
+            ),
             _ => ("range", BTreeMap::from([("n".to_string(), self.size)])),
         };
         CaseId {
@@ -346,37 +355,39 @@ impl CPythonStudy {
         out
     }
 
-    /// Sizes the task cases by time: one sequential sample of each workload on this
-    /// interpreter gives its pace; a sample then lasts about the sample time at one worker.
+    /// Sizes the task cases by time: one sample of each workload on each model at one
+    /// worker gives its pace on this interpreter (a process pool's per-task cost is a hundred
+    /// times a loop's); a sample then lasts about the sample time at one worker.
     fn size(&self, plan: &StudyPlan<'_>, cases: &mut [PyCase]) -> Result<(), String> {
-        let target_s = plan.sample_ns as f64 / 1e9;
-        for (workload, probe_size) in [("square", 2_000u64), ("counter", 20_000)] {
-            if !cases.iter().any(|c| c.workload == workload) {
-                continue;
-            }
-            let probe = PyCase {
-                workload,
-                model: "cpython-sequential",
-                workers: 1,
-                size: probe_size,
+        let target_s = plan.sample_ns.max(MIN_SAMPLE_NS) as f64 / 1e9;
+        let mut paces: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        for c in cases.iter_mut().filter(|c| c.workload != "sequence") {
+            let key = (c.workload, c.model);
+            let size = match paces.entry(key) {
+                std::collections::btree_map::Entry::Occupied(e) => *e.get(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let probe = PyCase {
+                        workers: 1,
+                        size: if c.workload == "square" { 500 } else { 20_000 },
+                        ..c.clone()
+                    };
+                    let report = self.0.call(&probe.request(), plan.timeout)?;
+                    let first = report.samples.first().ok_or("the driver sent no sample")?;
+                    let (rate, _, _) = task_figures(&probe, first)?;
+                    let per_unit = if c.workload == "square" {
+                        WORK as f64
+                    } else {
+                        1.0
+                    };
+                    *e.insert(((rate * target_s / per_unit).ceil() as u64).max(1))
+                }
             };
-            let report = self.0.call(&probe.request(), plan.timeout)?;
-            let first = report.samples.first().ok_or("the driver sent no sample")?;
-            let (rate, _, _) = task_figures(&probe, first)?;
-            let per_unit = if workload == "square" {
-                WORK as f64
+            // Tasks are split between the workers; increments are per worker.
+            c.size = if c.workload == "square" {
+                size.max(c.workers as u64)
             } else {
-                1.0
+                (size / c.workers as u64).max(1)
             };
-            let size = ((rate * target_s / per_unit).ceil() as u64).max(1);
-            for c in cases.iter_mut().filter(|c| c.workload == workload) {
-                // Tasks are split between the workers; increments are per worker.
-                c.size = if workload == "square" {
-                    size.max(c.workers as u64)
-                } else {
-                    (size / c.workers as u64).max(1)
-                };
-            }
         }
         Ok(())
     }
@@ -411,7 +422,7 @@ impl Study for CPythonStudy {
         &MODELS
     }
     fn steps(&self, plan: &StudyPlan<'_>) -> u64 {
-        (self.cases(plan).len() * (plan.warmup + plan.samples)) as u64
+        (self.cases(plan).len() * plan.samples) as u64
     }
     fn estimate_s(&self, plan: &StudyPlan<'_>) -> f64 {
         // An interpreter start per sample (~30 ms), a sample, and a process start per worker
@@ -419,8 +430,9 @@ impl Study for CPythonStudy {
         self.cases(plan)
             .iter()
             .map(|c| {
-                let per = 0.03 + plan.sample_ns as f64 / 1e9 + 0.06 * c.workers as f64;
-                per * (plan.warmup + plan.samples) as f64
+                let sample_s = plan.sample_ns.max(MIN_SAMPLE_NS) as f64 / 1e9;
+                let per = 0.05 + sample_s + 0.08 * c.workers as f64;
+                per * plan.samples as f64
             })
             .sum()
     }
@@ -431,8 +443,9 @@ impl Study for CPythonStudy {
             return cases.iter().map(|c| (c.id(), Err(e.clone()))).collect();
         }
         let mut accs: Vec<Acc> = cases.iter().map(|_| Acc::default()).collect();
-        // Round by round, like the Rust cases: a drifting machine hits every case alike.
-        for round in 0..plan.warmup + plan.samples {
+        // Round by round, like the Rust cases: a drifting machine hits every case alike. No
+        // warm-up round: every sample is a fresh interpreter anyway.
+        for _ in 0..plan.samples {
             for (c, acc) in cases.iter().zip(accs.iter_mut()) {
                 if run.stop.load(std::sync::atomic::Ordering::Relaxed) {
                     break;
@@ -446,25 +459,20 @@ impl Study for CPythonStudy {
                     .0
                     .call(&c.request(), plan.timeout)
                     .and_then(|r| r.samples.into_iter().next().ok_or("no sample".into()));
-                let counted = round >= plan.warmup;
                 let result = sample.and_then(|raw| {
                     if c.workload == "sequence" {
                         let s = seq_figures(c, &raw)?;
-                        if counted {
-                            acc.sizeof.push(s.getsizeof as f64);
-                            acc.heap.push(s.heap_bytes as f64);
-                            acc.first.push(s.first_item_ns as f64);
-                            acc.throughput
-                                .push(s.items as f64 / (s.elapsed_ns.max(1) as f64 / 1e9));
-                            acc.ops = s.items;
-                        }
+                        acc.sizeof.push(s.getsizeof as f64);
+                        acc.heap.push(s.heap_bytes as f64);
+                        acc.first.push(s.first_item_ns as f64);
+                        acc.throughput
+                            .push(s.items as f64 / (s.elapsed_ns.max(1) as f64 / 1e9));
+                        acc.ops = s.items;
                     } else {
                         let (t, st, ops) = task_figures(c, &raw)?;
-                        if counted {
-                            acc.throughput.push(t);
-                            acc.startup.push(st);
-                            acc.ops = ops;
-                        }
+                        acc.throughput.push(t);
+                        acc.startup.push(st);
+                        acc.ops = ops;
                     }
                     Ok(())
                 });
