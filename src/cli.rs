@@ -624,8 +624,14 @@ pub fn resolve(
     let mut runtime_labels = std::collections::BTreeMap::new();
     if let Some(cp) = cpython {
         runtime_labels.insert("cpython".to_string(), cp.interpreter.label());
+        // `--hold` reaches the Python counter too: the classic example sleeps 30 ms there.
+        let given_of = |name: &str| given.iter().find(|g| g.name == name).map(|g| g.value);
+        let hold = crate::runtime::cpython::Hold {
+            ns: given_of("hold_ns").unwrap_or(0),
+            sleep: given_of("hold_sleep").unwrap_or(0) != 0,
+        };
         studies.push(SelectedStudy {
-            study: std::sync::Arc::new(crate::runtime::cpython::CPythonStudy(cp)),
+            study: std::sync::Arc::new(crate::runtime::cpython::CPythonStudy { cp, hold }),
             models: models
                 .iter()
                 .copied()

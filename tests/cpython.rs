@@ -150,3 +150,100 @@ fn a_driver_that_breaks_mid_run_fails_its_cases_with_the_reason() {
         r.failures
     );
 }
+
+/// A stand-in interpreter made of a shell script: `body` runs for the driver's cases, while
+/// `--runtime` is answered by python3 itself.
+fn fake_python(dir: &TempDir, name: &str, body: &str) -> std::path::PathBuf {
+    let fake = dir.0.join(name);
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\nif [ \"$2\" = --runtime ]; then exec python3 \"$@\"; fi\n{body}\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    fake
+}
+
+/// One quick case of the list model through `python`, with `extra` flags: (exit code,
+/// results, stderr).
+fn one_case(python: &std::path::Path, extra: &[&str]) -> (Option<i32>, results::Results, String) {
+    let out = TempDir::new("cpython-one");
+    let o = threadfork()
+        .args(["run", "--quick", "--runtime", "cpython", "--no-charts"])
+        .args([
+            "--model",
+            "cpython-list",
+            "--sizes",
+            "1000",
+            "--samples",
+            "1",
+        ])
+        .args(extra)
+        .arg("--python")
+        .arg(python)
+        .arg("--out")
+        .arg(&out.0)
+        .output()
+        .unwrap();
+    let file = common::json_files(&out).pop().expect("a results file");
+    let r = results::load(&file).unwrap();
+    (
+        o.status.code(),
+        r,
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_driver_that_prints_garbage_or_hangs_fails_its_case_and_leaves_nothing_running() {
+    let dir = TempDir::new("cpython-garbage");
+    let garbage = fake_python(&dir, "python-garbage", "echo 'hello, world'");
+    let (code, r, _) = one_case(&garbage, &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        r.failures[0].reason.contains("not its report"),
+        "{:?}",
+        r.failures
+    );
+    // A driver that hangs is stopped after --case-timeout (and the interpreter's allowance),
+    // its whole process group with it.
+    let hangs = fake_python(&dir, "python-hangs", "sleep 613 & sleep 613");
+    let (code, r, _) = one_case(&hangs, &["--case-timeout", "1s"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        r.failures[0].reason.contains("did not finish"),
+        "{:?}",
+        r.failures
+    );
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 613"])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+}
+
+#[test]
+fn a_free_threaded_interpreter_is_detected_and_labelled() {
+    // The reference machine has no python3.13t: this stand-in is the normal interpreter with
+    // `sys._is_gil_enabled` answering False, which is all the driver asks.
+    let dir = TempDir::new("cpython-nogil");
+    let fake = dir.0.join("python-nogil");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nexec python3 -c 'import runpy, sys; sys._is_gil_enabled = lambda: False; \
+         sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name=\"__main__\")' \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, r, err) = one_case(&fake, &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let label = &r.runtimes["cpython"];
+    assert!(label.ends_with("(free-threaded)"), "{label}");
+    // And the normal interpreter says it has its GIL.
+    let (_, r, _) = one_case(std::path::Path::new("python3"), &[]);
+    assert!(r.runtimes["cpython"].ends_with("(GIL)"));
+}

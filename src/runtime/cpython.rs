@@ -42,7 +42,7 @@ const MIN_SAMPLE_NS: u64 = 100_000_000;
 
 /// Beyond a sample's own timeout, what one driver call may add: the interpreter's start and
 /// a process pool's.
-const CALL_SLACK: Duration = Duration::from_secs(20);
+const CALL_SLACK: Duration = Duration::from_secs(10);
 
 /// The classic example's task: `square_numbers(100)`.
 const WORK: u64 = 100;
@@ -194,6 +194,7 @@ struct PyCase {
     workers: usize,
     /// square: tasks per sample; counter: increments per worker; sequence: n.
     size: u64,
+    hold: Hold,
 }
 
 impl PyCase {
@@ -203,7 +204,10 @@ impl PyCase {
             // The classic example's increment without the sleep: hold 0, as Rust's default.
             "counter" => (
                 "lock",
-                BTreeMap::from([("hold_ns".to_string(), 0), ("hold_sleep".to_string(), 0)]),
+                BTreeMap::from([
+                    ("hold_ns".to_string(), self.hold.ns),
+                    ("hold_sleep".to_string(), u64::from(self.hold.sleep)),
+                ]),
             ),
             _ => ("range", BTreeMap::from([("n".to_string(), self.size)])),
         };
@@ -223,7 +227,11 @@ impl PyCase {
     fn request(&self) -> serde_json::Value {
         let params = match self.workload {
             "square" => serde_json::json!({"work": WORK, "tasks": self.size}),
-            "counter" => serde_json::json!({"increments": self.size}),
+            "counter" => serde_json::json!({
+                "increments": self.size,
+                "hold_ns": self.hold.ns,
+                "hold_sleep": u64::from(self.hold.sleep),
+            }),
             _ => serde_json::json!({"n": self.size}),
         };
         serde_json::json!({
@@ -307,7 +315,19 @@ fn seq_figures(case: &PyCase, raw: &serde_json::Value) -> Result<SeqSample, Stri
 /// The CPython runtime as a study beside the Rust workloads: its measurements carry the
 /// workload names `square`, `counter` and `sequence`, so they share the Rust figures' tables
 /// and charts.
-pub struct CPythonStudy(pub CPython);
+pub struct CPythonStudy {
+    pub cp: CPython,
+    /// The counter's hold (`--hold`).
+    pub hold: Hold,
+}
+
+/// How long the Python counter holds its lock per increment, and whether it sleeps (the
+/// classic example's `time.sleep(0.03)`) or busy-waits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hold {
+    pub ns: u64,
+    pub sleep: bool,
+}
 
 impl CPythonStudy {
     fn cases(&self, plan: &StudyPlan<'_>) -> Vec<PyCase> {
@@ -329,6 +349,7 @@ impl CPythonStudy {
                             model,
                             workers: 1,
                             size: n,
+                            hold: self.hold,
                         });
                     }
                 }
@@ -339,6 +360,7 @@ impl CPythonStudy {
                             model,
                             workers,
                             size: 0,
+                            hold: self.hold,
                         });
                         if !model.ends_with("pool") {
                             out.push(PyCase {
@@ -346,6 +368,7 @@ impl CPythonStudy {
                                 model,
                                 workers,
                                 size: 0,
+                                hold: self.hold,
                             });
                         }
                     }
@@ -368,10 +391,15 @@ impl CPythonStudy {
                 std::collections::btree_map::Entry::Vacant(e) => {
                     let probe = PyCase {
                         workers: 1,
-                        size: if c.workload == "square" { 500 } else { 20_000 },
+                        size: match (c.workload, c.hold.ns) {
+                            ("square", _) => 500,
+                            (_, 0) => 20_000,
+                            // A held lock (30 ms per increment in the classic example).
+                            _ => 3,
+                        },
                         ..c.clone()
                     };
-                    let report = self.0.call(&probe.request(), plan.timeout)?;
+                    let report = self.cp.call(&probe.request(), plan.timeout)?;
                     let first = report.samples.first().ok_or("the driver sent no sample")?;
                     let (rate, _, _) = task_figures(&probe, first)?;
                     let per_unit = if c.workload == "square" {
@@ -456,7 +484,7 @@ impl Study for CPythonStudy {
                     continue;
                 }
                 let sample = self
-                    .0
+                    .cp
                     .call(&c.request(), plan.timeout)
                     .and_then(|r| r.samples.into_iter().next().ok_or("no sample".into()));
                 let result = sample.and_then(|raw| {
@@ -481,7 +509,7 @@ impl Study for CPythonStudy {
                 }
             }
         }
-        let label = self.0.interpreter.label();
+        let label = self.cp.interpreter.label();
         cases
             .iter()
             .zip(accs)
@@ -526,7 +554,7 @@ impl Study for CPythonStudy {
     }
 
     fn findings(&self, measurements: &[&Measurement]) -> Vec<String> {
-        gil_findings(measurements, &self.0.interpreter)
+        gil_findings(measurements, &self.cp.interpreter)
     }
 }
 

@@ -1,8 +1,10 @@
 //! Running a helper program (valgrind, a Python interpreter) with a deadline: its output is
 //! read on a thread of its own so that a full pipe never blocks it, and it is killed at the
-//! deadline or on Ctrl-C — never left behind.
+//! deadline or on Ctrl-C — with every process it started (it runs in a process group of its
+//! own), so that nothing is left behind.
 
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,8 @@ pub fn output_within(
         Stdio::null()
     })
     .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    .stderr(Stdio::piped())
+    .process_group(0);
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
@@ -34,7 +37,8 @@ pub fn output_within(
     while !waiter.is_finished() {
         let stop = super::signals::stop_requested();
         if Instant::now() >= deadline || stop {
-            let _ = nix::sys::signal::kill(
+            // The whole group: a Python driver's multiprocessing workers, valgrind's children.
+            let _ = nix::sys::signal::killpg(
                 nix::unistd::Pid::from_raw(pid as i32),
                 nix::sys::signal::Signal::SIGKILL,
             );
