@@ -12,7 +12,7 @@ Request: {"workload": "square" | "counter" | "sequence", "model": MODEL, "worker
            params: work (squares per task), tasks (tasks per sample, split between workers)
   counter  models: sequential, threads (threading.Lock), fork, spawn (multiprocessing.Lock and
            a shared Value); params: increments (per worker), hold_ns, hold_sleep
-  sequence models: list, generator; params: n
+  sequence models: list, generator; params: n, evens (0: 0..n, 1: its even numbers)
 Report:  {"runtime": {...}, "samples": [{"release_ns": T, "workers": [{"requested_ns",
           "started_ns", "begin_ns", "end_ns", "ops", "checksum"}...]}...], "shared": X}
   For sequence: {"runtime": {...}, "samples": [{"getsizeof", "heap_bytes", "first_item_ns",
@@ -240,21 +240,25 @@ def counter_sample(model, n, increments, hold_ns, sleep):
 # ---- sequence ----------------------------------------------------------------------------
 
 
-def build(model, n):
-    """0..n as the classic example writes it: a list built by append, or a generator."""
+def build(model, n, evens):
+    """0..n (or its evens) as the classic example writes it: a list built by append, or a
+    generator."""
     if model == "list":
         items = []
         for i in range(n):
-            items.append(i)
+            if not evens or i % 2 == 0:
+                items.append(i)
         return items
+    if evens:
+        return (i for i in range(n) if i % 2 == 0)
     return (i for i in range(n))
 
 
-def sequence_sample(model, n):
+def sequence_sample(model, n, evens):
     """Timed: build, take the first item, sum the rest. Then, apart (tracemalloc slows every
     allocation), the same build under tracemalloc for its peak heap, and sys.getsizeof."""
     t0 = now_ns()
-    items = build(model, n)
+    items = build(model, n, evens)
     it = iter(items)
     first = next(it, None)
     first_ns = now_ns() - t0
@@ -264,10 +268,11 @@ def sequence_sample(model, n):
     elapsed = now_ns() - t0
     del items, it
     tracemalloc.start()
-    items = build(model, n)
+    items = build(model, n, evens)
     size = sys.getsizeof(items)
+    count = 0
     for _ in items:
-        pass
+        count += 1
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {
@@ -275,7 +280,7 @@ def sequence_sample(model, n):
         "heap_bytes": peak,
         "first_item_ns": first_ns,
         "elapsed_ns": elapsed,
-        "items": n,
+        "items": count,
         "sum": total,
     }
 
@@ -301,7 +306,7 @@ def run(req):
                 bool(params.get("hold_sleep", 0)),
             )
         elif workload == "sequence":
-            s = sequence_sample(model, int(params["n"]))
+            s = sequence_sample(model, int(params["n"]), bool(params.get("evens", 0)))
         else:
             raise ValueError(f"no workload {workload!r}")
         samples.append(s)

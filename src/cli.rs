@@ -631,7 +631,11 @@ pub fn resolve(
             sleep: given_of("hold_sleep").unwrap_or(0) != 0,
         };
         studies.push(SelectedStudy {
-            study: std::sync::Arc::new(crate::runtime::cpython::CPythonStudy { cp, hold }),
+            study: std::sync::Arc::new(crate::runtime::cpython::CPythonStudy {
+                cp,
+                hold,
+                workloads: chosen.clone(),
+            }),
             models: models
                 .iter()
                 .copied()

@@ -38,7 +38,12 @@ fn the_classic_examples_run_verified_with_their_runtime_recorded() {
     let get = |model: &str, metric: &str| {
         r.measurements
             .iter()
-            .find(|m| m.case.model == model && m.metric == metric && m.case.workload == "sequence")
+            .find(|m| {
+                m.case.model == model
+                    && m.metric == metric
+                    && m.case.workload == "sequence"
+                    && m.case.variant == "range"
+            })
             .map(|m| m.samples.clone())
     };
     // sys.getsizeof of the classic example's list of 10^6 ints built by append, and of the

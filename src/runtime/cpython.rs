@@ -195,6 +195,8 @@ struct PyCase {
     /// square: tasks per sample; counter: increments per worker; sequence: n.
     size: u64,
     hold: Hold,
+    /// sequence: the even numbers of 0..n only (the classic filter).
+    evens: bool,
 }
 
 impl PyCase {
@@ -209,7 +211,10 @@ impl PyCase {
                     ("hold_sleep".to_string(), u64::from(self.hold.sleep)),
                 ]),
             ),
-            _ => ("range", BTreeMap::from([("n".to_string(), self.size)])),
+            _ => (
+                if self.evens { "evens" } else { "range" },
+                BTreeMap::from([("n".to_string(), self.size)]),
+            ),
         };
         CaseId {
             workload: self.workload.into(),
@@ -232,7 +237,7 @@ impl PyCase {
                 "hold_ns": self.hold.ns,
                 "hold_sleep": u64::from(self.hold.sleep),
             }),
-            _ => serde_json::json!({"n": self.size}),
+            _ => serde_json::json!({"n": self.size, "evens": u64::from(self.evens)}),
         };
         serde_json::json!({
             "workload": self.workload,
@@ -302,10 +307,17 @@ fn seq_figures(case: &PyCase, raw: &serde_json::Value) -> Result<SeqSample, Stri
     let s: SeqSample = serde_json::from_value(raw.clone())
         .map_err(|e| format!("the driver's sample is malformed: {e}"))?;
     let n = case.size;
-    let expected = (u128::from(n) * u128::from(n.saturating_sub(1)) / 2) as u64;
-    if s.items != n || s.sum != expected {
+    // 0..n sums to n(n-1)/2; its m = ⌈n/2⌉ even numbers 0, 2, … to m(m-1).
+    let (items, expected) = if case.evens {
+        let m = n.div_ceil(2);
+        (m, u128::from(m) * u128::from(m.saturating_sub(1)))
+    } else {
+        (n, u128::from(n) * u128::from(n.saturating_sub(1)) / 2)
+    };
+    let expected = expected as u64;
+    if s.items != items || s.sum != expected {
         return Err(format!(
-            "the sequence summed to {} over {} items, expected {expected} over {n}",
+            "the sequence summed to {} over {} items, expected {expected} over {items}",
             s.sum, s.items
         ));
     }
@@ -319,6 +331,9 @@ pub struct CPythonStudy {
     pub cp: CPython,
     /// The counter's hold (`--hold`).
     pub hold: Hold,
+    /// The workloads chosen (`--workload`): `square` (and `empty`, whose start costs the
+    /// Python square cases give), `counter`, `sequence`.
+    pub workloads: Vec<&'static str>,
 }
 
 /// How long the Python counter holds its lock per increment, and whether it sleeps (the
@@ -331,6 +346,7 @@ pub struct Hold {
 
 impl CPythonStudy {
     fn cases(&self, plan: &StudyPlan<'_>) -> Vec<PyCase> {
+        let chosen = |w: &str| self.workloads.contains(&w);
         let sizes: &[u64] = match (plan.sizes, plan.quick) {
             ([], true) => &QUICK_SIZES,
             ([], false) => &FULL_SIZES,
@@ -342,34 +358,36 @@ impl CPythonStudy {
                 continue;
             };
             match model {
-                "cpython-list" | "cpython-generator" => {
+                "cpython-list" | "cpython-generator" if chosen("sequence") => {
                     for &n in sizes {
-                        out.push(PyCase {
-                            workload: "sequence",
-                            model,
-                            workers: 1,
-                            size: n,
-                            hold: self.hold,
-                        });
+                        for evens in [false, true] {
+                            out.push(PyCase {
+                                workload: "sequence",
+                                model,
+                                workers: 1,
+                                size: n,
+                                hold: self.hold,
+                                evens,
+                            });
+                        }
                     }
                 }
+                "cpython-list" | "cpython-generator" => {}
                 _ => {
                     for &workers in plan.workers {
-                        out.push(PyCase {
-                            workload: "square",
+                        let task = |workload| PyCase {
+                            workload,
                             model,
                             workers,
                             size: 0,
                             hold: self.hold,
-                        });
-                        if !model.ends_with("pool") {
-                            out.push(PyCase {
-                                workload: "counter",
-                                model,
-                                workers,
-                                size: 0,
-                                hold: self.hold,
-                            });
+                            evens: false,
+                        };
+                        if chosen("square") || chosen("empty") {
+                            out.push(task("square"));
+                        }
+                        if !model.ends_with("pool") && chosen("counter") {
+                            out.push(task("counter"));
                         }
                     }
                 }
@@ -530,7 +548,16 @@ impl Study for CPythonStudy {
                 ms[0].ops_per_sample = Some(a.ops);
                 let starts = matches!(c.driver_model(), "threads" | "fork" | "spawn");
                 if c.workload == "square" && c.workers == 1 && starts {
-                    ms.push(Measurement::new(&id, Metric::Startup, a.startup, true));
+                    // Request → the worker's first instruction does not depend on what the
+                    // worker then does: filed beside Rust's start costs (the `empty`
+                    // workload), on one chart.
+                    let start = CaseId {
+                        workload: "empty".into(),
+                        variant: "default".into(),
+                        params: BTreeMap::from([("parent_rss".to_string(), 0)]),
+                        ..id.clone()
+                    };
+                    ms.push(Measurement::new(&start, Metric::Startup, a.startup, true));
                 }
                 if c.workload == "sequence" {
                     ms.push(Measurement::new(&id, Metric::Getsizeof, a.sizeof, true));
