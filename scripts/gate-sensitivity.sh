@@ -42,12 +42,11 @@ gate_flags=(--quick --samples 12 --no-charts)
 full=("${gate_flags[@]}" --workload square,counter,empty)
 declare -A only=([code]=square [start]=empty [lock]=counter)
 
-# run OUT_DIR ARGS... → prints the results file
+# run OUT_DIR ARGS...: one run into OUT_DIR (a failed run shows in the verdicts)
 run() {
     local out=$1
     shift
     "$bin" run "$@" --out "$out" > /dev/null 2>&1 || true
-    ls -t "$out"/*/*.json | head -1
 }
 
 # judge GATE TARGET PCT PAIR BASE... CURRENT: compare, record the exit code and the change
@@ -88,33 +87,32 @@ newest() { ls "$1"/*/*.json | sort | tail -1; }
 if [ -z "$judge_only" ]; then
     echo "baseline: $base_runs runs" >&2
     for b in $(seq 1 "$base_runs"); do
-        run "$work/base" "${full[@]}" > /dev/null
+        run "$work/base" "${full[@]}"
     done
-    run "$work/aa" "${full[@]}" > /dev/null
+    run "$work/aa" "${full[@]}"
     for i in $(seq 1 "$pairs"); do
         echo "pair $i of $pairs" >&2
-        run "$work/aa" "${full[@]}" > /dev/null
+        run "$work/aa" "${full[@]}"
         for target in code start lock; do
             for pct in "${pcts[@]}"; do
                 run "$work/inj-$target-$pct-$i" "${gate_flags[@]}" --workload "${only[$target]}" \
-                    --inject-slowdown "$target=$pct" > /dev/null
+                    --inject-slowdown "$target=$pct"
             done
         done
     done
     echo "instructions" >&2
-    run "$work/ins-base" --instructions --quick --no-charts --workload square,counter > /dev/null
+    run "$work/ins-base" --instructions --quick --no-charts --workload square,counter
     for i in $(seq 1 "$pairs"); do
-        run "$work/ins-aa-$i" --instructions --quick --no-charts --workload square,counter \
-            > /dev/null
+        run "$work/ins-aa-$i" --instructions --quick --no-charts --workload square,counter
         run "$work/ins-code-2-$i" --instructions --quick --no-charts --workload square \
-            --inject-slowdown code=2 > /dev/null
+            --inject-slowdown code=2
     done
     # Counts are exact: three pairs per larger slowdown show what twenty would.
     for target in code lock; do
         for pct in "${pcts[@]}"; do
             for i in 1 2 3; do
                 run "$work/ins-$target-$pct-$i" --instructions --quick --no-charts \
-                    --workload "${only[$target]}" --inject-slowdown "$target=$pct" > /dev/null
+                    --workload "${only[$target]}" --inject-slowdown "$target=$pct"
             done
         done
     done

@@ -155,7 +155,6 @@ struct Report {
 struct Worker {
     requested_ns: u64,
     started_ns: u64,
-    begin_ns: u64,
     end_ns: u64,
     ops: u64,
     checksum: u64,
@@ -294,7 +293,6 @@ fn task_figures(case: &PyCase, raw: &serde_json::Value) -> Result<(f64, f64, u64
     let end = s.workers.iter().map(|w| w.end_ns).max().unwrap_or(0);
     let secs = end.saturating_sub(s.release_ns).max(1) as f64 / 1e9;
     let w0 = &s.workers[0];
-    let _ = w0.begin_ns;
     Ok((
         ops as f64 / secs,
         w0.started_ns.saturating_sub(w0.requested_ns) as f64,
