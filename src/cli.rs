@@ -126,9 +126,14 @@ pub struct RunArgs {
     /// A workload parameter, NAME=VALUE (repeatable; `list` shows each workload's)
     #[arg(long = "param", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     pub params: Vec<String>,
-    /// Shorthand for --param work=N: squares per square task [default: 100]
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    /// Shorthand for --param work=N: squares per square task [default: 100]; a list
+    /// (1,10,100,1000,10000,100000) sweeps the task size of every workload with a `work`
+    /// parameter and reports each model's break-even task size
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub work: Option<String>,
+    /// Units per task on the pools (Pool.map's chunksize) [default: 1]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub chunk: Option<String>,
     /// Shorthand for --param tasks=N: square tasks per sample, split between the workers
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub tasks: Option<String>,
@@ -405,6 +410,7 @@ pub fn list(registry: &Registry) -> String {
 }
 
 /// A parameter set on the command line: its name, the flag that set it, and its text.
+#[derive(Clone)]
 struct GivenParam {
     name: String,
     flag: String,
@@ -427,8 +433,14 @@ fn given_params(a: &RunArgs) -> Result<Vec<GivenParam>, BadInput> {
             value: n,
         });
     }
+    // A list of work sizes is checked here by its first item; every item is checked by the
+    // sweep that makes a workload of each.
+    let first_work = a
+        .work
+        .as_ref()
+        .map(|t| t.split(',').next().unwrap_or("").to_string());
     for (flag, name, text) in [
-        ("--work", "work", &a.work),
+        ("--work", "work", &first_work),
         ("--tasks", "tasks", &a.tasks),
         ("--increments", "increments", &a.increments),
     ] {
@@ -545,12 +557,28 @@ pub fn resolve(
         .chain(py_models.iter().copied())
         .collect();
     let models: Vec<&'static str> = match joined(&a.model) {
-        Some(t) => parse_list(
-            "--model",
-            &t,
-            |s| all_models.iter().copied().find(|m| *m == s),
-            &format!("a model ({})", all_models.join(", ")),
-        )?,
+        Some(t) => {
+            let lists = parse_list(
+                "--model",
+                &t,
+                |s| {
+                    let family: Vec<&'static str> =
+                        Model::family(s).into_iter().map(Model::name).collect();
+                    match all_models.iter().copied().find(|m| *m == s) {
+                        Some(m) => Some(vec![m]),
+                        None => (!family.is_empty()).then_some(family),
+                    }
+                },
+                &format!(
+                    "a model ({}, or a pool: thread-pool, rayon, process-pool)",
+                    all_models.join(", ")
+                ),
+            )?;
+            let mut flat: Vec<&'static str> = lists.into_iter().flatten().collect();
+            let mut seen = std::collections::BTreeSet::new();
+            flat.retain(|m| seen.insert(*m));
+            flat
+        }
         None => all_models.clone(),
     };
     let workloads: Vec<_> = registry
@@ -588,24 +616,67 @@ pub fn resolve(
             g.flag, g.name
         )));
     }
-    let selected = workloads
-        .iter()
-        .map(|w| {
-            let info = w.info();
-            let size_given = match info.size {
-                crate::api::Size::Split(n) | crate::api::Size::PerWorker(n) => {
-                    given.iter().any(|g| g.name == n)
-                }
-                crate::api::Size::None => true,
-            };
-            Ok(Selected {
+    let works = match &a.work {
+        Some(t) => parse_list("--work", t, plan::parse_count, "a whole number")?,
+        None => Vec::new(),
+    };
+    let mut selected = Vec::new();
+    for w in &workloads {
+        let info = w.info();
+        let size_given = match info.size {
+            crate::api::Size::Split(n) | crate::api::Size::PerWorker(n) => {
+                given.iter().any(|g| g.name == n)
+            }
+            crate::api::Size::None => true,
+        };
+        // A workload with a `work` parameter runs once per --work size (the granularity
+        // sweep); the others once.
+        let sweeps = works.len() > 1 && info.params.iter().any(|p| p.name == "work");
+        let sizes: Vec<Option<u64>> = if sweeps {
+            works.iter().copied().map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for size in sizes {
+            let mut given = given.clone();
+            if let Some(v) = size {
+                given.retain(|g| g.name != "work");
+                given.push(GivenParam {
+                    name: "work".into(),
+                    flag: "--work".into(),
+                    value: v,
+                });
+            }
+            selected.push(Selected {
                 workload: w.clone(),
                 params: params_for(w, &given)?,
                 time_sized: !size_given && !info.start_only,
                 unit_ns: None,
-            })
-        })
-        .collect::<Result<Vec<_>, BadInput>>()?;
+            });
+        }
+    }
+    if works.len() > 1
+        && !workloads
+            .iter()
+            .any(|w| w.info().params.iter().any(|p| p.name == "work"))
+    {
+        return Err(BadInput::new(format!(
+            "--work: no chosen workload has a parameter 'work' to sweep ({})",
+            chosen.join(", ")
+        )));
+    }
+    let chunk = match &a.chunk {
+        Some(t) => {
+            let n = positive("--chunk", t)?;
+            if n > 1 << 40 {
+                return Err(BadInput::new(format!(
+                    "--chunk: at most 2^40 units (got {n})"
+                )));
+            }
+            n
+        }
+        None => 1,
+    };
     let mut studies: Vec<SelectedStudy> = registry
         .studies()
         .iter()
@@ -794,6 +865,7 @@ pub fn resolve(
         workloads: selected,
         studies,
         models: models.iter().filter_map(|m| Model::parse(m)).collect(),
+        chunk,
         workers,
         samples,
         warmup: if a.quick { 1 } else { 2 },

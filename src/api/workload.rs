@@ -312,6 +312,18 @@ pub trait Workload: Send + Sync + 'static {
     /// Checks one sample: every worker's output and the shared state.
     fn verify(&self, sample: &Sample<'_, Self::Shared>) -> Verdict;
 
+    /// Joins the outputs of two pieces of one worker's share. A pool runs each worker's share
+    /// as tasks of `--chunk` units (its [`Ctx::units`] is then the task's size, its
+    /// [`Ctx::index`] the worker whose share the task belongs to) and joins their outputs
+    /// with this before [`Workload::verify`] sees one output per worker. Default: operations
+    /// and checksums added, wrapping — right for a checksum that is a sum over units.
+    fn combine(&self, a: Output, b: Output) -> Output {
+        Output::new(
+            a.ops.wrapping_add(b.ops),
+            a.checksum.wrapping_add(b.checksum),
+        )
+    }
+
     /// Called after every sample, failed ones too (join a helper thread started in `setup`).
     fn teardown(&self) {}
 
@@ -363,6 +375,7 @@ pub trait Erased: Send + Sync + 'static {
     fn setup(&self, area: SharedArea<'_>, of: SampleOf<'_>);
     fn run(&self, area: SharedArea<'_>, orders: &Orders<'_>) -> Output;
     fn verify(&self, area: SharedArea<'_>, of: SampleOf<'_>, outputs: &[Output]) -> Verdict;
+    fn combine(&self, a: Output, b: Output) -> Output;
     fn teardown(&self);
     fn findings(&self, measurements: &[&Measurement]) -> Vec<String>;
 }
@@ -425,6 +438,10 @@ impl<W: Workload> Erased for W {
 
     fn verify(&self, area: SharedArea<'_>, of: SampleOf<'_>, outputs: &[Output]) -> Verdict {
         Workload::verify(self, &sample_of(self, area, of, outputs))
+    }
+
+    fn combine(&self, a: Output, b: Output) -> Output {
+        Workload::combine(self, a, b)
     }
 
     fn teardown(&self) {

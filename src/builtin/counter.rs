@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crossbeam::channel::{RecvTimeoutError, Sender, TryRecvError};
 
+use crate::api::model::{Pattern, Pool};
 use crate::api::{Ctx, Model, Output, Param, Sample, Size, Verdict, Workload};
 use crate::measure::clock::now_ns;
 use crate::sys::futex::Mutex;
@@ -38,18 +39,23 @@ const PARAMS: [Param; 3] = [
 /// The longest hold: a minute per increment (`--hold` refuses more).
 pub const MAX_HOLD_NS: u64 = crate::sweep::plan::MAX_HOLD_NS;
 
+const THREAD_POOL: Model = Model::Pool(Pool::Threads, Pattern::Map);
+const RAYON: Model = Model::Pool(Pool::Rayon, Pattern::Map);
+const PROCESS_POOL: Model = Model::Pool(Pool::Processes, Pattern::Map);
+
 /// The variants, in display order, and the models each runs on.
 const VARIANTS: [(&str, &[Model]); 7] = [
     // A plain value touched by one thread: the sequential baseline.
     ("default", &[Model::Sequential]),
-    ("std-mutex", &[Model::Threads]),
+    // On the pools too: the lock under tasks handed out one by one.
+    ("std-mutex", &[Model::Threads, THREAD_POOL, RAYON]),
     ("parking-lot", &[Model::Threads]),
     // Lock-free `fetch_add`: the reference a lock is measured against.
     ("atomic", &[Model::Threads]),
     // One owner thread applies increments sent through a crossbeam channel.
     ("channel", &[Model::Threads]),
     // A futex mutex in memory shared between processes.
-    ("pshared", &[Model::Fork, Model::Spawn]),
+    ("pshared", &[Model::Fork, Model::Spawn, PROCESS_POOL]),
     // No lock at all: shows lost updates, never fails the run.
     ("no-lock", &[Model::Threads, Model::Fork, Model::Spawn]),
 ];

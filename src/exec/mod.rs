@@ -8,6 +8,7 @@ pub mod count;
 pub mod fault;
 pub mod fork;
 pub mod inject;
+pub mod pool;
 pub mod region;
 pub mod sequential;
 pub mod spawn;
@@ -54,6 +55,9 @@ pub struct Job<'a> {
     pub timeout: Duration,
     /// Fault for worker 0 (tests only).
     pub fault: fault::Fault,
+    /// Units per task on a pool (`--chunk`): a pool hands out each worker's share in tasks
+    /// of this many units.
+    pub chunk: u64,
 }
 
 impl<'a> Job<'a> {
@@ -73,6 +77,7 @@ impl<'a> Job<'a> {
             exe,
             timeout: Duration::from_secs(60),
             fault: fault::Fault::None,
+            chunk: 1,
         }
     }
 
@@ -210,6 +215,11 @@ pub trait Executor {
     }
     fn sample(&mut self, job: &Job<'_>) -> Result<RawSample, SampleError>;
     fn close(&mut self) {}
+    /// What opening cost: from the request to every worker of a pool running, in ns
+    /// (`None` for per-sample models, which start nothing in `open`).
+    fn opened_ns(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The executor of `model`.
@@ -219,6 +229,7 @@ pub fn executor(model: Model) -> Box<dyn Executor> {
         Model::Threads => Box::new(threads::Threads),
         Model::Fork => Box::new(fork::Fork),
         Model::Spawn => Box::new(spawn::Spawn),
+        Model::Pool(kind, pattern) => pool::executor(kind, pattern),
     }
 }
 
@@ -448,18 +459,23 @@ fn explain(region: &Region, job: &Job<'_>, e: SampleError) -> SampleError {
             "timed out after {:.1} s: a worker did not finish and was killed (--case-timeout)",
             job.timeout.as_secs_f64()
         )),
-        SampleError::WorkerFailed(msg) => {
-            let panics: Vec<String> = (0..job.workers)
-                .map(|k| fault::load_message(&region.slot(k).message))
-                .filter(|m| !m.is_empty())
-                .collect();
-            if panics.is_empty() {
-                SampleError::WorkerFailed(msg)
-            } else {
-                SampleError::WorkerFailed(format!("{msg}: {}", panics.join("; ")))
-            }
-        }
-        other => other,
+        other => explain_with_messages(region, other),
+    }
+}
+
+/// Adds the panic messages workers left in their slots to a worker's failure.
+pub(crate) fn explain_with_messages(region: &Region, e: SampleError) -> SampleError {
+    let SampleError::WorkerFailed(msg) = e else {
+        return e;
+    };
+    let panics: Vec<String> = (0..region.capacity())
+        .map(|k| fault::load_message(&region.slot(k).message))
+        .filter(|m| !m.is_empty())
+        .collect();
+    if panics.is_empty() {
+        SampleError::WorkerFailed(msg)
+    } else {
+        SampleError::WorkerFailed(format!("{msg}: {}", panics.join("; ")))
     }
 }
 

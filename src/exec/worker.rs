@@ -32,7 +32,7 @@ pub fn pin_to(cpu: i32) {
 }
 
 /// Signals readiness and sleeps until the parent releases every worker together.
-fn wait_for_release(h: &Header) {
+pub(crate) fn wait_for_release(h: &Header) {
     h.ready.fetch_add(1, Ordering::AcqRel);
     futex_wake(&h.ready, 1);
     let mut spins = 0;

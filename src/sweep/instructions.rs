@@ -23,10 +23,12 @@ pub fn cases(plan: &Plan) -> Vec<CountCase> {
         .cases()
         .into_iter()
         .filter_map(|c| match c {
+            // A pool runs the same shares as the per-sample models; counting collects only
+            // inside a share, so its dispatch would not show.
             Case::Task {
                 w, model, variant, ..
-            } => Some((w, model, variant)),
-            Case::Startup { .. } => None,
+            } if model.pool().is_none() => Some((w, model, variant)),
+            Case::Task { .. } | Case::Startup { .. } => None,
         })
         .collect();
     out.dedup();

@@ -131,6 +131,8 @@ pub struct Plan {
     pub instructions: bool,
     /// How long a time-sized sample should last.
     pub sample_ns: u64,
+    /// Units per task on the pools (`--chunk`).
+    pub chunk: u64,
     pub scaling: Scaling,
     /// What starting workers costs here, measured by the preflight.
     pub costs: Costs,
@@ -242,7 +244,11 @@ impl Plan {
             }
             for &parent_rss in &self.parent_rss {
                 for &model in &self.models {
-                    if sel.workload.supports(model, 0) && model != Model::Sequential {
+                    // A pool's start-up is measured when each of its cases opens it.
+                    if sel.workload.supports(model, 0)
+                        && model != Model::Sequential
+                        && model.pool().is_none()
+                    {
                         cases.push(Case::Startup {
                             w,
                             model,
@@ -285,6 +291,7 @@ impl Plan {
             } else {
                 Fault::None
             },
+            chunk: self.chunk,
         }
     }
 

@@ -41,7 +41,7 @@ impl Bare {
             Model::Spawn => BareSpawn::new(exe)
                 .map(|s| vec![(BARE_VARIANT, Bare::Spawn(s))])
                 .unwrap_or_default(),
-            Model::Sequential => Vec::new(),
+            Model::Sequential | Model::Pool(..) => Vec::new(),
         }
     }
 

@@ -1,0 +1,245 @@
+//! Pools: workers started once per case (in [`Executor::open`]) and reused by its samples,
+//! fed tasks dynamically. Each worker's share of a sample (what a per-sample model gives one
+//! worker) is cut into tasks of `--chunk` units; any pool worker may run any task, and the
+//! outputs of one share's tasks are joined with [`crate::Workload::combine`], so that the
+//! workload verifies one output per share exactly as on every other model.
+//!
+//! A sample: every pool worker takes its probe and waits at the barrier; the release starts
+//! the clock; the caller submits the tasks in the model's [`Pattern`] and collects every
+//! result; the clock stops when the caller holds the last result. Dispatch, result passing
+//! and collection are inside the measurement, as they are in a real program.
+
+pub mod processes;
+pub mod rayon;
+pub mod threads;
+
+use std::sync::atomic::Ordering;
+
+use super::region::Region;
+use super::{Executor, Job, RawSample, SampleError, collect, verify};
+use crate::api::model::{Pattern, Pool};
+use crate::api::workload::{Erased, Orders, Output, SampleOf};
+
+/// The executor of a pool model.
+pub fn executor(kind: Pool, pattern: Pattern) -> Box<dyn Executor> {
+    match kind {
+        Pool::Threads => Box::new(threads::ThreadPool::new(pattern)),
+        Pool::Rayon => Box::new(rayon::RayonPool::new(pattern)),
+        Pool::Processes => Box::new(processes::ProcessPool::new(pattern)),
+    }
+}
+
+/// Most tasks one sample may hold: task numbers travel as 32-bit futex words.
+pub const MAX_TASKS: u64 = (1 << 31) - 1;
+
+/// How a sample's shares are cut into tasks: share `k` is tasks `first[k] .. first[k+1]`,
+/// each of `chunk` units but the last.
+#[derive(Clone, Debug)]
+pub struct Tasks {
+    first: Vec<u64>,
+    units: Vec<u64>,
+    chunk: u64,
+}
+
+impl Tasks {
+    pub fn new(job: &Job<'_>) -> Result<Tasks, SampleError> {
+        let chunk = job.chunk.max(1);
+        let units: Vec<u64> = (0..job.workers).map(|k| job.units(k)).collect();
+        let mut first = Vec::with_capacity(units.len() + 1);
+        let mut total = 0u64;
+        for u in &units {
+            first.push(total);
+            total = total.saturating_add(u.div_ceil(chunk));
+        }
+        first.push(total);
+        if total > MAX_TASKS {
+            return Err(SampleError::Start(format!(
+                "{total} tasks in one sample is more than a pool takes ({MAX_TASKS}): \
+                 raise --chunk"
+            )));
+        }
+        Ok(Tasks {
+            first,
+            units,
+            chunk,
+        })
+    }
+
+    pub fn total(&self) -> u64 {
+        self.first[self.units.len()]
+    }
+
+    /// Task `t`: the share it belongs to and its units.
+    pub fn get(&self, t: u64) -> (usize, u64) {
+        let k = locate(self.units.len(), t, |k| self.first[k]);
+        (k, task_units(self.units[k], self.chunk, t - self.first[k]))
+    }
+
+    /// Where share `k`'s tasks start, and its units (what a process pool copies to its queue).
+    pub fn share(&self, k: usize) -> (u64, u64) {
+        (self.first[k], self.units[k])
+    }
+
+    pub fn chunk(&self) -> u64 {
+        self.chunk
+    }
+}
+
+/// The share task `t` belongs to: the last `k` of `n` with `first(k) <= t` (shares with no
+/// task have `first(k) == first(k + 1)` and are passed over). Allocation-free.
+pub fn locate(n: usize, t: u64, first: impl Fn(usize) -> u64) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        if first(mid) <= t {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Units of the `j`-th task of a share of `units` cut into `chunk`s.
+pub fn task_units(units: u64, chunk: u64, j: u64) -> u64 {
+    chunk.min(units.saturating_sub(j.saturating_mul(chunk)))
+}
+
+/// Runs one task: `units` of share `k`, through the one function every model runs work
+/// through (so `--instructions` and `--inject-slowdown` see pools too).
+pub fn run_task(
+    workload: &dyn Erased,
+    region: &Region,
+    sample: SampleOf<'_>,
+    k: usize,
+    units: u64,
+) -> Output {
+    let orders = Orders {
+        index: k,
+        units,
+        sample,
+    };
+    super::worker::counted_share(workload, region.shared(), &orders)
+}
+
+/// The sample a pool worker serves, as the region's header holds it (allocation-free).
+pub fn sample_of<'a>(
+    region: &Region,
+    params: &'a [u64; crate::api::workload::MAX_PARAMS],
+    workload: &dyn Erased,
+) -> SampleOf<'a> {
+    let h = region.header();
+    SampleOf {
+        workers: h.workers.load(Ordering::Relaxed) as usize,
+        variant: h.variant.load(Ordering::Relaxed) as usize,
+        params: &params[..workload.info().params.len()],
+    }
+}
+
+/// Every share's output, joined task by task as the caller collects results.
+pub struct Fold<'a> {
+    workload: &'a dyn Erased,
+    outputs: Vec<Output>,
+}
+
+impl<'a> Fold<'a> {
+    pub fn new(workload: &'a dyn Erased, shares: usize) -> Fold<'a> {
+        Fold {
+            workload,
+            outputs: vec![Output::default(); shares],
+        }
+    }
+
+    pub fn add(&mut self, k: usize, out: Output) {
+        if let Some(o) = self.outputs.get_mut(k) {
+            *o = self.workload.combine(*o, out);
+        }
+    }
+
+    pub fn outputs(self) -> Vec<Output> {
+        self.outputs
+    }
+}
+
+/// The end of a pool sample: the workers' slots (their probes and memory), each share's
+/// joined output, the clock from the release to the last result collected, the verdict.
+pub fn finish(
+    region: &Region,
+    job: &Job<'_>,
+    release_ns: u64,
+    end_ns: u64,
+    outputs: Vec<Output>,
+    rss_growth_bytes: Option<u64>,
+) -> Result<RawSample, SampleError> {
+    let mut workers = collect(region, job.workers)?;
+    for (w, out) in workers.iter_mut().zip(outputs) {
+        w.output = out;
+        w.begin_ns = release_ns;
+        w.end_ns = end_ns;
+        w.joined_ns = end_ns;
+    }
+    let verdict = verify(region, job, &workers);
+    Ok(RawSample {
+        release_ns,
+        workers,
+        rss_growth_bytes,
+        verdict,
+    })
+}
+
+/// A pool worker's side of one sample around its task loop: mark started, pin, probe, wait
+/// for the release, run `tasks`, probe again, record its memory, mark done. Allocation-free.
+pub fn serve_sample(region: &Region, index: usize, own_process: bool, tasks: impl FnOnce()) {
+    let slot = region.slot(index);
+    slot.pid.store(std::process::id(), Ordering::Relaxed);
+    super::worker::mark_started(slot, crate::measure::clock::now_ns());
+    super::worker::pin_to(slot.cpu.load(Ordering::Relaxed));
+    slot.probe_before_ns
+        .store(crate::measure::probe::probe_ns(), Ordering::Relaxed);
+    super::worker::wait_for_release(region.header());
+    super::fault::Fault::from_code(slot.fault.load(Ordering::Relaxed)).strike(index);
+    tasks();
+    slot.probe_after_ns
+        .store(crate::measure::probe::probe_ns(), Ordering::Relaxed);
+    if own_process {
+        let private =
+            crate::measure::rss::private_bytes_self().unwrap_or(super::worker::UNREADABLE);
+        slot.private_bytes.store(private, Ordering::Relaxed);
+    }
+    super::worker::finish(slot);
+}
+
+/// The error for a pool whose earlier sample failed: its workers are gone or unknown.
+pub fn broken() -> SampleError {
+    SampleError::WorkerFailed("the pool was lost in an earlier sample of this case".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_cover_every_share_exactly_once() {
+        for (units, chunk) in [(vec![5u64, 0, 7, 3], 2u64), (vec![10, 10], 3), (vec![1], 1)] {
+            let mut first = vec![];
+            let mut total = 0;
+            for u in &units {
+                first.push(total);
+                total += u.div_ceil(chunk);
+            }
+            first.push(total);
+            let tasks = Tasks {
+                first,
+                units: units.clone(),
+                chunk,
+            };
+            let mut got = vec![0u64; units.len()];
+            for t in 0..tasks.total() {
+                let (k, u) = tasks.get(t);
+                assert!(u >= 1 && u <= chunk);
+                got[k] += u;
+            }
+            assert_eq!(got, units);
+        }
+    }
+}
