@@ -137,12 +137,42 @@ pub enum Scaling {
 /// worker counts not above the allowed cores (oversubscribed points measure the scheduler).
 pub fn scaling(r: &Results) -> Vec<Scaling> {
     let cores = r.machine.allowed_cpus.len().max(1);
-    let mut groups: Vec<(&str, &str, &str)> = Vec::new();
+    // A parameter that varies within a workload (a `--work` sweep) makes curves of their own:
+    // its value is part of the group and of the name the fit is shown under.
+    let varying = |w: &str| -> Vec<String> {
+        let ms: Vec<&Measurement> = r
+            .measurements
+            .iter()
+            .filter(|m| is_curve_point(m) && m.case.workload == w)
+            .collect();
+        let mut keys: Vec<String> = ms
+            .iter()
+            .flat_map(|m| m.case.params.keys().cloned())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys.retain(|k| {
+            let mut vals: Vec<Option<u64>> = ms.iter().map(|m| m.param(k)).collect();
+            vals.sort();
+            vals.dedup();
+            vals.len() > 1
+        });
+        keys
+    };
+    let mut groups: Vec<(&str, &str, &str, Vec<(String, Option<u64>)>)> = Vec::new();
     for m in r.measurements.iter().filter(|m| is_curve_point(m)) {
+        let part: Vec<(String, Option<u64>)> = varying(&m.case.workload)
+            .into_iter()
+            .map(|k| {
+                let v = m.param(&k);
+                (k, v)
+            })
+            .collect();
         let g = (
             m.case.workload.as_str(),
             m.case.model.as_str(),
             m.case.variant.as_str(),
+            part,
         );
         if !groups.contains(&g) {
             groups.push(g);
@@ -150,7 +180,7 @@ pub fn scaling(r: &Results) -> Vec<Scaling> {
     }
     groups
         .into_iter()
-        .map(|(w, model, variant)| {
+        .map(|(w, model, variant, part)| {
             let ms: Vec<&Measurement> = r
                 .measurements
                 .iter()
@@ -160,8 +190,19 @@ pub fn scaling(r: &Results) -> Vec<Scaling> {
                         && m.case.model == model
                         && m.case.variant == variant
                         && m.case.workers <= cores
+                        && part.iter().all(|(k, v)| m.param(k) == *v)
                 })
                 .collect();
+            let shown: Vec<String> = part
+                .iter()
+                .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
+                .collect();
+            let variant = if shown.is_empty() {
+                variant.to_string()
+            } else {
+                format!("{variant} ({})", shown.join(", "))
+            };
+            let variant = variant.as_str();
             let points: Vec<(f64, f64)> = ms
                 .iter()
                 .map(|m| (m.case.workers as f64, m.median))

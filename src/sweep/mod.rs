@@ -263,7 +263,16 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
             .map(|s| s.study.steps(&study_plan(&s.models)))
             .sum::<u64>();
     bar.set_length(steps);
-    let mut workloads: Vec<WorkloadInfo> = plan.workloads.iter().map(|s| s.describe()).collect();
+    // A workload swept over `--work` is described once, its parameters without the one that
+    // varies (every measurement names its own).
+    let mut workloads: Vec<WorkloadInfo> = Vec::new();
+    for s in &plan.workloads {
+        let d = s.describe();
+        match workloads.iter_mut().find(|w| w.name == d.name) {
+            Some(w) => w.params.retain(|k, v| d.params.get(k) == Some(v)),
+            None => workloads.push(d),
+        }
+    }
     workloads.extend(plan.studies.iter().map(|s| WorkloadInfo {
         name: s.study.name().into(),
         op: s.study.op().into(),
@@ -344,7 +353,12 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         results.run.incomplete = true;
     }
     results.calibration = calibration_from(cal, &results.measurements);
+    crate::results::granularity::derive(&mut results);
     results.findings = findings(plan, &results.measurements);
+    let pools = crate::results::granularity::findings(&results);
+    if !pools.is_empty() {
+        results.findings.insert("pools".into(), pools);
+    }
     results.scaling = crate::results::usl::fits(&results);
     results.run.duration_s = started.elapsed().as_secs_f64();
     results

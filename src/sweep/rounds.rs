@@ -50,7 +50,15 @@ struct TaskAcc {
     ops_per_sample: u64,
     verified: bool,
     failed: Option<String>,
+    /// What opening the case's pool took, each time it was opened (empty: not a pool).
+    opens: Vec<f64>,
 }
+
+/// The name of a pool's start-up figure: from asking for the pool to every worker running.
+pub const POOL_START: &str = "pool_start";
+
+/// Times a pool is opened for its start-up figure.
+const POOL_OPENS: usize = 5;
 
 /// One verified task sample, reduced to its figures.
 struct Figures {
@@ -243,7 +251,21 @@ pub fn run_task_group(
             params: &params,
             ..plan.job(case)
         };
-        if let Err(e) = exec.open(&opening) {
+        // A pool is opened (and, but for the last time, closed) POOL_OPENS times: what
+        // starting it costs is a figure of its own.
+        let mut opens = Vec::new();
+        let mut result = exec.open(&opening);
+        while result.is_ok()
+            && let Some(ns) = exec.opened_ns()
+        {
+            opens.push(ns as f64);
+            if opens.len() >= POOL_OPENS {
+                break;
+            }
+            exec.close();
+            result = exec.open(&opening);
+        }
+        if let Err(e) = result {
             opened.push((id, Err(e.to_string())));
             continue;
         }
@@ -264,6 +286,7 @@ pub fn run_task_group(
             ops_per_sample: 0,
             verified: true,
             failed: None,
+            opens,
         };
         if let Some((i, _)) = sized.filter(|_| plan.scaling == Scaling::Strong)
             && !stop.load(Ordering::Relaxed)
@@ -378,6 +401,19 @@ pub fn run_task_group(
                     } else {
                         Vec::new()
                     };
+                    if !a.opens.is_empty() {
+                        // Listed, not judged: one opening per sample, a handful in all.
+                        let mut m = Measurement::named(
+                            &a.id,
+                            POOL_START,
+                            "ns",
+                            Better::Lower,
+                            a.opens,
+                            a.verified,
+                        );
+                        m.info = true;
+                        ms.push(m);
+                    }
                     ms
                 });
             (a.id, outcome)
