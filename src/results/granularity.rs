@@ -140,22 +140,6 @@ pub fn derive(r: &mut Results) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_intercept_of_an_exact_line_is_found() {
-        let pts: Vec<(f64, f64)> = [1.0, 10.0, 100.0, 1000.0]
-            .iter()
-            .map(|&x| (x, 250.0 + 0.5 * x))
-            .collect();
-        let a = intercept(&pts).unwrap();
-        assert!((a - 250.0).abs() < 1e-6, "{a}");
-        assert_eq!(intercept(&pts[..1]), None);
-    }
-}
-
 /// The pools' findings in words: what `submit-wait` cost, where each model breaks even, and
 /// what opening each pool took.
 pub fn findings(r: &Results) -> Vec<String> {
@@ -263,4 +247,20 @@ pub fn findings(r: &Results) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_intercept_of_an_exact_line_is_found() {
+        let pts: Vec<(f64, f64)> = [1.0, 10.0, 100.0, 1000.0]
+            .iter()
+            .map(|&x| (x, 250.0 + 0.5 * x))
+            .collect();
+        let a = intercept(&pts).unwrap();
+        assert!((a - 250.0).abs() < 1e-6, "{a}");
+        assert_eq!(intercept(&pts[..1]), None);
+    }
 }

@@ -135,6 +135,9 @@ pub enum Scaling {
 
 /// The fits of every (workload, model, variant) throughput curve of a run, made from the
 /// worker counts not above the allowed cores (oversubscribed points measure the scheduler).
+/// The values of a workload's varying parameters that one curve holds.
+type Part = Vec<(String, Option<u64>)>;
+
 pub fn scaling(r: &Results) -> Vec<Scaling> {
     let cores = r.machine.allowed_cpus.len().max(1);
     // A parameter that varies within a workload (a `--work` sweep) makes curves of their own:
@@ -159,7 +162,7 @@ pub fn scaling(r: &Results) -> Vec<Scaling> {
         });
         keys
     };
-    let mut groups: Vec<(&str, &str, &str, Vec<(String, Option<u64>)>)> = Vec::new();
+    let mut groups: Vec<(&str, &str, &str, Part)> = Vec::new();
     for m in r.measurements.iter().filter(|m| is_curve_point(m)) {
         let part: Vec<(String, Option<u64>)> = varying(&m.case.workload)
             .into_iter()
