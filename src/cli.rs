@@ -556,7 +556,7 @@ pub fn resolve(
         )
         .chain(py_models.iter().copied())
         .collect();
-    let models: Vec<&'static str> = match joined(&a.model) {
+    let items: Vec<Vec<&'static str>> = match joined(&a.model) {
         Some(t) => {
             let lists = parse_list(
                 "--model",
@@ -574,12 +574,14 @@ pub fn resolve(
                     all_models.join(", ")
                 ),
             )?;
-            let mut flat: Vec<&'static str> = lists.into_iter().flatten().collect();
             let mut seen = std::collections::BTreeSet::new();
-            flat.retain(|m| seen.insert(*m));
+            let flat: Vec<Vec<&'static str>> = lists
+                .into_iter()
+                .map(|l| l.into_iter().filter(|m| seen.insert(*m)).collect())
+                .collect();
             flat
         }
-        None => all_models.clone(),
+        None => vec![all_models.clone()],
     };
     let workloads: Vec<_> = registry
         .workloads()
@@ -591,18 +593,41 @@ pub fn resolve(
         study_models.contains(&m)
             || py_models.contains(&m)
             || Model::parse(m).is_some_and(|model| {
-                workloads
-                    .iter()
-                    .any(|w| (0..w.info().variants.len()).any(|v| w.supports(model, v)))
+                // A pool runs no start-only workload: its start-up is its own opening.
+                workloads.iter().any(|w| {
+                    !(w.info().start_only && model.pool().is_some())
+                        && (0..w.info().variants.len()).any(|v| w.supports(model, v))
+                })
             })
     };
-    if joined(&a.model).is_some()
-        && let Some(m) = models.iter().find(|m| !runs(m))
-    {
-        return Err(BadInput::new(format!(
-            "--model: {m} runs none of the chosen workloads ({})",
-            chosen.join(", ")
-        )));
+    // A model named on its own must run something; a pool's family keeps the patterns that
+    // do (the counter runs on one pattern of each pool).
+    let mut models: Vec<&'static str> = Vec::new();
+    for item in &items {
+        if joined(&a.model).is_some()
+            && let Some(m) = item.iter().find(|m| !runs(m)).filter(|_| item.len() == 1)
+        {
+            return Err(BadInput::new(format!(
+                "--model: {m} runs none of the chosen workloads ({})",
+                chosen.join(", ")
+            )));
+        }
+        let some: Vec<&'static str> = if item.len() > 1 && joined(&a.model).is_some() {
+            item.iter().copied().filter(|m| runs(m)).collect()
+        } else {
+            item.clone()
+        };
+        if some.is_empty() {
+            return Err(BadInput::new(format!(
+                "--model: no pattern of {} runs the chosen workloads ({})",
+                item.first()
+                    .and_then(|m| Model::parse(m))
+                    .and_then(|m| m.pool())
+                    .map_or("that pool", |(p, _)| p.name()),
+                chosen.join(", ")
+            )));
+        }
+        models.extend(some);
     }
     let given = given_params(a)?;
     if let Some(g) = given.iter().find(|g| {

@@ -102,6 +102,34 @@ fn every_bad_input_gets_one_line_and_exit_two() {
             "--model: lazy runs none of the chosen workloads (square)",
         ),
         (
+            vec![
+                "run".into(),
+                "--workload".into(),
+                "empty".into(),
+                "--model".into(),
+                "rayon".into(),
+            ],
+            "--model: no pattern of rayon runs the chosen workloads (empty)",
+        ),
+        (
+            vec!["run".into(), "--chunk".into(), "0".into()],
+            "--chunk: must be at least 1 (got 0)",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--workload".into(),
+                "counter".into(),
+                "--work".into(),
+                "1,10".into(),
+            ],
+            "--work: no chosen workload has a parameter 'work' to sweep (counter)",
+        ),
+        (
+            vec!["run".into(), "--work".into(), "10,x".into()],
+            "--work: 'x' is not a whole number",
+        ),
+        (
             vec!["run".into(), "--runtime".into(), "java".into()],
             "--runtime: 'java' is not a runtime (rust, cpython)",
         ),

@@ -229,3 +229,29 @@ fn sigint_stops_the_run_and_keeps_what_was_measured() {
 fn sigterm_stops_the_run_and_keeps_what_was_measured() {
     interrupt("-TERM", 143);
 }
+
+#[test]
+fn a_crashed_or_hung_process_pool_worker_is_a_failed_case() {
+    check_fault(
+        "process-pool-map",
+        "abort:process-pool-map",
+        "was killed by SIGABRT",
+        &[],
+    );
+    check_fault(
+        "process-pool-map",
+        "hang:process-pool-map",
+        "timed out after 0.3 s",
+        &["--case-timeout", "300ms"],
+    );
+}
+
+#[test]
+fn a_panicking_pool_thread_is_a_failed_case() {
+    check_fault(
+        "thread-pool-map",
+        "panic:thread-pool-map",
+        "pool thread 0 panicked: injected fault",
+        &[],
+    );
+}

@@ -6,7 +6,9 @@ mod common;
 use std::path::Path;
 
 use threadfork::Model;
-use threadfork::exec::{Bound, run_sample};
+use threadfork::api::model::{Pattern, Pool};
+use threadfork::exec::fault::Fault;
+use threadfork::exec::{Bound, Job, executor, run_sample, take_sample};
 
 #[test]
 fn every_child_is_reaped() {
@@ -22,14 +24,31 @@ fn every_child_is_reaped() {
         )
         .unwrap(),
     ];
-    for model in [Model::Fork, Model::Spawn] {
-        for b in &jobs {
+    let process_pools = [Pattern::Map, Pattern::AsCompleted, Pattern::SubmitWait]
+        .map(|q| Model::Pool(Pool::Processes, q));
+    for model in [Model::Fork, Model::Spawn].into_iter().chain(process_pools) {
+        for b in jobs
+            .iter()
+            .filter(|b| !(b.workload.info().start_only && model.pool().is_some()))
+        {
             run_sample(model, &b.job(3, exe)).unwrap();
             let left = common::children_of(std::process::id());
             let name = b.workload.info().name;
             assert!(left.is_empty(), "{model} {name} left {left:?}");
         }
     }
+    // A process pool whose worker crashed mid-sample: the case fails, the pool is closed,
+    // and none of its workers is left, dead or alive.
+    let crash = Job {
+        fault: Fault::Abort,
+        ..jobs[1].job(3, exe)
+    };
+    let mut e = executor(Model::Pool(Pool::Processes, Pattern::Map));
+    e.open(&crash).unwrap();
+    assert!(take_sample(e.as_mut(), &crash).is_err());
+    e.close();
+    let left = common::children_of(std::process::id());
+    assert!(left.is_empty(), "a crashed process pool left {left:?}");
     // The binary's own run: after it exits, none of its workers may survive it.
     let out = common::TempDir::new("leftovers");
     let status = common::threadfork()
@@ -39,7 +58,7 @@ fn every_child_is_reaped() {
             "--workload",
             "counter",
             "--model",
-            "fork,spawn",
+            "fork,spawn,process-pool",
         ])
         .args([
             "--workers",
