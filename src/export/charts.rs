@@ -12,6 +12,7 @@ use plotters::prelude::*;
 use super::format;
 use super::summary::distinct;
 use crate::results::derived::{self, ratio};
+use crate::results::granularity;
 use crate::results::{Measurement, Metric, Results, write_atomic};
 
 const WIDTH: u32 = 960;
@@ -138,6 +139,13 @@ fn fmt_bytes(v: f64) -> String {
 }
 fn fmt_ratio(v: f64) -> String {
     format!("{v:.2}")
+}
+fn fmt_speedup(v: f64) -> String {
+    if v > 0.0 && v < 0.01 {
+        format!("{v:.0e}×")
+    } else {
+        format!("{}×", format::sig3(v))
+    }
 }
 
 /// The largest magnitude drawn: no measured figure comes near it, and past it plotters' tick
@@ -717,6 +725,80 @@ fn param_charts(w: &str, ms: &[&Measurement], param: &str, cap: &str, out: &mut 
     }
 }
 
+/// The granularity sweep (`--work`): speedup over sequential against the task size, one
+/// chart per worker count, one line per model, each model's break-even task size marked.
+fn granularity_charts(r: &Results, w: &str, cap: &str, out: &mut Vec<Chart>) {
+    let curves: Vec<granularity::Curve> = granularity::curves(r)
+        .into_iter()
+        .filter(|c| c.case.workload == w)
+        .collect();
+    let widths = distinct(curves.iter().map(|c| c.case.workers));
+    for n in widths {
+        let of: Vec<&granularity::Curve> = curves.iter().filter(|c| c.case.workers == n).collect();
+        let variants = distinct(of.iter().map(|c| &c.case.variant)).len() > 1;
+        let label = |c: &granularity::Curve| {
+            if variants {
+                format!("{}/{}", c.case.model, c.case.variant)
+            } else {
+                c.case.model.clone()
+            }
+        };
+        let pt = |x: u64, y: f64| Pt {
+            x: x as f64,
+            y,
+            lo: None,
+            hi: None,
+        };
+        let mut lines: Vec<Line> = of
+            .iter()
+            .map(|c| Line {
+                label: label(c),
+                points: c.points.iter().map(|&(x, y)| pt(x, y)).collect(),
+                dashed: false,
+                points_only: false,
+            })
+            .collect();
+        let marks: Vec<Pt> = of
+            .iter()
+            .filter_map(|c| {
+                let be = c.break_even?;
+                c.points.iter().find(|p| p.0 == be).map(|&(x, y)| pt(x, y))
+            })
+            .collect();
+        if !marks.is_empty() {
+            lines.push(Line {
+                label: "break-even (smallest work from which on it wins)".into(),
+                points: marks,
+                dashed: false,
+                points_only: true,
+            });
+        }
+        let works: Vec<u64> = of
+            .iter()
+            .flat_map(|c| c.points.iter().map(|p| p.0))
+            .collect();
+        let (lo, hi) = (
+            works.iter().copied().min().unwrap_or(1) as f64,
+            works.iter().copied().max().unwrap_or(1) as f64,
+        );
+        lines.push(Line::guide(
+            "sequential (1×)",
+            [(lo, 1.0), (hi, 1.0)].into_iter(),
+        ));
+        out.push(Chart {
+            stem: format!("{w}-speedup-vs-work-{n}w"),
+            title: format!("{w}: speedup over sequential vs task size, {n} workers"),
+            caption: cap.into(),
+            x_desc: "work per task (log scale)".into(),
+            y_desc: "throughput ÷ sequential's at the same task size, log scale".into(),
+            x: Axis::Log(fmt_count),
+            y: Axis::Log(fmt_speedup),
+            categories: vec![],
+            lines,
+        });
+    }
+}
+
 /// The charts of one run: for each workload, what its measurements allow.
 pub fn charts_for(r: &Results) -> Vec<Chart> {
     let cap = caption(r);
@@ -734,7 +816,10 @@ pub fn charts_for(r: &Results) -> Vec<Chart> {
             strip_chart(r, &w, &cap, &mut out);
         }
         match varying_param(&all) {
-            Some(param) => param_charts(&w, &all, &param, &cap, &mut out),
+            Some(param) => {
+                param_charts(&w, &all, &param, &cap, &mut out);
+                granularity_charts(r, &w, &cap, &mut out);
+            }
             None => {
                 let tp = pick(r, &w, "throughput");
                 if !tp.is_empty() {
@@ -773,7 +858,7 @@ pub fn overlay_charts(runs: &[Results]) -> Vec<Chart> {
             None => m.is(Metric::Throughput),
             Some(_) => {
                 (m.is(Metric::Startup) || m.is(Metric::HeapBytes) || m.is(Metric::Throughput))
-                    && (m.case.workers == 1 || m.case.model == "pipeline")
+                    && (m.case.workers == 1 || m.case.model.ends_with("pipeline"))
             }
         };
         let keys = distinct(ms.iter().filter(|m| wanted(m)).map(|m| {

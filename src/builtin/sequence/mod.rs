@@ -78,7 +78,7 @@ fn cases(plan: &StudyPlan<'_>) -> Vec<SeqCase> {
                     out.extend([one(SequenceVariant::Range), one(SequenceVariant::Evens)]);
                     out.extend(widths);
                 }
-                SeqModel::Pipeline => out.extend(widths),
+                SeqModel::Pipeline | SeqModel::PoolPipeline => out.extend(widths),
             }
         }
     }

@@ -1,6 +1,8 @@
 //! The sequence study's models: `lazy` pulls items from an iterator one at a time, `eager` collects a
-//! `Vec<u64>` first (then sums it, split between N threads when asked), and `pipeline` feeds
-//! a lazy producer to N worker threads through a bounded crossbeam channel.
+//! `Vec<u64>` first (then sums it, split between N threads when asked), `pipeline` feeds
+//! a lazy producer to N worker threads through a bounded crossbeam channel, and
+//! `pool-pipeline` feeds it to a pool of N (rayon's, through `par_bridge`), batch by batch,
+//! with at most one batch per pool thread in flight — the generator → executor pipeline.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,11 +20,17 @@ pub enum SeqModel {
     Lazy,
     Eager,
     Pipeline,
+    PoolPipeline,
 }
 
 impl SeqModel {
-    pub const ALL: [SeqModel; 3] = [SeqModel::Lazy, SeqModel::Eager, SeqModel::Pipeline];
-    pub const NAMES: [&'static str; 3] = ["lazy", "eager", "pipeline"];
+    pub const ALL: [SeqModel; 4] = [
+        SeqModel::Lazy,
+        SeqModel::Eager,
+        SeqModel::Pipeline,
+        SeqModel::PoolPipeline,
+    ];
+    pub const NAMES: [&'static str; 4] = ["lazy", "eager", "pipeline", "pool-pipeline"];
 
     pub fn name(self) -> &'static str {
         Self::NAMES[self as usize]
@@ -104,6 +112,7 @@ pub fn run(
         SeqModel::Lazy => lazy(variant, n, &mut window, limit)?,
         SeqModel::Eager => eager(variant, n, workers, &mut window, limit)?,
         SeqModel::Pipeline => pipeline(variant, n, workers, &mut window, limit)?,
+        SeqModel::PoolPipeline => pool_pipeline(variant, n, workers, &mut window, limit)?,
     };
     let end = now_ns();
     let heap_peak = alloc::peak_bytes().saturating_sub(heap_base) as u64;
@@ -267,6 +276,92 @@ fn pipeline(
     });
     let sum = sum?;
     Ok((sum, first_ns.load(Ordering::Relaxed)))
+}
+
+/// A lazy producer's items in fixed-size batches, pulled one batch at a time; it ends early
+/// (setting `stopped`) when the sample's limit is reached.
+struct Batches<'a, I> {
+    items: I,
+    stopped: &'a std::sync::Mutex<Option<String>>,
+    limit: Limit,
+    pulled: u64,
+}
+
+impl<I: Iterator<Item = u64>> Iterator for Batches<'_, I> {
+    type Item = ([u64; PIPELINE_BATCH], usize);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut batch = [0u64; PIPELINE_BATCH];
+        let mut len = 0;
+        for x in self.items.by_ref() {
+            batch[len] = x;
+            len += 1;
+            if len == PIPELINE_BATCH {
+                break;
+            }
+        }
+        self.pulled += len as u64;
+        if self.pulled >= CHECK_EVERY {
+            self.pulled = 0;
+            if let Err(e) = self.limit.check() {
+                *self.stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                return None;
+            }
+        }
+        (len > 0).then_some((batch, len))
+    }
+}
+
+fn pool_pipeline(
+    variant: SequenceVariant,
+    n: u64,
+    workers: usize,
+    window: &mut PeakRssWindow,
+    limit: Limit,
+) -> Result<(u64, u64), String> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers.max(1))
+        .build()
+        .map_err(|e| format!("cannot build rayon's pool: {e}"))?;
+    let first_ns = AtomicU64::new(0);
+    let stopped = std::sync::Mutex::new(None);
+    let consume = |(batch, len): ([u64; PIPELINE_BATCH], usize)| {
+        if first_ns.load(Ordering::Relaxed) == 0 {
+            let _ = first_ns.compare_exchange(0, now_ns(), Ordering::Relaxed, Ordering::Relaxed);
+        }
+        sum_items(variant, batch[..len].iter().copied())
+    };
+    let sum = pool.install(|| match variant {
+        SequenceVariant::Evens => bridged((0..n).filter(|x| x % 2 == 0), &stopped, limit, &consume),
+        _ => bridged(0..n, &stopped, limit, &consume),
+    });
+    // The pool and every batch in flight still exist: the pipeline's peak.
+    window.note();
+    drop(pool);
+    match stopped.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok((sum, first_ns.load(Ordering::Relaxed))),
+    }
+}
+
+/// `items` in batches through `par_bridge` on the current pool, each batch summed by
+/// `consume`, the sums added.
+fn bridged<I: Iterator<Item = u64> + Send>(
+    items: I,
+    stopped: &std::sync::Mutex<Option<String>>,
+    limit: Limit,
+    consume: &(dyn Fn(([u64; PIPELINE_BATCH], usize)) -> u64 + Sync),
+) -> u64 {
+    use rayon::iter::{ParallelBridge, ParallelIterator};
+    Batches {
+        items,
+        stopped,
+        limit,
+        pulled: 0,
+    }
+    .par_bridge()
+    .map(consume)
+    .reduce(|| 0, u64::wrapping_add)
 }
 
 /// The pipeline's producer: pulls lazily and sends fixed-size batches, blocking while the
