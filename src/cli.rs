@@ -891,6 +891,9 @@ pub fn resolve(
         studies,
         models: models.iter().filter_map(|m| Model::parse(m)).collect(),
         chunk,
+        // A full run's default 2×cores point oversubscribes the cores: for a pool that
+        // measures the scheduler's wake-up chains more than the pool, and costs the most.
+        pool_workers_max: a.workers.is_none().then_some(machine_cpus.len().max(1)),
         workers,
         samples,
         warmup: if a.quick { 1 } else { 2 },

@@ -140,3 +140,55 @@ fn a_crashed_pool_worker_fails_the_case_with_its_reason_and_leaves_nothing() {
         );
     }
 }
+
+/// Unit i of worker k's share adds (k + 1) × (i + 1): right only if every task knows where in
+/// its share it starts.
+struct Numbered;
+
+impl threadfork::Workload for Numbered {
+    type Shared = ();
+    fn name(&self) -> &'static str {
+        "numbered"
+    }
+    fn op(&self) -> &'static str {
+        "units"
+    }
+    fn params(&self) -> &'static [threadfork::Param] {
+        const P: [threadfork::Param; 1] = [threadfork::Param::new("n", 1000)];
+        &P
+    }
+    fn size(&self) -> threadfork::Size {
+        threadfork::Size::Split("n")
+    }
+    fn run(&self, ctx: &threadfork::Ctx<'_, ()>) -> threadfork::Output {
+        let k = ctx.index() as u64 + 1;
+        let sum = (ctx.offset()..ctx.offset() + ctx.units())
+            .map(|i| k * (i + 1))
+            .sum();
+        threadfork::Output::new(ctx.units(), sum)
+    }
+    fn verify(&self, s: &threadfork::Sample<'_, ()>) -> Verdict {
+        let ok = s.outputs().iter().enumerate().all(|(k, o)| {
+            let u = s.units(k);
+            o.checksum == (k as u64 + 1) * u * (u + 1) / 2
+        });
+        Verdict::check(ok, || format!("{:?}", s.outputs()))
+    }
+}
+
+#[test]
+fn every_task_knows_where_its_units_start_in_the_share() {
+    let w: WorkloadRef = std::sync::Arc::new(Numbered);
+    let b = Bound::new(&w, "default", &[("n", 1000)]).unwrap();
+    for model in pools()
+        .into_iter()
+        .chain([Model::Threads, Model::Sequential])
+    {
+        let job = Job {
+            chunk: 7,
+            ..b.job(3, Path::new(EXE))
+        };
+        let raw = run_sample(model, &job).unwrap();
+        assert_eq!(raw.verdict, Verdict::Passed, "{model}");
+    }
+}

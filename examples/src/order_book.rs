@@ -55,7 +55,9 @@ impl Workload for OrderBook {
 
     fn run(&self, ctx: &Ctx<'_, Mutex<Book>>) -> Output {
         let (mut placed, mut volume) = (0, 0u64);
-        for i in 0..ctx.units() {
+        // Order i of this worker's share; a pool hands the share out in tasks, each starting
+        // at its offset.
+        for i in ctx.offset()..ctx.offset() + ctx.units() {
             let (level, qty) = order(ctx.index(), i);
             let mut book = ctx.shared().lock();
             book.levels[level] += qty;

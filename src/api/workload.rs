@@ -135,6 +135,7 @@ impl<'a> Params<'a> {
 pub struct Ctx<'a, S> {
     index: usize,
     units: u64,
+    offset: u64,
     sample: Sample<'a, S>,
 }
 
@@ -143,9 +144,16 @@ impl<'a, S> Ctx<'a, S> {
     pub fn index(&self) -> usize {
         self.index
     }
-    /// This worker's share of the sample's size (see [`Workload::size`]).
+    /// This worker's share of the sample's size (see [`Workload::size`]); on a pool, the
+    /// task's part of it.
     pub fn units(&self) -> u64 {
         self.units
+    }
+    /// Where this call's units start within worker [`Ctx::index`]'s share: 0, except on a
+    /// pool, which runs a share as tasks — units `offset .. offset + units` of it. A workload
+    /// whose unit `i` does something particular to `i` numbers its units from here.
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 }
 
@@ -314,7 +322,8 @@ pub trait Workload: Send + Sync + 'static {
 
     /// Joins the outputs of two pieces of one worker's share. A pool runs each worker's share
     /// as tasks of `--chunk` units (its [`Ctx::units`] is then the task's size, its
-    /// [`Ctx::index`] the worker whose share the task belongs to) and joins their outputs
+    /// [`Ctx::offset`] where the task starts in the share, its [`Ctx::index`] the worker
+    /// whose share the task belongs to) and joins their outputs
     /// with this before [`Workload::verify`] sees one output per worker. Default: operations
     /// and checksums added, wrapping — right for a checksum that is a sum over units.
     fn combine(&self, a: Output, b: Output) -> Output {
@@ -362,6 +371,8 @@ pub struct SampleOf<'a> {
 pub struct Orders<'a> {
     pub index: usize,
     pub units: u64,
+    /// The first of these units within the share (a pool's task; 0 otherwise).
+    pub offset: u64,
     pub sample: SampleOf<'a>,
 }
 
@@ -431,6 +442,7 @@ impl<W: Workload> Erased for W {
             &Ctx {
                 index: o.index,
                 units: o.units,
+                offset: o.offset,
                 sample,
             },
         )

@@ -29,6 +29,7 @@ fn bare_run_here(b: &Bound) -> Result<BareRun, SampleError> {
     let orders = Orders {
         index: 0,
         units: job.units(0),
+        offset: 0,
         sample: job.sample_of(),
     };
     let t0 = now_ns();

@@ -70,6 +70,7 @@ pub fn serve(
     let orders = Orders {
         index,
         units: slot.units.load(Ordering::Relaxed),
+        offset: 0,
         sample: SampleOf {
             workers: h.workers.load(Ordering::Relaxed) as usize,
             variant: h.variant.load(Ordering::Relaxed) as usize,

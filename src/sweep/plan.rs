@@ -105,6 +105,9 @@ pub struct Plan {
     pub studies: Vec<SelectedStudy>,
     pub models: Vec<Model>,
     pub workers: Vec<usize>,
+    /// The most workers a pool case takes (the default worker counts stop pools at the
+    /// cores; `--workers` given on the command line is taken as it is).
+    pub pool_workers_max: Option<usize>,
     pub samples: usize,
     pub warmup: usize,
     /// Startup cases are cheap: they take more samples.
@@ -229,11 +232,17 @@ impl Plan {
                     if !sel.workload.supports(model, variant) {
                         continue;
                     }
-                    cases.extend(self.workers.iter().map(|&workers| Case::Task {
-                        w,
-                        model,
-                        variant,
-                        workers,
+                    let most = match (model.pool(), self.pool_workers_max) {
+                        (Some(_), Some(most)) => most,
+                        _ => usize::MAX,
+                    };
+                    cases.extend(self.workers.iter().filter(|&&n| n <= most).map(|&workers| {
+                        Case::Task {
+                            w,
+                            model,
+                            variant,
+                            workers,
+                        }
                     }));
                 }
             }

@@ -32,6 +32,14 @@ pub fn executor(kind: Pool, pattern: Pattern) -> Box<dyn Executor> {
 /// Most tasks one sample may hold: task numbers travel as 32-bit futex words.
 pub const MAX_TASKS: u64 = (1 << 31) - 1;
 
+/// One task: units `offset .. offset + units` of share `share`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Task {
+    pub share: usize,
+    pub units: u64,
+    pub offset: u64,
+}
+
 /// How a sample's shares are cut into tasks: share `k` is tasks `first[k] .. first[k+1]`,
 /// each of `chunk` units but the last.
 #[derive(Clone, Debug)]
@@ -69,10 +77,15 @@ impl Tasks {
         self.first[self.units.len()]
     }
 
-    /// Task `t`: the share it belongs to and its units.
-    pub fn get(&self, t: u64) -> (usize, u64) {
+    /// Task `t`: the share it belongs to, its units and where they start in the share.
+    pub fn get(&self, t: u64) -> Task {
         let k = locate(self.units.len(), t, |k| self.first[k]);
-        (k, task_units(self.units[k], self.chunk, t - self.first[k]))
+        let j = t - self.first[k];
+        Task {
+            share: k,
+            units: task_units(self.units[k], self.chunk, j),
+            offset: j * self.chunk,
+        }
     }
 
     /// Where share `k`'s tasks start, and its units (what a process pool copies to its queue).
@@ -105,18 +118,18 @@ pub fn task_units(units: u64, chunk: u64, j: u64) -> u64 {
     chunk.min(units.saturating_sub(j.saturating_mul(chunk)))
 }
 
-/// Runs one task: `units` of share `k`, through the one function every model runs work
-/// through (so `--instructions` and `--inject-slowdown` see pools too).
+/// Runs one task through the one function every model runs work through (so
+/// `--instructions` and `--inject-slowdown` see pools too).
 pub fn run_task(
     workload: &dyn Erased,
     region: &Region,
     sample: SampleOf<'_>,
-    k: usize,
-    units: u64,
+    task: Task,
 ) -> Output {
     let orders = Orders {
-        index: k,
-        units,
+        index: task.share,
+        units: task.units,
+        offset: task.offset,
         sample,
     };
     super::worker::counted_share(workload, region.shared(), &orders)
@@ -235,9 +248,10 @@ mod tests {
             };
             let mut got = vec![0u64; units.len()];
             for t in 0..tasks.total() {
-                let (k, u) = tasks.get(t);
-                assert!(u >= 1 && u <= chunk);
-                got[k] += u;
+                let task = tasks.get(t);
+                assert!(task.units >= 1 && task.units <= chunk);
+                assert_eq!(task.offset, got[task.share], "tasks follow each other");
+                got[task.share] += task.units;
             }
             assert_eq!(got, units);
         }

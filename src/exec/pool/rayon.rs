@@ -184,7 +184,10 @@ fn task(region: &Region, workload: &WorkloadRef, tasks: &Tasks, t: u64) -> (usiz
         crate::exec::fault::Fault::from_code(code).strike(0);
     }
     let params = region.params();
-    let (k, units) = tasks.get(t);
+    let task = tasks.get(t);
     let sample = sample_of(region, &params, workload.as_ref());
-    (k, run_task(workload.as_ref(), region, sample, k, units))
+    (
+        task.share,
+        run_task(workload.as_ref(), region, sample, task),
+    )
 }

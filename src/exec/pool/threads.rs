@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crossbeam::channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 
-use super::{Fold, Tasks, broken, finish, run_task, sample_of, serve_sample};
+use super::{Fold, Task, Tasks, broken, finish, run_task, sample_of, serve_sample};
 use crate::api::model::Pattern;
 use crate::api::workload::WorkloadRef;
 use crate::exec::region::Region;
@@ -20,8 +20,7 @@ use crate::sys::futex::{futex_wait, futex_wake};
 enum Msg {
     Task {
         t: u64,
-        k: usize,
-        units: u64,
+        task: Task,
     },
     /// The sample is over: the worker that takes this leaves its task loop.
     EndSample,
@@ -86,9 +85,9 @@ fn worker(
             serve_sample(&region, k, false, || {
                 let params = region.params();
                 let sample = sample_of(&region, &params, workload.as_ref());
-                while let Ok(Msg::Task { t, k, units }) = tasks.recv() {
-                    let out = run_task(workload.as_ref(), &region, sample, k, units);
-                    if results.send(Ok((t, k, out))).is_err() {
+                while let Ok(Msg::Task { t, task }) = tasks.recv() {
+                    let out = run_task(workload.as_ref(), &region, sample, task);
+                    if results.send(Ok((t, task.share, out))).is_err() {
                         return;
                     }
                 }
@@ -196,8 +195,10 @@ fn sample(r: &mut Running, pattern: Pattern, job: &Job<'_>) -> Result<RawSample,
     let mut fold = Fold::new(job.workload.as_ref(), n);
     let total = tasks.total();
     let send = |t: u64| {
-        let (k, units) = tasks.get(t);
-        let _ = r.tasks.send(Msg::Task { t, k, units });
+        let _ = r.tasks.send(Msg::Task {
+            t,
+            task: tasks.get(t),
+        });
     };
     let recv = || recv_by(results, deadline_ns, job.timeout);
     match pattern {
