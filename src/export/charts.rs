@@ -760,14 +760,11 @@ fn granularity_charts(r: &Results, w: &str, cap: &str, out: &mut Vec<Chart>) {
             .collect();
         let marks: Vec<Pt> = of
             .iter()
-            .filter_map(|c| {
-                let be = c.break_even?;
-                c.points.iter().find(|p| p.0 == be).map(|&(x, y)| pt(x, y))
-            })
+            .filter_map(|c| Some(pt(c.crossing?.round() as u64, granularity::BEATS)))
             .collect();
         if !marks.is_empty() {
             lines.push(Line {
-                label: "break-even (smallest work from which on it wins)".into(),
+                label: format!("break-even (speedup crosses {}×)", granularity::BEATS),
                 points: marks,
                 dashed: false,
                 points_only: true,

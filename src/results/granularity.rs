@@ -27,6 +27,9 @@ pub struct Curve {
     pub points: Vec<(u64, f64)>,
     /// The smallest swept work from which on the model is faster than sequential.
     pub break_even: Option<u64>,
+    /// Where the speedup crosses [`BEATS`], interpolated log-log between the swept sizes
+    /// around the crossing (the first swept size when the model wins from the smallest on).
+    pub crossing: Option<f64>,
     /// The fitted wall time per task at zero work, in ns.
     pub overhead_ns: Option<f64>,
     pub verified: bool,
@@ -74,12 +77,23 @@ pub fn curves(r: &Results) -> Vec<Curve> {
                 (tp > 0.0).then(|| (w, 1e9 * w / tp))
             })
             .collect();
+        let crossing = break_even.map(|be| {
+            let i = points.iter().position(|p| p.0 == be).unwrap_or(0);
+            match i.checked_sub(1).map(|j| (points[j], points[i])) {
+                Some(((wa, sa), (wb, sb))) if sa > 0.0 && sb > sa => {
+                    let f = (BEATS.ln() - sa.ln()) / (sb.ln() - sa.ln());
+                    ((wa as f64).ln() + f * ((wb as f64).ln() - (wa as f64).ln())).exp()
+                }
+                _ => be as f64,
+            }
+        });
         // Only a pool hands out tasks; a per-sample model's cost is per sample, not per task.
         let pool = crate::api::Model::parse(&case.model).is_some_and(|m| m.pool().is_some());
         out.push(Curve {
             case,
             points,
             break_even,
+            crossing,
             overhead_ns: intercept(&per_task).filter(|_| pool),
             verified: ms.iter().all(|m| m.verified),
         });
@@ -113,13 +127,13 @@ pub fn intercept(points: &[(f64, f64)]) -> Option<f64> {
 pub fn derive(r: &mut Results) {
     let found = curves(r);
     for c in found {
-        if let Some(w) = c.break_even {
+        if let Some(w) = c.crossing {
             let mut m = Measurement::named(
                 &c.case,
                 BREAK_EVEN,
                 "work",
                 Better::Lower,
-                vec![w as f64],
+                vec![w],
                 c.verified,
             );
             m.info = true;
@@ -196,9 +210,21 @@ pub fn findings(r: &Results) -> Vec<String> {
                 .iter()
                 .filter(|c| c.case.workers == n)
                 .map(|c| {
-                    let be = c
-                        .break_even
-                        .map_or_else(|| format!("never up to {}", count(largest)), count);
+                    let be = match (c.break_even, c.crossing) {
+                        (Some(first), Some(x)) => {
+                            let below = c.points.iter().rev().find(|p| p.0 < first).map(|p| p.0);
+                            match below {
+                                Some(b) => format!(
+                                    "≈ {} (between {} and {})",
+                                    count(x.round() as u64),
+                                    count(b),
+                                    count(first)
+                                ),
+                                None => format!("≤ {}", count(first)),
+                            }
+                        }
+                        _ => format!("never up to {}", count(largest)),
+                    };
                     match c.overhead_ns {
                         Some(o) => format!("{} {be} ({} per task)", c.case.model, ns(o)),
                         None => format!("{} {be}", c.case.model),
@@ -206,9 +232,10 @@ pub fn findings(r: &Results) -> Vec<String> {
                 })
                 .collect();
             out.push(format!(
-                "{w} at {n} worker{}: the break-even task size (the smallest swept work from \
-                 which on the model beats sequential) and the fitted wall time per task at \
-                 zero work: {}.",
+                "{w} at {n} worker{}: the break-even task size (where the model's speedup over \
+                 sequential crosses {BEATS}×, interpolated log-log between the swept sizes \
+                 around it, and stays above it up to the largest) and, for the pools, the \
+                 fitted wall time per task at zero work: {}.",
                 if n == 1 { "" } else { "s" },
                 parts.join("; ")
             ));

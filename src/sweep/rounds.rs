@@ -138,7 +138,7 @@ fn take(
 
 /// A time-sized case's starting size: from what one core does in the sample time, times the
 /// cores its workers can use (strong scaling), or given to every worker (weak).
-fn starting_size(plan: &Plan, w: usize, workers: usize) -> Option<(usize, u64)> {
+fn starting_size(plan: &Plan, w: usize, model: Model, workers: usize) -> Option<(usize, u64)> {
     let sel = &plan.workloads[w];
     let i = sel
         .size_index()
@@ -155,8 +155,19 @@ fn starting_size(plan: &Plan, w: usize, workers: usize) -> Option<(usize, u64)> 
         (Scaling::Weak, false) => one * n,
         (Scaling::Weak, true) => one,
     };
+    // A pool's pace is its dispatch's when tasks are small: submit-wait of one-square tasks
+    // runs 10^4× slower than the bare loop the guess comes from. Its calibration starts from
+    // a few hundred tasks per worker and grows (16× a step).
+    let units = match (model.pool(), plan.scaling) {
+        (Some(_), Scaling::Strong) if per_worker => units.min(POOL_START_UNITS),
+        (Some(_), Scaling::Strong) => units.min(POOL_START_UNITS * n),
+        _ => units,
+    };
     Some((i, units))
 }
+
+/// Units per worker a pool's calibration starts from.
+const POOL_START_UNITS: u64 = 256;
 
 /// Where calibration aims the fastest sample it saw, as a multiple of `--sample-time`: a
 /// contended lock's pace changes up to threefold from one sample to the next (seen here with
@@ -241,7 +252,7 @@ pub fn run_task_group(
             continue;
         };
         let mut params = plan.workloads[w].params.clone();
-        let sized = starting_size(plan, w, workers);
+        let sized = starting_size(plan, w, model, workers);
         if let Some((i, units)) = sized {
             params[i] = units;
         }
