@@ -504,7 +504,13 @@ fn worker_charts(r: &Results, w: &str, ms: &[&Measurement], cap: &str, out: &mut
     let op = ms[0].op.clone().unwrap_or_else(|| "ops".into());
     let variants = distinct(ms.iter().map(|m| &m.case.variant)).len() > 1;
     let series = distinct(ms.iter().map(|m| (&m.case.model, &m.case.variant)));
-    let lossy = |m: &Measurement| r.measurements.iter().any(|x| x.info && x.case == m.case);
+    // A case with a figure beside its throughput that its verdict passed with (the updates
+    // a lock-free race lost); a pool's start-up is listed beside it too, but loses nothing.
+    let lossy = |m: &Measurement| {
+        r.measurements
+            .iter()
+            .any(|x| x.info && x.case == m.case && x.metric != crate::sweep::rounds::POOL_START)
+    };
     let mut lines: Vec<Line> = series
         .iter()
         .map(|(model, variant)| {
@@ -818,9 +824,26 @@ pub fn charts_for(r: &Results) -> Vec<Chart> {
                 granularity_charts(r, &w, &cap, &mut out);
             }
             None => {
+                // The pools get charts of their own (with sequential for reference): thirteen
+                // lines on one chart are more than a reader can follow.
                 let tp = pick(r, &w, "throughput");
-                if !tp.is_empty() {
-                    worker_charts(r, &w, &tp, &cap, &mut out);
+                let is_pool = |m: &&Measurement| {
+                    crate::api::Model::parse(&m.case.model).is_some_and(|m| m.pool().is_some())
+                };
+                let (pools, rest): (Vec<&Measurement>, Vec<&Measurement>) =
+                    tp.into_iter().partition(is_pool);
+                if !rest.is_empty() {
+                    worker_charts(r, &w, &rest, &cap, &mut out);
+                }
+                if !pools.is_empty() {
+                    let mut with_seq = pools;
+                    with_seq.extend(rest.iter().filter(|m| m.case.model == "sequential"));
+                    let first = out.len();
+                    worker_charts(r, &w, &with_seq, &cap, &mut out);
+                    for c in &mut out[first..] {
+                        c.stem = c.stem.replacen(&w, &format!("{w}-pools"), 1);
+                        c.title = c.title.replacen(&w, &format!("{w} on pools"), 1);
+                    }
                 }
             }
         }
