@@ -57,9 +57,12 @@ worst=0
 # scripts/gate-sensitivity.sh measured; the sequence study's pipeline lands its threads on
 # busy or idle cores from one run to the next and halves its throughput now and then.
 # Extra flags (e.g. --workload mine) replace the choice.
+# The per-sample models likewise: the committed baseline and the table predate the pools
+# (add --model to gate them too, with a baseline recorded the same way).
 case " $* " in
 *" --workload "*) workloads=() ;;
-*) workloads=(--workload square,counter,empty) ;;
+*" --model "*) workloads=(--workload square,counter,empty) ;;
+*) workloads=(--workload square,counter,empty --model sequential,threads,fork,spawn) ;;
 esac
 gate timed "results/baseline/$machine" --samples 12 "${workloads[@]}" "$@" || worst=$?
 if command -v valgrind > /dev/null; then

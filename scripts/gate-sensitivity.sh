@@ -39,8 +39,11 @@ log="$scratch/verdicts.csv"
 echo "gate,target,pct,pair,exit,realized" > "$log"
 # The gate's runs, as scripts/ci-regress.sh makes them: quick, 12 rounds.
 gate_flags=(--quick --samples 12 --no-charts)
-full=("${gate_flags[@]}" --workload square,counter,empty)
+# The per-sample models, as the table was measured (the pools came later).
+full=("${gate_flags[@]}" --workload square,counter,empty --model sequential,threads,fork,spawn)
 declare -A only=([code]=square [start]=empty [lock]=counter)
+declare -A models=([code]=sequential,threads,fork,spawn [start]=threads,fork,spawn
+    [lock]=sequential,threads,fork,spawn)
 
 # run OUT_DIR ARGS...: one run into OUT_DIR (a failed run shows in the verdicts)
 run() {
@@ -96,7 +99,7 @@ if [ -z "$judge_only" ]; then
         for target in code start lock; do
             for pct in "${pcts[@]}"; do
                 run "$work/inj-$target-$pct-$i" "${gate_flags[@]}" --workload "${only[$target]}" \
-                    --inject-slowdown "$target=$pct"
+                    --model "${models[$target]}" --inject-slowdown "$target=$pct"
             done
         done
     done

@@ -35,7 +35,9 @@ assert r["schema"] == "threadfork/results/v2", r["schema"]
 assert not r["failures"], r["failures"]
 tp = [m for m in r["measurements"] if m["metric"] == "throughput"]
 models = {m["model"] for m in tp}
-assert models == {"sequential", "threads", "fork", "spawn"}, models
+pools = {f"{p}-{q}" for p in ("thread-pool", "rayon", "process-pool")
+         for q in ("map", "as-completed", "submit-wait")}
+assert models == {"sequential", "threads", "fork", "spawn"} | pools, models
 cores = len(r["machine"]["allowed_cpus"])
 assert max(m["workers"] for m in tp) == cores, (cores, [m["workers"] for m in tp])
 assert all(m["verified"] for m in r["measurements"]), "an unverified figure"
