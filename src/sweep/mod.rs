@@ -183,18 +183,28 @@ pub fn estimate_s(plan: &Plan) -> f64 {
                 if !task_workloads.contains(&w) {
                     task_workloads.push(w);
                 }
-                let start = plan.costs.start(model) * workers as f64;
+                // A pool starts its workers when it opens (POOL_OPENS times), not per sample.
+                let pool = model.pool().is_some();
+                let start = if pool {
+                    0.0
+                } else {
+                    plan.costs.start(model) * workers as f64
+                };
+                if pool {
+                    ns += rounds::POOL_OPENS as f64 * plan.costs.start(model) * workers as f64;
+                }
                 let parallel = if model == Model::Sequential {
                     1
                 } else {
                     workers.min(cores)
                 };
                 let (work, extra) = if sel.time_sized {
-                    // Calibration takes about four samples (strong scaling), most shorter.
-                    let extra = if plan.scaling == plan::Scaling::Strong {
-                        3.0
-                    } else {
-                        0.0
+                    // Calibration takes about four samples (strong scaling), most shorter; a
+                    // pool's starts from a few hundred tasks and takes about six.
+                    let extra = match (plan.scaling, pool) {
+                        (plan::Scaling::Strong, false) => 3.0,
+                        (plan::Scaling::Strong, true) => 5.0,
+                        _ => 0.0,
                     };
                     // Calibration puts the fastest sample at 1.3× the target; the rest are slower.
                     (1.5 * plan.sample_ns as f64, extra)

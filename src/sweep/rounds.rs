@@ -58,7 +58,7 @@ struct TaskAcc {
 pub const POOL_START: &str = "pool_start";
 
 /// Times a pool is opened for its start-up figure.
-const POOL_OPENS: usize = 5;
+pub const POOL_OPENS: usize = 5;
 
 /// One verified task sample, reduced to its figures.
 struct Figures {
