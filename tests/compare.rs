@@ -425,3 +425,54 @@ fn instruction_counts_are_judged_exactly_at_their_own_threshold() {
     );
     assert_eq!(compare(&base, &base, &[]).0, 0);
 }
+
+#[test]
+fn a_group_reads_a_shared_change_off_its_steady_keys() {
+    // Threads at 1 worker jump ±25% from run to run; every other key holds within 1%.
+    let dir = TempDir::new("cmp-weighted");
+    let steady = [1.00, 1.01, 0.99, 1.00, 1.005];
+    let jumpy = [1.00, 1.35, 0.75, 1.20, 0.85];
+    let with = |id: &str, f: &dyn Fn(&CaseId) -> f64| {
+        let mut r = run(id, "m", |_| 1.0);
+        for m in r
+            .measurements
+            .iter_mut()
+            .filter(|m| m.metric == "throughput")
+        {
+            let t = 1e9 * m.case.workers as f64 * f(&m.case);
+            *m = Measurement::new(&m.case, Metric::Throughput, samples(t), true);
+        }
+        save(&dir, &r)
+    };
+    let bases: Vec<PathBuf> = (0..5)
+        .map(|i| {
+            with(&format!("w{i}"), &|c: &CaseId| {
+                if c.model == "threads" && c.workers == 1 {
+                    jumpy[i]
+                } else {
+                    steady[i]
+                }
+            })
+        })
+        .collect();
+    // Square 12% slower on every steady key; the jumpy key happens to land where it was.
+    let cur = with("w-cur", &|c: &CaseId| {
+        if c.model == "threads" && c.workers == 1 {
+            1.0
+        } else {
+            0.88
+        }
+    });
+    let (code, v) = compare_many(&bases, &cur);
+    assert_eq!(code, 1, "{v}");
+    let threads = v["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["workers"] == 0 && c["model"] == "threads" && c["workload"] == "square")
+        .expect("a threads group row");
+    // Unweighted, the group would move 6% against the jumpy key's spread: unchanged.
+    assert_eq!(threads["verdict"], "regressed", "{threads}");
+    let ratio = threads["ratio"].as_f64().unwrap();
+    assert!(ratio < 0.92, "read off the steady key: {ratio}");
+}

@@ -570,15 +570,43 @@ fn group_rows(
         }
     }
     groups.retain(|_, members| members.len() >= 2);
-    let geo = |xs: &mut dyn Iterator<Item = f64>| {
-        let (sum, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x.ln(), n + 1));
-        (sum / n.max(1) as f64).exp()
+    // Each key weighs in by its precision: 1 / its between-run variance, shrunk toward the
+    // median key's as a key's own is (see `decide_between_runs`). A change that moves every
+    // key of a group alike — a slower workload, a slower `fork` — is then estimated from the
+    // steady keys (a fork under 1 GiB of parent memory moves 3–8% between runs here, one
+    // from a small parent 15–33%) instead of drowned by the jumpy ones.
+    let mut key_sds: Vec<f64> = groups
+        .values()
+        .flatten()
+        .filter_map(|&i| log_sd(&medians_of[i]))
+        .collect();
+    key_sds.sort_by(f64::total_cmp);
+    let key_pool = key_sds.get(key_sds.len() / 2).copied().unwrap_or(0.0);
+    let k = runs as f64;
+    let weight = |i: usize| {
+        let own = log_sd(&medians_of[i]).unwrap_or(key_pool);
+        let var =
+            ((k - 1.0) * own * own + PRIOR_RUNS * key_pool * key_pool) / (k - 1.0 + PRIOR_RUNS);
+        if var > 0.0 { 1.0 / var } else { 1.0 }
+    };
+    let weights: BTreeMap<usize, f64> =
+        groups.values().flatten().map(|&i| (i, weight(i))).collect();
+    let geo = |xs: &mut dyn Iterator<Item = (usize, f64)>| {
+        let (sum, total) = xs.fold((0.0, 0.0), |(s, t), (i, x)| {
+            let w = weights.get(&i).copied().unwrap_or(1.0);
+            (s + w * x.ln(), t + w)
+        });
+        if total > 0.0 {
+            (sum / total).exp()
+        } else {
+            f64::NAN
+        }
     };
     let levels: Vec<(Group, Vec<f64>)> = groups
         .iter()
         .map(|(g, members)| {
             let per_run = (0..runs)
-                .map(|r| geo(&mut members.iter().map(|&i| medians_of[i][r])))
+                .map(|r| geo(&mut members.iter().map(|&i| (i, medians_of[i][r]))))
                 .collect();
             (g.clone(), per_run)
         })
@@ -592,8 +620,8 @@ fn group_rows(
     for ((workload, model, metric), per_run) in levels {
         let members = &groups[&(workload.clone(), model.clone(), metric.clone())];
         let first = &comparisons[members[0]];
-        let base = geo(&mut per_run.iter().copied());
-        let current = geo(&mut members.iter().map(|&i| comparisons[i].current_median));
+        let base = (per_run.iter().map(|x| x.ln()).sum::<f64>() / per_run.len() as f64).exp();
+        let current = geo(&mut members.iter().map(|&i| (i, comparisons[i].current_median)));
         let ratio = current / base;
         let mut c = Comparison {
             case: CaseId {
@@ -603,15 +631,20 @@ fn group_rows(
                 workers: 0,
                 params: BTreeMap::new(),
             },
-            metric: format!("{metric} (geometric mean of {} keys)", members.len()),
+            metric: format!(
+                "{metric} (geometric mean of {} keys, each weighted by its steadiness)",
+                members.len()
+            ),
             unit: first.unit.clone(),
             better: first.better,
             base_median: base,
             current_median: current,
-            base_raw: geo(&mut members.iter().map(|&i| comparisons[i].base_raw.max(1e-300))),
+            base_raw: geo(&mut members
+                .iter()
+                .map(|&i| (i, comparisons[i].base_raw.max(1e-300)))),
             current_raw: geo(&mut members
                 .iter()
-                .map(|&i| comparisons[i].current_raw.max(1e-300))),
+                .map(|&i| (i, comparisons[i].current_raw.max(1e-300)))),
             raw_unit: first.raw_unit.clone(),
             ratio,
             // The group's uncertainty is its between-run spread, judged below.
