@@ -110,7 +110,9 @@ pub struct RunArgs {
     /// Workloads to run (comma-separated or repeated; `list` shows them) [default: all]
     #[arg(long, value_name = "LIST")]
     pub workload: Vec<String>,
-    /// Models to run: sequential, threads, fork, spawn, and the studies' own [default: all]
+    /// Models to run: sequential, threads, fork, spawn, the pools (thread-pool, rayon,
+    /// process-pool: each pattern -map, -as-completed, -submit-wait, or all three by the
+    /// pool's name) and the studies' own [default: all]
     #[arg(long, value_name = "LIST")]
     pub model: Vec<String>,
     /// Worker counts, e.g. 1,2,4 [default: 1, 2, 4, … and the core count; 2× cores in full runs]
@@ -389,9 +391,10 @@ pub fn list(registry: &Registry) -> String {
             ));
         }
         for (i, v) in info.variants.iter().enumerate() {
+            // A start-only workload measures starts: never on a pool, whose start is its opening.
             let models: Vec<&str> = Model::ALL
                 .into_iter()
-                .filter(|&m| w.supports(m, i))
+                .filter(|&m| w.supports(m, i) && !(info.start_only && m.pool().is_some()))
                 .map(Model::name)
                 .collect();
             s.push_str(&format!("    variant {v}: {}\n", models.join(", ")));
