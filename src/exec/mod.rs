@@ -365,9 +365,25 @@ pub(crate) fn finish_in_process(
     joined: Vec<u64>,
     rss_growth_bytes: Option<u64>,
 ) -> Result<RawSample, SampleError> {
+    finish_with(region, job, release_ns, rss_growth_bytes, |k, w| {
+        if let Some(&j) = joined.get(k) {
+            w.joined_ns = j;
+        }
+    })
+}
+
+/// The end of a sample whose workers are done: their reports, as `adjust` completes them
+/// (worker index, report), and the workload's verdict on them.
+pub(crate) fn finish_with(
+    region: &Region,
+    job: &Job<'_>,
+    release_ns: u64,
+    rss_growth_bytes: Option<u64>,
+    mut adjust: impl FnMut(usize, &mut WorkerReport),
+) -> Result<RawSample, SampleError> {
     let mut workers = collect(region, job.workers)?;
-    for (w, j) in workers.iter_mut().zip(joined) {
-        w.joined_ns = j;
+    for (k, w) in workers.iter_mut().enumerate() {
+        adjust(k, w);
     }
     let verdict = verify(region, job, &workers);
     Ok(RawSample {

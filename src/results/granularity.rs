@@ -125,31 +125,17 @@ pub fn intercept(points: &[(f64, f64)]) -> Option<f64> {
 /// Adds each curve's break-even task size and per-task overhead to the results (a curve that
 /// never breaks even stores no break-even: the summary says so in words).
 pub fn derive(r: &mut Results) {
-    let found = curves(r);
-    for c in found {
-        if let Some(w) = c.crossing {
-            let mut m = Measurement::named(
-                &c.case,
-                BREAK_EVEN,
-                "work",
-                Better::Lower,
-                vec![w],
-                c.verified,
-            );
-            m.info = true;
-            r.measurements.push(m);
-        }
-        if let Some(ns) = c.overhead_ns {
-            let mut m = Measurement::named(
-                &c.case,
-                TASK_OVERHEAD,
-                "ns",
-                Better::Lower,
-                vec![ns],
-                c.verified,
-            );
-            m.info = true;
-            r.measurements.push(m);
+    for c in curves(r) {
+        for (metric, unit, value) in [
+            (BREAK_EVEN, "work", c.crossing),
+            (TASK_OVERHEAD, "ns", c.overhead_ns),
+        ] {
+            if let Some(v) = value {
+                let mut m =
+                    Measurement::named(&c.case, metric, unit, Better::Lower, vec![v], c.verified);
+                m.info = true;
+                r.measurements.push(m);
+            }
         }
     }
 }

@@ -16,7 +16,7 @@ pub mod threads;
 use std::sync::atomic::Ordering;
 
 use super::region::Region;
-use super::{Executor, Job, RawSample, SampleError, collect, verify};
+use super::{Executor, Job, RawSample, SampleError};
 use crate::api::model::{Pattern, Pool};
 use crate::api::workload::{Erased, Orders, Output, SampleOf};
 
@@ -135,17 +135,33 @@ pub fn run_task(
     super::worker::counted_share(workload, region.shared(), &orders)
 }
 
-/// The sample a pool worker serves, as the region's header holds it (allocation-free).
-pub fn sample_of<'a>(
-    region: &Region,
-    params: &'a [u64; crate::api::workload::MAX_PARAMS],
-    workload: &dyn Erased,
-) -> SampleOf<'a> {
-    let h = region.header();
-    SampleOf {
-        workers: h.workers.load(Ordering::Relaxed) as usize,
-        variant: h.variant.load(Ordering::Relaxed) as usize,
-        params: &params[..workload.info().params.len()],
+/// The sample a pool serves, read once from the region's header when the sample starts and
+/// held by value (allocation-free, `Copy`), so that no task reads it again.
+#[derive(Clone, Copy, Debug)]
+pub struct SampleOrders {
+    workers: usize,
+    variant: usize,
+    params: [u64; crate::api::workload::MAX_PARAMS],
+    len: usize,
+}
+
+impl SampleOrders {
+    pub fn read(region: &Region, workload: &dyn Erased) -> SampleOrders {
+        let h = region.header();
+        SampleOrders {
+            workers: h.workers.load(Ordering::Relaxed) as usize,
+            variant: h.variant.load(Ordering::Relaxed) as usize,
+            params: region.params(),
+            len: workload.info().params.len(),
+        }
+    }
+
+    pub fn sample(&self) -> SampleOf<'_> {
+        SampleOf {
+            workers: self.workers,
+            variant: self.variant,
+            params: &self.params[..self.len],
+        }
     }
 }
 
@@ -184,19 +200,11 @@ pub fn finish(
     outputs: Vec<Output>,
     rss_growth_bytes: Option<u64>,
 ) -> Result<RawSample, SampleError> {
-    let mut workers = collect(region, job.workers)?;
-    for (w, out) in workers.iter_mut().zip(outputs) {
-        w.output = out;
+    super::finish_with(region, job, release_ns, rss_growth_bytes, |k, w| {
+        w.output = outputs.get(k).copied().unwrap_or_default();
         w.begin_ns = release_ns;
         w.end_ns = end_ns;
         w.joined_ns = end_ns;
-    }
-    let verdict = verify(region, job, &workers);
-    Ok(RawSample {
-        release_ns,
-        workers,
-        rss_growth_bytes,
-        verdict,
     })
 }
 

@@ -15,7 +15,7 @@ use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
 use nix::unistd::{ForkResult, fork, getpid};
 
 use super::{
-    Fold, Task, Tasks, broken, finish, locate, run_task, sample_of, serve_sample, task_units,
+    Fold, SampleOrders, Task, Tasks, broken, finish, locate, run_task, serve_sample, task_units,
 };
 use crate::api::model::Pattern;
 use crate::api::workload::{Erased, Output};
@@ -266,8 +266,8 @@ fn serve_samples(q: &Queue, region: &Region, k: usize, workload: &dyn Erased) {
 
 /// Claims and runs tasks until every task of the sample is claimed.
 fn serve_tasks(q: &Queue, region: &Region, workload: &dyn Erased) {
-    let params = region.params();
-    let sample = sample_of(region, &params, workload);
+    let orders = SampleOrders::read(region, workload);
+    let sample = orders.sample();
     let total = q.total.load(Ordering::Acquire);
     let chunk = q.chunk.load(Ordering::Acquire);
     let n = sample.workers;

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use rayon::prelude::*;
 
-use super::{Fold, Tasks, broken, finish, run_task, sample_of};
+use super::{Fold, SampleOrders, Tasks, broken, finish, run_task};
 use crate::api::model::Pattern;
 use crate::api::workload::{Output, WorkloadRef};
 use crate::exec::region::Region;
@@ -118,9 +118,10 @@ fn drive(
         crate::exec::worker::mark_started(slot, now_ns());
         slot.probe_before_ns.store(probe_ns(), Ordering::Relaxed);
     });
+    let orders = SampleOrders::read(region, workload.as_ref());
     let release_ns = now_ns();
     let mut fold = Fold::new(workload.as_ref(), n);
-    let one = |t: u64| task(region, workload, tasks, t);
+    let one = |t: u64| task(region, workload, tasks, &orders, t);
     let total = tasks.total();
     let panicked = |payload: Box<dyn std::any::Any + Send>| {
         SampleError::WorkerFailed(format!(
@@ -144,7 +145,9 @@ fn drive(
                 let (tx, region, workload, tasks) =
                     (tx.clone(), region.clone(), workload.clone(), tasks.clone());
                 pool.spawn(move || {
-                    let run = std::panic::AssertUnwindSafe(|| task(&region, &workload, &tasks, t));
+                    let run = std::panic::AssertUnwindSafe(|| {
+                        task(&region, &workload, &tasks, &orders, t)
+                    });
                     let _ = tx.send(std::panic::catch_unwind(run));
                 });
             }
@@ -178,16 +181,20 @@ fn drive(
 
 /// Task `t` on whichever rayon thread runs it: the share it belongs to and its output. The
 /// first task strikes the injected fault, if any (tests only).
-fn task(region: &Region, workload: &WorkloadRef, tasks: &Tasks, t: u64) -> (usize, Output) {
+fn task(
+    region: &Region,
+    workload: &WorkloadRef,
+    tasks: &Tasks,
+    orders: &SampleOrders,
+    t: u64,
+) -> (usize, Output) {
     if t == 0 {
         let code = region.slot(0).fault.load(Ordering::Relaxed);
         crate::exec::fault::Fault::from_code(code).strike(0);
     }
-    let params = region.params();
     let task = tasks.get(t);
-    let sample = sample_of(region, &params, workload.as_ref());
     (
         task.share,
-        run_task(workload.as_ref(), region, sample, task),
+        run_task(workload.as_ref(), region, orders.sample(), task),
     )
 }

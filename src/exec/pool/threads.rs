@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crossbeam::channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 
-use super::{Fold, Task, Tasks, broken, finish, run_task, sample_of, serve_sample};
+use super::{Fold, SampleOrders, Task, Tasks, broken, finish, run_task, serve_sample};
 use crate::api::model::Pattern;
 use crate::api::workload::WorkloadRef;
 use crate::exec::region::Region;
@@ -83,8 +83,8 @@ fn worker(
         seen = g;
         let serve = std::panic::AssertUnwindSafe(|| {
             serve_sample(&region, k, false, || {
-                let params = region.params();
-                let sample = sample_of(&region, &params, workload.as_ref());
+                let orders = SampleOrders::read(&region, workload.as_ref());
+                let sample = orders.sample();
                 while let Ok(Msg::Task { t, task }) = tasks.recv() {
                     let out = run_task(workload.as_ref(), &region, sample, task);
                     if results.send(Ok((t, task.share, out))).is_err() {
