@@ -10,7 +10,8 @@
 #   scripts/ci-regress.sh [--record] [extra run flags...]
 #
 # --record: after a passing gate (or when there is no baseline yet), add this run to the
-# machine's baseline and keep its newest KEEP runs (default 5) — what a CI job on the main
+# machine's baseline and keep its newest KEEP runs (default 10: from 10 runs on, each group's
+# spread is known well enough to be judged on its own; see `compare`) — what a CI job on the main
 # branch does, so that the baseline follows the machine the way the code left it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ trap 'rm -rf "$out"' EXIT
 
 # gate KIND BASE_DIR RUN_FLAGS... → compares a fresh run with BASE_DIR, records it if asked
 gate() {
-    local kind=$1 base=$2 keep=${KEEP:-5}
+    local kind=$1 base=$2 keep=${KEEP:-10}
     shift 2
     "$bin" run --quick --no-charts --out "$out/$kind" "$@" >&2
     local cur

@@ -12,10 +12,11 @@
 # and, for --instructions, exact counts (code and lock; start-up is kernel time, which
 # callgrind cannot see).
 #
-#   scripts/gate-sensitivity.sh [PAIRS] [BASE_RUNS]   make the runs (defaults 20 and 5), judge
+#   scripts/gate-sensitivity.sh [PAIRS] [BASE_RUNS]   make the runs (defaults 20 and 10), judge
 #   scripts/gate-sensitivity.sh --judge DIR           judge runs kept earlier in DIR again
 #                                                     (after a change to compare)
-# KEEP=DIR keeps the runs in DIR. Writes the table to stdout and, with the raw verdicts, to
+# KEEP=DIR keeps the runs in DIR. Instruction counts do not depend on the statistical gate: a
+# KEEP folder that already holds --instructions runs (ins-*) is judged with them as they are. Writes the table to stdout and, with the raw verdicts, to
 # results/gate-sensitivity/<machine-id>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ if [ "${1:-}" = "--judge" ]; then
     judge_only=${2:?--judge needs the folder of kept runs}
 fi
 pairs=${1:-20}
-base_runs=${2:-5}
+base_runs=${2:-10}
 pcts=(10 20 35)
 cargo build --release --quiet
 scratch=$(mktemp -d)
@@ -70,7 +71,7 @@ except Exception:
 target = sys.argv[2]
 want = {
     "code": lambda c: c["workload"] == "square" and c["metric"].startswith(("throughput", "instructions")),
-    "start": lambda c: c["workload"] == "empty" and c["model"] in ("fork", "spawn") and c["metric"] == "startup",
+    "start": lambda c: c["workload"] == "empty" and c["model"] in ("fork", "spawn") and c["metric"].startswith("startup"),
     "lock": lambda c: c["workload"] == "counter" and c["variant"] == "pshared" and c["metric"].startswith(("throughput", "instructions")),
     "none": lambda c: False,
 }[target]
@@ -103,6 +104,8 @@ if [ -z "$judge_only" ]; then
             done
         done
     done
+fi
+if [ -z "$judge_only" ] && [ ! -d "$work/ins-base" ]; then
     echo "instructions" >&2
     run "$work/ins-base" --instructions --quick --no-charts --workload square,counter
     for i in $(seq 1 "$pairs"); do

@@ -8,6 +8,11 @@ use threadfork::results::{self, SCHEMA};
 
 /// A plan small enough for a test: squares on two models, two samples, tiny tasks.
 fn tiny_run(out: &TempDir) -> std::process::Command {
+    tiny_run_of(out, "sequential,threads")
+}
+
+/// [`tiny_run`] on the given models.
+fn tiny_run_of(out: &TempDir, models: &str) -> std::process::Command {
     let mut cmd = threadfork();
     cmd.args([
         "run",
@@ -15,7 +20,7 @@ fn tiny_run(out: &TempDir) -> std::process::Command {
         "--workload",
         "square,empty",
         "--model",
-        "sequential,threads",
+        models,
         "--workers",
         "1,2",
         "--samples",
@@ -176,4 +181,29 @@ fn unwritable_output_folder_is_rejected() {
 #[test]
 fn unknown_flag_is_one_line_and_exit_two() {
     rejects(&["--fastest"], "unexpected argument '--fastest'");
+}
+
+#[test]
+fn a_start_slowdown_runs_every_forked_worker_and_marks_the_run() {
+    // The injected spin runs in the forked children too (allocation-free, before they serve):
+    // every fork case, the process pool's included, must still start, verify and be reaped.
+    let out = TempDir::new("cli-inject-start");
+    tiny_run_of(&out, "fork,process-pool-map")
+        .args(["--no-charts", "--inject-slowdown", "start=35"])
+        .assert()
+        .success();
+    let files = json_files(&out);
+    let r = results::load(&files[0]).unwrap();
+    assert_eq!(r.run.injected.as_deref(), Some("start=35"));
+    assert!(r.failures.is_empty(), "{:?}", r.failures);
+    let models: std::collections::BTreeSet<&str> = r
+        .measurements
+        .iter()
+        .map(|m| m.case.model.as_str())
+        .collect();
+    assert!(
+        models.contains("fork") && models.contains("process-pool-map"),
+        "{models:?}"
+    );
+    assert!(r.measurements.iter().all(|m| m.verified));
 }

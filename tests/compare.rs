@@ -476,3 +476,72 @@ fn a_group_reads_a_shared_change_off_its_steady_keys() {
     let ratio = threads["ratio"].as_f64().unwrap();
     assert!(ratio < 0.92, "read off the steady key: {ratio}");
 }
+
+#[test]
+fn a_start_cost_is_judged_against_the_square_root_of_the_cores_speed() {
+    let dir = TempDir::new("cmp-start-speed");
+    // Startup 100 µs beside a probe of 1e9 steps/s; `speed` scales the probe, `cost` the time.
+    let with = |id: &str, cost: f64, speed: f64| {
+        let mut r = run(id, "m", |_| 1.0);
+        for m in r.measurements.iter_mut().filter(|m| m.metric == "startup") {
+            let probe = vec![1e9 * speed; m.samples.len()];
+            let s = samples(100_000.0 * cost);
+            *m = Measurement::new(&m.case, Metric::Startup, s, true).with_probe(&probe);
+        }
+        save(&dir, &r)
+    };
+    let base = with("s-base", 1.0, 1.0);
+    let startup_verdicts = |v: &serde_json::Value| -> Vec<String> {
+        verdicts(v)
+            .into_iter()
+            .filter(|(m, _)| m.starts_with("startup"))
+            .map(|(m, verdict)| {
+                assert_eq!(m, "startup × √core speed");
+                verdict
+            })
+            .collect()
+    };
+    // A core a quarter as fast, start costs twice as long: a slower machine, not a regression.
+    let (code, v) = compare(&base, &with("s-slow-core", 2.0, 0.25), &[]);
+    assert_eq!(code, 0, "{v}");
+    assert!(startup_verdicts(&v).iter().all(|x| x == "unchanged"), "{v}");
+    // The same core, start costs twice as long: the system regressed.
+    let (code, v) = compare(&base, &with("s-slow-start", 2.0, 1.0), &[]);
+    assert_eq!(code, 1, "{v}");
+    let verdicts = startup_verdicts(&v);
+    assert_eq!(verdicts.len(), 4);
+    assert!(verdicts.iter().all(|x| x == "regressed"), "{v}");
+}
+
+#[test]
+fn against_ten_baseline_runs_a_group_that_moved_alone_fails() {
+    let dir = TempDir::new("cmp-well-known");
+    // Every key of a run scaled alike: each group's spread between the runs is about 2.3%.
+    let spread = [1.00, 1.03, 0.97, 1.01, 0.99];
+    let bases: Vec<PathBuf> = (0..10)
+        .map(|i| save(&dir, &run(&format!("k{i}"), "m", |_| spread[i % 5])))
+        .collect();
+    // Square on threads alone 12% slower: about 5σ, under the 6σ a group alone needs against
+    // fewer than 10 runs.
+    let mut r = run("alone12", "m", |_| 1.0);
+    for m in r.measurements.iter_mut() {
+        if m.case.model == "threads" && m.metric == "throughput" {
+            let t = 0.88e9 * m.case.workers as f64;
+            *m = Measurement::new(&m.case, Metric::Throughput, samples(t), true);
+        }
+    }
+    let cur = save(&dir, &r);
+    let threads_group = |v: &serde_json::Value| {
+        v["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["workers"] == 0 && c["model"] == "threads" && c["workload"] == "square")
+            .expect("a threads group row")["verdict"]
+            .clone()
+    };
+    let (code, v) = compare_many(&bases[..5], &cur);
+    assert_eq!((code, threads_group(&v)), (0, "unconfirmed".into()), "{v}");
+    let (code, v) = compare_many(&bases, &cur);
+    assert_eq!((code, threads_group(&v)), (1, "regressed".into()), "{v}");
+}

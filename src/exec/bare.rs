@@ -92,7 +92,7 @@ pub fn bare_fork_roundtrip(timeout: Duration) -> Result<f64, SampleError> {
     let t0 = now_ns();
     // SAFETY: the child only makes the prctl system call and leaves with `_exit`, both
     // async-signal-safe.
-    let pid = super::inject::fork(|| unsafe { libc::fork() }, |pid| *pid == 0);
+    let pid = super::inject::fork(|| unsafe { libc::fork() });
     match pid {
         -1 => Err(SampleError::Start(format!(
             "fork failed: {}",

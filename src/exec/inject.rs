@@ -25,10 +25,10 @@ pub enum Target {
     /// instruction count grow by PCT%. Workloads with shared state are left alone (running
     /// their code twice would change what they verify).
     Code,
-    /// `fork` and `spawn`, for every caller: before each call, a spin of PCT% of that
-    /// primitive's recent start time — for `fork`, request → the child running, which the
-    /// children measure themselves; for a spawn, the call's own time (a running mean of the
-    /// last calls).
+    /// `fork` and `spawn`, for every caller: for `fork`, each side spins PCT% of the time
+    /// the call took to return to it (the child: request → its first instruction); for a
+    /// spawn, a spin of PCT% of the call's own time (a running mean of the last calls)
+    /// before each call.
     Start,
     /// threadfork's process-shared lock: each acquisition spins PCT% of an uncontended
     /// lock–unlock pair's cost, measured once per process.
@@ -82,9 +82,6 @@ pub fn set(s: Option<Slowdown>) {
     if let Some(s) = s.filter(|s| s.target == Target::Lock) {
         set_lock_spins(s.pct);
     }
-    if s.is_some_and(|s| s.target == Target::Start) {
-        let _ = FORK_START_NS.set(shared_word());
-    }
 }
 
 /// A spawned worker's slowdown, from the environment its parent gave it.
@@ -128,29 +125,6 @@ pub fn run_share(workload: &dyn Erased, area: SharedArea<'_>, orders: &Orders<'_
 /// The running mean call time of a spawn in this process, in ns.
 static SPAWN_MEAN_NS: AtomicU64 = AtomicU64::new(0);
 
-/// The running mean of `fork`'s request → child-running time, in a `MAP_SHARED` word that the
-/// forked children update (they are the ones who see when they start).
-static FORK_START_NS: OnceLock<Option<&'static AtomicU64>> = OnceLock::new();
-
-/// A word in a page of its own, shared with every child forked later.
-fn shared_word() -> Option<&'static AtomicU64> {
-    use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
-    let len = std::num::NonZeroUsize::new(4096)?;
-    // SAFETY: a fresh anonymous mapping aliases nothing; it is never unmapped (it lives as
-    // long as the process), so the reference below stays valid.
-    let page = unsafe {
-        mmap_anonymous(
-            None,
-            len,
-            ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-            MapFlags::MAP_SHARED,
-        )
-    }
-    .ok()?;
-    // SAFETY: the page is zeroed, page-aligned and at least 8 bytes long: a valid AtomicU64.
-    Some(unsafe { &*page.as_ptr().cast::<AtomicU64>() })
-}
-
 /// A mean over the last few values: it follows the case being measured (a start's cost
 /// depends on the parent's size; the cases run one after another) within a sample or two.
 fn mean_with(m: u64, x: u64) -> u64 {
@@ -178,20 +152,17 @@ pub fn spawn<R>(start: impl FnOnce() -> R) -> R {
     r
 }
 
-/// Calls `fork` — under a `start` slowdown after a spin of PCT% of the mean request →
-/// child-running time, which the child (`is_child`) adds to the shared mean. Allocation-free:
-/// the forked child returns through here.
-pub fn fork<R>(fork: impl FnOnce() -> R, is_child: impl Fn(&R) -> bool) -> R {
-    let (Some(pct), Some(Some(word))) = (active(Target::Start), FORK_START_NS.get()) else {
+/// Calls `fork` — under a `start` slowdown, each side then spins PCT% of the time the call
+/// took to return to it: the parent its own call, the child the time from the request to its
+/// first instruction. A kernel whose `fork` does PCT% more work delays both alike, for every
+/// caller, whatever the parent's size. Allocation-free: the forked child returns through here.
+pub fn fork<R>(fork: impl FnOnce() -> R) -> R {
+    let Some(pct) = active(Target::Start) else {
         return fork();
     };
-    let m = word.load(Ordering::Relaxed);
-    burn(m * u64::from(pct) / 100);
     let t0 = now_ns();
     let r = fork();
-    if is_child(&r) {
-        word.store(mean_with(m, now_ns().saturating_sub(t0)), Ordering::Relaxed);
-    }
+    burn(now_ns().saturating_sub(t0) * u64::from(pct) / 100);
     r
 }
 

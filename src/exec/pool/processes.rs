@@ -153,10 +153,7 @@ impl Executor for ProcessPool {
             // SAFETY: the child runs only `child`, which touches memory mapped before the
             // fork (the region, the queue, the workload) and its stack, makes system calls,
             // and leaves with `_exit`: it never returns into the parent's code.
-            let started = crate::exec::inject::fork(
-                || unsafe { fork() },
-                |r| matches!(r, Ok(ForkResult::Child)),
-            );
+            let started = crate::exec::inject::fork(|| unsafe { fork() });
             match started {
                 Ok(ForkResult::Child) => child(queue.get(), &region, k, parent, workload),
                 Ok(ForkResult::Parent { child }) => {
