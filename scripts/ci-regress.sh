@@ -53,8 +53,10 @@ gate() {
 }
 
 worst=0
-# 12 rounds instead of quick's 5: each key's median then spans more of the host's fast and
-# slow spells. By default the workloads whose false-alarm rate and sensitivity
+# 24 rounds instead of quick's 5: each key's median then spans more of the host's fast and
+# slow spells (pooling two 12-round runs took the between-run σ of a fork from a small parent
+# from 14% to 5%, of one from a 1 GiB parent from 4.1% to 3.2%, of square's throughputs from
+# 4–7% to 3–5%). By default the workloads whose false-alarm rate and sensitivity
 # scripts/gate-sensitivity.sh measured; the sequence study's pipeline lands its threads on
 # busy or idle cores from one run to the next and halves its throughput now and then.
 # Extra flags (e.g. --workload mine) replace the choice.
@@ -65,7 +67,7 @@ case " $* " in
 *" --model "*) workloads=(--workload square,counter,empty) ;;
 *) workloads=(--workload square,counter,empty --model sequential,threads,fork,spawn) ;;
 esac
-gate timed "results/baseline/$machine" --samples 12 "${workloads[@]}" "$@" || worst=$?
+gate timed "results/baseline/$machine" --samples 24 "${workloads[@]}" "$@" || worst=$?
 if command -v valgrind > /dev/null; then
     code=0
     KEEP=1 gate instructions "results/baseline-instructions/$machine" --instructions "$@" || code=$?

@@ -8,21 +8,25 @@
 #   lock  — threadfork's process-shared lock, on every acquisition (counter)
 # Two gates:
 #   pair   — one baseline run, the full run just before (what a one-file baseline gives)
-#   multi  — a baseline of BASE_RUNS runs made first (what scripts/ci-regress.sh keeps)
+#   multi  — a baseline of the BASE_RUNS A/A runs made just before (what
+#            `scripts/ci-regress.sh --record` keeps: the newest runs that passed, spread over
+#            time; BASE_RUNS A/A runs are made first to fill it)
 # and, for --instructions, exact counts (code and lock; start-up is kernel time, which
 # callgrind cannot see).
 #
 #   scripts/gate-sensitivity.sh [PAIRS] [BASE_RUNS]   make the runs (defaults 20 and 10), judge
-#   scripts/gate-sensitivity.sh --judge DIR           judge runs kept earlier in DIR again
-#                                                     (after a change to compare)
+#   scripts/gate-sensitivity.sh --judge DIR [BASE_RUNS]  judge runs kept earlier in DIR again
+#                                                        (after a change to compare)
 # KEEP=DIR keeps the runs in DIR. Instruction counts do not depend on the statistical gate: a
-# KEEP folder that already holds --instructions runs (ins-*) is judged with them as they are. Writes the table to stdout and, with the raw verdicts, to
-# results/gate-sensitivity/<machine-id>/.
+# KEEP folder that already holds --instructions runs (ins-*) is judged with them as they are.
+# Writes the table to stdout and, with the raw verdicts, to results/gate-sensitivity/<machine-id>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 judge_only=""
 if [ "${1:-}" = "--judge" ]; then
     judge_only=${2:?--judge needs the folder of kept runs}
+    shift 2
+    set -- 0 "$@"
 fi
 pairs=${1:-20}
 base_runs=${2:-10}
@@ -38,13 +42,14 @@ mkdir -p "$work"
 machine=$("$bin" machine --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 log="$scratch/verdicts.csv"
 echo "gate,target,pct,pair,exit,realized" > "$log"
-# The gate's runs, as scripts/ci-regress.sh makes them: quick, 12 rounds.
-gate_flags=(--quick --samples 12 --no-charts)
+# The gate's runs, as scripts/ci-regress.sh makes them: quick, 24 rounds.
+gate_flags=(--quick --samples 24 --no-charts)
 # The per-sample models, as the table was measured (the pools came later).
 full=("${gate_flags[@]}" --workload square,counter,empty --model sequential,threads,fork,spawn)
-declare -A only=([code]=square [start]=empty [lock]=counter)
-declare -A models=([code]=sequential,threads,fork,spawn [start]=threads,fork,spawn
-    [lock]=sequential,threads,fork,spawn)
+# A code or lock slowdown runs its own workload only (the others cannot see it); a start
+# slowdown runs the whole set, as CI would: a run of `empty` alone starts its threads on a
+# colder process (no thread stacks cached yet) and its thread start-up alone moves by 3–8σ.
+declare -A only=([code]=square [lock]=counter)
 
 # run OUT_DIR ARGS...: one run into OUT_DIR (a failed run shows in the verdicts)
 run() {
@@ -89,18 +94,21 @@ EOF
 newest() { ls "$1"/*/*.json | sort | tail -1; }
 
 if [ -z "$judge_only" ]; then
-    echo "baseline: $base_runs runs" >&2
+    echo "baseline: $base_runs A/A runs, then $pairs pairs" >&2
     for b in $(seq 1 "$base_runs"); do
-        run "$work/base" "${full[@]}"
+        run "$work/aa" "${full[@]}"
     done
-    run "$work/aa" "${full[@]}"
     for i in $(seq 1 "$pairs"); do
         echo "pair $i of $pairs" >&2
         run "$work/aa" "${full[@]}"
         for target in code start lock; do
             for pct in "${pcts[@]}"; do
-                run "$work/inj-$target-$pct-$i" "${gate_flags[@]}" --workload "${only[$target]}" \
-                    --model "${models[$target]}" --inject-slowdown "$target=$pct"
+                case $target in
+                start) flags=("${full[@]}") ;;
+                *) flags=("${gate_flags[@]}" --workload "${only[$target]}"
+                    --model sequential,threads,fork,spawn) ;;
+                esac
+                run "$work/inj-$target-$pct-$i" "${flags[@]}" --inject-slowdown "$target=$pct"
             done
         done
     done
@@ -126,18 +134,19 @@ fi
 
 echo "judging" >&2
 mapfile -t aa < <(ls "$work"/aa/*/*.json | sort)
-pairs=$((${#aa[@]} - 1))
-base_runs=$(ls "$work"/base/*/*.json | wc -l)
+pairs=$((${#aa[@]} - base_runs))
 for i in $(seq 1 "$pairs"); do
-    prev=${aa[$((i - 1))]}
-    cur=${aa[$i]}
+    # The pair's A/A run, and the base_runs A/A runs before it.
+    cur=${aa[$((base_runs + i - 1))]}
+    prev=${aa[$((base_runs + i - 2))]}
+    base=("${aa[@]:$((i - 1)):$base_runs}")
     judge pair none 0 "$i" "$prev" "$cur"
-    judge multi none 0 "$i" "$work/base" "$cur"
+    judge multi none 0 "$i" "${base[@]}" "$cur"
     for target in code start lock; do
         for pct in "${pcts[@]}"; do
             inj=$(newest "$work/inj-$target-$pct-$i")
             judge pair "$target" "$pct" "$i" "$cur" "$inj"
-            judge multi "$target" "$pct" "$i" "$work/base" "$inj"
+            judge multi "$target" "$pct" "$i" "${base[@]}" "$inj"
         done
     done
 done

@@ -683,10 +683,11 @@ fn group_rows(
 pub const GROUP_ALONE_SIGMAS: f64 = 6.0;
 
 /// From this many baseline runs on, a group's spread is known well enough that
-/// [`NOISE_SIGMAS`] suffice on its own. Measured on the reference host, 4σ alone: A/A runs
-/// against 5 baseline runs alarmed in 5 of 21; against 10, in 0 of 16 (and in 0 of 16 with the
-/// baseline rolled forward run by run), while a `fork` start-up 20% slower was caught in 9 to
-/// 10 of 11 instead of 1 to 4 of 11 under the 6σ rule.
+/// [`NOISE_SIGMAS`] suffice on its own. Measured on the reference host with runs of 24 rounds,
+/// each judged against the 10 A/A runs before it (20 pairs): at 4σ alone a `fork` start-up
+/// 20% slower was caught 17 times and a workload 20% slower 19 times, against 13 and 19 under
+/// the 6σ rule, with 1 A/A alarm either way (a thread start-up 9.8σ off). Against 5 baseline
+/// runs of 12 rounds, 4σ alone gave A/A alarms in 5 of 21.
 pub const WELL_KNOWN_RUNS: usize = 10;
 
 /// Downgrades to unconfirmed a regressed group that moved less than [`GROUP_ALONE_SIGMAS`]
