@@ -512,6 +512,14 @@ fn log_sd(xs: &[f64]) -> Option<f64> {
     Some(var.sqrt())
 }
 
+/// A key's between-run variance (of the log of each run's median), shrunk toward `pool` (a σ)
+/// with the weight of [`PRIOR_RUNS`] runs; `pool` alone when the runs give no spread.
+fn shrunk_variance(medians: &[f64], pool: f64) -> f64 {
+    let k = medians.len() as f64;
+    let own = log_sd(medians).unwrap_or(pool);
+    ((k - 1.0) * own * own + PRIOR_RUNS * pool * pool) / (k - 1.0 + PRIOR_RUNS)
+}
+
 /// Judges a key against several baseline runs: its change from the mean of the runs' log
 /// medians must exceed both the threshold and [`NOISE_SIGMAS`] times the spread a new run is
 /// expected to show (the key's between-run σ, shrunk toward `pool`, × √(1 + 1/k)); the
@@ -521,9 +529,7 @@ fn decide_between_runs(c: &mut Comparison, medians: &[f64], pool: f64, threshold
         return;
     }
     let k = medians.len() as f64;
-    let own = log_sd(medians).unwrap_or(pool);
-    let sigma =
-        (((k - 1.0) * own * own + PRIOR_RUNS * pool * pool) / (k - 1.0 + PRIOR_RUNS)).sqrt();
+    let sigma = shrunk_variance(medians, pool).sqrt();
     c.baseline_runs = Some(medians.len());
     c.between_run_sigma = Some(sigma);
     let logs: Vec<f64> = medians
@@ -595,11 +601,8 @@ fn group_rows(
         .collect();
     key_sds.sort_by(f64::total_cmp);
     let key_pool = key_sds.get(key_sds.len() / 2).copied().unwrap_or(0.0);
-    let k = runs as f64;
     let weight = |i: usize| {
-        let own = log_sd(&medians_of[i]).unwrap_or(key_pool);
-        let var =
-            ((k - 1.0) * own * own + PRIOR_RUNS * key_pool * key_pool) / (k - 1.0 + PRIOR_RUNS);
+        let var = shrunk_variance(&medians_of[i], key_pool);
         if var > 0.0 { 1.0 / var } else { 1.0 }
     };
     let weights: BTreeMap<usize, f64> =
