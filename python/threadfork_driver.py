@@ -41,6 +41,27 @@ def now_ns():
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 
 
+def die_with_parent(parent):
+    """Asks the kernel to kill this process when its parent dies (PR_SET_PDEATHSIG), then
+    checks the parent is still `parent`: threadfork killed by SIGKILL takes its driver along,
+    and the driver its workers, so nothing goes on starting processes after threadfork."""
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG, SIGKILL = 1, 9
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
+def worker_start(driver):
+    """The first thing every worker process does: die with the driver that started it."""
+    if os.getpid() != driver:
+        die_with_parent(driver)
+
+
 def runtime():
     gil = True
     probe = getattr(sys, "_is_gil_enabled", None)
@@ -99,8 +120,9 @@ def run_workers(model, start, target, args, n, cells, ready, release):
     return release_ns
 
 
-def square_worker(k, work, tasks, cells, ready, release):
+def square_worker(k, work, tasks, cells, ready, release, driver=None):
     cells[k * FIELDS + 1] = now_ns()
+    worker_start(driver)
     ready.release()
     release.wait()
     begin = now_ns()
@@ -148,7 +170,7 @@ def square_sample(model, n, work, tasks):
         cells = [0] * (n * FIELDS)
         ready, release = threading.Semaphore(0), threading.Event()
         start = threading.Thread
-    args = lambda k: (k, work, split(tasks, k, n), cells, ready, release)
+    args = lambda k: (k, work, split(tasks, k, n), cells, ready, release, os.getpid())
     release_ns = run_workers(model, start, square_worker, args, n, cells, ready, release)
     return report(cells, n, release_ns)
 
@@ -162,7 +184,10 @@ def square_pool_sample(model, n, work, tasks):
     Worker k's figures are the tasks its share would hold, so threadfork checks them alike."""
     pool = POOLS.get(model)
     if pool is None:
-        pool = ThreadPoolExecutor(n) if model == "thread-pool" else ProcessPoolExecutor(n)
+        if model == "thread-pool":
+            pool = ThreadPoolExecutor(n)
+        else:
+            pool = ProcessPoolExecutor(n, initializer=worker_start, initargs=(os.getpid(),))
         # Warm: every worker started and the function imported before the clock runs.
         list(pool.map(square_task, [1] * (4 * n)))
         POOLS[model] = pool
@@ -196,8 +221,9 @@ def hold(hold_ns, sleep):
             pass
 
 
-def counter_worker(k, increments, cells, ready, release, lock, value, hold_ns, sleep):
+def counter_worker(k, increments, cells, ready, release, lock, value, hold_ns, sleep, driver=None):
     cells[k * FIELDS + 1] = now_ns()
+    worker_start(driver)
     ready.release()
     release.wait()
     begin = now_ns()
@@ -230,7 +256,7 @@ def counter_sample(model, n, increments, hold_ns, sleep):
         ready, release = threading.Semaphore(0), threading.Event()
         lock, value = threading.Lock(), Box()
         start = threading.Thread
-    args = lambda k: (k, increments, cells, ready, release, lock, value, hold_ns, sleep)
+    args = lambda k: (k, increments, cells, ready, release, lock, value, hold_ns, sleep, os.getpid())
     release_ns = run_workers(model, start, counter_worker, args, n, cells, ready, release)
     out = report(cells, n, release_ns)
     out["shared"] = value.value
@@ -316,6 +342,8 @@ def run(req):
 
 
 def main():
+    parent = os.environ.get("THREADFORK_PARENT")
+    die_with_parent(int(parent) if parent and parent.isdigit() else None)
     if len(sys.argv) > 1 and sys.argv[1] == "--runtime":
         print(json.dumps({"runtime": runtime()}))
         return 0

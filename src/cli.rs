@@ -876,7 +876,7 @@ pub fn resolve(
         .as_deref()
         .map(crate::exec::inject::Slowdown::parse)
         .transpose()?;
-    let exe = std::env::current_exe()
+    let exe = crate::sys::exe::host_exe()
         .map_err(|e| BadInput::new(format!("cannot find the host executable: {e}")))?;
     if a.instructions {
         crate::measure::instructions::valgrind().map_err(|e| {

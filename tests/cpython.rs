@@ -11,6 +11,12 @@ use threadfork::results;
 /// A quick CPython-only run at 1 and 2 workers with the sequence at 10^6, as a user makes it.
 #[test]
 fn the_classic_examples_run_verified_with_their_runtime_recorded() {
+    if !common::have(
+        "python3",
+        "the_classic_examples_run_verified_with_their_runtime_recorded",
+    ) {
+        return;
+    }
     let out = TempDir::new("cpython-run");
     let o = threadfork()
         .args(["run", "--quick", "--runtime", "cpython", "--no-charts"])
@@ -110,6 +116,12 @@ fn a_missing_or_non_python_interpreter_is_bad_input() {
 
 #[test]
 fn a_driver_that_breaks_mid_run_fails_its_cases_with_the_reason() {
+    if !common::have(
+        "python3",
+        "a_driver_that_breaks_mid_run_fails_its_cases_with_the_reason",
+    ) {
+        return;
+    }
     // An "interpreter" that answers what it is, then dies on every case.
     let dir = TempDir::new("cpython-breaks");
     let fake = dir.0.join("python-that-breaks");
@@ -201,6 +213,12 @@ fn one_case(python: &std::path::Path, extra: &[&str]) -> (Option<i32>, results::
 
 #[test]
 fn a_driver_that_prints_garbage_or_hangs_fails_its_case_and_leaves_nothing_running() {
+    if !common::have(
+        "python3",
+        "a_driver_that_prints_garbage_or_hangs_fails_its_case_and_leaves_nothing_running",
+    ) {
+        return;
+    }
     let dir = TempDir::new("cpython-garbage");
     let garbage = fake_python(&dir, "python-garbage", "echo 'hello, world'");
     let (code, r, _) = one_case(&garbage, &[]);
@@ -233,6 +251,12 @@ fn a_driver_that_prints_garbage_or_hangs_fails_its_case_and_leaves_nothing_runni
 
 #[test]
 fn a_free_threaded_interpreter_is_detected_and_labelled() {
+    if !common::have(
+        "python3",
+        "a_free_threaded_interpreter_is_detected_and_labelled",
+    ) {
+        return;
+    }
     // The reference machine has no python3.13t: this stand-in is the normal interpreter with
     // `sys._is_gil_enabled` answering False, which is all the driver asks.
     let dir = TempDir::new("cpython-nogil");

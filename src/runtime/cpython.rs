@@ -72,25 +72,37 @@ impl Interpreter {
     }
 }
 
-/// The driver written to a file of its own, removed when dropped.
+/// The driver's file: one per driver text, named by its hash in the temp folder and never
+/// removed, so that a threadfork killed by SIGKILL leaves no file behind that a later run would
+/// not reuse. (A file it must be: multiprocessing's spawn start re-reads the main module.)
 struct DriverFile(PathBuf);
 
 impl DriverFile {
     fn new() -> Result<DriverFile, String> {
-        let path = std::env::temp_dir().join(format!(
-            "threadfork-driver-{}-{}.py",
-            std::process::id(),
-            crate::sweep::new_run_id("d")
-        ));
-        std::fs::write(&path, DRIVER).map_err(|e| format!("{}: {e}", path.display()))?;
+        let hash = crate::exec::region::name_hash(DRIVER);
+        let path = std::env::temp_dir().join(format!("threadfork-driver-{hash:016x}.py"));
+        if std::fs::read(&path).is_ok_and(|b| b == DRIVER.as_bytes()) {
+            return Ok(DriverFile(path));
+        }
+        // Written beside and renamed: two runs starting at once each see a whole file.
+        let tmp = path.with_extension(format!("{}.tmp", crate::stats::random_u64()));
+        std::fs::write(&tmp, DRIVER)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                format!("{}: {e}", path.display())
+            })?;
         Ok(DriverFile(path))
     }
 }
 
-impl Drop for DriverFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+/// The driver's command: it asks the kernel to end it when this process dies (its workers do
+/// the same with it), so a SIGKILL of threadfork leaves no Python process running.
+fn driver_command(python: &Path, driver: &DriverFile) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.arg(&driver.0)
+        .env("THREADFORK_PARENT", std::process::id().to_string());
+    cmd
 }
 
 /// The CPython runtime: an interpreter that answered, and the driver it runs.
@@ -110,8 +122,8 @@ impl CPython {
             ))
         };
         let driver = DriverFile::new().map_err(bad)?;
-        let mut cmd = Command::new(python);
-        cmd.arg(&driver.0).arg("--runtime");
+        let mut cmd = driver_command(python, &driver);
+        cmd.arg("--runtime");
         let out = output_within(&mut cmd, None, PROBE_TIMEOUT).map_err(bad)?;
         if !out.status.success() {
             return Err(bad(format!("it exited with {}", failure(&out))));
@@ -131,8 +143,7 @@ impl CPython {
 
     /// One driver call: the request in, the report out, within `timeout`.
     fn call(&self, request: &serde_json::Value, timeout: Duration) -> Result<Report, String> {
-        let mut cmd = Command::new(&self.python);
-        cmd.arg(&self.driver.0);
+        let mut cmd = driver_command(&self.python, &self.driver);
         let input = request.to_string();
         let out = output_within(&mut cmd, Some(input.as_bytes()), timeout + CALL_SLACK)?;
         if !out.status.success() {

@@ -2,6 +2,7 @@
 //! state, and signal handling; and helper programs run with a deadline.
 
 pub mod command;
+pub mod exe;
 pub mod futex;
 pub mod shared;
 pub mod signals;

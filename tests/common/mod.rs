@@ -133,3 +133,28 @@ pub fn tiny_square_run(dir: &TempDir) -> PathBuf {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     json_files(dir).pop().expect("a results file")
 }
+
+/// Whether `program` (valgrind, python3) is on PATH for a test that needs it. Absent, the test
+/// says on stderr that it is skipped and why — unless `THREADFORK_TEST_ALL=1` (set by
+/// `.ci/run`, which installs every such program), where its absence fails the test.
+pub fn have(program: &str, test: &str) -> bool {
+    let found = Command::new(program)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var("THREADFORK_TEST_ALL").as_deref() != Ok("1"),
+            "{test} needs {program} on PATH, and THREADFORK_TEST_ALL=1 says every test must run"
+        );
+        // Straight to the descriptor: libtest keeps what `eprintln!` prints in a passing test.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: {test} needs {program} on PATH (not found)"
+        );
+    }
+    found
+}

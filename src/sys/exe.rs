@@ -1,0 +1,19 @@
+//! The executable this process runs, as a path every helper process can start — the very
+//! file this process was started from, even after a rebuild replaced it on disk.
+
+use std::path::PathBuf;
+
+/// `/proc/PID/exe` of this process: the kernel opens the file this process was started from,
+/// even when `cargo build` has since replaced (renamed over) the path it was started by, so a
+/// spawned worker, a lean parent or a counted run never runs another build than the run's.
+/// It stays valid while this process lives, which outlives every process it starts; a child
+/// under valgrind still finds it (valgrind's own `/proc/self` would not). Elsewhere than Linux
+/// (no `/proc`), the path this process was started by.
+pub fn host_exe() -> std::io::Result<PathBuf> {
+    let own = PathBuf::from(format!("/proc/{}/exe", std::process::id()));
+    if own.exists() {
+        Ok(own)
+    } else {
+        std::env::current_exe()
+    }
+}
