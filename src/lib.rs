@@ -33,6 +33,7 @@ pub mod compare;
 pub mod error;
 pub mod exec;
 pub mod export;
+pub mod host;
 pub mod machine;
 pub mod measure;
 pub mod results;

@@ -313,7 +313,7 @@ fn exact_u_p(n1: usize, n2: usize, u: f64) -> f64 {
 }
 
 /// Upper tail of the standard normal distribution (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7).
-fn normal_sf(z: f64) -> f64 {
+pub fn normal_sf(z: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * z / std::f64::consts::SQRT_2);
     let poly = t
         * (0.254_829_592

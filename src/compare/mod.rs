@@ -3,6 +3,8 @@
 //! A change is `regressed` only when its whole interval lies beyond the threshold on the
 //! worse side (and beyond the metric's noise floor); `improved` symmetrically.
 
+pub mod ab;
+
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};

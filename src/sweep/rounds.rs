@@ -61,18 +61,18 @@ pub const POOL_START: &str = "pool_start";
 pub const POOL_OPENS: usize = 5;
 
 /// One verified task sample, reduced to its figures.
-struct Figures {
-    throughput: f64,
-    elapsed_ns: f64,
-    rss_bytes: Option<f64>,
-    extra: Option<(&'static str, f64)>,
-    ops: u64,
-    verified: bool,
+pub(crate) struct Figures {
+    pub(crate) throughput: f64,
+    pub(crate) elapsed_ns: f64,
+    pub(crate) rss_bytes: Option<f64>,
+    pub(crate) extra: Option<(&'static str, f64)>,
+    pub(crate) ops: u64,
+    pub(crate) verified: bool,
     /// The workers' own cores' speed around the sample.
-    probe: Option<f64>,
+    pub(crate) probe: Option<f64>,
 }
 
-fn figures(model: Model, raw: &RawSample) -> Result<Figures, String> {
+pub(crate) fn figures(model: Model, raw: &RawSample) -> Result<Figures, String> {
     let (verified, extra) = match &raw.verdict {
         Verdict::Failed(why) => return Err(why.clone()),
         Verdict::Passed => (true, None),
@@ -123,7 +123,7 @@ pub fn bare_of(plan: &Plan, w: usize) -> Bound {
 }
 
 /// One sample of a case with its own parameters.
-fn take(
+pub(crate) fn take(
     plan: &Plan,
     case: &Case,
     params: &[u64],
@@ -138,7 +138,12 @@ fn take(
 
 /// A time-sized case's starting size: from what one core does in the sample time, times the
 /// cores its workers can use (strong scaling), or given to every worker (weak).
-fn starting_size(plan: &Plan, w: usize, model: Model, workers: usize) -> Option<(usize, u64)> {
+pub(crate) fn starting_size(
+    plan: &Plan,
+    w: usize,
+    model: Model,
+    workers: usize,
+) -> Option<(usize, u64)> {
     let sel = &plan.workloads[w];
     let i = sel
         .size_index()
@@ -175,22 +180,23 @@ const POOL_START_UNITS: u64 = 256;
 /// luckiest later sample still lasts about a third of it.
 const AIM: f64 = 1.3;
 
-/// Calibration samples of a time-sized case (strong scaling): its size is scaled by
-/// [`AIM`] × target ÷ elapsed until the fastest of three samples at one size lasts between the
-/// target and twice it. Eight samples at most.
-fn calibrate(plan: &Plan, acc: &mut TaskAcc, i: usize) -> Result<(), String> {
+/// Calibration samples of a time-sized case (strong scaling): its size (`params[i]`) is
+/// scaled by [`AIM`] × target ÷ elapsed until the fastest of three samples at one size lasts
+/// between the target and twice it. Eight samples at most.
+pub(crate) fn calibrate(
+    plan: &Plan,
+    case: &Case,
+    params: &mut [u64],
+    exec: &mut dyn Executor,
+    i: usize,
+) -> Result<(), String> {
     let target = plan.sample_ns as f64;
     let limit = plan.case_timeout.as_nanos() as f64 / 2.0;
-    let min_units = if matches!(plan.workloads[acc.w].workload.info().size, Size::Split(_)) {
-        acc.id.workers as u64
-    } else {
-        1
-    };
+    let min_units = min_units(plan, case);
     // The fastest sample at the current size, and how many were taken at it.
     let (mut fastest, mut taken) = (f64::INFINITY, 0);
     for _ in 0..8 {
-        let raw =
-            take(plan, &acc.case, &acc.params, acc.exec.as_mut()).map_err(|e| e.to_string())?;
+        let raw = take(plan, case, params, exec).map_err(|e| e.to_string())?;
         if let Verdict::Failed(why) = raw.verdict {
             return Err(why);
         }
@@ -203,7 +209,7 @@ fn calibrate(plan: &Plan, acc: &mut TaskAcc, i: usize) -> Result<(), String> {
         if in_range {
             continue;
         }
-        if !grow(acc, i, fastest, target, limit, min_units) {
+        if !grow(params, i, fastest, target, limit, min_units) {
             break;
         }
         (fastest, taken) = (f64::INFINITY, 0);
@@ -211,10 +217,22 @@ fn calibrate(plan: &Plan, acc: &mut TaskAcc, i: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// The smallest size a case's sample may have: one unit per worker of a split workload.
+fn min_units(plan: &Plan, case: &Case) -> u64 {
+    match *case {
+        Case::Task { w, workers, .. }
+            if matches!(plan.workloads[w].workload.info().size, Size::Split(_)) =>
+        {
+            workers as u64
+        }
+        _ => 1,
+    }
+}
+
 /// Scales a case's size so that a sample that took `elapsed` would take [`AIM`] × `target`
 /// (at most 16× either way, and never past half the case timeout); false if it cannot move.
 fn grow(
-    acc: &mut TaskAcc,
+    params: &mut [u64],
     i: usize,
     elapsed: f64,
     target: f64,
@@ -224,9 +242,9 @@ fn grow(
     let factor = (AIM * target / elapsed)
         .clamp(1.0 / 16.0, 16.0)
         .min(limit / elapsed);
-    let next = ((acc.params[i] as f64 * factor).round() as u64).max(min_units);
-    let moved = next != acc.params[i];
-    acc.params[i] = next;
+    let next = ((params[i] as f64 * factor).round() as u64).max(min_units);
+    let moved = next != params[i];
+    params[i] = next;
     moved
 }
 
@@ -303,7 +321,7 @@ pub fn run_task_group(
             && !stop.load(Ordering::Relaxed)
         {
             bar.set_message(format!("{}: sizing samples", acc.id));
-            acc.failed = calibrate(plan, &mut acc, i).err();
+            acc.failed = calibrate(plan, &acc.case, &mut acc.params, acc.exec.as_mut(), i).err();
         }
         accs.push(acc);
     }
@@ -363,12 +381,8 @@ pub fn run_task_group(
                 };
                 let Some((i, elapsed)) = short else { break };
                 let limit = plan.case_timeout.as_nanos() as f64 / 2.0;
-                let min = if matches!(plan.workloads[acc.w].workload.info().size, Size::Split(_)) {
-                    acc.id.workers as u64
-                } else {
-                    1
-                };
-                if !grow(acc, i, elapsed.max(1.0), target, limit, min) {
+                let min = min_units(plan, &acc.case);
+                if !grow(&mut acc.params, i, elapsed.max(1.0), target, limit, min) {
                     break;
                 }
                 tries += 1;

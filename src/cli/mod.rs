@@ -19,6 +19,8 @@ use crate::export;
 use crate::machine;
 use crate::sweep::plan::{self, Plan, Selected, SelectedStudy, parse_list};
 
+mod ab;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "threadfork",
@@ -39,6 +41,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare two runs (files, or folders holding runs): verdicts and exit code 0/1/2
     Compare(CompareArgs),
+    /// Measure a base build against this one side by side, sample by sample (A/B): verdicts
+    /// and exit code 0/1/2 as compare
+    Ab(Box<AbArgs>),
     /// Print this machine's fingerprint
     Machine {
         /// Print it as JSON
@@ -100,6 +105,29 @@ pub struct CompareArgs {
     /// Compare an incomplete (interrupted) run instead of refusing it (exit 2)
     #[arg(long)]
     pub allow_incomplete: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AbArgs {
+    /// The base build (A): a threadfork binary, or a user's bench binary, built from the base
+    /// revision; this binary is the head (B)
+    #[arg(value_name = "BASE_BINARY")]
+    pub base: PathBuf,
+    /// Smallest change that counts, e.g. 1% or 0.01
+    #[arg(long, value_name = "PCT", default_value = "1%")]
+    pub threshold: String,
+    /// Stop taking pairs after this long (e.g. 90s); the pairs taken are judged and the rows
+    /// they cannot decide are listed as undecided
+    #[arg(long, value_name = "TIME")]
+    pub budget: Option<String>,
+    /// Print the Markdown report only (for a CI step summary or a PR comment)
+    #[arg(long, conflicts_with = "json")]
+    pub markdown: bool,
+    /// Print a machine-readable JSON verdict
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -217,6 +245,16 @@ pub fn run_main_at(started_ns: u64, registry: Registry) -> ExitCode {
         let code = crate::exec::count::count_main(&rest, |name| registry.find(name).cloned());
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
+    if args
+        .get(1)
+        .is_some_and(|a| a == crate::host::protocol::SERVE_ARG)
+    {
+        let rest: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return ExitCode::from(ab::serve_main(&rest, &registry));
+    }
     if args.get(1).is_some_and(|a| a == WORKER_ARG) {
         let rest: Vec<String> = args[2..]
             .iter()
@@ -289,6 +327,7 @@ fn dispatch(cli: Cli, args: Vec<String>, registry: &Registry) -> Result<u8> {
         }
         Command::Scaling { file, json } => scaling_command(&file, json),
         Command::Compare(c) => compare_command(&c),
+        Command::Ab(a) => ab::ab_command(&a, args, registry),
         Command::Report(r) => report_command(&r),
         Command::Machine { json } => {
             let m = machine::fingerprint();
@@ -949,7 +988,7 @@ pub fn check_writable(dir: &Path) -> Result<Vec<PathBuf>, BadInput> {
 }
 
 /// Removes the folders `check_writable` made, where they are still empty.
-fn remove_empty(made: &[PathBuf]) {
+pub(crate) fn remove_empty(made: &[PathBuf]) {
     for d in made {
         let _ = std::fs::remove_dir(d);
     }

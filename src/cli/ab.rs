@@ -1,0 +1,164 @@
+//! The `ab` command (the orchestrator's side) and serve mode (each build's side): flags
+//! resolved as `run` resolves them, results saved and printed, the exit code.
+
+use std::path::Path;
+
+use anyhow::Result;
+use clap::Parser;
+
+use super::{AbArgs, Cli, Command, check_writable, remove_empty, resolve};
+use crate::api::Registry;
+use crate::error::{BadInput, EXIT_BAD_INPUT, EXIT_FAILED};
+use crate::machine;
+use crate::sweep::plan;
+
+/// Serve mode (one side of an A/B job): `PARENT_PID [run flags]`. The plan is resolved and
+/// preflighted as `run` would; a plan this build cannot make is refused in the hello, in this
+/// build's words.
+pub(super) fn serve_main(rest: &[String], registry: &Registry) -> u8 {
+    use crate::host::serve;
+    let mut out = match serve::take_stdout() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("threadfork serve: cannot set up the protocol's descriptor: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let Some(parent) = rest.first().and_then(|p| p.parse::<i32>().ok()) else {
+        serve::refuse(&mut out, "serve mode needs the parent's pid first");
+        return EXIT_BAD_INPUT;
+    };
+    if !crate::exec::children::die_with_parent(parent) {
+        return EXIT_FAILED;
+    }
+    crate::sys::signals::ignore_file_size_signal();
+    let flags = rest[1..].to_vec();
+    let argv = ["threadfork".to_string(), "run".to_string()]
+        .into_iter()
+        .chain(flags.iter().cloned());
+    let plan = Cli::try_parse_from(argv)
+        .map_err(|e| {
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .to_string();
+            anyhow::anyhow!(first.trim_start_matches("error: ").to_string())
+        })
+        .and_then(|cli| match cli.command {
+            Command::Run(a) => {
+                let m = machine::fingerprint();
+                let mut plan = resolve(&a, flags.clone(), m.allowed_cpus, registry)?;
+                crate::exec::inject::set(plan.slowdown);
+                crate::sweep::preflight(&mut plan)?;
+                Ok(plan)
+            }
+            _ => Err(anyhow::anyhow!("not a run")),
+        });
+    match plan {
+        Ok(plan) => {
+            let stdin = std::io::stdin().lock();
+            serve::serve(&plan, stdin, &mut out).clamp(0, 255) as u8
+        }
+        Err(e) => {
+            serve::refuse(&mut out, &format!("{e:#}"));
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+/// The flags of `ab` that both sides' plans are made from: everything but the base binary and
+/// the flags of `ab` alone.
+fn side_flags(args: &[String], base: &Path) -> Vec<String> {
+    const AB_ONLY_WITH_VALUE: [&str; 3] = ["--threshold", "--budget", "--inject-slowdown"];
+    const AB_ONLY: [&str; 2] = ["--markdown", "--json"];
+    let mut out = Vec::new();
+    let mut base_seen = false;
+    let mut it = args.iter().skip(1).peekable();
+    while let Some(a) = it.next() {
+        let name = a.split('=').next().unwrap_or(a);
+        if AB_ONLY_WITH_VALUE.contains(&name) {
+            if !a.contains('=') {
+                it.next();
+            }
+            continue;
+        }
+        if AB_ONLY.contains(&a.as_str()) {
+            continue;
+        }
+        if !base_seen && !a.starts_with('-') && Path::new(a) == base {
+            base_seen = true;
+            continue;
+        }
+        out.push(a.clone());
+    }
+    out
+}
+
+pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> Result<u8> {
+    use crate::compare::ab;
+    let m = machine::fingerprint();
+    // The flags are resolved here first: a mistake is reported once, before any side starts.
+    let plan = resolve(&a.run, args.clone(), m.allowed_cpus.clone(), registry)?;
+    if plan.instructions {
+        return Err(BadInput::new(
+            "ab --instructions: not yet; count both builds with `run --instructions` and `compare` the two files",
+        )
+        .into());
+    }
+    let threshold = crate::compare::parse_threshold(&a.threshold)?;
+    let budget = match a.budget.as_deref() {
+        None => None,
+        Some(b) => Some(plan::parse_duration(b).ok_or_else(|| {
+            BadInput::new(format!("--budget: '{b}' is not a time such as 90s or 2m"))
+        })?),
+    };
+    let dir = plan.out.join(&m.id);
+    let made = check_writable(&dir)?;
+    crate::sys::signals::install();
+    let opts = ab::AbOptions {
+        base: a.base.clone(),
+        flags: side_flags(&args, &a.base),
+        inject_head: a.run.inject_slowdown.clone(),
+        threshold,
+        pairs: a.run.samples.is_some().then_some(plan.samples),
+        budget,
+        case_timeout: plan.case_timeout,
+        args,
+    };
+    let results = match ab::run(&opts, m) {
+        Ok(r) => r,
+        Err(e) => {
+            remove_empty(&made);
+            return Err(e);
+        }
+    };
+    let path = results.path_in(&plan.out);
+    let saved = results.save(&path);
+    if a.json {
+        let json = ab::report::json(&results, saved.is_ok().then_some(path.as_path()));
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        print!("{}", ab::report::markdown(&results));
+        if saved.is_ok() && !a.markdown {
+            println!("\nResults: {}", path.display());
+        }
+    }
+    if let Err(e) = saved {
+        remove_empty(&made);
+        anyhow::bail!(
+            "cannot write {}: {e}; the report above holds the verdicts",
+            path.display()
+        );
+    }
+    if let Some(code) = crate::sys::signals::exit_code() {
+        eprintln!(
+            "threadfork: ab stopped by {}: the pairs taken so far are judged and saved in {}",
+            crate::sys::signals::name(),
+            path.display()
+        );
+        return Ok(code);
+    }
+    Ok(results.exit_code())
+}

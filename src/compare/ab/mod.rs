@@ -1,0 +1,394 @@
+//! `threadfork ab BASE [run flags]`: the base build and this (head) build, both started in
+//! serve mode with one plan, measured sample by sample on the same machine — sizes calibrated
+//! once on the head side and handed to both, each case's samples taken in adjacent pairs
+//! whose order alternates (ABBA) — and judged on the pairs' log-ratios.
+
+pub mod judge;
+pub mod report;
+pub mod sides;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::error::BadInput;
+use crate::host::protocol::{CaseInfo, Hello, PROTOCOL, Reply, Request};
+use crate::results::{Failure, Metric, timestamps};
+use report::{AbResults, Key, SideInfo};
+use sides::{Side, Which};
+
+/// What `ab` was asked for, validated.
+pub struct AbOptions {
+    pub base: PathBuf,
+    /// The run flags both sides resolve their plan from.
+    pub flags: Vec<String>,
+    /// A slowdown injected into the head side only (sensitivity scripts and tests).
+    pub inject_head: Option<String>,
+    /// Smallest change that counts, as a fraction (0.01 is 1%).
+    pub threshold: f64,
+    /// Pairs per task case; start-up cases take at least the plan's start-up samples.
+    pub pairs: Option<usize>,
+    /// Stop taking rounds after this long (rounds already taken are judged).
+    pub budget: Option<Duration>,
+    pub case_timeout: Duration,
+    pub args: Vec<String>,
+}
+
+/// How much parent memory a side maps in one turn while both build up a start-up case's.
+pub const HOLD_CHUNK: u64 = 16 << 20;
+
+/// Family-wise error rate over every row of a job.
+pub const ALPHA: f64 = 0.05;
+
+/// Pairs per task case when `--samples` is not given: enough for the sign test's interval at
+/// the job's family-wise level on a single key, few enough for a quick job to stay short.
+pub const DEFAULT_PAIRS: usize = 20;
+
+/// Runs the job: starts both sides, checks they hold one plan, takes the pairs, judges them.
+pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result<AbResults> {
+    let started = Instant::now();
+    let (started_at, stamp) = timestamps(SystemTime::now());
+    if !opts.base.is_file() {
+        return Err(BadInput::new(format!(
+            "ab: the base binary '{}' is not a file",
+            opts.base.display()
+        ))
+        .into());
+    }
+    let head_exe = crate::sys::exe::host_exe()
+        .map_err(|e| BadInput::new(format!("cannot find the host executable: {e}")))?;
+    let mut head_flags = opts.flags.clone();
+    if let Some(spec) = &opts.inject_head {
+        head_flags.extend(["--inject-slowdown".to_string(), spec.clone()]);
+    }
+    let mut head = Side::start(Which::Head, &head_exe, &head_flags).map_err(BadInput::new)?;
+    let mut base = Side::start(Which::Base, &opts.base, &opts.flags).map_err(BadInput::new)?;
+    let hb = base.hello().map_err(BadInput::new)?;
+    let hh = head.hello().map_err(BadInput::new)?;
+    let hello_s = started.elapsed().as_secs_f64();
+    check_plans(&hb, &hh)?;
+    let mut job = Job::new(opts, &hh);
+    job.take_pairs(&mut base, &mut head, started);
+    let incomplete = crate::sys::signals::stop_requested();
+    job.phases.hello_s = hello_s;
+    base.close();
+    head.close();
+    let keys = job.keys();
+    let rows = report::judge_rows(&keys, opts.threshold);
+    Ok(AbResults {
+        schema: report::SCHEMA.into(),
+        id: crate::sweep::new_run_id(&stamp),
+        started_at,
+        duration_s: started.elapsed().as_secs_f64(),
+        args: opts.args.clone(),
+        machine,
+        base: SideInfo::of(&opts.base, &hb),
+        head: SideInfo::of(&head_exe, &hh),
+        threshold: opts.threshold,
+        alpha: ALPHA,
+        incomplete,
+        keys,
+        rows,
+        failures: job.failures,
+        left_out: hh.left_out,
+        phases: job.phases,
+    })
+}
+
+/// Both sides must speak one protocol and hold one plan: the same cases, in the same order,
+/// with the same parameters.
+fn check_plans(base: &Hello, head: &Hello) -> Result<(), BadInput> {
+    if let Some(why) = &head.error {
+        return Err(BadInput::new(why.clone()));
+    }
+    if let Some(why) = &base.error {
+        return Err(BadInput::new(format!(
+            "ab: the base build cannot run this plan: {why}"
+        )));
+    }
+    if base.protocol != head.protocol || head.protocol != PROTOCOL {
+        return Err(BadInput::new(format!(
+            "ab: the base build speaks serve protocol {} and this build {}: build both from revisions that have the same one",
+            base.protocol, head.protocol
+        )));
+    }
+    let differs = |what: &str, case: &CaseInfo| {
+        BadInput::new(format!(
+            "ab: the two builds hold different plans: {what} {}",
+            case.id
+        ))
+    };
+    for c in &head.cases {
+        match base.cases.iter().find(|b| b.id == c.id) {
+            None => return Err(differs("the base build has no case", c)),
+            Some(b) if b.params != c.params || b.startup != c.startup => {
+                return Err(differs("the builds give different parameters to", c));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(c) = base
+        .cases
+        .iter()
+        .find(|b| !head.cases.iter().any(|c| c.id == b.id))
+    {
+        return Err(differs("this build has no case", c));
+    }
+    if base.cases != head.cases {
+        return Err(BadInput::new(
+            "ab: the two builds hold the same cases in a different order",
+        ));
+    }
+    Ok(())
+}
+
+/// One case's pairs as they come in.
+struct CaseState {
+    info: CaseInfo,
+    params: Vec<u64>,
+    failed: bool,
+    /// Per pair: (base reply, head reply).
+    pairs: Vec<(Reply, Reply)>,
+}
+
+struct Job<'a> {
+    opts: &'a AbOptions,
+    cases: Vec<CaseState>,
+    warmup: usize,
+    pairs: usize,
+    startup_pairs: usize,
+    failures: Vec<Failure>,
+    phases: report::Phases,
+}
+
+impl<'a> Job<'a> {
+    fn new(opts: &'a AbOptions, hello: &Hello) -> Job<'a> {
+        let pairs = opts.pairs.unwrap_or(DEFAULT_PAIRS);
+        Job {
+            opts,
+            cases: hello
+                .cases
+                .iter()
+                .map(|c| CaseState {
+                    info: c.clone(),
+                    params: c.params.clone(),
+                    failed: false,
+                    pairs: Vec::new(),
+                })
+                .collect(),
+            warmup: hello.warmup.max(1),
+            pairs,
+            startup_pairs: pairs.max(hello.startup_samples),
+            failures: Vec::new(),
+            phases: report::Phases::default(),
+        }
+    }
+
+    fn sample_timeout(&self) -> Duration {
+        self.opts.case_timeout + Duration::from_secs(10)
+    }
+
+    fn fail(&mut self, k: usize, reason: String) {
+        let c = &mut self.cases[k];
+        if !c.failed {
+            c.failed = true;
+            self.failures.push(Failure {
+                case: c.info.id.clone(),
+                reason,
+            });
+        }
+    }
+
+    /// Sizes every time-sized case once; both sides get the head side's sizes. The base side
+    /// calibrates too, its sizes unused: both processes then have done the same work (opened
+    /// the same cases, grown alike), and a fork from either copies the same.
+    fn calibrate(&mut self, base: &mut Side, head: &mut Side) {
+        let timeout = self.opts.case_timeout * 9 + Duration::from_secs(10);
+        for k in 0..self.cases.len() {
+            if !self.cases[k].info.sized || crate::sys::signals::stop_requested() {
+                continue;
+            }
+            for side in [&mut *base, &mut *head] {
+                match side.ask(&Request::Calibrate { case: k }, timeout) {
+                    Ok(Reply {
+                        params: Some(p),
+                        error: None,
+                        ..
+                    }) => {
+                        if side.which == Which::Head {
+                            self.cases[k].params = p;
+                        }
+                    }
+                    Ok(r) => {
+                        let why = r.error.unwrap_or_else(|| "no sizes came back".into());
+                        self.fail(k, format!("{}: {why}", side.which.name()));
+                    }
+                    Err(e) => self.fail(k, e),
+                }
+            }
+        }
+    }
+
+    /// Gives both sides the case's parent memory in turns, [`HOLD_CHUNK`] at a time. Held by
+    /// one side at once, 1 GiB forked 20–30% faster from the side that mapped it second, all
+    /// job long and whichever side that was (A/A jobs here): where the kernel places a
+    /// mapping's pages stays with it. Grown in turns, both sides' pages come alike.
+    fn hold(&mut self, base: &mut Side, head: &mut Side, k: usize) {
+        let Some(total) = self.cases[k].info.id.params.get("parent_rss").copied() else {
+            return;
+        };
+        let timeout = self.sample_timeout();
+        let mut held = 0;
+        let mut turn = 0;
+        while held < total && !self.cases[k].failed {
+            let bytes = HOLD_CHUNK.min(total - held);
+            let request = Request::Hold { case: k, bytes };
+            let sides: [&mut Side; 2] = if turn % 2 == 0 {
+                [&mut *base, &mut *head]
+            } else {
+                [&mut *head, &mut *base]
+            };
+            for side in sides {
+                match side.ask(&request, timeout) {
+                    Ok(Reply { error: None, .. }) => {}
+                    Ok(Reply { error: Some(e), .. }) => {
+                        let why = format!("{}: {e}", side.which.name());
+                        self.fail(k, why);
+                    }
+                    Err(e) => self.fail(k, e),
+                }
+            }
+            held += bytes;
+            turn += 1;
+        }
+    }
+
+    /// One pair of case `k`, in the order round `round` gives; kept past the warm-up.
+    fn pair(&mut self, base: &mut Side, head: &mut Side, k: usize, round: usize) {
+        let request = Request::Sample {
+            case: k,
+            params: self.cases[k].params.clone(),
+            // Each core takes both orders in turn: round r runs from core r/2.
+            turn: round / 2,
+        };
+        let timeout = self.sample_timeout();
+        let one = |side: &mut Side| -> Result<Reply, String> {
+            let r = side.ask(&request, timeout)?;
+            match r.error {
+                Some(why) => Err(format!("{}: {why}", side.which.name())),
+                None => Ok(r),
+            }
+        };
+        // ABBA: the side that goes first alternates from round to round and case to case.
+        let (a, b) = if (round + k) % 2 == 0 {
+            let a = one(base);
+            (a, one(head))
+        } else {
+            let b = one(head);
+            (one(base), b)
+        };
+        match (a, b) {
+            (Ok(a), Ok(b)) if round >= self.warmup => self.cases[k].pairs.push((a, b)),
+            (Ok(_), Ok(_)) => {}
+            (Err(e), _) | (_, Err(e)) => self.fail(k, e),
+        }
+    }
+
+    fn take_pairs(&mut self, base: &mut Side, head: &mut Side, started: Instant) {
+        let over = |job: &Job<'_>| {
+            crate::sys::signals::stop_requested()
+                || job.opts.budget.is_some_and(|b| started.elapsed() >= b)
+        };
+        // Start-up cases first, while both sides are lean (before any calibration or task
+        // case): each case's pairs in a row, so its parent memory is touched once per side.
+        for k in 0..self.cases.len() {
+            if !self.cases[k].info.startup {
+                continue;
+            }
+            let t0 = Instant::now();
+            self.hold(base, head, k);
+            self.phases.hold_s += t0.elapsed().as_secs_f64();
+            let t0 = Instant::now();
+            for round in 0..self.warmup + self.startup_pairs {
+                if self.cases[k].failed || over(self) {
+                    break;
+                }
+                self.pair(base, head, k, round);
+            }
+            self.phases.startup_s += t0.elapsed().as_secs_f64();
+        }
+        let t0 = Instant::now();
+        self.calibrate(base, head);
+        self.phases.calibration_s = t0.elapsed().as_secs_f64();
+        let t0 = Instant::now();
+        // Task cases round by round: every case's pair i is taken in the same stretch of time.
+        for round in 0..self.warmup + self.pairs {
+            for k in 0..self.cases.len() {
+                if self.cases[k].info.startup || self.cases[k].failed || over(self) {
+                    continue;
+                }
+                self.pair(base, head, k, round);
+            }
+        }
+        self.phases.task_s = t0.elapsed().as_secs_f64();
+        for k in 0..self.cases.len() {
+            if base.dead.is_some() || head.dead.is_some() {
+                let why = base.dead.clone().or(head.dead.clone()).unwrap_or_default();
+                if self.cases[k].pairs.is_empty() {
+                    self.fail(k, why);
+                }
+            }
+        }
+    }
+
+    /// Every (case, figure) both sides reported in every pair, with its raw samples.
+    fn keys(&self) -> Vec<Key> {
+        let mut keys = Vec::new();
+        for c in self
+            .cases
+            .iter()
+            .filter(|c| !c.failed && !c.pairs.is_empty())
+        {
+            let metrics: Vec<String> = c.pairs[0]
+                .1
+                .figures
+                .iter()
+                .map(|f| f.metric.clone())
+                .collect();
+            for metric in metrics {
+                let value = |r: &Reply| {
+                    r.figures
+                        .iter()
+                        .find(|f| f.metric == metric)
+                        .map(|f| f.value)
+                };
+                let both: Option<Vec<(f64, f64)>> = c
+                    .pairs
+                    .iter()
+                    .map(|(a, b)| Some((value(a)?, value(b)?)))
+                    .collect();
+                let Some(both) = both else { continue };
+                let known = Metric::parse(&metric);
+                keys.push(Key {
+                    case: c.info.id.clone(),
+                    metric: metric.clone(),
+                    unit: known.map_or("count".into(), |m| unit_of(m, &c.info.op)),
+                    better: known.map_or(crate::results::Better::Lower, Metric::better),
+                    judged: known.is_some(),
+                    base: both.iter().map(|p| p.0).collect(),
+                    head: both.iter().map(|p| p.1).collect(),
+                    base_probe: c.pairs.iter().map(|(a, _)| a.probe).collect(),
+                    head_probe: c.pairs.iter().map(|(_, b)| b.probe).collect(),
+                    verified: c.pairs.iter().all(|(a, b)| a.verified && b.verified),
+                });
+            }
+        }
+        keys
+    }
+}
+
+fn unit_of(m: Metric, op: &str) -> String {
+    match m {
+        Metric::Throughput => format!("{op}/s"),
+        other => other.unit().into(),
+    }
+}

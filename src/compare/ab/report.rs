@@ -1,0 +1,352 @@
+//! An A/B job's results — both sides' raw samples, each row's pair ratios and verdict — and
+//! how they read: Markdown (terminal, CI step summary, pull-request comment) and JSON.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::ALPHA;
+use super::judge::{Call, Judged, call_all, judge, worse_log};
+use crate::host::protocol::Hello;
+use crate::machine::Machine;
+use crate::results::{Better, CaseId, Failure, Metric};
+
+pub const SCHEMA: &str = "threadfork/ab/v1";
+
+/// What a peak-RSS figure is compared above: a growth of a few pages either way (a child's
+/// private pages, an in-process peak that grew by nothing) is no change, as `compare` has it.
+const RSS_FLOOR_BYTES: f64 = 256.0 * 1024.0;
+
+/// A pair's peak-RSS figures closer than this are equal. In A/A jobs here, forked children of
+/// one side dirtied one page more than the other's in every sample (68 against 72 KiB): the
+/// two processes' stacks start at other offsets (their argv differ), which no build changed.
+const RSS_SLACK_BYTES: f64 = 64.0 * 1024.0;
+
+/// One side's build.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SideInfo {
+    pub exe: PathBuf,
+    pub harness: String,
+    pub commit: String,
+    pub injected: Option<String>,
+}
+
+impl SideInfo {
+    pub fn of(exe: &Path, hello: &Hello) -> SideInfo {
+        SideInfo {
+            exe: exe.to_path_buf(),
+            harness: hello.harness.clone(),
+            commit: hello.commit.clone(),
+            injected: hello.injected.clone(),
+        }
+    }
+}
+
+/// One key's paired samples: `base[i]` and `head[i]` were taken side by side.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Key {
+    pub case: CaseId,
+    pub metric: String,
+    pub unit: String,
+    pub better: Better,
+    /// A figure A/B judges (a workload's own count, such as lost updates, is only listed).
+    pub judged: bool,
+    pub base: Vec<f64>,
+    pub head: Vec<f64>,
+    pub base_probe: Vec<Option<f64>>,
+    pub head_probe: Vec<Option<f64>>,
+    /// Every sample of both sides passed its workload's check.
+    pub verified: bool,
+}
+
+/// One judged row: a key, or a group of keys (one workload's model and metric over its
+/// variants and worker counts; or one workload's metric over every model).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Row {
+    pub label: String,
+    pub group: bool,
+    pub metric: String,
+    pub pairs: usize,
+    /// The figure's median pair ratio, head ÷ base, and its interval (None: too few pairs).
+    pub ratio: Option<f64>,
+    pub ratio_interval: Option<[f64; 2]>,
+    /// How much worse head is than base, in per cent (negative: better).
+    pub worse_pct: Option<f64>,
+    pub call: Call,
+}
+
+/// Where a job's time went, in seconds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Phases {
+    /// Both sides started, their plans resolved and preflighted.
+    pub hello_s: f64,
+    /// Parent memory mapped for the start-up cases, in turns.
+    pub hold_s: f64,
+    pub startup_s: f64,
+    pub calibration_s: f64,
+    pub task_s: f64,
+}
+
+/// A whole A/B job, as saved.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AbResults {
+    pub schema: String,
+    pub id: String,
+    pub started_at: String,
+    pub duration_s: f64,
+    pub args: Vec<String>,
+    pub machine: Machine,
+    pub base: SideInfo,
+    pub head: SideInfo,
+    pub threshold: f64,
+    pub alpha: f64,
+    pub incomplete: bool,
+    pub keys: Vec<Key>,
+    pub rows: Vec<Row>,
+    pub failures: Vec<Failure>,
+    /// What the plan held that A/B does not measure.
+    pub left_out: Vec<String>,
+    pub phases: Phases,
+}
+
+impl AbResults {
+    /// 1 when a row regressed or a case failed, else 0.
+    pub fn exit_code(&self) -> u8 {
+        let regressed = self.rows.iter().any(|r| r.call == Call::Regressed);
+        u8::from(regressed || !self.failures.is_empty())
+    }
+
+    /// `<out>/<machine-id>/ab-<id>.json`
+    pub fn path_in(&self, out: &Path) -> PathBuf {
+        out.join(&self.machine.id)
+            .join(format!("ab-{}.json", self.id))
+    }
+
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        crate::results::io::write_atomic_with(path, &json, false)
+    }
+}
+
+/// A key's log-ratios, signed so that positive is worse.
+fn worse_logs(k: &Key) -> Vec<f64> {
+    let memory = k.metric == Metric::PeakRss.name();
+    let floor = if memory { RSS_FLOOR_BYTES } else { 0.0 };
+    k.base
+        .iter()
+        .zip(&k.head)
+        .filter_map(|(&a, &b)| {
+            if memory && (a - b).abs() < RSS_SLACK_BYTES {
+                return Some(0.0);
+            }
+            worse_log(a, b, k.better, floor)
+        })
+        .collect()
+}
+
+/// The rows of a job: every judged key, each workload's model and metric over two or more
+/// keys, and each workload's metric over two or more models; all called together under one
+/// family-wise error rate.
+pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
+    let judged: Vec<&Key> = keys.iter().filter(|k| k.judged).collect();
+    let mut rows: Vec<(String, bool, &Key, Vec<f64>)> = Vec::new();
+    for k in &judged {
+        rows.push((k.case.to_string(), false, k, worse_logs(k)));
+    }
+    let mut groups: BTreeMap<(String, String, String), Vec<&Key>> = BTreeMap::new();
+    let mut across: BTreeMap<(String, String), Vec<&Key>> = BTreeMap::new();
+    for k in &judged {
+        let (w, m) = (k.case.workload.clone(), k.metric.clone());
+        groups
+            .entry((w.clone(), k.case.model.clone(), m.clone()))
+            .or_default()
+            .push(k);
+        across.entry((w, m)).or_default().push(k);
+    }
+    for ((w, model, _), ks) in &groups {
+        if ks.len() >= 2 {
+            let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
+            rows.push((format!("{w} / {model} / every key"), true, ks[0], xs));
+        }
+    }
+    for ((w, _), ks) in &across {
+        let models: std::collections::BTreeSet<&str> =
+            ks.iter().map(|k| k.case.model.as_str()).collect();
+        if models.len() >= 2 {
+            let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
+            rows.push((format!("{w} / every model"), true, ks[0], xs));
+        }
+    }
+    // Intervals at the Bonferroni level, so that all of them hold together.
+    let per_row = ALPHA / rows.len().max(1) as f64;
+    let stats: Vec<Option<Judged>> = rows.iter().map(|r| judge(&r.3, per_row)).collect();
+    let calls = call_all(&stats, ALPHA, threshold.ln_1p());
+    rows.into_iter()
+        .zip(stats)
+        .zip(calls)
+        .map(|(((label, group, key, xs), s), call)| {
+            let to_ratio = |x: f64| match key.better {
+                Better::Lower => x.exp(),
+                Better::Higher => (-x).exp(),
+            };
+            let interval = s.as_ref().map(|s| {
+                let (a, b) = (to_ratio(s.lo), to_ratio(s.hi));
+                [a.min(b), a.max(b)]
+            });
+            Row {
+                label,
+                group,
+                metric: key.metric.clone(),
+                pairs: xs.len(),
+                ratio: s.as_ref().map(|s| to_ratio(s.centre)),
+                ratio_interval: interval,
+                worse_pct: s.as_ref().map(|s| (s.centre.exp() - 1.0) * 100.0),
+                call,
+            }
+        })
+        .collect()
+}
+
+fn side_line(name: &str, s: &SideInfo) -> String {
+    let injected = s
+        .injected
+        .as_ref()
+        .map(|i| format!(", slowdown injected: {i}"))
+        .unwrap_or_default();
+    format!(
+        "- {name}: `{}` ({}, commit {}{injected})",
+        s.exe.display(),
+        s.harness,
+        s.commit
+    )
+}
+
+fn row_line(r: &Row) -> String {
+    let ratio = r.ratio.map_or("–".into(), |x| format!("{x:.4}"));
+    let interval = r
+        .ratio_interval
+        .map_or("too few pairs".into(), |[a, b]| format!("{a:.4} – {b:.4}"));
+    let worse = r.worse_pct.map_or("–".into(), |w| format!("{w:+.2}%"));
+    format!(
+        "| {} | {} | {ratio} | {interval} | {worse} | {} | {} |",
+        r.label,
+        r.metric,
+        r.pairs,
+        r.call.name()
+    )
+}
+
+const TABLE_HEAD: &str = "| row | metric | head ÷ base | interval | worse by | pairs | verdict |\n|---|---|---:|---|---:|---:|---|\n";
+
+/// The job in Markdown: the verdict first, then what regressed, failed or stayed undecided,
+/// then every group row and every key.
+pub fn markdown(r: &AbResults) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# threadfork ab {}\n", r.id);
+    let m = &r.machine;
+    let _ = writeln!(
+        s,
+        "{} · {} · {} logical cores ({} allowed) · took {:.0} s{}\n",
+        m.hostname,
+        m.cpu_brand,
+        m.logical_cores,
+        m.allowed_cpus.len(),
+        r.duration_s,
+        if r.incomplete {
+            " · **incomplete (interrupted)**"
+        } else {
+            ""
+        }
+    );
+    let p = &r.phases;
+    let _ = writeln!(
+        s,
+        "Time: {:.0} s starting both sides, {:.0} s mapping parent memory, {:.0} s of start-up pairs, {:.0} s calibrating, {:.0} s of task pairs.\n",
+        p.hello_s, p.hold_s, p.startup_s, p.calibration_s, p.task_s
+    );
+    let _ = writeln!(s, "{}", side_line("base (A)", &r.base));
+    let _ = writeln!(s, "{}\n", side_line("head (B)", &r.head));
+    let count = |c: Call| r.rows.iter().filter(|x| x.call == c).count();
+    let (reg, und) = (count(Call::Regressed), count(Call::Undecided));
+    let verdict = if reg > 0 || !r.failures.is_empty() {
+        format!(
+            "**Verdict: regressed** — {reg} row(s) worse beyond {}, {} failed case(s)",
+            pct(r.threshold),
+            r.failures.len()
+        )
+    } else {
+        format!(
+            "**Verdict: no regression beyond {}** — {} row(s) unchanged, {} improved, {und} undecided (listed below: the job could not rule out a change of {} or more there)",
+            pct(r.threshold),
+            count(Call::Unchanged),
+            count(Call::Improved),
+            pct(r.threshold)
+        )
+    };
+    let _ = writeln!(
+        s,
+        "{verdict}. Pairs of adjacent samples, order alternating (ABBA); each row is the Hodges–Lehmann centre of its pairs' ratios with the signed-rank interval; rows called under a {:.0}% family-wise error rate (Holm).\n",
+        r.alpha * 100.0
+    );
+    if !r.failures.is_empty() {
+        let _ = writeln!(s, "## Failed cases\n");
+        for f in &r.failures {
+            let _ = writeln!(s, "- {}: {}", f.case, f.reason);
+        }
+        s.push('\n');
+    }
+    for (title, call) in [
+        ("Regressed", Call::Regressed),
+        ("Undecided", Call::Undecided),
+    ] {
+        let rows: Vec<&Row> = r.rows.iter().filter(|x| x.call == call).collect();
+        if !rows.is_empty() {
+            let _ = writeln!(s, "## {title}\n\n{TABLE_HEAD}{}\n", lines(&rows));
+        }
+    }
+    let groups: Vec<&Row> = r.rows.iter().filter(|x| x.group).collect();
+    let _ = writeln!(s, "## Groups\n\n{TABLE_HEAD}{}\n", lines(&groups));
+    let keys: Vec<&Row> = r.rows.iter().filter(|x| !x.group).collect();
+    let _ = writeln!(s, "## Keys\n\n{TABLE_HEAD}{}", lines(&keys));
+    if !r.left_out.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nNot measured by ab: {} (studies run only in `run`).",
+            r.left_out.join(", ")
+        );
+    }
+    s
+}
+
+fn lines(rows: &[&Row]) -> String {
+    rows.iter()
+        .map(|r| row_line(r))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn pct(x: f64) -> String {
+    format!("{}%", (x * 1000.0).round() / 10.0)
+}
+
+/// The verdict as JSON: exit code, every row, the failures.
+pub fn json(r: &AbResults, path: Option<&Path>) -> serde_json::Value {
+    serde_json::json!({
+        "schema": SCHEMA,
+        "id": r.id,
+        "exit": r.exit_code(),
+        "threshold": r.threshold,
+        "alpha": r.alpha,
+        "incomplete": r.incomplete,
+        "base": r.base,
+        "head": r.head,
+        "rows": r.rows,
+        "failures": r.failures,
+        "results": path,
+    })
+}
