@@ -61,9 +61,10 @@ pub enum Request {
         params: Vec<u64>,
         turn: usize,
     },
-    /// Grow the parent memory a start-up case holds by `bytes` (the orchestrator grows both
-    /// sides' in turns, chunk by chunk, so that neither gets the better-placed pages).
-    Hold { case: usize, bytes: u64 },
+    /// Grow the parent memory the side holds for its start-up cases by `bytes` (the
+    /// orchestrator grows both sides' in turns, chunk by chunk, so that neither gets the
+    /// better-placed pages); `bytes` 0 lets all of it go.
+    Hold { bytes: u64 },
     /// Close every case and exit.
     Close,
 }

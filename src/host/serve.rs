@@ -18,8 +18,6 @@ use crate::sweep::rounds::{calibrate, figures, starting_size};
 /// case, the parent memory it holds.
 struct Open {
     exec: Box<dyn Executor>,
-    /// The parent memory a start-up case holds, grown chunk by chunk as asked.
-    ballast: Vec<Ballast>,
 }
 
 /// The side's state: its plan, its cases, and the cases it has open.
@@ -27,13 +25,20 @@ pub struct Side<'a> {
     plan: &'a Plan,
     cases: Vec<Case>,
     open: Vec<Option<Open>>,
+    /// The parent memory held for the start-up cases, grown chunk by chunk as asked.
+    ballast: Vec<Ballast>,
 }
 
 impl<'a> Side<'a> {
     pub fn new(plan: &'a Plan) -> Side<'a> {
         let cases = plan.cases();
         let open = cases.iter().map(|_| None).collect();
-        Side { plan, cases, open }
+        Side {
+            plan,
+            cases,
+            open,
+            ballast: Vec::new(),
+        }
     }
 
     /// What the side says first: its build and its plan's cases.
@@ -91,7 +96,7 @@ impl<'a> Side<'a> {
         };
         Some(match request {
             Request::Close => return None,
-            Request::Hold { case, bytes } => self.hold(case, bytes).unwrap_or_else(failed),
+            Request::Hold { bytes } => self.hold(bytes).unwrap_or_else(failed),
             Request::Calibrate { case } => self.calibrate(case).unwrap_or_else(failed),
             Request::Sample { case, params, turn } => {
                 let cpus = turned(&self.plan.cpus, turn);
@@ -126,23 +131,20 @@ impl<'a> Side<'a> {
             let mut exec = executor(model);
             let job = crate::exec::Job { params, ..job };
             exec.open(&job).map_err(|e| e.to_string())?;
-            self.open[k] = Some(Open {
-                exec,
-                ballast: Vec::new(),
-            });
+            self.open[k] = Some(Open { exec });
         }
         self.open[k]
             .as_mut()
             .ok_or_else(|| "the case did not open".to_string())
     }
 
-    fn hold(&mut self, k: usize, bytes: u64) -> Result<Reply, String> {
-        if !matches!(self.case(k)?, Case::Startup { .. }) {
-            return Err("only a start-up case holds parent memory".into());
+    fn hold(&mut self, bytes: u64) -> Result<Reply, String> {
+        if bytes == 0 {
+            self.ballast.clear();
+        } else {
+            let b = Ballast::new(bytes).map_err(|e| format!("{e:#}"))?;
+            self.ballast.push(b);
         }
-        let open = self.opened(k, &[])?;
-        open.ballast
-            .push(Ballast::new(bytes).map_err(|e| format!("{e:#}"))?);
         Ok(Reply {
             verified: true,
             ..Reply::default()
@@ -178,13 +180,13 @@ impl<'a> Side<'a> {
         let case = self.case(k)?;
         let plan = self.plan;
         let model = case_model(&case);
+        let held: u64 = self.ballast.iter().map(|b| b.len() as u64).sum();
         let open = self.opened(k, params)?;
         match case {
             Case::Startup { parent_rss, .. } => {
-                let held: u64 = open.ballast.iter().map(|b| b.len() as u64).sum();
                 if held != parent_rss {
                     return Err(format!(
-                        "the case holds {held} bytes of parent memory, not the {parent_rss} asked"
+                        "the side holds {held} bytes of parent memory, not the {parent_rss} the case asks"
                     ));
                 }
                 let job = crate::exec::Job {

@@ -39,6 +39,12 @@ pub const HOLD_CHUNK: u64 = 16 << 20;
 /// Family-wise error rate over every row of a job.
 pub const ALPHA: f64 = 0.05;
 
+/// Times a job starts both sides afresh, its pairs split between them. What a process is
+/// dealt when it starts — where its memory and page tables landed — stays with it: in A/A
+/// jobs here one side started threads 24% slower (holding 1 GiB) for a whole job, which no
+/// pairing removes. A row regresses only when every epoch's pairs say so.
+pub const EPOCHS: usize = 2;
+
 /// Pairs per task case when `--samples` is not given: enough for the sign test's interval at
 /// the job's family-wise level on a single key, few enough for a quick job to stay short.
 pub const DEFAULT_PAIRS: usize = 20;
@@ -56,22 +62,48 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
     }
     let head_exe = crate::sys::exe::host_exe()
         .map_err(|e| BadInput::new(format!("cannot find the host executable: {e}")))?;
+    let copies = Copies::new(&opts.base, &head_exe)?;
     let mut head_flags = opts.flags.clone();
     if let Some(spec) = &opts.inject_head {
         head_flags.extend(["--inject-slowdown".to_string(), spec.clone()]);
     }
-    let mut head = Side::start(Which::Head, &head_exe, &head_flags).map_err(BadInput::new)?;
-    let mut base = Side::start(Which::Base, &opts.base, &opts.flags).map_err(BadInput::new)?;
-    let hb = base.hello().map_err(BadInput::new)?;
-    let hh = head.hello().map_err(BadInput::new)?;
-    let hello_s = started.elapsed().as_secs_f64();
-    check_plans(&hb, &hh)?;
-    let mut job = Job::new(opts, &hh);
-    job.take_pairs(&mut base, &mut head, started);
+    let start = |which: Which| match which {
+        Which::Base => {
+            Side::start(which, &copies.base, &opts.base, &opts.flags).map_err(BadInput::new)
+        }
+        Which::Head => {
+            Side::start(which, &copies.head, &head_exe, &head_flags).map_err(BadInput::new)
+        }
+    };
+    let mut hellos = None;
+    let mut job: Option<Job<'_>> = None;
+    for epoch in 0..EPOCHS {
+        if crate::sys::signals::stop_requested() {
+            break;
+        }
+        let t0 = Instant::now();
+        // Which side starts first alternates too.
+        let (mut base, mut head) = if epoch % 2 == 0 {
+            let b = start(Which::Base)?;
+            (b, start(Which::Head)?)
+        } else {
+            let h = start(Which::Head)?;
+            (start(Which::Base)?, h)
+        };
+        let hb = base.hello().map_err(BadInput::new)?;
+        let hh = head.hello().map_err(BadInput::new)?;
+        check_plans(&hb, &hh)?;
+        let j = job.get_or_insert_with(|| Job::new(opts, &hh));
+        j.phases.hello_s += t0.elapsed().as_secs_f64();
+        j.take_pairs(&mut base, &mut head, started, epoch);
+        base.close();
+        head.close();
+        hellos.get_or_insert((hb, hh));
+    }
+    let (Some(job), Some((hb, hh))) = (job, hellos) else {
+        return Err(BadInput::new("ab: interrupted before both sides answered").into());
+    };
     let incomplete = crate::sys::signals::stop_requested();
-    job.phases.hello_s = hello_s;
-    base.close();
-    head.close();
     let keys = job.keys();
     let rows = report::judge_rows(&keys, opts.threshold);
     Ok(AbResults {
@@ -92,6 +124,53 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
         left_out: hh.left_out,
         phases: job.phases,
     })
+}
+
+/// Both builds copied side by side into one fresh folder, under names of one length: a fork
+/// or spawn costs what the process and its executable's file are, and two files written
+/// the same way at the same moment, started by the same path length, differ in nothing but
+/// their contents. (Run in place, one side started a small parent's fork 15% slower than
+/// the other in A/A jobs here — the side whose file was also the orchestrator's.) The head's
+/// copy is made from this very process's executable, so it is the build `ab` started from.
+struct Copies {
+    dir: PathBuf,
+    base: PathBuf,
+    head: PathBuf,
+}
+
+impl Copies {
+    fn new(base: &std::path::Path, head: &std::path::Path) -> Result<Copies, BadInput> {
+        let dir = std::env::temp_dir().join(format!(
+            "threadfork-ab-{}-{:08x}",
+            std::process::id(),
+            crate::stats::random_u64() as u32
+        ));
+        let made = std::fs::create_dir_all(&dir).map(|()| Copies {
+            base: dir.join("a"),
+            head: dir.join("b"),
+            dir: dir.clone(),
+        });
+        let copies =
+            made.map_err(|e| BadInput::new(format!("ab: cannot make {}: {e}", dir.display())))?;
+        for (from, to, what) in [
+            (base, &copies.base, "base binary"),
+            (head, &copies.head, "head binary"),
+        ] {
+            std::fs::copy(from, to).map_err(|e| {
+                BadInput::new(format!(
+                    "ab: cannot copy the {what} '{}': {e}",
+                    from.display()
+                ))
+            })?;
+        }
+        Ok(copies)
+    }
+}
+
+impl Drop for Copies {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Both sides must speak one protocol and hold one plan: the same cases, in the same order,
@@ -146,8 +225,8 @@ struct CaseState {
     info: CaseInfo,
     params: Vec<u64>,
     failed: bool,
-    /// Per pair: (base reply, head reply).
-    pairs: Vec<(Reply, Reply)>,
+    /// Per pair: (epoch, base reply, head reply).
+    pairs: Vec<(usize, Reply, Reply)>,
 }
 
 struct Job<'a> {
@@ -228,42 +307,52 @@ impl<'a> Job<'a> {
         }
     }
 
-    /// Gives both sides the case's parent memory in turns, [`HOLD_CHUNK`] at a time. Held by
-    /// one side at once, 1 GiB forked 20–30% faster from the side that mapped it second, all
-    /// job long and whichever side that was (A/A jobs here): where the kernel places a
-    /// mapping's pages stays with it. Grown in turns, both sides' pages come alike.
-    fn hold(&mut self, base: &mut Side, head: &mut Side, k: usize) {
-        let Some(total) = self.cases[k].info.id.params.get("parent_rss").copied() else {
-            return;
-        };
+    /// Makes both sides hold case `k`'s parent memory, grown in turns, [`HOLD_CHUNK`] at a
+    /// time (`held`: what they hold now). Held by one side at once, 1 GiB forked 20–30%
+    /// faster from the side that mapped it second, all job long and whichever side that was
+    /// (A/A jobs here): where the kernel places a mapping's pages stays with it. Grown in
+    /// turns, both sides' pages come alike.
+    fn hold(&mut self, base: &mut Side, head: &mut Side, k: usize, held: &mut u64) {
+        let total = self.cases[k]
+            .info
+            .id
+            .params
+            .get("parent_rss")
+            .copied()
+            .unwrap_or(0);
         let timeout = self.sample_timeout();
-        let mut held = 0;
-        let mut turn = 0;
-        while held < total && !self.cases[k].failed {
-            let bytes = HOLD_CHUNK.min(total - held);
-            let request = Request::Hold { case: k, bytes };
-            let sides: [&mut Side; 2] = if turn % 2 == 0 {
-                [&mut *base, &mut *head]
-            } else {
-                [&mut *head, &mut *base]
-            };
-            for side in sides {
-                match side.ask(&request, timeout) {
-                    Ok(Reply { error: None, .. }) => {}
-                    Ok(Reply { error: Some(e), .. }) => {
-                        let why = format!("{}: {e}", side.which.name());
-                        self.fail(k, why);
-                    }
-                    Err(e) => self.fail(k, e),
-                }
+        let ask = |job: &mut Job<'_>, side: &mut Side, bytes: u64| match side
+            .ask(&Request::Hold { bytes }, timeout)
+        {
+            Ok(Reply { error: None, .. }) => {}
+            Ok(Reply { error: Some(e), .. }) => {
+                let why = format!("{}: {e}", side.which.name());
+                job.fail(k, why);
             }
-            held += bytes;
+            Err(e) => job.fail(k, e),
+        };
+        if *held > total {
+            ask(self, base, 0);
+            ask(self, head, 0);
+            *held = 0;
+        }
+        let mut turn = 0;
+        while *held < total && !self.cases[k].failed {
+            let bytes = HOLD_CHUNK.min(total - *held);
+            if turn % 2 == 0 {
+                ask(self, base, bytes);
+                ask(self, head, bytes);
+            } else {
+                ask(self, head, bytes);
+                ask(self, base, bytes);
+            }
+            *held += bytes;
             turn += 1;
         }
     }
 
     /// One pair of case `k`, in the order round `round` gives; kept past the warm-up.
-    fn pair(&mut self, base: &mut Side, head: &mut Side, k: usize, round: usize) {
+    fn pair(&mut self, base: &mut Side, head: &mut Side, k: usize, round: usize, epoch: usize) {
         let request = Request::Sample {
             case: k,
             params: self.cases[k].params.clone(),
@@ -287,49 +376,58 @@ impl<'a> Job<'a> {
             (one(base), b)
         };
         match (a, b) {
-            (Ok(a), Ok(b)) if round >= self.warmup => self.cases[k].pairs.push((a, b)),
+            (Ok(a), Ok(b)) if round >= self.warmup => self.cases[k].pairs.push((epoch, a, b)),
             (Ok(_), Ok(_)) => {}
             (Err(e), _) | (_, Err(e)) => self.fail(k, e),
         }
     }
 
-    fn take_pairs(&mut self, base: &mut Side, head: &mut Side, started: Instant) {
+    /// One epoch's share of the pairs, from sides started for it; the first epoch also
+    /// calibrates.
+    fn take_pairs(&mut self, base: &mut Side, head: &mut Side, started: Instant, epoch: usize) {
+        let share = |n: usize| n.div_ceil(EPOCHS);
+        let (pairs, startup_pairs) = (share(self.pairs), share(self.startup_pairs));
         let over = |job: &Job<'_>| {
             crate::sys::signals::stop_requested()
                 || job.opts.budget.is_some_and(|b| started.elapsed() >= b)
         };
         // Start-up cases first, while both sides are lean (before any calibration or task
         // case): each case's pairs in a row, so its parent memory is touched once per side.
-        for k in 0..self.cases.len() {
-            if !self.cases[k].info.startup {
-                continue;
-            }
+        // Smallest parent first: each size is mapped once per side.
+        let mut startups: Vec<usize> = (0..self.cases.len())
+            .filter(|&k| self.cases[k].info.startup)
+            .collect();
+        startups.sort_by_key(|&k| self.cases[k].info.id.params.get("parent_rss").copied());
+        let mut held = 0;
+        for k in startups {
             let t0 = Instant::now();
-            self.hold(base, head, k);
+            self.hold(base, head, k, &mut held);
             self.phases.hold_s += t0.elapsed().as_secs_f64();
             let t0 = Instant::now();
-            for round in 0..self.warmup + self.startup_pairs {
+            for round in 0..self.warmup + startup_pairs {
                 if self.cases[k].failed || over(self) {
                     break;
                 }
-                self.pair(base, head, k, round);
+                self.pair(base, head, k, round, epoch);
             }
             self.phases.startup_s += t0.elapsed().as_secs_f64();
         }
-        let t0 = Instant::now();
-        self.calibrate(base, head);
-        self.phases.calibration_s = t0.elapsed().as_secs_f64();
+        if epoch == 0 {
+            let t0 = Instant::now();
+            self.calibrate(base, head);
+            self.phases.calibration_s = t0.elapsed().as_secs_f64();
+        }
         let t0 = Instant::now();
         // Task cases round by round: every case's pair i is taken in the same stretch of time.
-        for round in 0..self.warmup + self.pairs {
+        for round in 0..self.warmup + pairs {
             for k in 0..self.cases.len() {
                 if self.cases[k].info.startup || self.cases[k].failed || over(self) {
                     continue;
                 }
-                self.pair(base, head, k, round);
+                self.pair(base, head, k, round, epoch);
             }
         }
-        self.phases.task_s = t0.elapsed().as_secs_f64();
+        self.phases.task_s += t0.elapsed().as_secs_f64();
         for k in 0..self.cases.len() {
             if base.dead.is_some() || head.dead.is_some() {
                 let why = base.dead.clone().or(head.dead.clone()).unwrap_or_default();
@@ -349,7 +447,7 @@ impl<'a> Job<'a> {
             .filter(|c| !c.failed && !c.pairs.is_empty())
         {
             let metrics: Vec<String> = c.pairs[0]
-                .1
+                .2
                 .figures
                 .iter()
                 .map(|f| f.metric.clone())
@@ -364,7 +462,7 @@ impl<'a> Job<'a> {
                 let both: Option<Vec<(f64, f64)>> = c
                     .pairs
                     .iter()
-                    .map(|(a, b)| Some((value(a)?, value(b)?)))
+                    .map(|(_, a, b)| Some((value(a)?, value(b)?)))
                     .collect();
                 let Some(both) = both else { continue };
                 let known = Metric::parse(&metric);
@@ -376,9 +474,10 @@ impl<'a> Job<'a> {
                     judged: known.is_some(),
                     base: both.iter().map(|p| p.0).collect(),
                     head: both.iter().map(|p| p.1).collect(),
-                    base_probe: c.pairs.iter().map(|(a, _)| a.probe).collect(),
-                    head_probe: c.pairs.iter().map(|(_, b)| b.probe).collect(),
-                    verified: c.pairs.iter().all(|(a, b)| a.verified && b.verified),
+                    base_probe: c.pairs.iter().map(|(_, a, _)| a.probe).collect(),
+                    head_probe: c.pairs.iter().map(|(_, _, b)| b.probe).collect(),
+                    epoch: c.pairs.iter().map(|(e, _, _)| *e).collect(),
+                    verified: c.pairs.iter().all(|(_, a, b)| a.verified && b.verified),
                 });
             }
         }

@@ -57,6 +57,8 @@ pub struct Key {
     pub head: Vec<f64>,
     pub base_probe: Vec<Option<f64>>,
     pub head_probe: Vec<Option<f64>>,
+    /// The epoch (the pair of side processes) each pair was taken by.
+    pub epoch: Vec<usize>,
     /// Every sample of both sides passed its workload's check.
     pub verified: bool,
 }
@@ -74,6 +76,8 @@ pub struct Row {
     pub ratio_interval: Option<[f64; 2]>,
     /// How much worse head is than base, in per cent (negative: better).
     pub worse_pct: Option<f64>,
+    /// The same from each epoch's pairs alone.
+    pub epochs_worse_pct: Vec<f64>,
     pub call: Call,
 }
 
@@ -134,17 +138,18 @@ impl AbResults {
 }
 
 /// A key's log-ratios, signed so that positive is worse.
-fn worse_logs(k: &Key) -> Vec<f64> {
+fn worse_logs(k: &Key) -> Vec<(usize, f64)> {
     let memory = k.metric == Metric::PeakRss.name();
     let floor = if memory { RSS_FLOOR_BYTES } else { 0.0 };
     k.base
         .iter()
         .zip(&k.head)
-        .filter_map(|(&a, &b)| {
+        .zip(&k.epoch)
+        .filter_map(|((&a, &b), &e)| {
             if memory && (a - b).abs() < RSS_SLACK_BYTES {
-                return Some(0.0);
+                return Some((e, 0.0));
             }
-            worse_log(a, b, k.better, floor)
+            worse_log(a, b, k.better, floor).map(|x| (e, x))
         })
         .collect()
 }
@@ -154,7 +159,7 @@ fn worse_logs(k: &Key) -> Vec<f64> {
 /// family-wise error rate.
 pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
     let judged: Vec<&Key> = keys.iter().filter(|k| k.judged).collect();
-    let mut rows: Vec<(String, bool, &Key, Vec<f64>)> = Vec::new();
+    let mut rows: Vec<(String, bool, &Key, Vec<(usize, f64)>)> = Vec::new();
     for k in &judged {
         rows.push((k.case.to_string(), false, k, worse_logs(k)));
     }
@@ -184,12 +189,25 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
     }
     // Intervals at the Bonferroni level, so that all of them hold together.
     let per_row = ALPHA / rows.len().max(1) as f64;
-    let stats: Vec<Option<Judged>> = rows.iter().map(|r| judge(&r.3, per_row)).collect();
-    let calls = call_all(&stats, ALPHA, threshold.ln_1p());
+    let all = |xs: &[(usize, f64)]| xs.iter().map(|p| p.1).collect::<Vec<f64>>();
+    let stats: Vec<Option<Judged>> = rows.iter().map(|r| judge(&all(&r.3), per_row)).collect();
+    let t = threshold.ln_1p();
+    let mut calls = call_all(&stats, ALPHA, t);
+    // A regression must show in every epoch's own pairs: one process's luck is not enough.
+    for (call, row) in calls.iter_mut().zip(&rows) {
+        let epochs = epoch_centres(&row.3);
+        if *call == Call::Regressed && epochs.iter().any(|c| *c <= t) {
+            *call = Call::Undecided;
+        }
+    }
     rows.into_iter()
         .zip(stats)
         .zip(calls)
         .map(|(((label, group, key, xs), s), call)| {
+            let epochs = epoch_centres(&xs)
+                .into_iter()
+                .map(|c| (c.exp() - 1.0) * 100.0)
+                .collect();
             let to_ratio = |x: f64| match key.better {
                 Better::Lower => x.exp(),
                 Better::Higher => (-x).exp(),
@@ -206,8 +224,20 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
                 ratio: s.as_ref().map(|s| to_ratio(s.centre)),
                 ratio_interval: interval,
                 worse_pct: s.as_ref().map(|s| (s.centre.exp() - 1.0) * 100.0),
+                epochs_worse_pct: epochs,
                 call,
             }
+        })
+        .collect()
+}
+
+/// Each epoch's Hodges–Lehmann centre of its own log-ratios, in epoch order.
+fn epoch_centres(xs: &[(usize, f64)]) -> Vec<f64> {
+    let last = xs.iter().map(|p| p.0).max().unwrap_or(0);
+    (0..=last)
+        .filter_map(|e| {
+            let mine: Vec<f64> = xs.iter().filter(|p| p.0 == e).map(|p| p.1).collect();
+            super::judge::hodges_lehmann(&mine, 0.5).map(|(c, _, _)| c)
         })
         .collect()
 }

@@ -34,6 +34,7 @@ impl Which {
 /// One running side.
 pub struct Side {
     pub which: Which,
+    /// The binary as the user named it (the side runs a copy of it).
     pub exe: PathBuf,
     child: Child,
     stdin: Option<ChildStdin>,
@@ -43,8 +44,8 @@ pub struct Side {
 }
 
 impl Side {
-    /// Starts `exe` in serve mode with the run flags `flags`.
-    pub fn start(which: Which, exe: &Path, flags: &[String]) -> Result<Side, String> {
+    /// Starts `exe` in serve mode with the run flags `flags`; messages name it `shown`.
+    pub fn start(which: Which, exe: &Path, shown: &Path, flags: &[String]) -> Result<Side, String> {
         use std::os::unix::process::CommandExt;
         let mut child = Command::new(exe)
             .arg(SERVE_ARG)
@@ -55,7 +56,7 @@ impl Side {
             .stderr(Stdio::piped())
             .process_group(0)
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+            .map_err(|e| format!("cannot start {}: {e}", shown.display()))?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let stdin = child.stdin.take();
         let (tx, lines) = channel();
@@ -77,7 +78,7 @@ impl Side {
         }
         Ok(Side {
             which,
-            exe: exe.to_path_buf(),
+            exe: shown.to_path_buf(),
             child,
             stdin,
             lines,

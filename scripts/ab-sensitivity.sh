@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# What `threadfork ab` catches on this machine: JOBS jobs per setting, each the head build
+# against the base build (here: one build against itself, the slowdown injected on the head
+# side with the hidden --inject-slowdown), judged as CI would — caught means exit 1 with the
+# injected group regressed; for A/A any alarm counts. Every job's results file is kept under
+# KEEP/<setting>/, so a long study can span sessions: jobs already kept are not run again,
+# and `--judge` tabulates what is kept without running anything.
+#
+#   scripts/ab-sensitivity.sh JOBS KEEP [SETTING...]     (default: every setting below)
+#   scripts/ab-sensitivity.sh --judge KEEP
+#
+# SETTING is one of the names below. The table (Markdown) goes to stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# name | injected on the head side | ab flags (quick, with the gated set unless said)
+SET="--quick --workload square,counter,empty --model sequential,threads,fork,spawn"
+settings=(
+    "aa||$SET"
+    "aa-every-model||--quick --workload square,counter,empty"
+    "code2|code=2|$SET"
+    "code5|code=5|$SET"
+    "code10|code=10|$SET"
+    "start5|start=5|$SET"
+    "start10|start=10|$SET"
+    "start20|start=20|$SET"
+    "lock10|lock=10|$SET"
+    "lock20|lock=20|$SET"
+)
+
+judge_only=0
+if [ "${1:-}" = "--judge" ]; then
+    judge_only=1
+    keep=${2:?usage: scripts/ab-sensitivity.sh --judge KEEP}
+    jobs=0
+    shift 2
+else
+    jobs=${1:?usage: scripts/ab-sensitivity.sh JOBS KEEP [SETTING...]}
+    keep=${2:?usage: scripts/ab-sensitivity.sh JOBS KEEP [SETTING...]}
+    shift 2
+fi
+wanted=("$@")
+
+if [ "$judge_only" = 0 ]; then
+    cargo build --release --quiet
+    # Two copies of one build, side by side in one folder (the same file system for both).
+    pair=$(mktemp -d)
+    trap 'rm -rf "$pair"' EXIT
+    cp target/release/threadfork "$pair/base"
+    cp target/release/threadfork "$pair/head"
+    for s in "${settings[@]}"; do
+        IFS='|' read -r name inject flags <<< "$s"
+        if [ ${#wanted[@]} -gt 0 ] && [[ ! " ${wanted[*]} " =~ " $name " ]]; then
+            continue
+        fi
+        dir=$keep/$name
+        mkdir -p "$dir"
+        have=$(ls "$dir"/*/ab-*.json 2> /dev/null | wc -l)
+        for ((j = have; j < jobs; j++)); do
+            extra=()
+            [ -n "$inject" ] && extra=(--inject-slowdown "$inject")
+            # shellcheck disable=SC2086
+            "$pair/head" ab "$pair/base" $flags "${extra[@]}" --out "$dir" --json > /dev/null 2>> "$dir/stderr.log" || true
+            echo "$name: job $((j + 1)) of $jobs done" >&2
+        done
+    done
+fi
+
+python3 - "$keep" << 'EOF'
+import glob, json, os, sys
+
+keep = sys.argv[1]
+# What must regress for a job to count as caught: (workload, models, metrics).
+targets = {
+    "code": ("square", None, {"throughput"}),
+    "start": ("empty", {"fork", "spawn"}, {"startup", "roundtrip"}),
+    "lock": ("counter", {"fork", "spawn"}, {"throughput"}),
+}
+
+def hit(row, target):
+    workload, models, metrics = target
+    label = row["label"]
+    if not label.startswith(workload + " / ") or row["metric"] not in metrics:
+        return False
+    model = label.split(" / ")[1]
+    if models is not None and model not in models and model != "every model":
+        return False
+    if workload == "counter" and "pshared" not in label and "every" not in label:
+        return False
+    return row["call"] == "regressed"
+
+print("| setting | jobs | caught / alarms | change seen (median of the target group) | job time (median, max) |")
+print("|---|---:|---:|---|---|")
+for name in sorted(os.listdir(keep)):
+    files = sorted(glob.glob(os.path.join(keep, name, "*", "ab-*.json")))
+    if not files:
+        continue
+    jobs, counted, seen, times = 0, 0, [], []
+    for f in files:
+        r = json.load(open(f))
+        jobs += 1
+        times.append(r["duration_s"])
+        inj = r["head"].get("injected")
+        regressed = [x for x in r["rows"] if x["call"] == "regressed"]
+        if inj is None:
+            counted += int(bool(regressed) or bool(r["failures"]))
+            continue
+        target = targets[inj.split("=")[0]]
+        counted += int(any(hit(x, target) for x in regressed))
+        group = [x for x in r["rows"] if x["group"] and x["label"].startswith(target[0] + " / ")
+                 and x["metric"] in target[2] and x["worse_pct"] is not None]
+        if group:
+            seen.append(max(x["worse_pct"] for x in group))
+    times.sort()
+    seen.sort()
+    kind = "alarms" if name.startswith("aa") else "caught"
+    change = f"+{seen[len(seen) // 2]:.1f}%" if seen else "–"
+    print(f"| {name} | {jobs} | {counted} of {jobs} {kind} | {change} | {times[len(times) // 2]:.0f} s, {times[-1]:.0f} s |")
+EOF
