@@ -137,6 +137,10 @@ impl AbResults {
     }
 }
 
+/// A row before judging: its label, whether it is a group, a key standing for its metric,
+/// and its pairs' (epoch, log-ratio).
+type RowPairs<'a> = (String, bool, &'a Key, Vec<(usize, f64)>);
+
 /// A key's log-ratios, signed so that positive is worse.
 fn worse_logs(k: &Key) -> Vec<(usize, f64)> {
     let memory = k.metric == Metric::PeakRss.name();
@@ -159,7 +163,7 @@ fn worse_logs(k: &Key) -> Vec<(usize, f64)> {
 /// family-wise error rate.
 pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
     let judged: Vec<&Key> = keys.iter().filter(|k| k.judged).collect();
-    let mut rows: Vec<(String, bool, &Key, Vec<(usize, f64)>)> = Vec::new();
+    let mut rows: Vec<RowPairs<'_>> = Vec::new();
     for k in &judged {
         rows.push((k.case.to_string(), false, k, worse_logs(k)));
     }
