@@ -106,3 +106,44 @@ impl AssertCode for std::process::Command {
         );
     }
 }
+
+#[test]
+fn ab_instructions_judges_the_exact_difference_of_two_builds() {
+    if !common::have(
+        "valgrind",
+        "ab_instructions_judges_the_exact_difference_of_two_builds",
+    ) {
+        return;
+    }
+    let ab = |tag: &str, extra: &[&str]| {
+        let out = TempDir::new(tag);
+        let o = threadfork()
+            .args([
+                "ab",
+                env!("CARGO_BIN_EXE_threadfork"),
+                "--instructions",
+                "--quick",
+            ])
+            .args([
+                "--workload",
+                "square",
+                "--model",
+                "sequential",
+                "--tasks",
+                "20000",
+            ])
+            .arg("--out")
+            .arg(&out.0)
+            .args(extra)
+            .output()
+            .unwrap();
+        // Both sides' counted runs are kept, ordinary results files.
+        assert_eq!(common::json_files(&out).len(), 2, "{o:?}");
+        o.status.code()
+    };
+    assert_eq!(ab("ab-instructions-same", &[]), Some(0));
+    assert_eq!(
+        ab("ab-instructions-slower", &["--inject-slowdown", "code=2"]),
+        Some(1)
+    );
+}

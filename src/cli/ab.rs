@@ -102,10 +102,7 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
     // The flags are resolved here first: a mistake is reported once, before any side starts.
     let plan = resolve(&a.run, args.clone(), m.allowed_cpus.clone(), registry)?;
     if plan.instructions {
-        return Err(BadInput::new(
-            "ab --instructions: not yet; count both builds with `run --instructions` and `compare` the two files",
-        )
-        .into());
+        return ab_instructions(a, side_flags(&args, &a.base), &plan.out);
     }
     let threshold = crate::compare::parse_threshold(&a.threshold)?;
     let budget = match a.budget.as_deref() {
@@ -161,4 +158,101 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
         return Ok(code);
     }
     Ok(results.exit_code())
+}
+
+/// `ab --instructions`: both builds count their cases under callgrind (exact, so nothing to
+/// pair), one after the other, each saving an ordinary results file into `--out`; the counts
+/// are then judged by `compare` at `--threshold`.
+fn ab_instructions(a: &AbArgs, flags: Vec<String>, out: &Path) -> Result<u8> {
+    let head = crate::sys::exe::host_exe()
+        .map_err(|e| BadInput::new(format!("cannot find the host executable: {e}")))?;
+    // --out and --no-charts are set here for each side's run.
+    let mut flags = flags.into_iter();
+    let mut kept_flags = Vec::new();
+    while let Some(f) = flags.next() {
+        match f.as_str() {
+            "--no-charts" => {}
+            "--out" => {
+                flags.next();
+            }
+            _ if f.starts_with("--out=") => {}
+            _ => kept_flags.push(f),
+        }
+    }
+    let flags = kept_flags;
+    let mut files = Vec::new();
+    for (which, exe) in [("base", a.base.as_path()), ("head", head.as_path())] {
+        let dir = out.join(format!(".ab-{which}-{}", std::process::id()));
+        let mut cmd = std::process::Command::new(exe);
+        cmd.arg("run")
+            .args(&flags)
+            .args(["--no-charts", "--out"])
+            .arg(&dir)
+            .stdout(std::process::Stdio::null());
+        if which == "head"
+            && let Some(spec) = &a.run.inject_slowdown
+        {
+            cmd.args(["--inject-slowdown", spec]);
+        }
+        let o = cmd.output().map_err(|e| {
+            BadInput::new(format!(
+                "ab: cannot start the {which} binary '{}': {e}",
+                exe.display()
+            ))
+        })?;
+        let found = run_file(&dir);
+        let Some(file) = found else {
+            let _ = std::fs::remove_dir_all(&dir);
+            let err = String::from_utf8_lossy(&o.stderr);
+            let last = err
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            return Err(BadInput::new(format!(
+                "ab --instructions: the {which} binary '{}' made no counted run ({}: {last})",
+                exe.display(),
+                o.status
+            ))
+            .into());
+        };
+        // Kept beside the run's other results, under its own name.
+        let name = file.file_name().map(|n| n.to_owned()).unwrap_or_default();
+        let kept = file
+            .parent()
+            .and_then(|machine_dir| machine_dir.file_name())
+            .map(|m| out.join(m).join(name))
+            .unwrap_or_else(|| file.clone());
+        if let Some(parent) = kept.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(&file, &kept)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        eprintln!(
+            "threadfork: ab --instructions: {which} counted in {}",
+            kept.display()
+        );
+        files.push(kept);
+    }
+    super::compare_command(&super::CompareArgs {
+        paths: files,
+        threshold: "5%".into(),
+        instructions_threshold: a.threshold.clone(),
+        markdown: a.markdown,
+        json: a.json,
+        absolute: false,
+        allow_failed: false,
+        allow_missing: false,
+        allow_incomplete: false,
+    })
+}
+
+/// The one results file a run wrote under `dir` (`dir/MACHINE/RUN.json`).
+fn run_file(dir: &Path) -> Option<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|machine| std::fs::read_dir(machine.path()).ok())
+        .flat_map(|files| files.flatten().map(|f| f.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
 }

@@ -1148,7 +1148,7 @@ fn scaling_command(file: &Path, json: bool) -> Result<u8> {
     Ok(0)
 }
 
-fn compare_command(a: &CompareArgs) -> Result<u8> {
+pub(crate) fn compare_command(a: &CompareArgs) -> Result<u8> {
     use crate::compare;
     let threshold = compare::parse_threshold(&a.threshold)?;
     let instructions_threshold =
