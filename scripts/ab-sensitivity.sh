@@ -55,7 +55,7 @@ if [ "$judge_only" = 0 ]; then
         fi
         dir=$keep/$name
         mkdir -p "$dir"
-        have=$(ls "$dir"/*/ab-*.json 2> /dev/null | wc -l)
+        have=$( (ls "$dir"/*/ab-*.json 2> /dev/null || true) | wc -l)
         for ((j = have; j < jobs; j++)); do
             extra=()
             [ -n "$inject" ] && extra=(--inject-slowdown "$inject")

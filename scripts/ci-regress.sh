@@ -7,18 +7,35 @@
 # Prints compare's Markdown tables and exits with the worse code: 0 no regression, 1 a
 # regression (or a failed case, or a missing key), 2 unusable input.
 #
-#   scripts/ci-regress.sh [--record] [extra run flags...]
+#   scripts/ci-regress.sh [--record] [--allow-unjudged] [--base REV] [extra run flags...]
 #
+# --base REV: the A/B gate instead — REV and the working tree built and measured side by side
+# on this machine (scripts/ab.sh), which needs no baseline: what a pull request's job runs.
 # --record: after a passing gate (or when there is no baseline yet), add this run to the
 # machine's baseline and keep its newest KEEP runs (default 10: from 10 runs on, each group's
 # spread is known well enough to be judged on its own; see `compare`) — what a CI job on the main
 # branch does, so that the baseline follows the machine the way the code left it.
+# A gate that could judge nothing — no baseline for this machine, as on most fresh hosted
+# runners — says so and exits 2, never 0, unless --allow-unjudged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 record=0
-if [ "${1:-}" = "--record" ]; then
-    record=1
+allow_unjudged=0
+base_rev=
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --record) record=1 ;;
+    --allow-unjudged) allow_unjudged=1 ;;
+    --base)
+        base_rev=${2:?--base needs a revision}
+        shift
+        ;;
+    *) break ;;
+    esac
     shift
+done
+if [ -n "$base_rev" ]; then
+    exec scripts/ab.sh "$base_rev" -- --quick --workload square,counter,empty --model sequential,threads,fork,spawn "$@"
 fi
 cargo build --release --quiet
 bin=target/release/threadfork
@@ -36,13 +53,12 @@ gate() {
     local code=0
     if ls "$base"/*.json > /dev/null 2>&1; then
         "$bin" compare "$base" "$cur" --markdown || code=$?
-    elif ls results/baseline/*/*.json > /dev/null 2>&1 && [ "$kind" = timed ]; then
-        echo "no baseline for machine $machine: comparing with the newest baseline on ratios" >&2
-        "$bin" compare "$(ls -t results/baseline/*/*.json | head -1)" "$cur" --markdown || code=$?
     else
-        echo "no $kind baseline for machine $machine yet" >&2
+        # Another machine's runs judge nothing here: their between-run noise is not this one's.
+        echo "no $kind baseline for machine $machine: nothing was judged (scripts/ci-regress.sh --base REV measures a base build beside this one instead)" >&2
+        [ "$allow_unjudged" = 1 ] || code=2
     fi
-    if [ "$record" = 1 ] && [ "$code" = 0 ]; then
+    if [ "$record" = 1 ] && { [ "$code" = 0 ] || ! ls "$base"/*.json > /dev/null 2>&1; }; then
         mkdir -p "$base"
         cp "$cur" "$base/"
         # Run ids start with their UTC time: the oldest sort first.

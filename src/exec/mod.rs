@@ -176,11 +176,22 @@ pub struct RawSample {
     /// Process peak-RSS growth during the sample (in-process models), when measurable.
     pub rss_growth_bytes: Option<u64>,
     pub verdict: Verdict,
+    /// The shares ran one after another on one thread (the sequential model).
+    pub serial: bool,
 }
 
 impl RawSample {
-    /// Release of the barrier to the last worker's finish.
+    /// The sample's time: release of the barrier to the last worker's finish; for shares run
+    /// one after another, the sum of the shares' own windows — what each share's probes and
+    /// bookkeeping cost between them is the harness's, not the workload's.
     pub fn elapsed_ns(&self) -> u64 {
+        if self.serial {
+            return self
+                .workers
+                .iter()
+                .map(|w| w.end_ns.saturating_sub(w.begin_ns))
+                .sum();
+        }
         let last = self.workers.iter().map(|w| w.end_ns).max().unwrap_or(0);
         last.saturating_sub(self.release_ns)
     }
@@ -391,6 +402,7 @@ pub(crate) fn finish_with(
         workers,
         rss_growth_bytes,
         verdict,
+        serial: false,
     })
 }
 
@@ -464,6 +476,7 @@ pub(crate) fn finish_processes(
         workers,
         rss_growth_bytes: None,
         verdict,
+        serial: false,
     })
 }
 
@@ -500,8 +513,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn shares_run_one_after_another_are_timed_by_their_own_windows_only() {
+        // Two shares of 100 ns with 1,000 ns of the harness's probes between them.
+        let w = |begin_ns, end_ns| WorkerReport {
+            begin_ns,
+            end_ns,
+            ..WorkerReport::default()
+        };
+        let mut raw = RawSample {
+            release_ns: 0,
+            workers: vec![w(10, 110), w(1_110, 1_210)],
+            rss_growth_bytes: None,
+            verdict: Verdict::Passed,
+            serial: true,
+        };
+        assert_eq!(raw.elapsed_ns(), 200);
+        // Workers side by side: release to the last one's end.
+        raw.serial = false;
+        assert_eq!(raw.elapsed_ns(), 1_210);
+    }
+
+    #[test]
     fn an_unreadable_private_memory_figure_is_left_out_not_zero() {
-        // Hardening item 13: a process whose smaps_rollup could not be read reported 0 B.
+        // A process whose smaps_rollup could not be read once reported 0 B.
         let region = Region::anonymous(2, 0, 1).unwrap();
         for (k, bytes) in [(0, worker::UNREADABLE), (1, 4096)] {
             let s = region.slot(k);

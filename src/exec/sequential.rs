@@ -72,6 +72,8 @@ impl Executor for Sequential {
             }
         };
         let rss_growth_bytes = window.growth_bytes();
-        super::finish_in_process(&region, job, release_ns, joined, rss_growth_bytes)
+        let mut raw = super::finish_in_process(&region, job, release_ns, joined, rss_growth_bytes)?;
+        raw.serial = true;
+        Ok(raw)
     }
 }
