@@ -98,6 +98,9 @@ fn side_flags(args: &[String], base: &Path) -> Vec<String> {
 
 pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> Result<u8> {
     use crate::compare::ab;
+    if a.judge {
+        return judge_again(a);
+    }
     let m = machine::fingerprint();
     // The flags are resolved here first: a mistake is reported once, before any side starts.
     let plan = resolve(&a.run, args.clone(), m.allowed_cpus.clone(), registry)?;
@@ -255,4 +258,43 @@ fn run_file(dir: &Path) -> Option<std::path::PathBuf> {
         .filter_map(|machine| std::fs::read_dir(machine.path()).ok())
         .flat_map(|files| files.flatten().map(|f| f.path()))
         .find(|p| p.extension().is_some_and(|e| e == "json"))
+}
+
+/// `ab --judge FILE`: a saved job's rows made again from its kept pairs.
+fn judge_again(a: &AbArgs) -> Result<u8> {
+    use crate::compare::ab::report;
+    let threshold = crate::compare::parse_threshold(&a.threshold)?;
+    let bad = |e: &dyn std::fmt::Display| {
+        BadInput::new(format!("{}: not an ab results file: {e}", a.base.display()))
+    };
+    let bytes = read_bounded(&a.base).map_err(|e| bad(&e))?;
+    let mut r: report::AbResults = serde_json::from_slice(&bytes).map_err(|e| bad(&e))?;
+    if r.schema != report::SCHEMA {
+        return Err(bad(&format!("schema '{}'", r.schema)).into());
+    }
+    r.threshold = threshold;
+    r.rows = report::judge_rows(&r.keys, threshold);
+    if a.json {
+        let json = report::json(&r, Some(a.base.as_path()));
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        print!("{}", report::markdown(&r));
+    }
+    Ok(r.exit_code())
+}
+
+/// A regular file's bytes, at most the size a results file may have.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let limit = crate::results::io::MAX_RESULTS_BYTES;
+    let mut bytes = Vec::new();
+    f.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other("larger than a results file may be"));
+    }
+    Ok(bytes)
 }

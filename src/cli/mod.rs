@@ -126,6 +126,10 @@ pub struct AbArgs {
     /// Print a machine-readable JSON verdict
     #[arg(long)]
     pub json: bool,
+    /// Judge a saved job again (BASE_BINARY is then its results file, ab-….json), e.g. at
+    /// another --threshold; nothing is measured
+    #[arg(long)]
+    pub judge: bool,
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -27,6 +27,8 @@ pub struct Side<'a> {
     open: Vec<Option<Open>>,
     /// The parent memory held for the start-up cases, grown chunk by chunk as asked.
     ballast: Vec<Ballast>,
+    /// The CPU the last start-up sample was taken from.
+    last_cpu: Option<usize>,
 }
 
 impl<'a> Side<'a> {
@@ -38,6 +40,7 @@ impl<'a> Side<'a> {
             cases,
             open,
             ballast: Vec::new(),
+            last_cpu: None,
         }
     }
 
@@ -181,6 +184,7 @@ impl<'a> Side<'a> {
         let plan = self.plan;
         let model = case_model(&case);
         let held: u64 = self.ballast.iter().map(|b| b.len() as u64).sum();
+        let moved = std::mem::replace(&mut self.last_cpu, cpus.first().copied()) != self.last_cpu;
         let open = self.opened(k, params)?;
         match case {
             Case::Startup { parent_rss, .. } => {
@@ -193,6 +197,11 @@ impl<'a> Side<'a> {
                     params,
                     ..plan.job(&case)
                 };
+                if moved {
+                    // A thread just moved to this core starts its first thread (or child) from
+                    // cold caches: one sample to warm it, not kept.
+                    take_sample(open.exec.as_mut(), &job).map_err(|e| e.to_string())?;
+                }
                 // The core's speed of the moment, beside the sample: the judge of a start cost.
                 let probe = crate::measure::probe::probe();
                 let raw = take_sample(open.exec.as_mut(), &job).map_err(|e| e.to_string())?;
