@@ -117,11 +117,22 @@ impl<'a> Params<'a> {
     }
 
     /// The value of parameter `name`. Panics on a name the workload did not declare: a bug in
-    /// the workload, reported as its case's failure.
+    /// the workload, reported as its case's failure at the caller's line.
+    #[track_caller]
     pub fn get(&self, name: &str) -> u64 {
         match self.names.iter().position(|p| p.name == name) {
             Some(i) => self.values.get(i).copied().unwrap_or(self.names[i].default),
-            None => panic!("no parameter named '{name}' was declared by this workload"),
+            None => {
+                let declared: Vec<&str> = self.names.iter().map(|p| p.name).collect();
+                panic!(
+                    "no parameter named '{name}' was declared by this workload (it declares: {})",
+                    if declared.is_empty() {
+                        "none".to_string()
+                    } else {
+                        declared.join(", ")
+                    }
+                )
+            }
         }
     }
 
@@ -183,6 +194,7 @@ impl<'a, S> Sample<'a, S> {
     pub fn variant(&self) -> &'static str {
         self.variant
     }
+    #[track_caller]
     pub fn param(&self, name: &str) -> u64 {
         self.params.get(name)
     }

@@ -237,6 +237,7 @@ pub fn run_main(registry: Registry) -> ExitCode {
 /// ends at that read, the worker's first instruction.
 #[doc(hidden)]
 pub fn run_main_at(started_ns: u64, registry: Registry) -> ExitCode {
+    crate::exec::panics::install_hook();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     if args
         .get(1)

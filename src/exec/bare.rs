@@ -12,7 +12,7 @@ use nix::libc;
 
 use super::children::Children;
 use super::region::Region;
-use super::{Bound, SampleError, deadline, watched};
+use super::{Bound, SampleError, WorkerReport, deadline, watched};
 use crate::api::workload::{Orders, Verdict};
 use crate::measure::clock::now_ns;
 
@@ -33,16 +33,33 @@ fn bare_run_here(b: &Bound) -> Result<BareRun, SampleError> {
         sample: job.sample_of(),
     };
     let t0 = now_ns();
-    let out = super::inject::run_share(job.workload.as_ref(), region.shared(), &orders);
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        super::panics::user_code(|| {
+            super::inject::run_share(job.workload.as_ref(), region.shared(), &orders)
+        })
+    }));
     let dt = now_ns().saturating_sub(t0).max(1);
-    let verdict = job
-        .workload
-        .verify(region.shared(), job.sample_of(), &[out]);
+    let out = ran.map_err(|payload| {
+        SampleError::WorkerFailed(format!(
+            "its run panicked: {}",
+            super::panics::text(&*payload)
+        ))
+    })?;
+    let verdict = super::verify(
+        &region,
+        &job,
+        &[WorkerReport {
+            output: out,
+            ..WorkerReport::default()
+        }],
+    );
     job.workload.teardown();
     match verdict {
-        Verdict::Failed(why) => Err(SampleError::WorkerFailed(format!("bare loop: {why}"))),
+        Verdict::Failed(why) => Err(SampleError::WorkerFailed(format!(
+            "its check failed: {why}"
+        ))),
         _ if out.ops == 0 => Err(SampleError::WorkerFailed(
-            "bare loop: the workload counted no operation".into(),
+            "the workload counted no operation".into(),
         )),
         _ => Ok((out.ops, dt)),
     }

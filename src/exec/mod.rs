@@ -8,6 +8,7 @@ pub mod count;
 pub mod fault;
 pub mod fork;
 pub mod inject;
+pub mod panics;
 pub mod pool;
 pub mod region;
 pub mod sequential;
@@ -354,9 +355,16 @@ pub(crate) fn collect(region: &Region, workers: usize) -> Result<Vec<WorkerRepor
 /// The workload's verdict on a finished sample, while its region still holds the state.
 pub(crate) fn verify(region: &Region, job: &Job<'_>, workers: &[WorkerReport]) -> Verdict {
     let outputs: Vec<Output> = workers.iter().map(|w| w.output).collect();
-    let verdict = job
-        .workload
-        .verify(region.shared(), job.sample_of(), &outputs);
+    // A verify that panics is the workload's failed check, with its own words and place.
+    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        panics::user_code(|| {
+            job.workload
+                .verify(region.shared(), job.sample_of(), &outputs)
+        })
+    }));
+    let verdict = checked.unwrap_or_else(|payload| {
+        Verdict::Failed(format!("its verify panicked: {}", panics::text(&*payload)))
+    });
     // A worker that was asked for work and counted none did not run it, whatever the workload
     // says about its checksum.
     match (0..job.workers).find(|&k| job.units(k) > 0 && outputs[k].ops == 0) {

@@ -37,7 +37,7 @@ impl Executor for Sequential {
                         for rest in k..n {
                             finish(r.slot(rest));
                         }
-                        return Err(super::fault::payload_text(&*payload).to_string());
+                        return Err(super::panics::text(&*payload));
                     }
                     joined.push(now_ns());
                 }

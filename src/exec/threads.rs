@@ -39,7 +39,7 @@ impl Executor for Threads {
                 std::panic::catch_unwind(run).map_err(|payload| {
                     // Done, though failed: the parent must not wait for this one any longer.
                     finish(region.slot(k));
-                    super::fault::payload_text(&*payload).to_string()
+                    super::panics::text(&*payload)
                 })
             });
             match started {

@@ -112,7 +112,7 @@ pub fn counted_share(
     area: crate::sys::shared::SharedArea<'_>,
     orders: &Orders<'_>,
 ) -> crate::api::workload::Output {
-    super::inject::run_share(workload, area, orders)
+    super::panics::user_code(|| super::inject::run_share(workload, area, orders))
 }
 
 /// Marks the slot done and wakes a parent that sleeps on it (only then: a system call).
@@ -155,7 +155,7 @@ pub fn serve_process(region: &Region, index: usize, started_ns: u64, workload: &
     match std::panic::catch_unwind(run) {
         Ok(()) => 0,
         Err(payload) => {
-            fault::store_message(&region.slot(index).message, fault::payload_text(&*payload));
+            fault::store_message(&region.slot(index).message, &super::panics::text(&*payload));
             fault::PANIC_EXIT
         }
     }

@@ -69,7 +69,7 @@ pub fn preflight(plan: &mut Plan) -> Result<(), BadInput> {
                 Err(SampleError::Interrupted) => return Ok(()),
                 Err(e) => {
                     return Err(BadInput::new(format!(
-                        "{}: its own code with {name}={units} did not finish: {e}",
+                        "{}: its own code, run once on one thread with {name}={units}: {e}",
                         info.name
                     )));
                 }

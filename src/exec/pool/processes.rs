@@ -232,7 +232,7 @@ fn child(q: &Queue, region: &Region, k: usize, parent: i32, workload: &dyn Erase
         match std::panic::catch_unwind(run) {
             Ok(()) => 0,
             Err(payload) => {
-                let msg = crate::exec::fault::payload_text(&*payload);
+                let msg = &crate::exec::panics::text(&*payload);
                 crate::exec::fault::store_message(&region.slot(k).message, msg);
                 crate::exec::fault::PANIC_EXIT
             }

@@ -126,7 +126,7 @@ fn drive(
     let panicked = |payload: Box<dyn std::any::Any + Send>| {
         SampleError::WorkerFailed(format!(
             "a rayon task panicked: {}",
-            crate::exec::fault::payload_text(&*payload)
+            &crate::exec::panics::text(&*payload)
         ))
     };
     match pattern {

@@ -94,7 +94,7 @@ fn worker(
             })
         });
         if let Err(payload) = std::panic::catch_unwind(serve) {
-            let why = crate::exec::fault::payload_text(&*payload).to_string();
+            let why = crate::exec::panics::text(&*payload);
             let _ = results.send(Err(format!("pool thread {k} panicked: {why}")));
             crate::exec::worker::finish(region.slot(k));
             return;
