@@ -474,7 +474,7 @@ mod tests {
 
     #[test]
     fn a_no_lock_run_that_did_nothing_fails_its_check() {
-        // Hardening item 13: no-lock only checked got <= expected, so 0 passed.
+        // no-lock once only checked got <= expected, so 0 passed.
         let reg = crate::api::Registry::new().with(Counter::default());
         let w = reg.find("counter").unwrap();
         let region =

@@ -274,10 +274,40 @@ pub fn run_main_at(started_ns: u64, registry: Registry) -> ExitCode {
     }
     let bench = args.iter().any(|a| a == "--bench");
     args.retain(|a| a != "--bench");
+    if bench {
+        let _ = COMMAND.set(bench_command(args.first()));
+    }
     if bench && args.len() == 1 {
         args.push("run".into());
     }
     ExitCode::from(main(args, &registry))
+}
+
+/// How the user runs this command line, for hints in messages: `threadfork`, or in a bench
+/// binary `cargo bench --bench NAME --`.
+static COMMAND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// `cargo bench --bench NAME --` for the bench binary at `argv0` (cargo names it
+/// `NAME-HASH`).
+fn bench_command(argv0: Option<&OsString>) -> String {
+    let stem = argv0
+        .map(Path::new)
+        .and_then(Path::file_stem)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()) => {
+            name.to_string()
+        }
+        _ => stem,
+    };
+    format!("cargo bench --bench {name} --")
+}
+
+/// `threadfork SUBCOMMAND`, as the user would type it here.
+pub(crate) fn hint(subcommand: &str) -> String {
+    let command = COMMAND.get().map_or("threadfork", String::as_str);
+    format!("see {command} {subcommand}")
 }
 
 /// Parses `args`, runs, and returns the process exit code.
@@ -293,14 +323,15 @@ pub fn main(args: Vec<OsString>, registry: &Registry) -> u8 {
             }
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                 eprintln!(
-                    "threadfork: error: a command is required: run, report, compare, machine, list or scaling (see threadfork --help)"
+                    "threadfork: error: a command is required: run, ab, report, compare, machine, list or scaling ({})",
+                    hint("--help")
                 );
                 return EXIT_BAD_INPUT;
             }
             let text = e.render().to_string();
             let first = text.lines().next().unwrap_or("invalid arguments");
             let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("threadfork: error: {first} (see threadfork --help)");
+            eprintln!("threadfork: error: {first} ({})", hint("--help"));
             return EXIT_BAD_INPUT;
         }
     };
@@ -684,8 +715,10 @@ pub fn resolve(
                 .any(|w| w.info().params.iter().any(|p| p.name == g.name))
     }) {
         return Err(BadInput::new(format!(
-            "{}: no chosen workload has a parameter '{}' (see threadfork list)",
-            g.flag, g.name
+            "{}: no chosen workload has a parameter '{}' ({})",
+            g.flag,
+            g.name,
+            hint("list")
         )));
     }
     let works = match &a.work {
@@ -1233,9 +1266,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_bench_binary_names_its_own_command_in_hints() {
+        let argv0 = OsString::from("/x/target/release/deps/workloads-0a1b2c3d4e5f6789");
+        assert_eq!(
+            bench_command(Some(&argv0)),
+            "cargo bench --bench workloads --"
+        );
+        let plain = OsString::from("/x/target/release/my-cafe");
+        assert_eq!(
+            bench_command(Some(&plain)),
+            "cargo bench --bench my-cafe --"
+        );
+    }
+
+    #[test]
     fn a_signal_after_the_save_does_not_claim_an_incomplete_file() {
-        // Hardening item 10: Ctrl-C while charts were drawn said "marked incomplete" of a
-        // file that says `"incomplete": false`.
+        // Ctrl-C while charts were drawn once said "marked incomplete" of a file that says
+        // `"incomplete": false`.
         let p = Path::new("r.json");
         assert!(stop_message("SIGINT", true, 3, p).contains("(marked incomplete)"));
         let done = stop_message("SIGINT", false, 3, p);

@@ -1118,14 +1118,27 @@ fn header_lines(r: &Report) -> Vec<String> {
             r.unconfirmed
         ));
     }
+    // The threshold said is the one the keys were judged at: counts only, timed only, or both.
+    let exact = r.comparisons.iter().filter(|c| is_exact(c)).count();
+    let at = match (exact, r.comparisons.len() - exact) {
+        (0, _) => format!("a {:.1}% threshold", 100.0 * r.threshold),
+        (_, 0) => format!(
+            "a {:.1}% threshold (--instructions-threshold)",
+            100.0 * r.instructions_threshold
+        ),
+        _ => format!(
+            "{:.1}% (timed figures) and {:.1}% (instruction counts) thresholds",
+            100.0 * r.threshold,
+            100.0 * r.instructions_threshold
+        ),
+    };
     lines.push(format!(
-        "{} regressed, {} improved, {} unchanged at a {:.1}% threshold. Each change is current ÷ base \
+        "{} regressed, {} improved, {} unchanged at {at}. Each change is current ÷ base \
          of the medians with its bootstrap interval at {:.3}% (family-wise 95% over the keys \
          judged); a verdict needs the whole interval beyond the threshold.",
         r.regressed,
         r.improved,
         r.unchanged,
-        100.0 * r.threshold,
         100.0 * r.confidence
     ));
     lines
