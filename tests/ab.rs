@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use common::{TempDir, threadfork};
 
-const TINY: [&str; 10] = [
+const TINY: [&str; 9] = [
     "--quick",
     "--workload",
     "square,empty",
@@ -21,7 +21,6 @@ const TINY: [&str; 10] = [
     "1",
     "--parent-rss",
     "0,8M",
-    "--no-charts",
 ];
 
 /// A base "build": a script that runs this threadfork with extra flags appended to its own.
@@ -77,6 +76,8 @@ fn a_job_holds_both_sides_pair_for_pair_and_its_exit_code_says_the_verdict() {
         &out,
         &["--json"],
     );
+    // The page beside the results (written unless --json, --markdown or --no-charts) comes
+    // in the Markdown run below.
     let stderr = String::from_utf8_lossy(&o.stderr);
     let code = o.status.code().unwrap();
     assert!(code == 0 || code == 1, "{stderr}");
@@ -116,6 +117,18 @@ fn a_job_holds_both_sides_pair_for_pair_and_its_exit_code_says_the_verdict() {
         assert_eq!(k["verified"], true, "{k}");
         assert!(a.iter().chain(b).all(|x| x.as_f64().unwrap() >= 0.0));
     }
+    // The page: a chart of the groups and a table of every row.
+    let md = ab(Path::new(env!("CARGO_BIN_EXE_threadfork")), &out, &[]);
+    let text = String::from_utf8_lossy(&md.stdout);
+    let page = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Chart:   "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let html = std::fs::read_to_string(page).unwrap();
+    assert!(
+        html.contains("<svg") && html.contains("square / every model"),
+        "{html}"
+    );
     // Both start-up cases of 8 MiB hold exactly what was asked on both sides, or a sample
     // would have failed; and the rows name each key once.
     let rows = r["rows"].as_array().unwrap();

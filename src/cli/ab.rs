@@ -152,6 +152,12 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
             path.display()
         );
     }
+    if !a.run.no_charts && !a.json && !a.markdown {
+        match ab::chart::write_page(&results, &path.with_extension("")) {
+            Ok(page) => println!("Chart:   {}", page.display()),
+            Err(e) => eprintln!("threadfork: ab: the page was not written: {e}"),
+        }
+    }
     if let Some(code) = crate::sys::signals::exit_code() {
         eprintln!(
             "threadfork: ab stopped by {}: the pairs taken so far are judged and saved in {}",

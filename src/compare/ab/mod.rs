@@ -3,6 +3,7 @@
 //! once on the head side and handed to both, each case's samples taken in adjacent pairs
 //! whose order alternates (ABBA) — and judged on the pairs' log-ratios.
 
+pub mod chart;
 pub mod judge;
 pub mod report;
 pub mod sides;
@@ -63,6 +64,8 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
     let head_exe = crate::sys::exe::host_exe()
         .map_err(|e| BadInput::new(format!("cannot find the host executable: {e}")))?;
     let copies = Copies::new(&opts.base, &head_exe)?;
+    // Shown by the path it was started by; run from the copy of the very file.
+    let head_shown = std::env::current_exe().unwrap_or_else(|_| head_exe.clone());
     let mut head_flags = opts.flags.clone();
     if let Some(spec) = &opts.inject_head {
         head_flags.extend(["--inject-slowdown".to_string(), spec.clone()]);
@@ -72,7 +75,7 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
             Side::start(which, &copies.base, &opts.base, &opts.flags).map_err(BadInput::new)
         }
         Which::Head => {
-            Side::start(which, &copies.head, &head_exe, &head_flags).map_err(BadInput::new)
+            Side::start(which, &copies.head, &head_shown, &head_flags).map_err(BadInput::new)
         }
     };
     let mut hellos = None;
@@ -114,7 +117,7 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
         args: opts.args.clone(),
         machine,
         base: SideInfo::of(&opts.base, &hb),
-        head: SideInfo::of(&head_exe, &hh),
+        head: SideInfo::of(&head_shown, &hh),
         threshold: opts.threshold,
         alpha: ALPHA,
         incomplete,
