@@ -4,10 +4,10 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use clap::Parser;
 use indicatif::ProgressBar;
-use threadfork::cli::{Cli, Command, resolve};
 use threadfork::results::Results;
+
+mod common;
 use threadfork::{Ctx, Mutex, Output, Param, Registry, Sample, Size, Verdict, Workload};
 
 /// Adds its units to a shared total under threadfork's process-shared mutex.
@@ -109,22 +109,9 @@ impl Workload for Unchecked {
 /// Runs `threadfork run ARGS` over `registry` in this process (the spawn model needs a host
 /// binary, so these runs use the other models).
 fn run(registry: &Registry, args: &[&str]) -> Results {
-    let argv = [
-        "threadfork",
-        "run",
-        "--quick",
-        "--no-charts",
-        "--samples",
-        "2",
-    ]
-    .iter()
-    .chain(args);
-    let Command::Run(a) = Cli::try_parse_from(argv).unwrap().command else {
-        unreachable!()
-    };
-    let machine = threadfork::machine::fingerprint();
-    let plan = resolve(&a, vec![], machine.allowed_cpus.clone(), registry).unwrap();
+    let plan = common::quick_plan(registry, args);
     let stop = AtomicBool::new(false);
+    let machine = threadfork::machine::fingerprint();
     threadfork::sweep::run(&plan, machine, &stop, &ProgressBar::hidden())
 }
 

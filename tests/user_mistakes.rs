@@ -4,10 +4,10 @@
 
 use std::sync::atomic::AtomicBool;
 
-use clap::Parser;
 use indicatif::ProgressBar;
-use threadfork::cli::{Cli, Command, resolve};
 use threadfork::{Ctx, Output, Param, Registry, Sample, Size, Verdict, Workload};
+
+mod common;
 
 const PARAMS: [Param; 1] = [Param::new("items", 1000).range(1, 1 << 30)];
 
@@ -62,29 +62,11 @@ fn line_of(mark: &str) -> usize {
         + 1
 }
 
-fn plan_for(registry: &Registry, args: &[&str]) -> threadfork::sweep::plan::Plan {
-    let argv = [
-        "threadfork",
-        "run",
-        "--quick",
-        "--no-charts",
-        "--samples",
-        "2",
-    ]
-    .iter()
-    .chain(args);
-    let Command::Run(a) = Cli::try_parse_from(argv).unwrap().command else {
-        unreachable!()
-    };
-    let machine = threadfork::machine::fingerprint();
-    resolve(&a, vec![], machine.allowed_cpus.clone(), registry).unwrap()
-}
-
 #[test]
 fn an_undeclared_parameter_is_named_with_the_users_line_once_per_case() {
     threadfork::exec::panics::install_hook();
     let reg = Registry::new().with(Mistaken(Mistake::Undeclared, "typo"));
-    let mut plan = plan_for(
+    let mut plan = common::quick_plan(
         &reg,
         &["--model", "sequential,threads", "--param", "items=64"],
     );
@@ -110,7 +92,7 @@ fn an_undeclared_parameter_is_named_with_the_users_line_once_per_case() {
 fn a_verify_that_fails_at_the_preflight_says_its_check_failed() {
     threadfork::exec::panics::install_hook();
     let reg = Registry::new().with(Mistaken(Mistake::AlwaysRejects, "rejects"));
-    let mut plan = plan_for(&reg, &["--model", "sequential"]);
+    let mut plan = common::quick_plan(&reg, &["--model", "sequential"]);
     let err = threadfork::sweep::preflight(&mut plan)
         .unwrap_err()
         .to_string();
@@ -126,7 +108,7 @@ fn a_verify_that_panics_fails_each_case_once_with_the_users_line() {
     threadfork::exec::panics::install_hook();
     let reg = Registry::new().with(Mistaken(Mistake::VerifyPanics, "falls"));
     // Sized explicitly: past the preflight's check, into the cases.
-    let plan = plan_for(
+    let plan = common::quick_plan(
         &reg,
         &[
             "--model",

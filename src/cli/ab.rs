@@ -212,16 +212,10 @@ fn ab_instructions(a: &AbArgs, flags: Vec<String>, out: &Path) -> Result<u8> {
         let found = run_file(&dir);
         let Some(file) = found else {
             let _ = std::fs::remove_dir_all(&dir);
-            let err = String::from_utf8_lossy(&o.stderr);
-            let last = err
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
             return Err(BadInput::new(format!(
-                "ab --instructions: the {which} binary '{}' made no counted run ({}: {last})",
+                "ab --instructions: the {which} binary '{}' made no counted run ({})",
                 exe.display(),
-                o.status
+                crate::sys::command::failure(&o)
             ))
             .into());
         };

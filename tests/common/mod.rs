@@ -158,3 +158,25 @@ pub fn have(program: &str, test: &str) -> bool {
     }
     found
 }
+
+/// The plan `threadfork run --quick --no-charts --samples 2 ARGS` makes over `registry`, in
+/// this process (the spawn model needs a host binary: tests that use this take the others).
+pub fn quick_plan(registry: &threadfork::Registry, args: &[&str]) -> threadfork::sweep::plan::Plan {
+    use clap::Parser;
+    use threadfork::cli::{Cli, Command as Sub, resolve};
+    let argv = [
+        "threadfork",
+        "run",
+        "--quick",
+        "--no-charts",
+        "--samples",
+        "2",
+    ]
+    .iter()
+    .chain(args);
+    let Sub::Run(a) = Cli::try_parse_from(argv).unwrap().command else {
+        unreachable!()
+    };
+    let machine = threadfork::machine::fingerprint();
+    resolve(&a, vec![], machine.allowed_cpus.clone(), registry).unwrap()
+}
