@@ -66,10 +66,13 @@ if [ "$judge_only" = 0 ]; then
     done
 fi
 
-python3 - "$keep" << 'EOF'
-import glob, json, os, sys
+# Every kept job is judged again by this build (`ab --judge`): a change to the judging is
+# measured on the same pairs.
+[ "$judge_only" = 0 ] || cargo build --release --quiet
+python3 - "$keep" target/release/threadfork << 'EOF'
+import glob, json, os, subprocess, sys
 
-keep = sys.argv[1]
+keep, binary = sys.argv[1], sys.argv[2]
 # What must regress for a job to count as caught: (workload, models, metrics).
 targets = {
     "code": ("square", None, {"throughput"}),
@@ -98,6 +101,9 @@ for name in sorted(os.listdir(keep)):
     jobs, counted, seen, times = 0, 0, [], []
     for f in files:
         r = json.load(open(f))
+        judged = subprocess.run([binary, "ab", "--judge", f, "--json"], capture_output=True, text=True)
+        again = json.loads(judged.stdout)
+        r["rows"], r["failures"] = again["rows"], again["failures"]
         jobs += 1
         times.append(r["duration_s"])
         inj = r["head"].get("injected")

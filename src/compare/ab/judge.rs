@@ -155,33 +155,43 @@ pub fn judge(xs: &[f64], alpha: f64) -> Option<Judged> {
     })
 }
 
-/// Calls every row: Holm's step-down over the rows' p-values decides which are worse at all
-/// at family-wise level `alpha`; a row so found is regressed when its centre is beyond the
-/// threshold (`t`, a log-ratio). Rows with no judgement (too few pairs) are undecided.
-pub fn call_all(rows: &[Option<Judged>], alpha: f64, t: f64) -> Vec<Call> {
-    let mut order: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].is_some()).collect();
-    order.sort_by(|&i, &j| {
-        let p = |k: usize| rows[k].as_ref().map_or(1.0, |r| r.p_worse);
-        p(i).total_cmp(&p(j))
-    });
+/// Holm's step-down at family-wise level `alpha` over the rows in `family`: which of them are
+/// worse at all. A row outside the family is never found worse here.
+pub fn holm(rows: &[Option<Judged>], family: &[usize], alpha: f64) -> Vec<bool> {
+    let p = |k: usize| rows[k].as_ref().map_or(1.0, |r| r.p_worse);
+    let mut order = family.to_vec();
+    order.sort_by(|&i, &j| p(i).total_cmp(&p(j)));
     let m = order.len();
     let mut worse = vec![false; rows.len()];
     for (rank, &i) in order.iter().enumerate() {
-        let p = rows[i].as_ref().map_or(1.0, |r| r.p_worse);
-        if p > alpha / (m - rank) as f64 {
+        if p(i) > alpha / (m - rank) as f64 {
             break;
         }
         worse[i] = true;
     }
+    worse
+}
+
+/// A row's call: regressed when found `worse` and its centre is beyond the threshold (`t`, a
+/// log-ratio); improved, unchanged or undecided by its interval. No judgement (too few
+/// pairs): undecided.
+pub fn call(row: Option<&Judged>, worse: bool, t: f64) -> Call {
+    match row {
+        None => Call::Undecided,
+        Some(r) if worse && r.centre > t => Call::Regressed,
+        Some(r) if r.hi < 0.0 && r.centre < -t => Call::Improved,
+        Some(r) if r.hi < t => Call::Unchanged,
+        Some(_) => Call::Undecided,
+    }
+}
+
+/// Calls every row as one family (Holm at `alpha` over all of them).
+pub fn call_all(rows: &[Option<Judged>], alpha: f64, t: f64) -> Vec<Call> {
+    let family: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].is_some()).collect();
+    let worse = holm(rows, &family, alpha);
     rows.iter()
-        .enumerate()
-        .map(|(i, r)| match r {
-            None => Call::Undecided,
-            Some(r) if worse[i] && r.centre > t => Call::Regressed,
-            Some(r) if r.hi < 0.0 && r.centre < -t => Call::Improved,
-            Some(r) if r.hi < t => Call::Unchanged,
-            Some(_) => Call::Undecided,
-        })
+        .zip(worse)
+        .map(|(r, w)| call(r.as_ref(), w, t))
         .collect()
 }
 

@@ -281,6 +281,11 @@ impl<'a> Job<'a> {
 
     fn fail(&mut self, k: usize, reason: String) {
         let c = &mut self.cases[k];
+        // A case cut short by Ctrl-C did not fail: the job is marked incomplete instead, and
+        // the pairs it has are judged.
+        if crate::sys::signals::stop_requested() {
+            return;
+        }
         if !c.failed {
             c.failed = true;
             self.failures.push(Failure {

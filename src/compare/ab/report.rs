@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::ALPHA;
-use super::judge::{Call, Judged, call_all, judge, worse_log};
+use super::judge::{Call, Judged, call, holm, judge, worse_log};
 use crate::host::protocol::Hello;
 use crate::machine::Machine;
 use crate::results::{Better, CaseId, Failure, Metric};
@@ -197,15 +197,7 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
     let per_row = ALPHA / rows.len().max(1) as f64;
     let all = |xs: &[(usize, f64)]| xs.iter().map(|p| p.1).collect::<Vec<f64>>();
     let stats: Vec<Option<Judged>> = rows.iter().map(|r| judge(&all(&r.3), per_row)).collect();
-    let t = threshold.ln_1p();
-    let mut calls = call_all(&stats, ALPHA, t);
-    // A regression must show in every epoch's own pairs: one process's luck is not enough.
-    for (call, row) in calls.iter_mut().zip(&rows) {
-        let epochs = epoch_centres(&row.3);
-        if *call == Call::Regressed && epochs.iter().any(|c| *c <= t) {
-            *call = Call::Undecided;
-        }
-    }
+    let calls = call_rows(&rows, &stats, threshold.ln_1p());
     rows.into_iter()
         .zip(stats)
         .zip(calls)
@@ -235,6 +227,77 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
             }
         })
         .collect()
+}
+
+/// Calls the rows. The family that decides what is worse at all (Holm, 5%) is the group rows
+/// and the keys that belong to no group of two or more — a change that moves a workload's
+/// model shows in its group, which pools its keys' pairs; rows whose pairs are all equal
+/// (a peak RSS that never moved) cannot be found worse and are left out of it (Tarone). A key
+/// of a group regresses only with its group, and when its own pairs say so beyond a
+/// Bonferroni share of 5% among its group's keys. A row regresses only when each epoch's
+/// pairs alone are worse than the threshold too.
+fn call_rows(rows: &[RowPairs<'_>], stats: &[Option<Judged>], t: f64) -> Vec<Call> {
+    let model_group = |k: &Key| format!("{} / {} / every key", k.case.workload, k.case.model);
+    let group_of: Vec<Option<usize>> = rows
+        .iter()
+        .map(|(_, group, key, _)| {
+            (!*group)
+                .then(|| {
+                    rows.iter().position(|(l, g, k, _)| {
+                        *g && *l == model_group(key) && k.metric == key.metric
+                    })
+                })
+                .flatten()
+        })
+        .collect();
+    let testable = |i: usize| rows[i].3.iter().any(|p| p.1 != 0.0) && stats[i].is_some();
+    let family: Vec<usize> = (0..rows.len())
+        .filter(|&i| (rows[i].1 || group_of[i].is_none()) && testable(i))
+        .collect();
+    let worse = holm(stats, &family, ALPHA);
+    // One process's luck is not enough: every epoch's pairs must say so, and the epochs must
+    // agree within their own noise.
+    let every_epoch =
+        |i: usize| epoch_centres(&rows[i].3).iter().all(|e| *e > t) && epochs_agree(&rows[i].3);
+    let mut calls: Vec<Call> = (0..rows.len())
+        .map(|i| call(stats[i].as_ref(), worse[i] && every_epoch(i), t))
+        .collect();
+    for i in 0..rows.len() {
+        let Some(g) = group_of[i] else { continue };
+        let members = group_of.iter().filter(|x| **x == Some(g)).count().max(1);
+        let own = stats[i]
+            .as_ref()
+            .is_some_and(|s| s.p_worse <= ALPHA / members as f64);
+        let confirmed = calls[g] == Call::Regressed && own && every_epoch(i);
+        calls[i] = call(stats[i].as_ref(), confirmed, t);
+    }
+    calls
+}
+
+/// Whether the epochs' centres agree within their own sampling noise: Cochran's Q over the
+/// epochs (each centre weighed by its inverse variance, the variance from its Hodges–Lehmann
+/// interval at one σ) below the χ² 95% point. A build's change moves every epoch alike; what
+/// one pair of processes was dealt moves one. (In A/A jobs here: a spawn roundtrip group at
+/// +83% in one epoch and +6% in the other; a no-lock counter at +13% and +40%.)
+fn epochs_agree(xs: &[(usize, f64)]) -> bool {
+    const CHI2_95: [f64; 4] = [3.841, 5.991, 7.815, 9.488];
+    let last = xs.iter().map(|p| p.0).max().unwrap_or(0);
+    let mut est = Vec::new();
+    for e in 0..=last {
+        let mine: Vec<f64> = xs.iter().filter(|p| p.0 == e).map(|p| p.1).collect();
+        // One σ: the interval at 68.27%.
+        if let Some((c, lo, hi)) = super::judge::hodges_lehmann(&mine, 0.3173) {
+            let se = ((hi - lo) / 2.0).max(1e-6);
+            est.push((c, 1.0 / (se * se)));
+        }
+    }
+    if est.len() < 2 {
+        return true;
+    }
+    let total: f64 = est.iter().map(|e| e.1).sum();
+    let mean = est.iter().map(|e| e.0 * e.1).sum::<f64>() / total;
+    let q: f64 = est.iter().map(|(c, w)| w * (c - mean).powi(2)).sum();
+    q <= CHI2_95[(est.len() - 2).min(CHI2_95.len() - 1)]
 }
 
 /// Each epoch's Hodges–Lehmann centre of its own log-ratios, in epoch order.
