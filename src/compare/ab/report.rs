@@ -449,3 +449,69 @@ pub fn json(r: &AbResults, path: Option<&Path>) -> serde_json::Value {
         "results": path,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A throughput key of `model` whose head is `shift` slower in epoch 0 and `shift1` in
+    /// epoch 1, with a little deterministic noise.
+    fn key(model: &str, shift0: f64, shift1: f64) -> Key {
+        let n = 40;
+        let noise = |i: usize| 1.0 + 0.01 * (((i * 7) % 5) as f64 - 2.0);
+        let base: Vec<f64> = (0..n).map(|i| 1e9 * noise(i)).collect();
+        let epoch: Vec<usize> = (0..n).map(|i| usize::from(i >= n / 2)).collect();
+        let head = base
+            .iter()
+            .zip(&epoch)
+            .enumerate()
+            .map(|(i, (b, e))| {
+                let shift = if *e == 0 { shift0 } else { shift1 };
+                b / (1.0 + shift) * noise(i + 2) / noise(i)
+            })
+            .collect();
+        Key {
+            case: CaseId {
+                workload: "w".into(),
+                model: model.into(),
+                variant: "default".into(),
+                workers: 1,
+                params: Default::default(),
+            },
+            metric: "throughput".into(),
+            unit: "ops/s".into(),
+            better: Better::Higher,
+            judged: true,
+            base,
+            head,
+            base_probe: vec![None; n],
+            head_probe: vec![None; n],
+            epoch,
+            verified: true,
+        }
+    }
+
+    fn call_of<'a>(rows: &'a [Row], label: &str) -> Call {
+        rows.iter()
+            .find(|r| r.label == label)
+            .map(|r| r.call)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_change_every_epoch_agrees_on_regresses_and_one_epochs_luck_does_not() {
+        let mut same = key("threads", 0.05, 0.05);
+        same.case.workers = 2;
+        let rows = judge_rows(&[key("threads", 0.05, 0.05), same], 0.01);
+        assert_eq!(call_of(&rows, "w / threads / every key"), Call::Regressed);
+        // One epoch far worse than the other: what one pair of processes was dealt.
+        let mut lucky = key("fork", 0.60, 0.02);
+        lucky.case.workers = 2;
+        let rows = judge_rows(&[key("fork", 0.60, 0.02), lucky], 0.01);
+        assert_ne!(call_of(&rows, "w / fork / every key"), Call::Regressed);
+        assert!(rows.iter().all(|r| r.call != Call::Regressed), "{rows:?}");
+        // No change at all: nothing regresses.
+        let rows = judge_rows(&[key("spawn", 0.0, 0.0)], 0.01);
+        assert!(rows.iter().all(|r| r.call != Call::Regressed), "{rows:?}");
+    }
+}
