@@ -239,3 +239,44 @@ fn a_side_whose_workers_fail_fails_those_cases_with_its_reason() {
     }));
     none_left(&out);
 }
+
+#[test]
+fn a_job_stopped_by_a_signal_keeps_its_pairs_marked_incomplete_and_leaves_no_side() {
+    let dir = TempDir::new("ab-signal");
+    let out = dir.0.join("out");
+    let child = threadfork()
+        .arg("ab")
+        .arg(env!("CARGO_BIN_EXE_threadfork"))
+        .args(TINY)
+        .args(["--samples", "400", "--sample-time", "5ms", "--json"])
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Past the start-up pairs, into the task pairs (400 of them: minutes).
+    std::thread::sleep(std::time::Duration::from_millis(4000));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("ab stopped by SIGTERM"), "{stderr}");
+    let verdict: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(verdict["incomplete"], true);
+    assert_eq!(
+        verdict["failures"].as_array().unwrap().len(),
+        0,
+        "{verdict}"
+    );
+    let file = common::json_files(&dir)
+        .pop()
+        .expect("the pairs taken are saved");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    assert!(!r["keys"].as_array().unwrap().is_empty());
+    none_left(&out);
+}
