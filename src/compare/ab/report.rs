@@ -491,7 +491,7 @@ mod tests {
         }
     }
 
-    fn call_of<'a>(rows: &'a [Row], label: &str) -> Call {
+    fn call_of(rows: &[Row], label: &str) -> Call {
         rows.iter()
             .find(|r| r.label == label)
             .map(|r| r.call)
