@@ -46,6 +46,15 @@ build() {
     echo "$root/target/ab/build-$2/release/threadfork"
 }
 
+# Each revision resolved once: a commit made meanwhile changes nothing this call measures.
+resolve() {
+    git rev-parse --verify --quiet "$1^{commit}" || {
+        echo "scripts/ab.sh: '$1' is not a revision of this repository" >&2
+        exit 2
+    }
+}
+base_rev=$(resolve "$base_rev")
+[ -z "$head_rev" ] || head_rev=$(resolve "$head_rev")
 base_bin=$(build "$base_rev" base)
 if [ -n "$head_rev" ]; then
     head_bin=$(build "$head_rev" head)
@@ -58,7 +67,7 @@ pair=$root/target/ab/pair
 mkdir -p "$pair"
 cp "$base_bin" "$pair/base"
 cp "$head_bin" "$pair/head"
-echo "ab: base $(git rev-parse --short "$base_rev^{commit}"), head ${head_rev:-working tree}" >&2
+echo "ab: base ${base_rev:0:12}, head ${head_rev:+${head_rev:0:12}}${head_rev:-working tree}" >&2
 set +e
 "$pair/head" ab "$pair/base" --markdown --out "${AB_OUT:-$root/results/ab}" "${flags[@]}"
 code=$?
