@@ -153,6 +153,7 @@ struct Copies {
 
 impl Copies {
     fn new(base: &std::path::Path, head: &std::path::Path) -> Result<Copies, BadInput> {
+        Copies::sweep_orphans();
         let dir = std::env::temp_dir().join(format!(
             "threadfork-ab-{}-{:08x}",
             std::process::id(),
@@ -177,6 +178,36 @@ impl Copies {
             })?;
         }
         Ok(copies)
+    }
+}
+
+impl Copies {
+    /// Removes the copies a job killed with SIGKILL left (its sides died with it, by their
+    /// death signal; a folder cannot): every `threadfork-ab-PID-…` of a PID that is gone, made
+    /// over an hour ago (a job in another PID namespace, whose PID this one cannot see, is
+    /// not swept while it may still run).
+    fn sweep_orphans() {
+        const STALE: std::time::Duration = std::time::Duration::from_secs(3600);
+        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix("threadfork-ab-")
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok());
+            let stale = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE));
+            if let Some(pid) = pid
+                && stale
+                && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
     }
 }
 
