@@ -280,3 +280,26 @@ fn a_job_stopped_by_a_signal_keeps_its_pairs_marked_incomplete_and_leaves_no_sid
     assert!(!r["keys"].as_array().unwrap().is_empty());
     none_left(&out);
 }
+
+#[test]
+fn a_base_speaking_another_serve_protocol_is_bad_input() {
+    let dir = TempDir::new("ab-protocol");
+    let out = dir.0.join("out");
+    // A "build" that says hello in protocol 99, then waits for its input to close.
+    let other = dir.0.join("other-protocol");
+    std::fs::write(
+        &other,
+        "#!/bin/sh\necho '{\"protocol\":99,\"harness\":\"threadfork 9\",\"commit\":\"x\",\"error\":null,\"cases\":[],\"samples\":0,\"warmup\":0,\"startup_samples\":0,\"injected\":null,\"left_out\":[]}'\ncat > /dev/null\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = ab(&other, &out, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the base build speaks serve protocol 99 and this build 1"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    none_left(&out);
+}
