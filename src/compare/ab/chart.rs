@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::judge::Call;
 use super::report::{AbResults, Row};
 use crate::export::doc::esc;
+use crate::results::Better;
 
 /// Width of the label column and of the plot, in pixels.
 const LABEL_W: f64 = 430.0;
@@ -25,11 +26,9 @@ fn colour(call: Call) -> &'static str {
 
 /// How much worse head is, as a fraction, for a ratio of the figure (head ÷ base).
 fn worse(row: &Row, ratio: f64) -> f64 {
-    let lower_better = !row.metric.starts_with("throughput");
-    if lower_better {
-        ratio - 1.0
-    } else {
-        1.0 / ratio - 1.0
+    match row.better {
+        Better::Lower => ratio - 1.0,
+        Better::Higher => 1.0 / ratio - 1.0,
     }
 }
 

@@ -185,19 +185,19 @@ pub fn call(row: Option<&Judged>, worse: bool, t: f64) -> Call {
     }
 }
 
-/// Calls every row as one family (Holm at `alpha` over all of them).
-pub fn call_all(rows: &[Option<Judged>], alpha: f64, t: f64) -> Vec<Call> {
-    let family: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].is_some()).collect();
-    let worse = holm(rows, &family, alpha);
-    rows.iter()
-        .zip(worse)
-        .map(|(r, w)| call(r.as_ref(), w, t))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Calls every row as one family (Holm at `alpha` over all of them).
+    fn call_all(rows: &[Option<Judged>], alpha: f64, t: f64) -> Vec<Call> {
+        let family: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].is_some()).collect();
+        let worse = holm(rows, &family, alpha);
+        rows.iter()
+            .zip(worse)
+            .map(|(r, w)| call(r.as_ref(), w, t))
+            .collect()
+    }
 
     #[test]
     fn the_hodges_lehmann_interval_and_the_signed_rank_test_match_their_tables() {

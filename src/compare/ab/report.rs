@@ -72,6 +72,8 @@ pub struct Row {
     pub label: String,
     pub group: bool,
     pub metric: String,
+    /// Which way is better for the metric: what "worse" means for the ratio.
+    pub better: Better,
     pub pairs: usize,
     /// The figure's median pair ratio, head ÷ base, and its interval (None: too few pairs).
     pub ratio: Option<f64>,
@@ -110,6 +112,8 @@ pub struct AbResults {
     pub alpha: f64,
     pub incomplete: bool,
     pub keys: Vec<Key>,
+    /// Derived from `keys`: `ab --judge` makes them again, so a file's own are not needed.
+    #[serde(default, skip_deserializing)]
     pub rows: Vec<Row>,
     pub failures: Vec<Failure>,
     /// What the plan held that A/B does not measure.
@@ -218,6 +222,7 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
                 label,
                 group,
                 metric: key.metric.clone(),
+                better: key.better,
                 pairs: xs.len(),
                 ratio: s.as_ref().map(|s| to_ratio(s.centre)),
                 ratio_interval: interval,
