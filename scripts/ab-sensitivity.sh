@@ -13,11 +13,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# name | injected on the head side | ab flags (quick, with the gated set unless said)
+# name | injected on the head side | ab flags (quick, with the gated set unless said).
+# Injections on different targets share a job (mix-*): each is judged on its own group, and
+# a regressed row outside every injected target counts as a false alarm.
 SET="--quick --workload square,counter,empty --model sequential,threads,fork,spawn"
 settings=(
     "aa||$SET"
     "aa-every-model||--quick --workload square,counter,empty"
+    "mix-a|code=5,start=10,lock=20|$SET"
+    "mix-b|code=2,start=5,lock=10|$SET"
+    "mix-c|code=10,start=20|$SET"
     "code2|code=2|$SET"
     "code5|code=5|$SET"
     "code10|code=10|$SET"
@@ -92,13 +97,23 @@ def hit(row, target):
         return False
     return row["call"] == "regressed"
 
-print("| setting | jobs | caught / alarms | change seen (median of the target group) | job time (median, max) |")
-print("|---|---:|---:|---|---|")
+def target_rows(r, target):
+    workload, models, metrics = target
+    return [x for x in r["rows"] if x["group"] and x["label"].startswith(workload + " / ")
+            and x["metric"] in metrics and x["worse_pct"] is not None]
+
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if xs else None
+
+print("| setting | jobs | injected | caught | change seen (median of the target group) | other alarms | job time (median, max) |")
+print("|---|---:|---|---:|---|---:|---|")
 for name in sorted(os.listdir(keep)):
     files = sorted(glob.glob(os.path.join(keep, name, "*", "ab-*.json")))
     if not files:
         continue
-    jobs, counted, seen, times = 0, 0, [], []
+    jobs, times, alarms = 0, [], 0
+    caught, seen = {}, {}
     for f in files:
         r = json.load(open(f))
         judged = subprocess.run([binary, "ab", "--judge", f, "--json"], capture_output=True, text=True)
@@ -106,20 +121,23 @@ for name in sorted(os.listdir(keep)):
         r["rows"], r["failures"] = again["rows"], again["failures"]
         jobs += 1
         times.append(r["duration_s"])
-        inj = r["head"].get("injected")
+        inj = r["head"].get("injected") or ""
+        parts = [p.split("=") for p in inj.split(",") if p]
         regressed = [x for x in r["rows"] if x["call"] == "regressed"]
-        if inj is None:
-            counted += int(bool(regressed) or bool(r["failures"]))
-            continue
-        target = targets[inj.split("=")[0]]
-        counted += int(any(hit(x, target) for x in regressed))
-        group = [x for x in r["rows"] if x["group"] and x["label"].startswith(target[0] + " / ")
-                 and x["metric"] in target[2] and x["worse_pct"] is not None]
-        if group:
-            seen.append(max(x["worse_pct"] for x in group))
+        wanted = [targets[t] for t, _ in parts]
+        other = [x for x in regressed if not any(hit(x, t) for t in wanted)]
+        alarms += int(bool(other) or bool(r["failures"]))
+        for t, pct in parts:
+            key = f"{t} +{pct}%"
+            caught[key] = caught.get(key, 0) + int(any(hit(x, targets[t]) for x in regressed))
+            group = target_rows(r, targets[t])
+            if group:
+                seen.setdefault(key, []).append(max(x["worse_pct"] for x in group))
     times.sort()
-    seen.sort()
-    kind = "alarms" if name.startswith("aa") else "caught"
-    change = f"+{seen[len(seen) // 2]:.1f}%" if seen else "–"
-    print(f"| {name} | {jobs} | {counted} of {jobs} {kind} | {change} | {times[len(times) // 2]:.0f} s, {times[-1]:.0f} s |")
+    timing = f"{median(times):.0f} s, {times[-1]:.0f} s"
+    if not caught:
+        print(f"| {name} | {jobs} | – | – | – | {alarms} of {jobs} | {timing} |")
+    for key in caught:
+        change = f"+{median(seen[key]):.1f}%" if key in seen else "–"
+        print(f"| {name} | {jobs} | {key} | {caught[key]} of {jobs} | {change} | {alarms} of {jobs} | {timing} |")
 EOF

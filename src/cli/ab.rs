@@ -108,10 +108,12 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
         return ab_instructions(a, side_flags(&args, &a.base), &plan.out);
     }
     let threshold = crate::compare::parse_threshold(&a.threshold)?;
-    let budget = match a.budget.as_deref() {
-        None => None,
-        Some(b) => Some(plan::parse_duration(b).ok_or_else(|| {
-            BadInput::new(format!("--budget: '{b}' is not a time such as 90s or 2m"))
+    let budget = match a.budget.as_str() {
+        "none" => None,
+        b => Some(plan::parse_duration(b).ok_or_else(|| {
+            BadInput::new(format!(
+                "--budget: '{b}' is not a time such as 90s or 2m (or none)"
+            ))
         })?),
     };
     let dir = plan.out.join(&m.id);

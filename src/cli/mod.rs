@@ -116,10 +116,10 @@ pub struct AbArgs {
     /// Smallest change that counts, e.g. 1% or 0.01
     #[arg(long, value_name = "PCT", default_value = "1%")]
     pub threshold: String,
-    /// Stop taking pairs after this long (e.g. 90s); the pairs taken are judged and the rows
-    /// they cannot decide are listed as undecided
-    #[arg(long, value_name = "TIME")]
-    pub budget: Option<String>,
+    /// The job's time: each epoch stops taking pairs at its share of it, the pairs taken
+    /// are judged and the rows they cannot decide are listed as undecided ("none": no limit)
+    #[arg(long, value_name = "TIME", default_value = "110s")]
+    pub budget: String,
     /// Print the Markdown report only (for a CI step summary or a PR comment)
     #[arg(long, conflicts_with = "json")]
     pub markdown: bool,

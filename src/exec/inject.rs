@@ -35,52 +35,70 @@ pub enum Target {
     Lock,
 }
 
-/// A slowdown: target and percentage.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A slowdown: a percentage per target (0: none). Slowdowns on different targets may be
+/// injected together, each judged on its own group (`code=5,start=10,lock=20`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Slowdown {
-    pub target: Target,
-    pub pct: u32,
+    pct: [u32; 3],
 }
 
+const TARGETS: [(Target, &str); 3] = [
+    (Target::Code, "code"),
+    (Target::Start, "start"),
+    (Target::Lock, "lock"),
+];
+
 impl Slowdown {
-    /// Parses `code=20`, `start=35`, `lock=10` (percent in 1..=500).
+    /// Parses `code=20`, `start=35`, `lock=10` or several of them joined by commas (each
+    /// target once; percent in 1..=500).
     pub fn parse(text: &str) -> Result<Slowdown, BadInput> {
         let bad = || {
             BadInput::new(format!(
-                "--inject-slowdown: '{text}' is not TARGET=PCT (code, start or lock; 1 to 500)"
+                "--inject-slowdown: '{text}' is not TARGET=PCT[,TARGET=PCT] (code, start or lock, each once; 1 to 500)"
             ))
         };
-        let (t, p) = text.split_once('=').ok_or_else(bad)?;
-        let target = match t.trim() {
-            "code" => Target::Code,
-            "start" => Target::Start,
-            "lock" => Target::Lock,
-            _ => return Err(bad()),
-        };
-        let pct: u32 = p.trim().trim_end_matches('%').parse().map_err(|_| bad())?;
-        if !(1..=500).contains(&pct) {
-            return Err(bad());
+        let mut s = Slowdown::default();
+        for part in text.split(',') {
+            let (t, p) = part.split_once('=').ok_or_else(bad)?;
+            let i = TARGETS
+                .iter()
+                .position(|(_, name)| *name == t.trim())
+                .ok_or_else(bad)?;
+            let pct: u32 = p.trim().trim_end_matches('%').parse().map_err(|_| bad())?;
+            if !(1..=500).contains(&pct) || s.pct[i] != 0 {
+                return Err(bad());
+            }
+            s.pct[i] = pct;
         }
-        Ok(Slowdown { target, pct })
+        Ok(s)
+    }
+
+    /// The percentage on `target` (0: none).
+    pub fn pct(&self, target: Target) -> u32 {
+        self.pct[target as usize]
     }
 
     pub fn spec(&self) -> String {
-        let t = match self.target {
-            Target::Code => "code",
-            Target::Start => "start",
-            Target::Lock => "lock",
-        };
-        format!("{t}={}", self.pct)
+        TARGETS
+            .iter()
+            .filter(|(t, _)| self.pct(*t) > 0)
+            .map(|(t, name)| format!("{name}={}", self.pct(*t)))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
 static ACTIVE: OnceLock<Option<Slowdown>> = OnceLock::new();
 
+/// The environment variable that carries the lock's extra spins into spawned workers (they
+/// must not measure their own: that would put the measuring into their start-up).
+const LOCK_SPINS_ENV: &str = "THREADFORK_INJECT_LOCK_SPINS";
+
 /// Sets this process's slowdown (the CLI, once, before any worker starts).
 pub fn set(s: Option<Slowdown>) {
     let _ = ACTIVE.set(s);
-    if let Some(s) = s.filter(|s| s.target == Target::Lock) {
-        set_lock_spins(s.pct);
+    if let Some(pct) = s.map(|s| s.pct(Target::Lock)).filter(|p| *p > 0) {
+        set_lock_spins(pct);
     }
 }
 
@@ -89,7 +107,13 @@ pub fn from_env() {
     let s = std::env::var(ENV)
         .ok()
         .and_then(|v| Slowdown::parse(&v).ok());
-    set(s);
+    let _ = ACTIVE.set(s);
+    if let Some(n) = std::env::var(LOCK_SPINS_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        futex::LOCK_EXTRA_SPINS.store(n, Ordering::Relaxed);
+    }
 }
 
 /// The active slowdown on `target`, if any. Allocation-free once set (a forked child
@@ -99,13 +123,27 @@ fn active(target: Target) -> Option<u32> {
         .get()
         .copied()
         .flatten()
-        .filter(|s| s.target == target)
-        .map(|s| s.pct)
+        .map(|s| s.pct(target))
+        .filter(|p| *p > 0)
 }
 
-/// The active slowdown's spec, for the results and for spawned workers' environment.
+/// The active slowdown's spec, for the results.
 pub fn spec() -> Option<String> {
     ACTIVE.get().copied().flatten().map(|s| s.spec())
+}
+
+/// The environment a spawned worker or a counted child gets: the slowdown and, under a lock
+/// slowdown, the spins this process measured.
+pub fn child_env() -> Vec<(&'static str, String)> {
+    let Some(spec) = spec() else {
+        return Vec::new();
+    };
+    let mut env = vec![(ENV, spec)];
+    let spins = futex::LOCK_EXTRA_SPINS.load(Ordering::Relaxed);
+    if spins > 0 {
+        env.push((LOCK_SPINS_ENV, spins.to_string()));
+    }
+    env
 }
 
 /// Runs a share of `workload` and, under a `code` slowdown of a workload without shared
@@ -192,9 +230,11 @@ mod tests {
     #[test]
     fn specs_parse_and_bad_ones_are_refused() {
         let s = Slowdown::parse("code=20").unwrap();
-        assert_eq!((s.target, s.pct), (Target::Code, 20));
+        assert_eq!((s.pct(Target::Code), s.pct(Target::Lock)), (20, 0));
         assert_eq!(Slowdown::parse("start=35%").unwrap().spec(), "start=35");
-        for bad in ["code", "disk=10", "lock=0", "lock=900", "code=x"] {
+        let all = Slowdown::parse("lock=20, code=5,start=10").unwrap();
+        assert_eq!(all.spec(), "code=5,start=10,lock=20");
+        for bad in ["code", "disk=10", "lock=0", "lock=900", "code=x", "code=5,code=6", ""] {
             assert!(Slowdown::parse(bad).is_err(), "{bad}");
         }
     }

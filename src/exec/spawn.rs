@@ -45,9 +45,7 @@ impl Executor for Spawn {
                 .arg(&parent)
                 .stdin(Stdio::from(stdin))
                 .stdout(Stdio::null());
-            if let Some(spec) = super::inject::spec() {
-                cmd.env(super::inject::ENV, spec);
-            }
+            cmd.envs(super::inject::child_env());
             commands.push(cmd);
         }
         let deadline_ns = deadline(job.timeout);

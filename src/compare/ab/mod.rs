@@ -435,9 +435,13 @@ impl<'a> Job<'a> {
     fn take_pairs(&mut self, base: &mut Side, head: &mut Side, started: Instant, epoch: usize) {
         let share = |n: usize| n.div_ceil(EPOCHS);
         let (pairs, startup_pairs) = (share(self.pairs), share(self.startup_pairs));
+        // Each epoch ends at its share of the budget, so that a slow start leaves the later
+        // epochs their pairs.
         let over = |job: &Job<'_>| {
             crate::sys::signals::stop_requested()
-                || job.opts.budget.is_some_and(|b| started.elapsed() >= b)
+                || job.opts.budget.is_some_and(|b| {
+                    started.elapsed() >= b.mul_f64((epoch + 1) as f64 / EPOCHS as f64)
+                })
         };
         // Start-up cases first, while both sides are lean (before any calibration or task
         // case): each case's pairs in a row, so its parent memory is touched once per side.

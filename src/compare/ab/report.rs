@@ -234,13 +234,13 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
         .collect()
 }
 
-/// Calls the rows. The family that decides what is worse at all (Holm, 5%) is the group rows
-/// and the keys that belong to no group of two or more — a change that moves a workload's
-/// model shows in its group, which pools its keys' pairs; rows whose pairs are all equal
-/// (a peak RSS that never moved) cannot be found worse and are left out of it (Tarone). A key
-/// of a group regresses only with its group, and when its own pairs say so beyond a
-/// Bonferroni share of 5% among its group's keys. A row regresses only when each epoch's
-/// pairs alone are worse than the threshold too.
+/// Calls the rows. The family that decides what is worse at all (Holm, 5%) is every group
+/// row and every key: a change that moves a workload's model shows in its group, which pools
+/// its keys' pairs, and a change confined to one key (the lock of one variant) shows in that
+/// key. Rows whose pairs are all equal (a peak RSS that never moved) cannot be found worse and
+/// are left out of it (Tarone). A key of a regressed group is confirmed on its own when its
+/// pairs say so beyond a Bonferroni share of 5% among the group's keys. A row regresses only
+/// when each epoch's pairs alone are worse than the threshold too, and the epochs agree.
 fn call_rows(rows: &[RowPairs<'_>], stats: &[Option<Judged>], t: f64) -> Vec<Call> {
     let model_group = |k: &Key| format!("{} / {} / every key", k.case.workload, k.case.model);
     let group_of: Vec<Option<usize>> = rows
@@ -256,9 +256,7 @@ fn call_rows(rows: &[RowPairs<'_>], stats: &[Option<Judged>], t: f64) -> Vec<Cal
         })
         .collect();
     let testable = |i: usize| rows[i].3.iter().any(|p| p.1 != 0.0) && stats[i].is_some();
-    let family: Vec<usize> = (0..rows.len())
-        .filter(|&i| (rows[i].1 || group_of[i].is_none()) && testable(i))
-        .collect();
+    let family: Vec<usize> = (0..rows.len()).filter(|&i| testable(i)).collect();
     let worse = holm(stats, &family, ALPHA);
     // One process's luck is not enough: every epoch's pairs must say so, and the epochs must
     // agree within their own noise.
@@ -274,7 +272,9 @@ fn call_rows(rows: &[RowPairs<'_>], stats: &[Option<Judged>], t: f64) -> Vec<Cal
             .as_ref()
             .is_some_and(|s| s.p_worse <= ALPHA / members as f64);
         let confirmed = calls[g] == Call::Regressed && own && every_epoch(i);
-        calls[i] = call(stats[i].as_ref(), confirmed, t);
+        if confirmed {
+            calls[i] = call(stats[i].as_ref(), true, t);
+        }
     }
     calls
 }
