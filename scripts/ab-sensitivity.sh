@@ -9,6 +9,8 @@
 #   scripts/ab-sensitivity.sh JOBS KEEP [SETTING...]     (default: every setting below)
 #   scripts/ab-sensitivity.sh --judge KEEP
 #
+# AB_BINARY=path measures that build instead of building this tree.
+#
 # SETTING is one of the names below. The table (Markdown) goes to stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,12 +49,14 @@ fi
 wanted=("$@")
 
 if [ "$judge_only" = 0 ]; then
-    cargo build --release --quiet
+    # AB_BINARY: a build kept aside (a long study goes on while the tree changes).
+    binary=${AB_BINARY:-target/release/threadfork}
+    [ -n "${AB_BINARY:-}" ] || cargo build --release --quiet
     # Two copies of one build, side by side in one folder (the same file system for both).
     pair=$(mktemp -d)
     trap 'rm -rf "$pair"' EXIT
-    cp target/release/threadfork "$pair/base"
-    cp target/release/threadfork "$pair/head"
+    cp "$binary" "$pair/base"
+    cp "$binary" "$pair/head"
     for s in "${settings[@]}"; do
         IFS='|' read -r name inject flags <<< "$s"
         if [ ${#wanted[@]} -gt 0 ] && [[ ! " ${wanted[*]} " =~ " $name " ]]; then
