@@ -41,6 +41,7 @@ pub mod runtime;
 pub mod stats;
 pub mod sweep;
 pub mod sys;
+pub mod units;
 
 pub use api::{
     Ctx, Model, Output, Param, Params, Registry, Sample, Size, Verdict, Workload, split,

@@ -4,6 +4,7 @@
 
 pub mod model;
 pub mod registry;
+pub mod study;
 pub mod workload;
 
 pub use model::Model;

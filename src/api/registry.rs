@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::workload::{MAX_PARAMS, Size, Workload, WorkloadRef};
-use crate::sweep::study::{Study, StudyRef};
+use crate::api::study::{Study, StudyRef};
 
 /// Largest shared state a workload may declare: it is mapped once per sample.
 pub const MAX_SHARED_BYTES: usize = 1 << 30;

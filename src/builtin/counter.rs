@@ -37,7 +37,7 @@ const PARAMS: [Param; 3] = [
 ];
 
 /// The longest hold: a minute per increment (`--hold` refuses more).
-pub const MAX_HOLD_NS: u64 = crate::sweep::plan::MAX_HOLD_NS;
+pub const MAX_HOLD_NS: u64 = 60_000_000_000;
 
 const THREAD_POOL: Model = Model::Pool(Pool::Threads, Pattern::Map);
 const RAYON: Model = Model::Pool(Pool::Rayon, Pattern::Map);

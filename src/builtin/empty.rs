@@ -2,8 +2,8 @@
 //! — startup (request → first instruction) and roundtrip (start + empty task + join/reap).
 
 use crate::api::{Ctx, Output, Sample, Size, Verdict, Workload};
-use crate::export::format;
 use crate::results::{Measurement, Metric};
+use crate::units as format;
 
 /// The built-in start-only workload.
 pub struct Empty;

@@ -155,7 +155,7 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
         );
     }
     if !a.run.no_charts && !a.json && !a.markdown {
-        match ab::chart::write_page(&results, &path.with_extension("")) {
+        match crate::export::ab_chart::write_page(&results, &path.with_extension("")) {
             Ok(page) => println!("Chart:   {}", page.display()),
             Err(e) => eprintln!("threadfork: ab: the page was not written: {e}"),
         }

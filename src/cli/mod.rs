@@ -410,7 +410,7 @@ fn print_machine(m: &machine::Machine) {
     }
     println!(
         "memory          {}",
-        export::format::bytes(m.memory_bytes as f64)
+        crate::units::bytes(m.memory_bytes as f64)
     );
     println!("os              {}", m.os);
     println!("kernel          {}", m.kernel);
@@ -867,8 +867,8 @@ pub fn resolve(
     {
         return Err(BadInput::new(format!(
             "--parent-rss: {} is more than this machine can hold: {} available, of which at most {:.0}% may be used",
-            export::format::bytes(most as f64),
-            export::format::bytes(avail as f64),
+            crate::units::bytes(most as f64),
+            crate::units::bytes(avail as f64),
             100.0 * PARENT_RSS_SHARE
         )));
     }
@@ -1083,7 +1083,7 @@ fn run_command(a: &RunArgs, args: Vec<String>, registry: &Registry) -> Result<u8
         eprintln!(
             "threadfork: {} cases; estimated {} (from this machine's measured start costs and paces)",
             plan.cases().len(),
-            export::format::ns(estimate * 1e9)
+            crate::units::ns(estimate * 1e9)
         );
     }
     let bar = progress_bar();
@@ -1155,7 +1155,7 @@ fn scaling_command(file: &Path, json: bool) -> Result<u8> {
                 let predicted: Vec<String> = f
                     .predicted
                     .iter()
-                    .map(|(n, x)| format!("{n}: {}", export::format::rate(*x, "ops/s")))
+                    .map(|(n, x)| format!("{n}: {}", crate::units::rate(*x, "ops/s")))
                     .collect();
                 println!(
                     "{}/{}/{}: σ {:.4}, κ {:.3e}, λ {}, R² {:.3}, peak at {}; predicted {}",
@@ -1164,7 +1164,7 @@ fn scaling_command(file: &Path, json: bool) -> Result<u8> {
                     f.variant,
                     f.sigma,
                     f.kappa,
-                    export::format::rate(f.lambda, "ops/s"),
+                    crate::units::rate(f.lambda, "ops/s"),
                     f.r2,
                     f.peak_workers
                         .map_or("none (κ = 0)".into(), |n| format!("{n:.0} workers")),

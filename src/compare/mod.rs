@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::BadInput;
-use crate::export::format;
 use crate::results::derived::{self, ratio_samples};
 use crate::results::{self, Better, CaseId, Key, Measurement, Results};
 use crate::stats::{mann_whitney, median, ratio_of_medians_ci};
+use crate::units as format;
 
 /// The chance of one or more false alarms allowed for a whole comparison.
 pub const FAMILY_ALPHA: f64 = 0.05;

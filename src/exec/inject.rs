@@ -234,7 +234,15 @@ mod tests {
         assert_eq!(Slowdown::parse("start=35%").unwrap().spec(), "start=35");
         let all = Slowdown::parse("lock=20, code=5,start=10").unwrap();
         assert_eq!(all.spec(), "code=5,start=10,lock=20");
-        for bad in ["code", "disk=10", "lock=0", "lock=900", "code=x", "code=5,code=6", ""] {
+        for bad in [
+            "code",
+            "disk=10",
+            "lock=0",
+            "lock=900",
+            "code=x",
+            "code=5,code=6",
+            "",
+        ] {
             assert!(Slowdown::parse(bad).is_err(), "{bad}");
         }
     }

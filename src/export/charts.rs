@@ -9,11 +9,11 @@ use anyhow::{Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::format;
 use super::summary::distinct;
 use crate::results::derived::{self, ratio};
-use crate::results::granularity;
 use crate::results::{Measurement, Metric, Results, write_atomic};
+use crate::sweep::granularity;
+use crate::units as format;
 
 const WIDTH: u32 = 960;
 const HEIGHT: u32 = 600;

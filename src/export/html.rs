@@ -36,7 +36,7 @@ fn machine_table(runs: &[Results]) -> String {
             )
         }),
         ("memory", |r| {
-            super::format::bytes(r.machine.memory_bytes as f64)
+            crate::units::bytes(r.machine.memory_bytes as f64)
         }),
         ("OS / kernel", |r| {
             format!("{} / {}", r.machine.os, r.machine.kernel)
@@ -95,7 +95,7 @@ fn side_by_side(runs: &[Results]) -> String {
                 .measurements
                 .iter()
                 .find(|m| m.key() == k)
-                .map_or("–".into(), |m| super::format::value(m.median, &m.unit));
+                .map_or("–".into(), |m| crate::units::value(m.median, &m.unit));
             let _ = write!(s, "<td class=\"n\">{}</td>", esc(&cell));
         }
         s.push_str("</tr>\n");

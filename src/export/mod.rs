@@ -1,9 +1,9 @@
 //! Everything a person reads, each built from the results on its own: the summary (as a
 //! document rendered to Markdown or HTML), charts, and the HTML index.
 
+pub mod ab_chart;
 pub mod charts;
 pub mod doc;
-pub mod format;
 pub mod html;
 pub mod summary;
 

@@ -4,10 +4,10 @@
 //! op names, units, `better` and verification come from the file, never from a workload's name.
 
 use super::doc::{Block, Doc, Table};
-use super::format;
 use crate::results::derived::{self, ratio};
 use crate::results::usl;
 use crate::results::{CaseId, Measurement, Metric, Results};
+use crate::units as format;
 
 /// Distinct values in order of first appearance.
 pub fn distinct<T: PartialEq + Clone>(xs: impl Iterator<Item = T>) -> Vec<T> {

@@ -2,7 +2,6 @@
 //! loading (v1 files are upgraded), and the figures derived from a run.
 
 pub mod derived;
-pub mod granularity;
 pub mod io;
 pub mod schema;
 pub mod usl;

@@ -28,7 +28,7 @@ pub struct Results {
     pub failures: Vec<Failure>,
     /// Universal Scalability Law fits of the throughput curves (see `results::usl`).
     #[serde(default)]
-    pub scaling: Vec<super::usl::UslFit>,
+    pub scaling: Vec<UslFit>,
     /// Findings in plain words, per workload, from the workload's own reading of its figures.
     #[serde(default)]
     pub findings: BTreeMap<String, Vec<String>>,
@@ -375,4 +375,38 @@ impl Results {
     pub fn workload(&self, name: &str) -> Option<&WorkloadInfo> {
         self.workloads.iter().find(|w| w.name == name)
     }
+}
+
+/// One fitted curve.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UslFit {
+    pub workload: String,
+    pub model: String,
+    pub variant: String,
+    /// Contention, ≥ 0.
+    pub sigma: f64,
+    /// Coherency, ≥ 0.
+    pub kappa: f64,
+    /// Throughput of one worker, in the measurement's ops/s.
+    pub lambda: f64,
+    /// Weighted coefficient of determination of the fit.
+    pub r2: f64,
+    /// N* = √((1−σ)/κ), where throughput peaks; absent when κ = 0 (no peak).
+    pub peak_workers: Option<f64>,
+    /// Worker counts the fit was made from.
+    pub points: Vec<usize>,
+    /// (workers, predicted throughput) at 2×, 4× and 8× the allowed cores.
+    pub predicted: Vec<(usize, f64)>,
+}
+
+impl UslFit {
+    /// Throughput the fit predicts for `n` workers.
+    pub fn at(&self, n: f64) -> f64 {
+        usl_at(self.lambda, self.sigma, self.kappa, n)
+    }
+}
+
+/// X(N) = λN / (1 + σ(N−1) + κN(N−1)), the Universal Scalability Law.
+pub fn usl_at(lambda: f64, sigma: f64, kappa: f64, n: f64) -> f64 {
+    lambda * n / (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0))
 }

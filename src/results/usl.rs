@@ -3,8 +3,7 @@
 //! fraction), κ coherency (the cost of keeping workers' data consistent), λ the throughput of
 //! one worker; the curve peaks at N* = √((1−σ)/κ).
 
-use serde::{Deserialize, Serialize};
-
+pub use super::schema::UslFit;
 use super::schema::{Measurement, Metric, Results};
 
 /// The fewest worker counts (within the allowed cores) a fit is made from: three parameters
@@ -14,39 +13,8 @@ pub const MIN_POINTS: usize = 4;
 /// Multiples of the machine's cores the fit's curve is extrapolated to.
 pub const PREDICT_AT: [usize; 3] = [2, 4, 8];
 
-/// One fitted curve.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct UslFit {
-    pub workload: String,
-    pub model: String,
-    pub variant: String,
-    /// Contention, ≥ 0.
-    pub sigma: f64,
-    /// Coherency, ≥ 0.
-    pub kappa: f64,
-    /// Throughput of one worker, in the measurement's ops/s.
-    pub lambda: f64,
-    /// Weighted coefficient of determination of the fit.
-    pub r2: f64,
-    /// N* = √((1−σ)/κ), where throughput peaks; absent when κ = 0 (no peak).
-    pub peak_workers: Option<f64>,
-    /// Worker counts the fit was made from.
-    pub points: Vec<usize>,
-    /// (workers, predicted throughput) at 2×, 4× and 8× the allowed cores.
-    pub predicted: Vec<(usize, f64)>,
-}
-
-impl UslFit {
-    /// Throughput the fit predicts for `n` workers.
-    pub fn at(&self, n: f64) -> f64 {
-        usl(self.lambda, self.sigma, self.kappa, n)
-    }
-}
-
 /// X(N) for the given parameters.
-pub fn usl(lambda: f64, sigma: f64, kappa: f64, n: f64) -> f64 {
-    lambda * n / (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0))
-}
+pub use super::schema::usl_at as usl;
 
 /// The best λ for fixed σ, κ under weights `w` (closed form), and the weighted squared error.
 fn best_lambda(points: &[(f64, f64)], w: &[f64], sigma: f64, kappa: f64) -> (f64, f64) {

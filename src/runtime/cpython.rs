@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::api::study::{CaseOutcome, Study, StudyPlan, StudyRun};
 use crate::error::BadInput;
 use crate::results::{CaseId, Measurement, Metric};
-use crate::sweep::study::{CaseOutcome, Study, StudyPlan, StudyRun};
 use crate::sys::command::{failure, output_within};
 
 /// The driver, built into every threadfork binary (a user's bench too) and written to a
@@ -633,8 +633,8 @@ fn gil_findings(ms: &[&Measurement], interp: &Interpreter) -> Vec<String> {
              ({} against {}).",
             rust / py,
             interp.label(),
-            crate::export::format::rate_of(rust, "squares"),
-            crate::export::format::rate_of(py, "squares")
+            crate::units::rate_of(rust, "squares"),
+            crate::units::rate_of(py, "squares")
         ));
     }
     if let (Some(seq), Some(t), Some(f)) = (

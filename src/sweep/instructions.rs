@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::plan::{Case, Plan};
-use super::study::CaseOutcome;
 use crate::api::Model;
+use crate::api::study::CaseOutcome;
 use crate::exec::count;
 use crate::measure::instructions;
 use crate::results::{CaseId, Measurement, Metric};

@@ -2,11 +2,11 @@
 //! cases; verifies every sample, and gathers measurements, calibration, failures, findings
 //! and notes into [`Results`].
 
+pub mod granularity;
 pub mod instructions;
 pub mod plan;
 pub mod rounds;
 pub mod startup;
-pub mod study;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,19 +14,19 @@ use std::time::{Instant, SystemTime};
 
 use indicatif::ProgressBar;
 
+use crate::api::study::{CaseOutcome, StudyRun};
 use crate::api::{Model, Size};
 use crate::error::BadInput;
 use crate::exec::SampleError;
 use crate::exec::bare::bare_run;
-use crate::export::format;
 use crate::machine::{self, Machine};
 use crate::measure::calibration;
 use crate::results::{
     Calibration, Failure, Measurement, Results, RunInfo, SCHEMA, Stat, WorkloadInfo, timestamps,
 };
+use crate::units as format;
 use plan::{Case, Plan};
 use rounds::CalibrationAcc;
-use study::{CaseOutcome, StudyRun};
 
 /// Rounds of the clock-read calibration.
 const TIMER_ROUNDS: usize = 10;
@@ -363,9 +363,9 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         results.run.incomplete = true;
     }
     results.calibration = calibration_from(cal, &results.measurements);
-    crate::results::granularity::derive(&mut results);
+    crate::sweep::granularity::derive(&mut results);
     results.findings = findings(plan, &results.measurements);
-    let pools = crate::results::granularity::findings(&results);
+    let pools = crate::sweep::granularity::findings(&results);
     if !pools.is_empty() {
         results.findings.insert("pools".into(), pools);
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::study::StudyRef;
+use crate::api::study::StudyRef;
 use crate::api::workload::WorkloadRef;
 use crate::api::{Model, Size};
 use crate::error::BadInput;
@@ -197,8 +197,11 @@ pub fn default_workers(cores: usize, physical: usize, quick: bool) -> Vec<usize>
 
 impl Plan {
     /// What a study with the chosen `models` of its own is asked to run.
-    pub fn study_plan<'a>(&'a self, models: &'a [&'static str]) -> super::study::StudyPlan<'a> {
-        super::study::StudyPlan {
+    pub fn study_plan<'a>(
+        &'a self,
+        models: &'a [&'static str],
+    ) -> crate::api::study::StudyPlan<'a> {
+        crate::api::study::StudyPlan {
             models,
             sizes: &self.sizes,
             quick: self.quick,
@@ -394,8 +397,7 @@ pub fn parse_count(text: &str) -> Option<u64> {
     t.parse().ok()
 }
 
-/// The longest `--hold`: a minute per operation.
-pub const MAX_HOLD_NS: u64 = 60_000_000_000;
+use crate::builtin::counter::MAX_HOLD_NS;
 
 /// Parses a hold: `0`, `500` or `500ns` (a busy-wait) and `30us`, `30ms`, `2s` (a sleep).
 /// Returns (nanoseconds, whether it sleeps).

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use indicatif::ProgressBar;
 
 use super::plan::{Case, Plan, Scaling};
-use super::study::CaseOutcome;
+use crate::api::study::CaseOutcome;
 use crate::api::workload::Verdict;
 use crate::api::{Model, Size};
 use crate::exec::bare::{bare_run, rate};

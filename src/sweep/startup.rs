@@ -6,8 +6,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::plan::{Case, Plan};
-use super::study::CaseOutcome;
 use crate::api::Model;
+use crate::api::study::CaseOutcome;
 use crate::api::workload::Verdict;
 use std::time::Duration;
 

@@ -5,8 +5,6 @@ use std::sync::atomic::{
     AtomicU32, AtomicU64, AtomicUsize,
 };
 
-use super::futex::FutexMutex;
-
 /// State that can live in a `MAP_SHARED` region and be used at once by threads, forked
 /// children and freshly spawned processes that map the region at different addresses.
 ///
@@ -57,7 +55,6 @@ plain!(
     AtomicI32,
     AtomicI64,
     AtomicIsize,
-    FutexMutex,
 );
 
 // SAFETY: an array of Shared elements is Shared: all-zero elements, no addresses.

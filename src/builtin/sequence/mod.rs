@@ -9,11 +9,11 @@ pub mod models;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
-use crate::export::format;
+use crate::api::study::{CaseOutcome, Study, StudyPlan, StudyRun};
 use crate::measure::meminfo::available_memory_bytes;
 use crate::measure::probe::probe;
 use crate::results::{CaseId, Measurement, Metric};
-use crate::sweep::study::{CaseOutcome, Study, StudyPlan, StudyRun};
+use crate::units as format;
 use items::SequenceVariant;
 use models::SeqModel;
 

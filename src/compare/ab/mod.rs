@@ -3,7 +3,6 @@
 //! once on the head side and handed to both, each case's samples taken in adjacent pairs
 //! whose order alternates (ABBA) — and judged on the pairs' log-ratios.
 
-pub mod chart;
 pub mod judge;
 pub mod report;
 pub mod sides;

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use super::derived::{ratio, sequential_of, speedup_samples};
-use super::schema::{Better, CaseId, Measurement, Results};
+use crate::results::derived::{ratio, sequential_of, speedup_samples};
+use crate::results::schema::{Better, CaseId, Measurement, Results};
 use crate::stats::median;
 
 pub const BREAK_EVEN: &str = "break_even_work";
@@ -39,7 +39,9 @@ pub struct Curve {
 pub fn curves(r: &Results) -> Vec<Curve> {
     let mut groups: BTreeMap<String, (CaseId, Vec<&Measurement>)> = BTreeMap::new();
     for m in r.measurements.iter().filter(|m| {
-        m.metric == "throughput" && m.param("work").is_some() && !super::derived::is_bare(m)
+        m.metric == "throughput"
+            && m.param("work").is_some()
+            && !crate::results::derived::is_bare(m)
     }) {
         let mut case = m.case.clone();
         case.params.remove("work");
@@ -143,14 +145,16 @@ pub fn derive(r: &mut Results) {
 /// The pools' findings in words: what `submit-wait` cost, where each model breaks even, and
 /// what opening each pool took.
 pub fn findings(r: &Results) -> Vec<String> {
-    use crate::export::format::{count, ns, sig3};
+    use crate::units::{count, ns, sig3};
     let mut out = Vec::new();
     for w in r.workload_names() {
         let tp: Vec<&Measurement> = r
             .measurements
             .iter()
             .filter(|m| {
-                m.case.workload == w && m.metric == "throughput" && !super::derived::is_bare(m)
+                m.case.workload == w
+                    && m.metric == "throughput"
+                    && !crate::results::derived::is_bare(m)
             })
             .collect();
         // submit-wait: each model's speedups over sequential, every case of it.
@@ -231,7 +235,7 @@ pub fn findings(r: &Results) -> Vec<String> {
     for m in r
         .measurements
         .iter()
-        .filter(|m| m.metric == crate::sweep::rounds::POOL_START)
+        .filter(|m| m.metric == super::rounds::POOL_START)
     {
         let family = m
             .case

@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::judge::Call;
-use super::report::{AbResults, Row};
+use crate::compare::ab::judge::Call;
+use crate::compare::ab::report::{AbResults, Row};
 use crate::export::doc::esc;
 use crate::results::Better;
 

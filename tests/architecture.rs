@@ -1,0 +1,331 @@
+//! The house rules of `src/` (DESIGN.md, "Architecture v3"), checked on the source itself:
+//! layers point one way, no module imports in a cycle, no file over 600 lines, no function
+//! over 80. What is not yet true is listed in `DEBTS` by name: a new breach fails, and so
+//! does a debt that has been paid but is still listed (the list only shrinks).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Each top-level module's layer: a module may import its own layer and those below.
+const LAYERS: [(&str, u32); 17] = [
+    ("error", 0),
+    ("sys", 0),
+    ("stats", 0),
+    ("units", 0),
+    ("machine", 0),
+    ("results", 1),
+    ("measure", 2),
+    ("api", 3),
+    ("builtin", 4),
+    ("exec", 4),
+    ("runtime", 5),
+    ("sweep", 5),
+    ("host", 5),
+    ("compare", 6),
+    ("export", 6),
+    ("options", 7),
+    ("cli", 7),
+];
+
+const MAX_FILE_LINES: usize = 600;
+const MAX_FN_LINES: usize = 80;
+
+/// Breaches not yet mended: ("file", path) or ("fn", "path::name").
+const DEBTS: &[(&str, &str)] = &[
+    ("file", "src/cli/mod.rs"),
+    ("file", "src/compare/mod.rs"),
+    ("file", "src/export/charts.rs"),
+    ("file", "src/runtime/cpython.rs"),
+    ("fn", "src/cli/mod.rs::resolve"),
+    ("fn", "src/compare/mod.rs::compare"),
+    ("fn", "src/compare/mod.rs::group_rows"),
+    ("fn", "src/compare/mod.rs::header_lines"),
+    ("fn", "src/sweep/rounds.rs::run_task_group"),
+    ("fn", "src/sweep/mod.rs::run"),
+    ("fn", "src/sweep/granularity.rs::findings"),
+    ("fn", "src/export/charts.rs::render"),
+    ("fn", "src/export/charts.rs::worker_charts"),
+    ("fn", "src/export/charts.rs::overlay_charts"),
+    ("fn", "src/results/usl.rs::scaling"),
+    ("fn", "src/runtime/cpython.rs::run"),
+    ("fn", "src/exec/pool/processes.rs::sample"),
+    ("fn", "src/builtin/sequence/mod.rs::run"),
+];
+
+struct Source {
+    /// `src/a/b.rs`
+    path: String,
+    /// `a::b`
+    module: String,
+    lines: usize,
+    /// The code before the unit tests, without comment lines.
+    code: Vec<String>,
+}
+
+fn sources() -> Vec<Source> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    walk(&root.join("src"), &mut files);
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            let path = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let module = path
+                .trim_start_matches("src/")
+                .trim_end_matches(".rs")
+                .trim_end_matches("/mod")
+                .replace('/', "::");
+            let before_tests = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+            let code = before_tests
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .map(str::to_string)
+                .collect();
+            Source {
+                path,
+                module,
+                lines: text.lines().count(),
+                code,
+            }
+        })
+        .collect()
+}
+
+fn layer(top: &str) -> Option<u32> {
+    LAYERS.iter().find(|(m, _)| *m == top).map(|(_, l)| *l)
+}
+
+/// The modules of `src/` that `s` names (`crate::x::y` or `super::y`), resolved to files.
+fn imports(s: &Source, modules: &BTreeSet<String>) -> BTreeSet<String> {
+    let parent: Vec<&str> = match s.module.rsplit_once("::") {
+        Some((p, _)) => p.split("::").collect(),
+        None => Vec::new(),
+    };
+    let mut out = BTreeSet::new();
+    for line in &s.code {
+        for (start, base) in [("crate::", None), ("super::", Some(&parent))] {
+            for (i, _) in line.match_indices(start) {
+                if i > 0 && line.as_bytes()[i - 1] == b'$' {
+                    continue;
+                }
+                let rest = &line[i + start.len()..];
+                let path: Vec<&str> = rest
+                    .split("::")
+                    .map(|p| {
+                        p.split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .next()
+                            .unwrap()
+                    })
+                    .take_while(|p| !p.is_empty())
+                    .collect();
+                let mut full: Vec<&str> = base.map(|b| b.to_vec()).unwrap_or_default();
+                full.extend(path);
+                for k in (1..=full.len()).rev() {
+                    let m = full[..k].join("::");
+                    if modules.contains(&m) {
+                        if m != s.module && !s.module.starts_with(&format!("{m}::")) {
+                            out.insert(m);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn breaches() -> BTreeMap<(String, String), String> {
+    let src = sources();
+    let modules: BTreeSet<String> = src.iter().map(|s| s.module.clone()).collect();
+    let mut found = BTreeMap::new();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for s in &src {
+        if s.lines > MAX_FILE_LINES {
+            found.insert(
+                ("file".into(), s.path.clone()),
+                format!("{} lines", s.lines),
+            );
+        }
+        for (name, n) in long_functions(&s.code) {
+            found.insert(
+                ("fn".into(), format!("{}::{name}", s.path)),
+                format!("{n} lines"),
+            );
+        }
+        let deps = imports(s, &modules);
+        let top = s.module.split("::").next().unwrap();
+        for d in &deps {
+            let to = d.split("::").next().unwrap();
+            if let (Some(a), Some(b)) = (layer(top), layer(to))
+                && b > a
+            {
+                found.insert(
+                    ("upward".into(), format!("{} -> {d}", s.path)),
+                    format!("layer {a} imports layer {b}"),
+                );
+            }
+        }
+        graph.insert(s.module.clone(), deps);
+    }
+    for cycle in cycles(&graph) {
+        found.insert(
+            ("cycle".into(), cycle.join(" ")),
+            "modules in a cycle".into(),
+        );
+    }
+    found
+}
+
+/// Functions longer than the limit: (name, lines), from `fn` to the brace closing it at the
+/// same indentation (rustfmt's layout).
+fn long_functions(code: &[String]) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for (i, line) in code.iter().enumerate() {
+        let t = line.trim_start();
+        let indent = &line[..line.len() - t.len()];
+        let mut words = t.split_whitespace().skip_while(|w| {
+            w.starts_with("pub") || ["const", "unsafe", "async", "extern"].contains(w)
+        });
+        if words.next() != Some("fn") || line.trim_end().ends_with(';') {
+            continue;
+        }
+        let name: String = words
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{indent}}}");
+        if let Some(j) = code[i + 1..].iter().position(|l| *l == close) {
+            if j + 2 > MAX_FN_LINES {
+                out.push((name, j + 2));
+            }
+        }
+    }
+    out
+}
+
+/// The strongly connected groups of two or more modules (Tarjan).
+fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct State<'a> {
+        graph: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        found: Vec<Vec<String>>,
+    }
+    fn visit<'a>(st: &mut State<'a>, v: &'a str) {
+        let i = st.index.len();
+        st.index.insert(v, i);
+        st.low.insert(v, i);
+        st.stack.push(v);
+        for w in st.graph.get(v).into_iter().flatten() {
+            let w = w.as_str();
+            if !st.index.contains_key(w) {
+                visit(st, w);
+                let lw = st.low[w];
+                let lv = st.low.get_mut(v).unwrap();
+                *lv = (*lv).min(lw);
+            } else if st.stack.contains(&w) {
+                let iw = st.index[w];
+                let lv = st.low.get_mut(v).unwrap();
+                *lv = (*lv).min(iw);
+            }
+        }
+        if st.low[v] == st.index[v] {
+            let at = st.stack.iter().position(|x| *x == v).unwrap();
+            let group: Vec<String> = st.stack.drain(at..).map(str::to_string).collect();
+            if group.len() > 1 {
+                st.found.push(group);
+            }
+        }
+    }
+    let mut st = State {
+        graph,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        found: Vec::new(),
+    };
+    for v in graph.keys() {
+        if !st.index.contains_key(v.as_str()) {
+            visit(&mut st, v);
+        }
+    }
+    for g in &mut st.found {
+        g.sort();
+    }
+    st.found
+}
+
+#[test]
+fn the_source_keeps_the_house_rules_except_the_listed_debts() {
+    let found = breaches();
+    let debts: BTreeSet<(String, String)> = DEBTS
+        .iter()
+        .map(|(k, w)| (k.to_string(), w.to_string()))
+        .collect();
+    let new: Vec<String> = found
+        .iter()
+        .filter(|(k, _)| !debts.contains(*k))
+        .map(|((k, w), why)| format!("{k} {w}: {why}"))
+        .collect();
+    assert!(new.is_empty(), "house rules broken:\n{}", new.join("\n"));
+    let paid: Vec<String> = debts
+        .iter()
+        .filter(|k| !found.contains_key(*k))
+        .map(|(k, w)| format!("{k} {w}"))
+        .collect();
+    assert!(
+        paid.is_empty(),
+        "mended, so take these off DEBTS in tests/architecture.rs:\n{}",
+        paid.join("\n")
+    );
+}
+
+#[test]
+fn the_checks_see_a_cycle_an_upward_import_and_a_long_function() {
+    let mut g = BTreeMap::new();
+    g.insert("a".to_string(), BTreeSet::from(["b".to_string()]));
+    g.insert("b".to_string(), BTreeSet::from(["a".to_string()]));
+    g.insert("c".to_string(), BTreeSet::from(["a".to_string()]));
+    assert_eq!(cycles(&g), vec![vec!["a".to_string(), "b".to_string()]]);
+
+    let s = Source {
+        path: "src/sys/x.rs".into(),
+        module: "sys::x".into(),
+        lines: 3,
+        code: vec![
+            "use crate::cli::run;".into(),
+            "use super::futex::Lock;".into(),
+        ],
+    };
+    let modules = BTreeSet::from(["cli".to_string(), "sys::futex".to_string()]);
+    assert_eq!(
+        imports(&s, &modules),
+        BTreeSet::from(["cli".to_string(), "sys::futex".to_string()])
+    );
+    assert!(layer("cli") > layer("sys"));
+
+    let mut body = vec!["    pub fn long(x: u32) -> u32 {".to_string()];
+    body.extend((0..90).map(|_| "        x;".to_string()));
+    body.push("    }".into());
+    assert_eq!(long_functions(&body), vec![("long".to_string(), 92)]);
+}
