@@ -27,21 +27,46 @@
 //! `Mine`; the spawn model re-enters that same binary as its workers.
 
 pub mod api;
+#[doc(hidden)]
 pub mod builtin;
+#[doc(hidden)]
 pub mod cli;
+#[doc(hidden)]
 pub mod compare;
+#[doc(hidden)]
 pub mod error;
+#[doc(hidden)]
 pub mod exec;
+#[doc(hidden)]
 pub mod export;
+#[doc(hidden)]
 pub mod host;
+#[doc(hidden)]
 pub mod machine;
+#[doc(hidden)]
 pub mod measure;
+#[doc(hidden)]
+pub mod options;
+#[doc(hidden)]
 pub mod results;
+#[doc(hidden)]
 pub mod runtime;
+#[doc(hidden)]
 pub mod stats;
+#[doc(hidden)]
 pub mod sweep;
+#[doc(hidden)]
 pub mod sys;
+#[doc(hidden)]
 pub mod units;
+
+/// What the macros expand to: not part of the API, and free to change.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::cli::run_main_at;
+    pub use crate::measure::alloc::{CountingAlloc, pin_malloc_threshold};
+    pub use crate::measure::clock::now_ns;
+}
 
 pub use api::{
     Ctx, Model, Output, Param, Params, Registry, Sample, Size, Verdict, Workload, split,
@@ -50,9 +75,11 @@ pub use cli::run_main;
 pub use sys::futex::{Mutex, MutexGuard};
 pub use sys::shared::Shared;
 
-/// The `main` of a bench or example binary: runs threadfork's command line (`run`, `compare`,
-/// `report`, `machine`, `list`) over the given workloads, and serves as the spawn model's
-/// worker when the harness re-enters the binary.
+/// The `main` of a bench or example binary: runs threadfork's command line (`run`, `ab`,
+/// `compare`, `report`, `machine`, `list`) over the given workloads, serves as the spawn
+/// model's worker and as an A/B side when the harness re-enters the binary, and installs
+/// threadfork's counting allocator (a wrapper of the system allocator) so that heap figures
+/// are measured. `main!(registry: expr)` takes a whole [`Registry`] instead.
 ///
 /// ```no_run
 /// # use threadfork::{Ctx, Output, Sample, Size, Verdict, Workload};
@@ -69,11 +96,21 @@ pub use sys::shared::Shared;
 /// ```
 #[macro_export]
 macro_rules! main {
-    ($($workload:expr),+ $(,)?) => {
+    (registry: $registry:expr $(,)?) => {
+        // Heap figures (bytes allocated per item, a sequence's peak) need every allocation
+        // counted: the binary's allocator is threadfork's counting wrapper of the system's.
+        #[global_allocator]
+        static THREADFORK_ALLOC: $crate::__private::CountingAlloc =
+            $crate::__private::CountingAlloc;
+
         fn main() -> ::std::process::ExitCode {
             // The spawn model's startup ends here: the worker's first instruction.
-            let started_ns = $crate::measure::clock::now_ns();
-            $crate::cli::run_main_at(started_ns, $crate::Registry::new()$(.with($workload))+)
+            let started_ns = $crate::__private::now_ns();
+            $crate::__private::pin_malloc_threshold();
+            $crate::__private::run_main_at(started_ns, $registry)
         }
+    };
+    ($($workload:expr),+ $(,)?) => {
+        $crate::main!(registry: $crate::Registry::new()$(.with($workload))+);
     };
 }

@@ -10,7 +10,6 @@ use super::{AbArgs, Cli, Command, check_writable, remove_empty, resolve};
 use crate::api::Registry;
 use crate::error::{BadInput, EXIT_BAD_INPUT, EXIT_FAILED};
 use crate::machine;
-use crate::sweep::plan;
 
 /// Serve mode (one side of an A/B job): `PARENT_PID [run flags]`. The plan is resolved and
 /// preflighted as `run` would; a plan this build cannot make is refused in the hello, in this
@@ -110,7 +109,7 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
     let threshold = crate::compare::parse_threshold(&a.threshold)?;
     let budget = match a.budget.as_str() {
         "none" => None,
-        b => Some(plan::parse_duration(b).ok_or_else(|| {
+        b => Some(crate::options::parse::parse_duration(b).ok_or_else(|| {
             BadInput::new(format!(
                 "--budget: '{b}' is not a time such as 90s or 2m (or none)"
             ))

@@ -3,6 +3,7 @@
 
 pub mod ab_chart;
 pub mod charts;
+pub mod compare_report;
 pub mod doc;
 pub mod html;
 pub mod summary;

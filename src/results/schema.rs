@@ -130,6 +130,10 @@ pub struct Calibration {
     pub bare_roundtrip: BTreeMap<String, Stat>,
 }
 
+/// The metric a pool's opening is stored under (beside the task metrics of its cases): a
+/// case with one is a pool's.
+pub const POOL_START: &str = "pool_start";
+
 /// What a measurement measures, with its unit and the direction that is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Metric {

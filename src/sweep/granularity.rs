@@ -235,7 +235,7 @@ pub fn findings(r: &Results) -> Vec<String> {
     for m in r
         .measurements
         .iter()
-        .filter(|m| m.metric == super::rounds::POOL_START)
+        .filter(|m| m.metric == crate::results::schema::POOL_START)
     {
         let family = m
             .case

@@ -8,7 +8,6 @@ use std::time::Duration;
 use crate::api::study::StudyRef;
 use crate::api::workload::WorkloadRef;
 use crate::api::{Model, Size};
-use crate::error::BadInput;
 use crate::exec::Job;
 use crate::exec::fault::Fault;
 use crate::results::{CaseId, WorkloadInfo};
@@ -343,115 +342,6 @@ impl Plan {
     }
 }
 
-/// Parses a comma-separated list with `item`, naming `flag` in errors.
-pub fn parse_list<T>(
-    flag: &str,
-    text: &str,
-    item: impl Fn(&str) -> Option<T>,
-    expected: &str,
-) -> Result<Vec<T>, BadInput> {
-    let mut out = Vec::new();
-    for part in text.split(',').map(str::trim) {
-        if part.is_empty() {
-            return Err(BadInput::new(format!("{flag}: empty item in '{text}'")));
-        }
-        out.push(
-            item(part)
-                .ok_or_else(|| BadInput::new(format!("{flag}: '{part}' is not {expected}")))?,
-        );
-    }
-    Ok(out)
-}
-
-/// Parses a byte size: `0`, `4096`, `64K`, `256M`, `1G`, `1GiB`, `1.5G` (binary units).
-pub fn parse_size(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().ok()?;
-    let scale: u64 = match unit.trim().to_ascii_uppercase().as_str() {
-        "" | "B" => 1,
-        "K" | "KB" | "KIB" => 1 << 10,
-        "M" | "MB" | "MIB" => 1 << 20,
-        "G" | "GB" | "GIB" => 1 << 30,
-        "T" | "TB" | "TIB" => 1 << 40,
-        _ => return None,
-    };
-    let bytes = value * scale as f64;
-    (value.is_finite() && bytes >= 0.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
-}
-
-/// Parses a count: `1000`, `1_000_000`, `1e6`, `10^6`.
-pub fn parse_count(text: &str) -> Option<u64> {
-    let t = text.trim().replace('_', "");
-    if let Some((m, e)) = t
-        .split_once(['e', 'E'])
-        .or_else(|| t.strip_prefix("10^").map(|e| ("1", e)))
-    {
-        let m: u64 = m.parse().ok()?;
-        let e: u32 = e.parse().ok()?;
-        return m.checked_mul(10u64.checked_pow(e)?);
-    }
-    t.parse().ok()
-}
-
-use crate::builtin::counter::MAX_HOLD_NS;
-
-/// Parses a hold: `0`, `500` or `500ns` (a busy-wait) and `30us`, `30ms`, `2s` (a sleep).
-/// Returns (nanoseconds, whether it sleeps).
-pub fn parse_hold(text: &str) -> Result<(u64, bool), String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let value: u64 = digits
-        .parse()
-        .map_err(|_| format!("invalid hold '{text}': expected e.g. 0, 500ns, 30ms"))?;
-    let (scale, sleep) = match unit {
-        "" | "ns" => (1, false),
-        "us" | "µs" => (1_000, true),
-        "ms" => (1_000_000, true),
-        "s" => (1_000_000_000, true),
-        _ => {
-            return Err(format!(
-                "invalid hold '{text}': unit must be ns, us, ms or s"
-            ));
-        }
-    };
-    let ns = value
-        .checked_mul(scale)
-        .filter(|&ns| ns <= MAX_HOLD_NS)
-        .ok_or_else(|| format!("invalid hold '{text}': at most 60s per increment"))?;
-    Ok((ns, sleep && ns > 0))
-}
-
-/// Parses a duration in seconds: `30s`, `500ms`, `2m`, or plain seconds; `None` for anything
-/// that is not a non-negative finite number with one of those units.
-pub fn parse_duration_secs(text: &str) -> Option<f64> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().ok()?;
-    let secs = match unit {
-        "" | "s" => value,
-        "ms" => value / 1e3,
-        "m" | "min" => value * 60.0,
-        _ => return None,
-    };
-    (secs.is_finite() && secs >= 0.0).then_some(secs)
-}
-
-/// [`parse_duration_secs`] as a `Duration`; `None` also for zero and lengths no `Duration`
-/// holds.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    Duration::try_from_secs_f64(parse_duration_secs(text)?)
-        .ok()
-        .filter(|d| !d.is_zero())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,44 +355,5 @@ mod tests {
         // 16 logical CPUs on 8 SMT cores: the physical count is a point of its own.
         assert_eq!(default_workers(16, 8, true), vec![1, 2, 4, 8, 16]);
         assert_eq!(default_workers(12, 6, true), vec![1, 2, 4, 6, 8, 12]);
-    }
-
-    #[test]
-    fn sizes_counts_and_durations_parse() {
-        assert_eq!(parse_size("0"), Some(0));
-        assert_eq!(parse_size("256M"), Some(256 << 20));
-        assert_eq!(parse_size("1G"), Some(1 << 30));
-        assert_eq!(parse_size("1.5GiB"), Some(3 << 29));
-        assert_eq!(parse_size("12Q"), None);
-        assert_eq!(parse_size("-1"), None);
-        assert_eq!(parse_count("1e6"), Some(1_000_000));
-        assert_eq!(parse_count("10^3"), Some(1000));
-        assert_eq!(parse_count("1_000"), Some(1000));
-        assert_eq!(parse_count("x"), None);
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("0"), None);
-        // Regression: a length no Duration holds panicked ("cannot convert float seconds").
-        assert_eq!(parse_duration("100000000000000000000000"), None);
-        assert_eq!(parse_duration("999999999999999999999m"), None);
-    }
-
-    #[test]
-    fn parses_holds() {
-        assert_eq!(parse_hold("0"), Ok((0, false)));
-        assert_eq!(parse_hold("500"), Ok((500, false)));
-        assert_eq!(parse_hold("500ns"), Ok((500, false)));
-        assert_eq!(parse_hold("30ms"), Ok((30_000_000, true)));
-        assert_eq!(parse_hold("2us"), Ok((2_000, true)));
-        for bad in ["fast", "3h", "", "18446744073709551615", "61s"] {
-            assert!(parse_hold(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn lists_name_the_bad_item() {
-        let e =
-            parse_list("--workers", "1,x", |s| s.parse::<usize>().ok(), "a number").unwrap_err();
-        assert_eq!(e.to_string(), "--workers: 'x' is not a number");
     }
 }

@@ -55,7 +55,7 @@ struct TaskAcc {
 }
 
 /// The name of a pool's start-up figure: from asking for the pool to every worker running.
-pub const POOL_START: &str = "pool_start";
+pub use crate::results::schema::POOL_START;
 
 /// Times a pool is opened for its start-up figure.
 pub const POOL_OPENS: usize = 5;

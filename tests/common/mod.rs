@@ -163,7 +163,7 @@ pub fn have(program: &str, test: &str) -> bool {
 /// this process (the spawn model needs a host binary: tests that use this take the others).
 pub fn quick_plan(registry: &threadfork::Registry, args: &[&str]) -> threadfork::sweep::plan::Plan {
     use clap::Parser;
-    use threadfork::cli::{Cli, Command as Sub, resolve};
+    use threadfork::options::{Cli, Command as Sub, resolve};
     let argv = [
         "threadfork",
         "run",

@@ -234,13 +234,19 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
         .collect()
 }
 
-/// Calls the rows. The family that decides what is worse at all (Holm, 5%) is every group
-/// row and every key: a change that moves a workload's model shows in its group, which pools
-/// its keys' pairs, and a change confined to one key (the lock of one variant) shows in that
-/// key. Rows whose pairs are all equal (a peak RSS that never moved) cannot be found worse and
-/// are left out of it (Tarone). A key of a regressed group is confirmed on its own when its
-/// pairs say so beyond a Bonferroni share of 5% among the group's keys. A row regresses only
-/// when each epoch's pairs alone are worse than the threshold too, and the epochs agree.
+/// Calls the rows. What is worse at all is decided by Holm's step-down in two families that
+/// share the 5% family-wise error rate: the group rows and the keys that belong to no group
+/// (4%) — a change that moves a workload's model shows in its group, which pools its keys'
+/// pairs — and the keys of the groups (1%), where a change confined to one key (the lock of
+/// one variant) shows. Rows whose pairs are all equal (a peak RSS that never moved) cannot be
+/// found worse and are left out (Tarone). A key of a regressed group is confirmed on its own
+/// when its pairs say so beyond a Bonferroni share of 5% among the group's keys. A row
+/// regresses only when each epoch's pairs alone are worse than the threshold too, and the
+/// epochs agree.
+/// The share of the family-wise error rate spent on the group rows (and keys of no group);
+/// the rest is spent on the keys of the groups.
+const GROUP_SHARE: f64 = 0.8;
+
 fn call_rows(rows: &[RowPairs<'_>], stats: &[Option<Judged>], t: f64) -> Vec<Call> {
     let model_group = |k: &Key| format!("{} / {} / every key", k.case.workload, k.case.model);
     let group_of: Vec<Option<usize>> = rows
@@ -256,8 +262,16 @@ fn call_rows(rows: &[RowPairs<'_>], stats: &[Option<Judged>], t: f64) -> Vec<Cal
         })
         .collect();
     let testable = |i: usize| rows[i].3.iter().any(|p| p.1 != 0.0) && stats[i].is_some();
-    let family: Vec<usize> = (0..rows.len()).filter(|&i| testable(i)).collect();
-    let worse = holm(stats, &family, ALPHA);
+    let (groups, keys): (Vec<usize>, Vec<usize>) = (0..rows.len())
+        .filter(|&i| testable(i))
+        .partition(|&i| rows[i].1 || group_of[i].is_none());
+    let by_group = holm(stats, &groups, ALPHA * GROUP_SHARE);
+    let by_key = holm(stats, &keys, ALPHA * (1.0 - GROUP_SHARE));
+    let worse: Vec<bool> = by_group
+        .iter()
+        .zip(&by_key)
+        .map(|(a, b)| *a || *b)
+        .collect();
     // One process's luck is not enough: every epoch's pairs must say so, and the epochs must
     // agree within their own noise.
     let every_epoch =

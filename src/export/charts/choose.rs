@@ -1,0 +1,463 @@
+//! Which charts one run gets: per workload, per metric, per varying parameter.
+
+use super::*;
+use crate::export::summary::distinct;
+use crate::results::derived::{self, ratio};
+use crate::results::{Measurement, Metric, Results};
+use crate::sweep::granularity;
+
+/// "machine · run id · date" under every chart.
+pub fn caption(r: &Results) -> String {
+    format!(
+        "{} · {} · {} cores · run {} · {}{}",
+        r.machine.hostname,
+        r.machine.cpu_brand,
+        r.machine.allowed_cpus.len(),
+        r.run.id,
+        r.run.started_at,
+        if r.run.quick { " · quick" } else { "" }
+    )
+}
+
+/// A short label for a run among several: machine and date.
+pub fn run_label(r: &Results) -> String {
+    format!(
+        "{} {}",
+        r.machine.hostname,
+        r.run.started_at.replace('T', " ").trim_end_matches('Z')
+    )
+}
+
+/// The workload's measurements of one metric, bare OS loops left out (they are context).
+pub(crate) fn pick<'a>(r: &'a Results, workload: &'a str, metric: &'a str) -> Vec<&'a Measurement> {
+    r.measurements
+        .iter()
+        .filter(|m| m.case.workload == workload && m.metric == metric && !derived::is_bare(m))
+        .collect()
+}
+
+/// A parameter whose value differs between `ms`: the x axis of a chart of them.
+pub(crate) fn varying_param(ms: &[&Measurement]) -> Option<String> {
+    let keys = distinct(ms.iter().flat_map(|m| m.case.params.keys().cloned()));
+    keys.into_iter()
+        .find(|k| distinct(ms.iter().map(|m| m.param(k))).len() > 1)
+}
+
+/// How a parameter's values read on an axis: sizes in memory as bytes, the rest as counts.
+pub(crate) fn param_axis(name: &str, values: &[u64]) -> Axis {
+    let bytes = name.contains("rss") || name.contains("bytes");
+    let min = values.iter().copied().min().unwrap_or(0);
+    let max = values.iter().copied().max().unwrap_or(1);
+    match (bytes, min > 0 && max / min.max(1) >= 100) {
+        (true, true) => Axis::Log(fmt_bytes),
+        (true, false) => Axis::Linear(fmt_bytes),
+        (false, true) => Axis::Log(fmt_count),
+        (false, false) => Axis::Linear(fmt_count),
+    }
+}
+
+pub(crate) fn y_axis(unit: &str, log: bool) -> Axis {
+    let f: fn(f64) -> String = match unit {
+        "ns" => fmt_ns,
+        "bytes" => fmt_bytes,
+        "ops/s" => fmt_rate,
+        _ => fmt_ratio,
+    };
+    if log { Axis::Log(f) } else { Axis::Linear(f) }
+}
+
+pub(crate) fn series_label(m: &Measurement, variants: bool, workers: bool) -> String {
+    let mut l = m.case.model.clone();
+    if variants {
+        l.push('/');
+        l.push_str(&m.case.variant);
+    }
+    if workers {
+        l.push_str(&format!(" ×{}", m.case.workers));
+    }
+    l
+}
+
+pub(crate) fn point(x: f64, m: &Measurement, log: bool) -> Pt {
+    let mut p = Pt::of(x, m);
+    if log {
+        // A log axis has no zero: show "nothing" at its floor.
+        p.y = p.y.max(1.0);
+        p.lo = p.lo.map(|v| v.max(1.0));
+        p.hi = p.hi.map(|v| v.max(1.0));
+    }
+    p
+}
+
+pub(crate) fn y_desc(metric: &str, unit: &str, op: &str) -> String {
+    match (metric, unit) {
+        ("throughput", _) => format!("{op} per second (median, 95% CI)"),
+        (_, "ns") => format!("{} (median)", metric.replace('_', " ")),
+        (_, "bytes") => format!("{} (median; 0 drawn at 1 B)", metric.replace('_', " ")),
+        _ => metric.replace('_', " "),
+    }
+}
+
+/// Throughput and efficiency against the worker count, one line per model and variant.
+pub(crate) fn worker_charts(
+    r: &Results,
+    w: &str,
+    ms: &[&Measurement],
+    cap: &str,
+    out: &mut Vec<Chart>,
+) {
+    let op = ms[0].op.clone().unwrap_or_else(|| "ops".into());
+    let variants = distinct(ms.iter().map(|m| &m.case.variant)).len() > 1;
+    let series = distinct(ms.iter().map(|m| (&m.case.model, &m.case.variant)));
+    // A case with a figure beside its throughput that its verdict passed with (the updates
+    // a lock-free race lost); a pool's start-up is listed beside it too, but loses nothing.
+    let lossy = |m: &Measurement| {
+        r.measurements
+            .iter()
+            .any(|x| x.info && x.case == m.case && x.metric != crate::sweep::rounds::POOL_START)
+    };
+    let mut lines: Vec<Line> = series
+        .iter()
+        .map(|(model, variant)| {
+            let pts: Vec<&&Measurement> = ms
+                .iter()
+                .filter(|m| &&m.case.model == model && &&m.case.variant == variant)
+                .collect();
+            let dashed = pts.iter().any(|m| lossy(m));
+            Line {
+                label: format!(
+                    "{}{}",
+                    series_label(pts[0], variants, false),
+                    if dashed { " (loses updates)" } else { "" }
+                ),
+                points: pts
+                    .iter()
+                    .map(|m| Pt::of(m.case.workers as f64, m))
+                    .collect(),
+                dashed,
+                points_only: false,
+            }
+        })
+        .collect();
+    // Each fitted series' Universal Scalability Law curve, dashed, out to 8× the cores.
+    let cores = r.machine.allowed_cpus.len().max(1);
+    for f in crate::results::usl::fits(r)
+        .iter()
+        .filter(|f| f.workload == w)
+    {
+        let top = crate::results::usl::PREDICT_AT.last().copied().unwrap_or(1) * cores;
+        lines.push(Line::guide(
+            &format!("{}/{} USL prediction", f.model, f.variant),
+            (1..=top).map(|n| (n as f64, f.at(n as f64))),
+        ));
+    }
+    let medians: Vec<f64> = ms.iter().map(|m| m.median).filter(|v| *v > 0.0).collect();
+    let spread = medians.iter().cloned().fold(0.0, f64::max)
+        / medians.iter().cloned().fold(f64::INFINITY, f64::min);
+    let log = spread > 20.0;
+    let max_w = ms.iter().map(|m| m.case.workers).max().unwrap_or(1);
+    if !variants
+        && let Some(one) = ms
+            .iter()
+            .find(|m| m.case.model == "threads" && m.case.workers == 1)
+    {
+        lines.push(Line::guide(
+            "ideal: threads at 1 worker × N",
+            (1..=max_w).map(|k| (k as f64, one.median * k as f64)),
+        ));
+    }
+    out.push(Chart {
+        stem: format!("{w}-throughput"),
+        title: format!("{w}: throughput vs workers"),
+        caption: cap.into(),
+        x_desc: "workers".into(),
+        y_desc: format!(
+            "{}{}",
+            y_desc("throughput", "ops/s", &op),
+            if log { ", log scale" } else { "" }
+        ),
+        x: Axis::Linear(fmt_workers),
+        y: y_axis("ops/s", log),
+        categories: vec![],
+        lines,
+    });
+    if series.len() > 8 || max_w < 2 {
+        return;
+    }
+    let mut eff: Vec<Line> = series
+        .iter()
+        .map(|(model, variant)| Line {
+            label: format!(
+                "{model}{}",
+                if variants {
+                    format!("/{variant}")
+                } else {
+                    String::new()
+                }
+            ),
+            points: ms
+                .iter()
+                .filter(|m| &&m.case.model == model && &&m.case.variant == variant)
+                .filter_map(|m| {
+                    Some(Pt {
+                        x: m.case.workers as f64,
+                        y: ratio(&derived::efficiency_samples(r, m))?,
+                        lo: None,
+                        hi: None,
+                    })
+                })
+                .collect(),
+            dashed: false,
+            points_only: false,
+        })
+        .filter(|l| !l.points.is_empty())
+        .collect();
+    eff.push(Line::guide(
+        "perfect scaling",
+        [(1.0, 1.0), (max_w as f64, 1.0)].into_iter(),
+    ));
+    out.push(Chart {
+        stem: format!("{w}-efficiency"),
+        title: format!("{w}: scaling efficiency vs workers"),
+        caption: cap.into(),
+        x_desc: "workers".into(),
+        y_desc: "throughput(N) ÷ (N × throughput(1))".into(),
+        x: Axis::Linear(fmt_workers),
+        y: Axis::Linear(fmt_ratio),
+        categories: vec![],
+        lines: eff,
+    });
+}
+
+/// Every sample of the start costs, one column per model, at the parameter's smallest value.
+pub(crate) fn strip_chart(r: &Results, w: &str, cap: &str, out: &mut Vec<Chart>) {
+    let starts = pick(r, w, "startup");
+    let Some(lowest) = starts.iter().map(|m| &m.case.params).min() else {
+        return;
+    };
+    let starts: Vec<&&Measurement> = starts.iter().filter(|m| &m.case.params == lowest).collect();
+    let cats: Vec<String> = starts.iter().map(|m| m.case.model.clone()).collect();
+    let strip = |metric: &str, offset: f64| -> Vec<Pt> {
+        starts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                let m = pick(r, w, metric).into_iter().find(|m| m.case == s.case);
+                m.into_iter().flat_map(move |m| {
+                    let n = m.samples.len().max(1) as f64;
+                    m.samples.iter().enumerate().map(move |(k, &y)| Pt {
+                        x: i as f64 + offset + 0.12 * (k as f64 / n - 0.5),
+                        y,
+                        lo: None,
+                        hi: None,
+                    })
+                })
+            })
+            .collect()
+    };
+    out.push(Chart {
+        stem: format!("{w}-startup"),
+        title: format!("{w}: start cost per model (every sample)"),
+        caption: cap.into(),
+        x_desc: "model".into(),
+        y_desc: "time (log scale)".into(),
+        x: Axis::Category,
+        y: Axis::Log(fmt_ns),
+        categories: cats,
+        lines: vec![
+            Line {
+                label: "startup: request → first instruction".into(),
+                points: strip("startup", -0.15),
+                dashed: false,
+                points_only: true,
+            },
+            Line {
+                label: "roundtrip: start + run + join/reap".into(),
+                points: strip("roundtrip", 0.15),
+                dashed: false,
+                points_only: true,
+            },
+        ],
+    });
+}
+
+/// Each metric against the parameter that varies, one line per model, variant and width.
+pub(crate) fn param_charts(
+    w: &str,
+    ms: &[&Measurement],
+    param: &str,
+    cap: &str,
+    out: &mut Vec<Chart>,
+) {
+    let values: Vec<u64> = ms.iter().filter_map(|m| m.param(param)).collect();
+    let x = param_axis(param, &values);
+    let x_log = matches!(x, Axis::Log(_));
+    let variants = distinct(ms.iter().map(|m| &m.case.variant)).len() > 1;
+    let widths = distinct(ms.iter().map(|m| m.case.workers)).len() > 1;
+    for metric in distinct(ms.iter().map(|m| m.metric.as_str())) {
+        let of: Vec<&&Measurement> = ms.iter().filter(|m| m.metric == metric).collect();
+        if of.iter().all(|m| m.info) {
+            continue;
+        }
+        let unit = of[0].unit.clone();
+        let op = of[0].op.clone().unwrap_or_else(|| "ops".into());
+        let log = unit != "ops/s" || x_log;
+        let labels = distinct(of.iter().map(|m| series_label(m, variants, widths)));
+        let lines = labels
+            .iter()
+            .map(|l| Line {
+                label: l.clone(),
+                points: of
+                    .iter()
+                    .filter(|m| &series_label(m, variants, widths) == l)
+                    .map(|m| point(m.param(param).unwrap_or(0) as f64, m, log))
+                    .collect(),
+                dashed: false,
+                points_only: false,
+            })
+            .collect();
+        out.push(Chart {
+            stem: format!("{w}-{metric}-vs-{param}").replace('_', "-"),
+            title: format!(
+                "{w}: {} vs {}",
+                metric.replace('_', " "),
+                param.replace('_', " ")
+            ),
+            caption: cap.into(),
+            x_desc: format!(
+                "{}{}",
+                param.replace('_', " "),
+                if x_log { " (log scale)" } else { "" }
+            ),
+            y_desc: format!(
+                "{}{}",
+                y_desc(metric, &unit, &op),
+                if log { ", log scale" } else { "" }
+            ),
+            x,
+            y: y_axis(&unit, log),
+            categories: vec![],
+            lines,
+        });
+    }
+}
+
+/// The granularity sweep (`--work`): speedup over sequential against the task size, one
+/// chart per worker count, one line per model, each model's break-even task size marked.
+pub(crate) fn granularity_charts(r: &Results, w: &str, cap: &str, out: &mut Vec<Chart>) {
+    let curves: Vec<granularity::Curve> = granularity::curves(r)
+        .into_iter()
+        .filter(|c| c.case.workload == w)
+        .collect();
+    let widths = distinct(curves.iter().map(|c| c.case.workers));
+    for n in widths {
+        let of: Vec<&granularity::Curve> = curves.iter().filter(|c| c.case.workers == n).collect();
+        let variants = distinct(of.iter().map(|c| &c.case.variant)).len() > 1;
+        let label = |c: &granularity::Curve| {
+            if variants {
+                format!("{}/{}", c.case.model, c.case.variant)
+            } else {
+                c.case.model.clone()
+            }
+        };
+        let pt = |x: u64, y: f64| Pt {
+            x: x as f64,
+            y,
+            lo: None,
+            hi: None,
+        };
+        let mut lines: Vec<Line> = of
+            .iter()
+            .map(|c| Line {
+                label: label(c),
+                points: c.points.iter().map(|&(x, y)| pt(x, y)).collect(),
+                dashed: false,
+                points_only: false,
+            })
+            .collect();
+        let marks: Vec<Pt> = of
+            .iter()
+            .filter_map(|c| Some(pt(c.crossing?.round() as u64, granularity::BEATS)))
+            .collect();
+        if !marks.is_empty() {
+            lines.push(Line {
+                label: format!("break-even (speedup crosses {}×)", granularity::BEATS),
+                points: marks,
+                dashed: false,
+                points_only: true,
+            });
+        }
+        let works: Vec<u64> = of
+            .iter()
+            .flat_map(|c| c.points.iter().map(|p| p.0))
+            .collect();
+        let (lo, hi) = (
+            works.iter().copied().min().unwrap_or(1) as f64,
+            works.iter().copied().max().unwrap_or(1) as f64,
+        );
+        lines.push(Line::guide(
+            "sequential (1×)",
+            [(lo, 1.0), (hi, 1.0)].into_iter(),
+        ));
+        out.push(Chart {
+            stem: format!("{w}-speedup-vs-work-{n}w"),
+            title: format!("{w}: speedup over sequential vs task size, {n} workers"),
+            caption: cap.into(),
+            x_desc: "work per task (log scale)".into(),
+            y_desc: "throughput ÷ sequential's at the same task size, log scale".into(),
+            x: Axis::Log(fmt_count),
+            y: Axis::Log(fmt_speedup),
+            categories: vec![],
+            lines,
+        });
+    }
+}
+
+/// The charts of one run: for each workload, what its measurements allow.
+pub fn charts_for(r: &Results) -> Vec<Chart> {
+    let cap = caption(r);
+    let mut out = Vec::new();
+    for w in r.workload_names() {
+        let all: Vec<&Measurement> = r
+            .measurements
+            .iter()
+            .filter(|m| m.case.workload == w && !derived::is_bare(m))
+            .collect();
+        if all.is_empty() {
+            continue;
+        }
+        if all.iter().any(|m| m.is(Metric::Startup)) {
+            strip_chart(r, &w, &cap, &mut out);
+        }
+        match varying_param(&all) {
+            Some(param) => {
+                param_charts(&w, &all, &param, &cap, &mut out);
+                granularity_charts(r, &w, &cap, &mut out);
+            }
+            None => {
+                // The pools get charts of their own (with sequential for reference): thirteen
+                // lines on one chart are more than a reader can follow.
+                let tp = pick(r, &w, "throughput");
+                let is_pool = |m: &&Measurement| {
+                    crate::api::Model::parse(&m.case.model).is_some_and(|m| m.pool().is_some())
+                };
+                let (pools, rest): (Vec<&Measurement>, Vec<&Measurement>) =
+                    tp.into_iter().partition(is_pool);
+                if !rest.is_empty() {
+                    worker_charts(r, &w, &rest, &cap, &mut out);
+                }
+                if !pools.is_empty() {
+                    let mut with_seq = pools;
+                    with_seq.extend(rest.iter().filter(|m| m.case.model == "sequential"));
+                    let first = out.len();
+                    worker_charts(r, &w, &with_seq, &cap, &mut out);
+                    for c in &mut out[first..] {
+                        c.stem = c.stem.replacen(&w, &format!("{w}-pools"), 1);
+                        c.title = c.title.replacen(&w, &format!("{w} on pools"), 1);
+                    }
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,333 @@
+//! The plotting engine: axes, lines, legend, SVG and PNG files.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use anyhow::{Context, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::*;
+use crate::results::write_atomic;
+use crate::units as format;
+
+pub(crate) const WIDTH: u32 = 960;
+pub(crate) const HEIGHT: u32 = 600;
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const LEGEND_WIDTH: u32 = 250;
+
+/// Colour-blind-safe palette (Okabe & Ito, 2008), then darker fallbacks.
+pub(crate) const PALETTE: [RGBColor; 10] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(213, 94, 0),
+    RGBColor(120, 120, 120),
+    RGBColor(240, 200, 40),
+    RGBColor(60, 60, 160),
+    RGBColor(140, 70, 20),
+];
+
+/// Registers the bundled fonts under the generic family name plotters asks for; criterion's
+/// own charts, drawn with the same plotters build, need it too.
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The fonts are bundled, so charts look the same on every machine and need no
+        // system font library.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+pub(crate) fn fmt_count(v: f64) -> String {
+    format::count(v.round().max(0.0) as u64)
+}
+/// Worker counts are whole numbers: ticks between them stay unlabelled.
+pub(crate) fn fmt_workers(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-6 {
+        format!("{v:.0}")
+    } else {
+        String::new()
+    }
+}
+pub(crate) fn fmt_rate(v: f64) -> String {
+    format::rate(v, "ops/s")
+}
+pub(crate) fn fmt_ns(v: f64) -> String {
+    format::ns(v)
+}
+pub(crate) fn fmt_bytes(v: f64) -> String {
+    format::bytes(v)
+}
+pub(crate) fn fmt_ratio(v: f64) -> String {
+    format!("{v:.2}")
+}
+pub(crate) fn fmt_speedup(v: f64) -> String {
+    if v > 0.0 && v < 0.01 {
+        format!("{v:.0e}×")
+    } else {
+        format!("{}×", format::sig3(v))
+    }
+}
+
+/// The largest magnitude drawn: no measured figure comes near it, and past it plotters' tick
+/// computation does not end (a results file held a median of 1.8e308).
+pub(crate) const DRAWABLE: f64 = 1e18;
+
+pub(crate) fn drawable(v: f64) -> bool {
+    v.is_finite() && v.abs() <= DRAWABLE
+}
+
+pub(crate) fn bounds(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|&v| drawable(v) && (!log || v > 0.0)) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return if log { (1.0, 10.0) } else { (0.0, 1.0) };
+    }
+    if log {
+        (lo / 1.6, hi * 1.6)
+    } else {
+        let pad = ((hi - lo) * 0.08).max(hi.abs() * 0.05).max(1e-9);
+        ((lo - pad).min(0.0_f64.max(lo - pad)), hi + pad)
+    }
+}
+
+/// Draws `chart` into `dir` as `<stem>.svg` and `<stem>.png`; returns both paths.
+pub fn draw(chart: &Chart, dir: &Path) -> Result<Vec<PathBuf>> {
+    register_fonts();
+    let svg_path = dir.join(format!("{}.svg", chart.stem));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        render(chart, &root).with_context(|| format!("drawing {}", chart.stem))?;
+        root.present()
+            .map_err(|e| anyhow::anyhow!("drawing {}: {e}", chart.stem))?;
+    }
+    write_atomic(&svg_path, svg.as_bytes())
+        .with_context(|| format!("cannot write {}", svg_path.display()))?;
+    let png_path = dir.join(format!("{}.png", chart.stem));
+    // The bitmap encoder picks the format by extension: draw to a hidden .png, then rename.
+    // Whatever fails, the hidden file goes.
+    let tmp = dir.join(format!(
+        ".tmp-{}-{:08x}-{}.png",
+        std::process::id(),
+        crate::stats::random_u64() as u32,
+        chart.stem
+    ));
+    let drawn = (|| -> Result<()> {
+        let root = BitMapBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area();
+        render(chart, &root).with_context(|| format!("drawing {}", chart.stem))?;
+        root.present()
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", png_path.display()))?;
+        std::fs::rename(&tmp, &png_path)
+            .with_context(|| format!("cannot write {}", png_path.display()))
+    })();
+    if drawn.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    drawn?;
+    Ok(vec![svg_path, png_path])
+}
+
+pub(crate) fn render<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("{e}");
+    root.fill(&WHITE).map_err(err)?;
+    let (plot, foot) = root.split_vertically(HEIGHT - 28);
+    // The legend gets a panel of its own on the right, so it never covers the data.
+    let (plot, legend) = plot.split_horizontally(WIDTH - LEGEND_WIDTH);
+    foot.draw(&Text::new(
+        chart.caption.clone(),
+        (12, 6),
+        (FONT, 14).into_font().color(&RGBColor(90, 90, 90)),
+    ))
+    .map_err(err)?;
+    let xs = chart
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.x));
+    let ys = chart.lines.iter().flat_map(|l| {
+        l.points
+            .iter()
+            .flat_map(|p| [Some(p.y), p.lo, p.hi])
+            .flatten()
+    });
+    let x_log = matches!(chart.x, Axis::Log(_));
+    let y_log = matches!(chart.y, Axis::Log(_));
+    let (x0, x1) = match chart.x {
+        Axis::Category => (-0.6, chart.categories.len() as f64 - 0.4),
+        _ => bounds(xs, x_log),
+    };
+    let (y0, y1) = bounds(ys, y_log);
+    let mut builder = ChartBuilder::on(&plot);
+    builder
+        .caption(&chart.title, (FONT, 22).into_font().style(FontStyle::Bold))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(96);
+    let cats = chart.categories.clone();
+    let x_fmt = move |v: &f64| match chart.x {
+        Axis::Linear(f) | Axis::Log(f) => f(*v),
+        Axis::Category => {
+            let i = v.round();
+            if (v - i).abs() < 1e-6 && i >= 0.0 {
+                cats.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        }
+    };
+    let y_fmt = |v: &f64| match chart.y {
+        Axis::Linear(f) | Axis::Log(f) => f(*v),
+        Axis::Category => String::new(),
+    };
+    macro_rules! body {
+        ($ctx:expr) => {{
+            let mut ctx = $ctx;
+            let mut mesh = ctx.configure_mesh();
+            mesh.y_labels(12)
+                .x_desc(chart.x_desc.as_str())
+                .y_desc(chart.y_desc.as_str())
+                .x_label_formatter(&x_fmt)
+                .y_label_formatter(&y_fmt)
+                .label_style((FONT, 14))
+                .axis_desc_style((FONT, 16))
+                .light_line_style(RGBColor(235, 235, 235));
+            if matches!(chart.x, Axis::Category) {
+                mesh.x_labels(chart.categories.len() * 2 + 1);
+            }
+            mesh.draw().map_err(err)?;
+            for (i, line) in chart.lines.iter().enumerate() {
+                let color = PALETTE[i % PALETTE.len()];
+                let pts: Vec<(f64, f64)> = line
+                    .points
+                    .iter()
+                    .filter(|p| drawable(p.x) && drawable(p.y) && (!y_log || p.y > 0.0))
+                    .map(|p| (p.x, p.y))
+                    .collect();
+                let style = ShapeStyle::from(&color).stroke_width(2);
+                let anno = if line.points_only {
+                    ctx.draw_series(
+                        pts.iter()
+                            .map(|&p| Circle::new(p, 3, color.mix(0.7).filled())),
+                    )
+                    .map_err(err)?
+                } else if line.dashed {
+                    ctx.draw_series(DashedLineSeries::new(pts.clone(), 8, 6, style))
+                        .map_err(err)?
+                } else {
+                    ctx.draw_series(LineSeries::new(pts.clone(), style))
+                        .map_err(err)?;
+                    ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                        .map_err(err)?
+                };
+                let _ = anno;
+                let bars = line.points.iter().filter_map(|p| match (p.lo, p.hi) {
+                    (Some(lo), Some(hi))
+                        if hi > lo
+                            && drawable(lo)
+                            && drawable(hi)
+                            && drawable(p.y)
+                            && (!y_log || lo > 0.0) =>
+                    {
+                        Some(ErrorBar::new_vertical(
+                            p.x,
+                            lo,
+                            p.y,
+                            hi,
+                            color.stroke_width(1),
+                            8,
+                        ))
+                    }
+                    _ => None,
+                });
+                ctx.draw_series(bars).map_err(err)?;
+            }
+        }};
+    }
+    draw_legend(chart, &legend).map_err(err)?;
+    match (x_log, y_log) {
+        (false, false) => body!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?),
+        (false, true) => body!(
+            builder
+                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .map_err(err)?
+        ),
+        (true, false) => body!(
+            builder
+                .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+                .map_err(err)?
+        ),
+        (true, true) => body!(
+            builder
+                .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+                .map_err(err)?
+        ),
+    }
+    Ok(())
+}
+
+/// One row per series in the right-hand panel: a swatch in the series' colour and style,
+/// then its label, wrapped to the panel's width.
+pub(crate) fn draw_legend<DB: DrawingBackend>(
+    chart: &Chart,
+    area: &DrawingArea<DB, Shift>,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut y = 60;
+    let font = (FONT, 14).into_font();
+    for (i, line) in chart.lines.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        if line.points_only {
+            area.draw(&Circle::new((14, y), 4, color.filled()))?;
+        } else if line.dashed {
+            area.draw(&PathElement::new(
+                vec![(4, y), (11, y)],
+                color.stroke_width(3),
+            ))?;
+            area.draw(&PathElement::new(
+                vec![(17, y), (24, y)],
+                color.stroke_width(3),
+            ))?;
+        } else {
+            area.draw(&PathElement::new(
+                vec![(4, y), (24, y)],
+                color.stroke_width(3),
+            ))?;
+        }
+        for (k, part) in wrap(&line.label, 28).iter().enumerate() {
+            area.draw(&Text::new(
+                part.clone(),
+                (32, y - 7 + 17 * k as i32),
+                font.clone(),
+            ))?;
+            if k > 0 {
+                y += 17;
+            }
+        }
+        y += 24;
+    }
+    Ok(())
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces.
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + 1 + word.chars().count() <= width => {
+                l.push(' ');
+                l.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}

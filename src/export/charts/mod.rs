@@ -1,0 +1,87 @@
+//! Charts drawn with plotters, as SVG and PNG, for any workload: throughput and efficiency
+//! vs workers, start costs per model, each metric against a parameter that varies (parent
+//! RSS, n), and the same charts overlaid for several runs. Every file is written atomically.
+//! `draw` is the plotting engine, `choose` picks a run's charts, `overlay` several runs'.
+
+mod choose;
+mod draw;
+mod overlay;
+
+pub(crate) use choose::*;
+pub use choose::{caption, charts_for, run_label};
+pub(crate) use draw::*;
+pub use draw::{draw, register_fonts};
+pub use overlay::overlay_charts;
+
+use crate::results::Measurement;
+
+/// One point with an optional interval (drawn as an error bar).
+#[derive(Clone, Copy, Debug)]
+pub struct Pt {
+    pub x: f64,
+    pub y: f64,
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
+}
+
+impl Pt {
+    fn of(x: f64, m: &Measurement) -> Pt {
+        Pt {
+            x,
+            y: m.median,
+            lo: Some(m.ci95[0]),
+            hi: Some(m.ci95[1]),
+        }
+    }
+}
+
+/// A labelled series: a line through its points, or only points (raw samples).
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub label: String,
+    pub points: Vec<Pt>,
+    pub dashed: bool,
+    pub points_only: bool,
+}
+
+impl Line {
+    /// A dashed reference line through `points` (an ideal, a perfect-scaling level).
+    fn guide(label: &str, points: impl Iterator<Item = (f64, f64)>) -> Line {
+        Line {
+            label: label.into(),
+            points: points
+                .map(|(x, y)| Pt {
+                    x,
+                    y,
+                    lo: None,
+                    hi: None,
+                })
+                .collect(),
+            dashed: true,
+            points_only: false,
+        }
+    }
+}
+
+/// How an axis shows its values.
+#[derive(Clone, Copy, Debug)]
+pub enum Axis {
+    Linear(fn(f64) -> String),
+    Log(fn(f64) -> String),
+    /// Categories at 0, 1, 2, … named by `Chart::categories`.
+    Category,
+}
+
+/// Everything one chart needs.
+#[derive(Clone, Debug)]
+pub struct Chart {
+    pub stem: String,
+    pub title: String,
+    pub caption: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub x: Axis,
+    pub y: Axis,
+    pub categories: Vec<String>,
+    pub lines: Vec<Line>,
+}

@@ -1,0 +1,210 @@
+//! The flags of every command, as clap reads them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "threadfork",
+    version,
+    about = "What threads, processes and lazy pipelines really cost on this machine",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the benchmarks, write results/MACHINE/RUN.json and print a summary
+    Run(Box<RunArgs>),
+    /// Draw charts and index.html for one run, or overlay several runs
+    Report(ReportArgs),
+    /// Compare two runs (files, or folders holding runs): verdicts and exit code 0/1/2
+    Compare(CompareArgs),
+    /// Measure a base build against this one side by side, sample by sample (A/B): verdicts
+    /// and exit code 0/1/2 as compare
+    Ab(Box<AbArgs>),
+    /// Print this machine's fingerprint
+    Machine {
+        /// Print it as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the workloads this binary runs, with their parameters, variants and models
+    List,
+    /// Fit the Universal Scalability Law to every throughput curve of a results file
+    Scaling {
+        /// A results file (from any machine)
+        #[arg(value_name = "RESULTS.json")]
+        file: PathBuf,
+        /// Print the fits as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Results files (one: its charts; several: the same charts overlaid)
+    #[arg(required = true, value_name = "RESULTS.json")]
+    pub files: Vec<PathBuf>,
+    /// Folder for the charts [default: beside the JSON for one run; results/overlay-… for several]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CompareArgs {
+    /// The baseline, then the run to judge (last). A baseline may be several results files
+    /// or folders: every run of one machine in them counts, and each key is then judged
+    /// against its spread between those runs (3 or more). The run to judge is a results file,
+    /// or a folder whose newest run is taken
+    #[arg(value_name = "BASE... CURRENT", num_args = 2.., required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Smallest change that counts, e.g. 5% or 0.05
+    #[arg(long, value_name = "PCT", default_value = "5%")]
+    pub threshold: String,
+    /// Smallest change that counts for exact instruction counts (`run --instructions`)
+    #[arg(long, value_name = "PCT", default_value = "1%")]
+    pub instructions_threshold: String,
+    /// Print a Markdown table (for a CI step summary or a PR comment)
+    #[arg(long, conflicts_with = "json")]
+    pub markdown: bool,
+    /// Print a machine-readable JSON verdict
+    #[arg(long)]
+    pub json: bool,
+    /// Judge absolute figures even when the runs come from different machines
+    #[arg(long)]
+    pub absolute: bool,
+    /// Do not fail (exit 1) because the current run has failed cases
+    #[arg(long)]
+    pub allow_failed: bool,
+    /// Do not fail (exit 1) because the current run lacks keys the baseline has (same machine)
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Compare an incomplete (interrupted) run instead of refusing it (exit 2)
+    #[arg(long)]
+    pub allow_incomplete: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AbArgs {
+    /// The base build (A): a threadfork binary, or a user's bench binary, built from the base
+    /// revision; this binary is the head (B)
+    #[arg(value_name = "BASE_BINARY")]
+    pub base: PathBuf,
+    /// Smallest change that counts, e.g. 1% or 0.01
+    #[arg(long, value_name = "PCT", default_value = "1%")]
+    pub threshold: String,
+    /// The job's time: each epoch stops taking pairs at its share of it, the pairs taken
+    /// are judged and the rows they cannot decide are listed as undecided ("none": no limit)
+    #[arg(long, value_name = "TIME", default_value = "110s")]
+    pub budget: String,
+    /// Print the Markdown report only (for a CI step summary or a PR comment)
+    #[arg(long, conflicts_with = "json")]
+    pub markdown: bool,
+    /// Print a machine-readable JSON verdict
+    #[arg(long)]
+    pub json: bool,
+    /// Judge a saved job again (BASE_BINARY is then its results file, ab-….json), e.g. at
+    /// another --threshold; nothing is measured
+    #[arg(long)]
+    pub judge: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Fewer samples and worker counts: a pass in seconds
+    #[arg(long)]
+    pub quick: bool,
+    /// Workloads to run (comma-separated or repeated; `list` shows them) [default: all]
+    #[arg(long, value_name = "LIST")]
+    pub workload: Vec<String>,
+    /// Models to run: sequential, threads, fork, spawn, the pools (thread-pool, rayon,
+    /// process-pool: each pattern -map, -as-completed, -submit-wait, or all three by the
+    /// pool's name) and the studies' own [default: all]
+    #[arg(long, value_name = "LIST")]
+    pub model: Vec<String>,
+    /// Worker counts, e.g. 1,2,4 [default: 1, 2, 4, … and the core count; 2× cores in full runs]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub workers: Option<String>,
+    /// Samples per case after warm-up [default: 5 quick, 10 full]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub samples: Option<String>,
+    /// Pin worker k to the k-th CPU: spread (distinct physical cores first, the default) or
+    /// compact (a core's SMT siblings first)
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "spread")]
+    pub pin: Option<String>,
+    /// A workload parameter, NAME=VALUE (repeatable; `list` shows each workload's)
+    #[arg(long = "param", value_name = "NAME=VALUE", allow_hyphen_values = true)]
+    pub params: Vec<String>,
+    /// Shorthand for --param work=N: squares per square task [default: 100]; a list
+    /// (1,10,100,1000,10000,100000) sweeps the task size of every workload with a `work`
+    /// parameter and reports each model's break-even task size
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub work: Option<String>,
+    /// Units per task on the pools (Pool.map's chunksize) [default: 1]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub chunk: Option<String>,
+    /// Shorthand for --param tasks=N: square tasks per sample, split between the workers
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub tasks: Option<String>,
+    /// Counter hold inside the lock: 0, a busy-wait in ns (500ns) or a sleep (30us, 30ms)
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub hold: Option<String>,
+    /// Shorthand for --param increments=N: counter increments per worker [default: 100000, fewer with a hold]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub increments: Option<String>,
+    /// Parent memory held while measuring startup, e.g. 0,256M,1G [default: 0,1G quick; 0,256M,1G full]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub parent_rss: Option<String>,
+    /// Sizes n for the studies, e.g. 1e3,1e6 [default: 10^3…10^6 quick, 10^3…10^8 full]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub sizes: Option<String>,
+    /// How long a sample lasts: the work of a workload whose size was not given is calibrated
+    /// to it [default: 15ms quick, 50ms full]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub sample_time: Option<String>,
+    /// How a sample's work grows with workers: strong (calibrated per case to the sample time)
+    /// or weak (each worker gets what one core does in the sample time)
+    #[arg(long, value_name = "MODE", default_value = "strong")]
+    pub scaling: String,
+    /// Give up on a sample after this long and record the case as failed
+    #[arg(
+        long,
+        value_name = "TIME",
+        default_value = "60s",
+        allow_hyphen_values = true
+    )]
+    pub case_timeout: String,
+    /// Folder for results (DIR/MACHINE-ID/RUN-ID.json)
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+    /// Do not draw the charts and index.html
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Tests only: make worker 0 of every task sample of MODEL panic, abort, kill, exit or hang
+    #[arg(long, hide = true, value_name = "KIND:MODEL")]
+    pub inject_fault: Option<String>,
+    /// Tests only: a real slowdown of PCT% in workload code, fork/spawn start-up or the
+    /// process-shared lock (code=PCT, start=PCT, lock=PCT); the run is marked and refused as a
+    /// baseline
+    #[arg(long, hide = true, value_name = "TARGET=PCT")]
+    pub inject_slowdown: Option<String>,
+    /// Count instructions instead of timing: every task case at 1 worker under valgrind's
+    /// callgrind (exact, repeatable figures for noisy CI machines; metric `instructions`)
+    #[arg(long)]
+    pub instructions: bool,
+    /// Runtimes to run: rust (threadfork's own workloads), cpython (the classic Python
+    /// examples through python/threadfork_driver.py) [default: rust]
+    #[arg(long, value_name = "LIST")]
+    pub runtime: Vec<String>,
+    /// The Python interpreter for --runtime cpython
+    #[arg(long, value_name = "PATH", default_value = "python3")]
+    pub python: PathBuf,
+}
