@@ -94,7 +94,9 @@ def hit(row, target):
     label = row["label"]
     if not label.startswith(workload + " / ") or row["metric"] not in metrics:
         return False
-    model = label.split(" / ")[1]
+    parts = label.split(" / ")
+    # "w / model / …", "w / variant / every model" and "w / every model"
+    model = "every model" if parts[-1] == "every model" else parts[1]
     if models is not None and model not in models and model != "every model":
         return False
     if workload == "counter" and "pshared" not in label and "every" not in label:

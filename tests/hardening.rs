@@ -99,7 +99,14 @@ fn item_03_ctrl_c_stops_a_long_sequential_sample_within_a_second() {
             "--model",
             "sequential",
         ])
-        .args(["--workers", "1", "--tasks", "1e9", "--case-timeout", "1440m"])
+        .args([
+            "--workers",
+            "1",
+            "--tasks",
+            "1e9",
+            "--case-timeout",
+            "1440m",
+        ])
         .args(["--no-charts", "--out"])
         .arg(&out.0)
         .stdout(Stdio::null())

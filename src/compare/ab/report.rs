@@ -165,8 +165,9 @@ fn worse_logs(k: &Key) -> Vec<(usize, f64)> {
 }
 
 /// The rows of a job: every judged key, each workload's model and metric over two or more
-/// keys, and each workload's metric over two or more models; all called together under one
-/// family-wise error rate.
+/// keys, each workload's variant and metric over two or more models (when the workload has
+/// variants: the process-shared lock of every process model), and each workload's metric over
+/// two or more models; all called together under one family-wise error rate.
 pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
     let judged: Vec<&Key> = keys.iter().filter(|k| k.judged).collect();
     let mut rows: Vec<RowPairs<'_>> = Vec::new();
@@ -187,6 +188,28 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
         if ks.len() >= 2 {
             let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
             rows.push((format!("{w} / {model} / every key"), true, ks[0], xs));
+        }
+    }
+    let mut variants: BTreeMap<(String, String, String), Vec<&Key>> = BTreeMap::new();
+    for k in &judged {
+        let v = (
+            k.case.workload.clone(),
+            k.case.variant.clone(),
+            k.metric.clone(),
+        );
+        variants.entry(v).or_default().push(k);
+    }
+    for ((w, variant, m), ks) in &variants {
+        let models: std::collections::BTreeSet<&str> =
+            ks.iter().map(|k| k.case.model.as_str()).collect();
+        let several = variants
+            .keys()
+            .filter(|(w2, _, m2)| w2 == w && m2 == m)
+            .count()
+            > 1;
+        if models.len() >= 2 && several {
+            let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
+            rows.push((format!("{w} / {variant} / every model"), true, ks[0], xs));
         }
     }
     for ((w, _), ks) in &across {
@@ -532,5 +555,30 @@ mod tests {
         // No change at all: nothing regresses.
         let rows = judge_rows(&[key("spawn", 0.0, 0.0)], 0.01);
         assert!(rows.iter().all(|r| r.call != Call::Regressed), "{rows:?}");
+    }
+
+    #[test]
+    fn a_variant_slower_on_every_process_model_has_a_row_of_its_own() {
+        let variant = |model: &str, v: &str, shift: f64| {
+            let mut k = key(model, shift, shift);
+            k.case.variant = v.into();
+            k
+        };
+        let keys = [
+            variant("fork", "locked", 0.2),
+            variant("spawn", "locked", 0.2),
+            variant("fork", "free", 0.0),
+            variant("spawn", "free", 0.0),
+        ];
+        // (The helper's noise alone leans 1% worse: a 3% threshold is clear of it.)
+        let rows = judge_rows(&keys, 0.03);
+        assert_eq!(call_of(&rows, "w / locked / every model"), Call::Regressed);
+        assert_ne!(call_of(&rows, "w / free / every model"), Call::Regressed);
+        // A workload of one variant gets no variant row: "every model" says it already.
+        let rows = judge_rows(&[key("fork", 0.0, 0.0), key("spawn", 0.0, 0.0)], 0.01);
+        assert!(
+            rows.iter().all(|r| r.label != "w / default / every model"),
+            "{rows:?}"
+        );
     }
 }
