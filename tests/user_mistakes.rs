@@ -138,3 +138,70 @@ fn a_verify_that_panics_fails_each_case_once_with_the_users_line() {
         assert!(f.reason.contains(&at), "{}", f.reason);
     }
 }
+
+/// Set when the test is over, so that the hung threads it left behind end too.
+static RELEASE: AtomicBool = AtomicBool::new(false);
+
+/// A start-only workload whose code never returns (until the test lets it go).
+struct HangsAtStart;
+
+impl Workload for HangsAtStart {
+    type Shared = ();
+    fn name(&self) -> &'static str {
+        "hangs"
+    }
+    fn op(&self) -> &'static str {
+        "starts"
+    }
+    fn size(&self) -> Size {
+        Size::None
+    }
+    fn start_only(&self) -> bool {
+        true
+    }
+    fn run(&self, _: &Ctx<'_, ()>) -> Output {
+        while !RELEASE.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        Output::new(1, 0)
+    }
+    fn verify(&self, _: &Sample<'_, ()>) -> Verdict {
+        Verdict::Passed
+    }
+}
+
+#[test]
+fn a_start_only_workload_that_never_returns_on_threads_fails_at_the_case_deadline() {
+    threadfork::exec::panics::install_hook();
+    let reg = Registry::new().with(HangsAtStart);
+    let plan = common::quick_plan(
+        &reg,
+        &[
+            "--model",
+            "threads",
+            "--parent-rss",
+            "0",
+            "--case-timeout",
+            "300ms",
+        ],
+    );
+    let machine = threadfork::machine::fingerprint();
+    let started = std::time::Instant::now();
+    let r = threadfork::sweep::run(
+        &plan,
+        machine,
+        &AtomicBool::new(false),
+        &ProgressBar::hidden(),
+    );
+    RELEASE.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(!r.failures.is_empty(), "no case failed");
+    for f in &r.failures {
+        assert!(f.reason.contains("timed out"), "{}", f.reason);
+    }
+    assert!(
+        r.measurements.iter().all(|m| m.case.model != "threads"),
+        "a hung start was measured"
+    );
+    // Bounded by the deadlines, not by the workload (which never returns on its own).
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}

@@ -65,8 +65,13 @@ impl Executor for Threads {
             }
             // A real job is waited for up to the deadline first (the worker's end time is taken
             // before it signals, so the wait costs its throughput nothing); a start-only worker
-            // is joined at once, as a roundtrip measures.
-            if !start_only && !wait_done(region.slot(k), deadline_ns) {
+            // is polled, then joined at once, as a roundtrip measures — up to the deadline too.
+            let done = if start_only {
+                super::worker::poll_done(region.slot(k), deadline_ns)
+            } else {
+                wait_done(region.slot(k), deadline_ns)
+            };
+            if !done {
                 // This thread and the rest are left running, detached; the Arcs keep what
                 // they use alive. A hung thread costs the run one thread, not the rest of it.
                 return Err(if crate::sys::signals::stop_requested() {

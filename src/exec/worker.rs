@@ -122,6 +122,21 @@ pub fn finish(slot: &Slot) {
     }
 }
 
+/// Polls (yielding) until worker `slot` is done or `deadline_ns` passed; true when done. For a
+/// start-only worker, whose join is what a roundtrip measures: no sleep and wake-up between
+/// its end and the join, yet a deadline for a user's start-only code that never returns.
+pub fn poll_done(slot: &Slot, deadline_ns: u64) -> bool {
+    loop {
+        if slot.state.load(Ordering::Acquire) & STATE_DONE != 0 {
+            return true;
+        }
+        if now_ns() >= deadline_ns || crate::sys::signals::stop_requested() {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+}
+
 /// Sleeps until worker `slot` is done or `deadline_ns` passed; true when done.
 pub fn wait_done(slot: &Slot, deadline_ns: u64) -> bool {
     loop {
