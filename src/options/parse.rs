@@ -88,7 +88,7 @@ pub fn parse_hold(text: &str) -> Result<(u64, bool), String> {
     Ok((ns, sleep && ns > 0))
 }
 
-/// Parses a duration in seconds: `30s`, `500ms`, `2m`, or plain seconds; `None` for anything
+/// Parses a duration in seconds: `30s`, `500ms`, `2m`, `1h`, or plain seconds; `None` for anything
 /// that is not a non-negative finite number with one of those units.
 pub fn parse_duration_secs(text: &str) -> Option<f64> {
     let t = text.trim();
@@ -101,6 +101,7 @@ pub fn parse_duration_secs(text: &str) -> Option<f64> {
         "" | "s" => value,
         "ms" => value / 1e3,
         "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
         _ => return None,
     };
     (secs.is_finite() && secs >= 0.0).then_some(secs)
@@ -249,6 +250,7 @@ mod tests {
         assert_eq!(parse_count("x"), None);
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
         assert_eq!(parse_duration("0"), None);
         // Regression: a length no Duration holds panicked ("cannot convert float seconds").
         assert_eq!(parse_duration("100000000000000000000000"), None);

@@ -450,7 +450,7 @@ fn sizes(a: &RunArgs) -> Result<Vec<u64>, BadInput> {
 fn times(a: &RunArgs) -> Result<(Duration, u64), BadInput> {
     let secs = parse_duration_secs(&a.case_timeout).ok_or_else(|| {
         BadInput::new(format!(
-            "--case-timeout: '{}' is not a duration (30s, 500ms, 2m)",
+            "--case-timeout: '{}' is not a duration (30s, 500ms, 2m, 1h)",
             a.case_timeout
         ))
     })?;
