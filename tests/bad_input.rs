@@ -130,6 +130,16 @@ fn every_bad_input_gets_one_line_and_exit_two() {
             "--work: 'x' is not a whole number",
         ),
         (
+            vec![
+                "run".into(),
+                "--param".into(),
+                "tasks=10".into(),
+                "--param".into(),
+                "tasks=20".into(),
+            ],
+            "--param tasks: 'tasks' is already set by --param tasks; give each parameter once",
+        ),
+        (
             vec!["run".into(), "--runtime".into(), "java".into()],
             "--runtime: 'java' is not a runtime (rust, cpython)",
         ),

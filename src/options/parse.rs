@@ -197,6 +197,15 @@ pub(crate) fn given_params(a: &RunArgs) -> Result<Vec<GivenParam>, BadInput> {
             });
         }
     }
+    // One value per parameter: a second one would silently win.
+    for (i, g) in out.iter().enumerate() {
+        if let Some(first) = out[..i].iter().find(|f| f.name == g.name) {
+            return Err(BadInput::new(format!(
+                "{}: '{}' is already set by {}; give each parameter once (a list of --work sizes sweeps work)",
+                g.flag, g.name, first.flag
+            )));
+        }
+    }
     Ok(out)
 }
 
