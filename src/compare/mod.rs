@@ -176,39 +176,11 @@ pub fn compare(
     let Some(&newest) = bases.last() else {
         return Err(BadInput::new("compare: no baseline run given"));
     };
-    for (r, p) in bases {
-        if let Some(spec) = &r.run.injected {
-            return Err(BadInput::new(format!(
-                "{}: made with --inject-slowdown {spec} (a test run), never a baseline",
-                p.display()
-            )));
-        }
-    }
+    refuse_injected(bases)?;
     let same_machine = newest.0.machine.id == cur.0.machine.id;
     let ratios = !same_machine && !absolute;
-    let sides = |b: &Results| {
-        if ratios {
-            (machine_independent(b), machine_independent(cur.0))
-        } else {
-            normalized_pair(b, cur.0)
-        }
-    };
-    let (newest_bms, cms) = sides(newest.0);
+    let (base_keys, cms) = pooled_bases(bases, cur.0, ratios);
     let index: BTreeMap<Key, &Measurement> = cms.iter().map(|m| (m.key(), m)).collect();
-    // Every older baseline run normalised as against the current one, keyed alike.
-    let older: Vec<Vec<Measurement>> = bases[..bases.len() - 1]
-        .iter()
-        .map(|(b, _)| sides(b).0)
-        .collect();
-    let mut parts: BTreeMap<Key, Vec<&Measurement>> = BTreeMap::new();
-    for m in older.iter().flatten().chain(&newest_bms) {
-        parts.entry(m.key()).or_default().push(m);
-    }
-    let base_keys: BTreeMap<Key, (Measurement, Vec<f64>)> = parts
-        .iter()
-        .map(|(k, ms)| (k.clone(), pooled(ms)))
-        .collect();
-    let describe = |m: &Measurement| format!("{} / {}", m.case, m.metric);
     // Family-wise 95%: with m figures judged at once, each interval is drawn at 1 - 0.05/m
     // (Bonferroni), so that the chance of any false alarm in the whole table stays ≤ 5%.
     let judged = base_keys
@@ -217,23 +189,12 @@ pub fn compare(
         .count()
         .max(1);
     let confidence = 1.0 - FAMILY_ALPHA / judged as f64;
-    let mut comparisons = Vec::new();
-    let mut medians_of = Vec::new();
-    let mut only_in_base = Vec::new();
-    for (key, (b, medians)) in &base_keys {
-        match index.get(key) {
-            Some(c) => {
-                comparisons.push(judge(b, c, threshold, confidence));
-                medians_of.push(medians.clone());
-            }
-            None => only_in_base.push(describe(b)),
-        }
-    }
-    let only_in_current: Vec<String> = index
-        .iter()
-        .filter(|(k, _)| !base_keys.contains_key(*k))
-        .map(|(_, m)| describe(m))
-        .collect();
+    let Judged {
+        mut comparisons,
+        medians_of,
+        only_in_base,
+        only_in_current,
+    } = judge_keys(&base_keys, &index, threshold, confidence);
     if comparisons.is_empty() {
         return Err(BadInput::new(format!(
             "{} and {} have no measurement in common",
@@ -246,98 +207,31 @@ pub fn compare(
     // (a pipeline's threads land on busy or idle cores from one run to the next).
     let sigma = noise_sigma(&comparisons);
     let allowance = (1.0 + threshold).max((NOISE_SIGMAS * sigma).exp());
-    let mut group_sigma: BTreeMap<(String, String), f64> = BTreeMap::new();
-    for c in &comparisons {
-        group_sigma
-            .entry((c.case.workload.clone(), c.case.model.clone()))
-            .or_insert_with(|| {
-                let group: Vec<Comparison> = comparisons
-                    .iter()
-                    .filter(|d| d.case.workload == c.case.workload && d.case.model == c.case.model)
-                    .cloned()
-                    .collect();
-                noise_sigma(&group)
-            });
-    }
-    // The pool of between-run spreads: the median over the keys several runs hold.
-    let mut spreads: Vec<f64> = comparisons
-        .iter()
-        .zip(&medians_of)
-        .filter(|(c, _)| c.verdict != Verdict::Info && !is_exact(c))
-        .filter(|(_, m)| m.len() >= MIN_BASELINE_RUNS)
-        .filter_map(|(_, m)| log_sd(m))
-        .collect();
-    spreads.sort_by(f64::total_cmp);
-    let pool = (!spreads.is_empty()).then(|| spreads[spreads.len() / 2]);
-    for (c, medians) in comparisons.iter_mut().zip(&medians_of) {
-        if is_exact(c) {
-            decide_exact(c, instructions_threshold);
-            continue;
-        }
-        match pool.filter(|_| medians.len() >= MIN_BASELINE_RUNS) {
-            Some(pool) => decide_between_runs(c, medians, pool, threshold),
-            None => {
-                let g = group_sigma[&(c.case.workload.clone(), c.case.model.clone())];
-                decide(c, allowance.max((NOISE_SIGMAS * g).exp()));
-            }
-        }
-    }
+    let pool = between_runs_pool(&comparisons, &medians_of);
+    let limits = Limits {
+        threshold,
+        instructions_threshold,
+        allowance,
+        pool,
+    };
+    decide_each(&mut comparisons, &medians_of, &limits);
     if bases.len() >= MIN_BASELINE_RUNS {
-        let groups = group_rows(&comparisons, &medians_of, bases.len(), threshold);
-        let group_verdict: BTreeMap<(String, String, String), Verdict> = groups
-            .iter()
-            .map(|g| {
-                let metric = g
-                    .metric
-                    .split(" (geometric mean")
-                    .next()
-                    .unwrap_or_default();
-                let key = (
-                    g.case.workload.clone(),
-                    g.case.model.clone(),
-                    metric.to_string(),
-                );
-                (key, g.verdict)
-            })
-            .collect();
-        for c in comparisons
-            .iter_mut()
-            .filter(|c| c.verdict == Verdict::Regressed)
-        {
-            let key = (
-                c.case.workload.clone(),
-                c.case.model.clone(),
-                c.metric.clone(),
-            );
-            if group_verdict
-                .get(&key)
-                .is_some_and(|v| *v != Verdict::Regressed)
-            {
-                c.verdict = Verdict::Unconfirmed;
-            }
-        }
-        comparisons.extend(groups);
+        confirm_by_groups(&mut comparisons, &medians_of, bases.len(), threshold);
     }
+    // Worst first within each verdict.
     comparisons.sort_by(|a, b| {
-        a.verdict
-            .cmp(&b.verdict)
-            .then(b.worse_factor().total_cmp(&a.worse_factor()))
+        let worse = b.worse_factor().total_cmp(&a.worse_factor());
+        a.verdict.cmp(&b.verdict).then(worse)
     });
     let count = |v| comparisons.iter().filter(|c| c.verdict == v).count();
-    let run_ref = |r: &Results, p: &Path| RunRef {
-        file: p.to_path_buf(),
-        run_id: r.run.id.clone(),
-        machine_id: r.machine.id.clone(),
-        started_at: r.run.started_at.clone(),
-    };
     Ok(Report {
         schema: "threadfork/compare/v1",
         base: run_ref(newest.0, newest.1),
-        baselines: if bases.len() > 1 {
-            bases.iter().map(|(r, p)| run_ref(r, p)).collect()
-        } else {
-            Vec::new()
-        },
+        baselines: bases
+            .iter()
+            .filter(|_| bases.len() > 1)
+            .map(|(r, p)| run_ref(r, p))
+            .collect(),
         current: run_ref(cur.0, cur.1),
         mode: if ratios { "ratios" } else { "absolute" },
         threshold,
@@ -353,13 +247,212 @@ pub fn compare(
         comparisons,
         only_in_base,
         only_in_current,
-        failed: cur
-            .0
-            .failures
-            .iter()
-            .map(|f| format!("{}: {}", f.case, f.reason))
-            .collect(),
+        failed: failed_cases(cur.0),
     })
+}
+
+/// The current run's failed cases, one line each.
+fn failed_cases(r: &Results) -> Vec<String> {
+    r.failures
+        .iter()
+        .map(|f| format!("{}: {}", f.case, f.reason))
+        .collect()
+}
+
+/// Every baseline run normalised as against the current one (ratios across machines, or
+/// absolute), pooled key by key — each key's pooled measurement and its runs' medians — and
+/// the current run's measurements normalised alike.
+type PooledBases = BTreeMap<Key, (Measurement, Vec<f64>)>;
+
+fn pooled_bases(
+    bases: &[(&Results, &Path)],
+    cur: &Results,
+    ratios: bool,
+) -> (PooledBases, Vec<Measurement>) {
+    let sides = |b: &Results| {
+        if ratios {
+            (machine_independent(b), machine_independent(cur))
+        } else {
+            normalized_pair(b, cur)
+        }
+    };
+    let (newest_bms, cms) = sides(bases[bases.len() - 1].0);
+    let older: Vec<Vec<Measurement>> = bases[..bases.len() - 1]
+        .iter()
+        .map(|(b, _)| sides(b).0)
+        .collect();
+    let mut parts: BTreeMap<Key, Vec<&Measurement>> = BTreeMap::new();
+    for m in older.iter().flatten().chain(&newest_bms) {
+        parts.entry(m.key()).or_default().push(m);
+    }
+    let pooled = parts
+        .iter()
+        .map(|(k, ms)| (k.clone(), pooled(ms)))
+        .collect();
+    (pooled, cms)
+}
+
+/// Each key of both sides judged, with its baseline runs' medians; the keys of one side only.
+struct Judged {
+    comparisons: Vec<Comparison>,
+    medians_of: Vec<Vec<f64>>,
+    only_in_base: Vec<String>,
+    only_in_current: Vec<String>,
+}
+
+fn judge_keys(
+    base_keys: &PooledBases,
+    index: &BTreeMap<Key, &Measurement>,
+    threshold: f64,
+    confidence: f64,
+) -> Judged {
+    let describe = |m: &Measurement| format!("{} / {}", m.case, m.metric);
+    let mut out = Judged {
+        comparisons: Vec::new(),
+        medians_of: Vec::new(),
+        only_in_base: Vec::new(),
+        only_in_current: Vec::new(),
+    };
+    for (key, (b, medians)) in base_keys {
+        match index.get(key) {
+            Some(c) => {
+                out.comparisons.push(judge(b, c, threshold, confidence));
+                out.medians_of.push(medians.clone());
+            }
+            None => out.only_in_base.push(describe(b)),
+        }
+    }
+    out.only_in_current = index
+        .iter()
+        .filter(|(k, _)| !base_keys.contains_key(*k))
+        .map(|(_, m)| describe(m))
+        .collect();
+    out
+}
+
+/// What a change must clear: the user's thresholds, this pair of runs' noise allowance, and
+/// the between-runs spread of several baselines.
+struct Limits {
+    threshold: f64,
+    instructions_threshold: f64,
+    allowance: f64,
+    pool: Option<f64>,
+}
+
+/// Each comparison decided: exact counts by their threshold, keys of several baseline runs
+/// by the spread between them, the rest by the noise of their workload and model.
+fn decide_each(comparisons: &mut [Comparison], medians_of: &[Vec<f64>], l: &Limits) {
+    let group_sigma = group_noise(comparisons);
+    for (c, medians) in comparisons.iter_mut().zip(medians_of) {
+        if is_exact(c) {
+            decide_exact(c, l.instructions_threshold);
+            continue;
+        }
+        match l.pool.filter(|_| medians.len() >= MIN_BASELINE_RUNS) {
+            Some(pool) => decide_between_runs(c, medians, pool, l.threshold),
+            None => {
+                let g = group_sigma[&(c.case.workload.clone(), c.case.model.clone())];
+                decide(c, l.allowance.max((NOISE_SIGMAS * g).exp()));
+            }
+        }
+    }
+}
+
+/// A run made with an injected slowdown is a test run: never a baseline.
+fn refuse_injected(bases: &[(&Results, &Path)]) -> Result<(), BadInput> {
+    for (r, p) in bases {
+        if let Some(spec) = &r.run.injected {
+            return Err(BadInput::new(format!(
+                "{}: made with --inject-slowdown {spec} (a test run), never a baseline",
+                p.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The noise of each workload and model's keys together.
+fn group_noise(comparisons: &[Comparison]) -> BTreeMap<(String, String), f64> {
+    let mut group_sigma: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for c in comparisons {
+        group_sigma
+            .entry((c.case.workload.clone(), c.case.model.clone()))
+            .or_insert_with(|| {
+                let group: Vec<Comparison> = comparisons
+                    .iter()
+                    .filter(|d| d.case.workload == c.case.workload && d.case.model == c.case.model)
+                    .cloned()
+                    .collect();
+                noise_sigma(&group)
+            });
+    }
+    group_sigma
+}
+
+/// The pool of between-run spreads: the median over the keys several baseline runs hold.
+fn between_runs_pool(comparisons: &[Comparison], medians_of: &[Vec<f64>]) -> Option<f64> {
+    let mut spreads: Vec<f64> = comparisons
+        .iter()
+        .zip(medians_of)
+        .filter(|(c, _)| c.verdict != Verdict::Info && !is_exact(c))
+        .filter(|(_, m)| m.len() >= MIN_BASELINE_RUNS)
+        .filter_map(|(_, m)| log_sd(m))
+        .collect();
+    spreads.sort_by(f64::total_cmp);
+    (!spreads.is_empty()).then(|| spreads[spreads.len() / 2])
+}
+
+/// With several baseline runs: the group rows join the comparisons, and a key regresses only
+/// with its group.
+fn confirm_by_groups(
+    comparisons: &mut Vec<Comparison>,
+    medians_of: &[Vec<f64>],
+    runs: usize,
+    threshold: f64,
+) {
+    let groups = group_rows(comparisons, medians_of, runs, threshold);
+    let group_verdict: BTreeMap<(String, String, String), Verdict> = groups
+        .iter()
+        .map(|g| {
+            let metric = g
+                .metric
+                .split(" (geometric mean")
+                .next()
+                .unwrap_or_default();
+            let key = (
+                g.case.workload.clone(),
+                g.case.model.clone(),
+                metric.to_string(),
+            );
+            (key, g.verdict)
+        })
+        .collect();
+    for c in comparisons
+        .iter_mut()
+        .filter(|c| c.verdict == Verdict::Regressed)
+    {
+        let key = (
+            c.case.workload.clone(),
+            c.case.model.clone(),
+            c.metric.clone(),
+        );
+        if group_verdict
+            .get(&key)
+            .is_some_and(|v| *v != Verdict::Regressed)
+        {
+            c.verdict = Verdict::Unconfirmed;
+        }
+    }
+    comparisons.extend(groups);
+}
+
+fn run_ref(r: &Results, p: &Path) -> RunRef {
+    RunRef {
+        file: p.to_path_buf(),
+        run_id: r.run.id.clone(),
+        machine_id: r.machine.id.clone(),
+        started_at: r.run.started_at.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -174,52 +174,7 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
     for k in &judged {
         rows.push((k.case.to_string(), false, k, worse_logs(k)));
     }
-    let mut groups: BTreeMap<(String, String, String), Vec<&Key>> = BTreeMap::new();
-    let mut across: BTreeMap<(String, String), Vec<&Key>> = BTreeMap::new();
-    for k in &judged {
-        let (w, m) = (k.case.workload.clone(), k.metric.clone());
-        groups
-            .entry((w.clone(), k.case.model.clone(), m.clone()))
-            .or_default()
-            .push(k);
-        across.entry((w, m)).or_default().push(k);
-    }
-    for ((w, model, _), ks) in &groups {
-        if ks.len() >= 2 {
-            let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
-            rows.push((format!("{w} / {model} / every key"), true, ks[0], xs));
-        }
-    }
-    let mut variants: BTreeMap<(String, String, String), Vec<&Key>> = BTreeMap::new();
-    for k in &judged {
-        let v = (
-            k.case.workload.clone(),
-            k.case.variant.clone(),
-            k.metric.clone(),
-        );
-        variants.entry(v).or_default().push(k);
-    }
-    for ((w, variant, m), ks) in &variants {
-        let models: std::collections::BTreeSet<&str> =
-            ks.iter().map(|k| k.case.model.as_str()).collect();
-        let several = variants
-            .keys()
-            .filter(|(w2, _, m2)| w2 == w && m2 == m)
-            .count()
-            > 1;
-        if models.len() >= 2 && several {
-            let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
-            rows.push((format!("{w} / {variant} / every model"), true, ks[0], xs));
-        }
-    }
-    for ((w, _), ks) in &across {
-        let models: std::collections::BTreeSet<&str> =
-            ks.iter().map(|k| k.case.model.as_str()).collect();
-        if models.len() >= 2 {
-            let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
-            rows.push((format!("{w} / every model"), true, ks[0], xs));
-        }
-    }
+    rows.extend(group_rows(&judged));
     // Intervals at the Bonferroni level, so that all of them hold together.
     let per_row = ALPHA / rows.len().max(1) as f64;
     let all = |xs: &[(usize, f64)]| xs.iter().map(|p| p.1).collect::<Vec<f64>>();
@@ -255,6 +210,60 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
             }
         })
         .collect()
+}
+
+/// The group rows over `judged` keys: each workload's model and metric over two or more keys,
+/// each variant over two or more models (when the workload has variants), and each
+/// workload's metric over two or more models.
+fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
+    let mut rows: Vec<RowPairs<'a>> = Vec::new();
+    let mut groups: BTreeMap<(String, String, String), Vec<&Key>> = BTreeMap::new();
+    let mut across: BTreeMap<(String, String), Vec<&Key>> = BTreeMap::new();
+    for k in judged {
+        let (w, m) = (k.case.workload.clone(), k.metric.clone());
+        groups
+            .entry((w.clone(), k.case.model.clone(), m.clone()))
+            .or_default()
+            .push(k);
+        across.entry((w, m)).or_default().push(k);
+    }
+    for ((w, model, _), ks) in &groups {
+        if ks.len() >= 2 {
+            let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
+            rows.push((format!("{w} / {model} / every key"), true, ks[0], xs));
+        }
+    }
+    let mut variants: BTreeMap<(String, String, String), Vec<&Key>> = BTreeMap::new();
+    for k in judged {
+        let v = (
+            k.case.workload.clone(),
+            k.case.variant.clone(),
+            k.metric.clone(),
+        );
+        variants.entry(v).or_default().push(k);
+    }
+    for ((w, variant, m), ks) in &variants {
+        let models: std::collections::BTreeSet<&str> =
+            ks.iter().map(|k| k.case.model.as_str()).collect();
+        let several = variants
+            .keys()
+            .filter(|(w2, _, m2)| w2 == w && m2 == m)
+            .count()
+            > 1;
+        if models.len() >= 2 && several {
+            let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
+            rows.push((format!("{w} / {variant} / every model"), true, ks[0], xs));
+        }
+    }
+    for ((w, _), ks) in &across {
+        let models: std::collections::BTreeSet<&str> =
+            ks.iter().map(|k| k.case.model.as_str()).collect();
+        if models.len() >= 2 {
+            let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
+            rows.push((format!("{w} / every model"), true, ks[0], xs));
+        }
+    }
+    rows
 }
 
 /// Calls the rows. What is worse at all is decided by Holm's step-down in two families that
