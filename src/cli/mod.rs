@@ -1,6 +1,6 @@
-//! The command line: raw flags (clap), their resolution into a [`Plan`], and the one place
-//! where errors become a single stderr line and an exit code. [`run_main`] is what every host
-//! binary — threadfork's own and a user's bench — runs.
+//! The command line's dispatch: each command run over the resolved options (`options`), and
+//! the one place where errors become a single stderr line and an exit code. [`run_main`] is
+//! what every host binary — threadfork's own and a user's bench — runs.
 
 use std::ffi::OsString;
 use std::io::IsTerminal;

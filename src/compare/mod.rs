@@ -32,8 +32,8 @@ pub enum Verdict {
     Regressed,
     /// Worse beyond its own noise but not confirmed: a key whose group (the same workload,
     /// model and metric at every worker count and parameter) did not regress, or — against
-    /// fewer than [`WELL_KNOWN_RUNS`] baseline runs — a group that moved less than
-    /// [`GROUP_ALONE_SIGMAS`] while no other model of its workload and metric moved. Listed,
+    /// fewer than `WELL_KNOWN_RUNS` baseline runs — a group that moved less than
+    /// `GROUP_ALONE_SIGMAS` while no other model of its workload and metric moved. Listed,
     /// not failed.
     Unconfirmed,
     Unchanged,
@@ -164,7 +164,7 @@ impl Report {
 
 /// Compares `cur` against one baseline run or several (oldest first, newest last). Runs from
 /// different machines are compared on machine-independent ratios unless `absolute`. With
-/// [`MIN_BASELINE_RUNS`] or more runs holding a key, the key is judged against its own
+/// `MIN_BASELINE_RUNS` or more runs holding a key, the key is judged against its own
 /// between-run spread; otherwise against the spread of all keys of this pair of runs.
 pub fn compare(
     bases: &[(&Results, &Path)],
