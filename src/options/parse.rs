@@ -27,14 +27,19 @@ pub fn parse_list<T>(
     Ok(out)
 }
 
-/// Parses a byte size: `0`, `4096`, `64K`, `256M`, `1G`, `1GiB`, `1.5G` (binary units).
-pub fn parse_size(text: &str) -> Option<u64> {
+/// A decimal number and the unit written after it (`1.5G` → 1.5, `G`).
+fn number_and_unit(text: &str) -> Option<(f64, &str)> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().ok()?;
+    Some((num.parse().ok()?, unit))
+}
+
+/// Parses a byte size: `0`, `4096`, `64K`, `256M`, `1G`, `1GiB`, `1.5G` (binary units).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let (value, unit) = number_and_unit(text)?;
     let scale: u64 = match unit.trim().to_ascii_uppercase().as_str() {
         "" | "B" => 1,
         "K" | "KB" | "KIB" => 1 << 10,
@@ -91,12 +96,7 @@ pub fn parse_hold(text: &str) -> Result<(u64, bool), String> {
 /// Parses a duration in seconds: `30s`, `500ms`, `2m`, `1h`, or plain seconds; `None` for anything
 /// that is not a non-negative finite number with one of those units.
 pub fn parse_duration_secs(text: &str) -> Option<f64> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().ok()?;
+    let (value, unit) = number_and_unit(text)?;
     let secs = match unit {
         "" | "s" => value,
         "ms" => value / 1e3,
