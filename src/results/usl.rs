@@ -108,31 +108,9 @@ type Part = Vec<(String, Option<u64>)>;
 
 pub fn scaling(r: &Results) -> Vec<Scaling> {
     let cores = r.machine.allowed_cpus.len().max(1);
-    // A parameter that varies within a workload (a `--work` sweep) makes curves of their own:
-    // its value is part of the group and of the name the fit is shown under.
-    let varying = |w: &str| -> Vec<String> {
-        let ms: Vec<&Measurement> = r
-            .measurements
-            .iter()
-            .filter(|m| is_curve_point(m) && m.case.workload == w)
-            .collect();
-        let mut keys: Vec<String> = ms
-            .iter()
-            .flat_map(|m| m.case.params.keys().cloned())
-            .collect();
-        keys.sort();
-        keys.dedup();
-        keys.retain(|k| {
-            let mut vals: Vec<Option<u64>> = ms.iter().map(|m| m.param(k)).collect();
-            vals.sort();
-            vals.dedup();
-            vals.len() > 1
-        });
-        keys
-    };
     let mut groups: Vec<(&str, &str, &str, Part)> = Vec::new();
     for m in r.measurements.iter().filter(|m| is_curve_point(m)) {
-        let part: Vec<(String, Option<u64>)> = varying(&m.case.workload)
+        let part: Vec<(String, Option<u64>)> = varying(r, &m.case.workload)
             .into_iter()
             .map(|k| {
                 let v = m.param(&k);
@@ -173,43 +151,71 @@ pub fn scaling(r: &Results) -> Vec<Scaling> {
             } else {
                 format!("{variant} ({})", shown.join(", "))
             };
-            let variant = variant.as_str();
-            let points: Vec<(f64, f64)> = ms
-                .iter()
-                .map(|m| (m.case.workers as f64, m.median))
-                .collect();
-            let counts: Vec<usize> = ms.iter().map(|m| m.case.workers).collect();
-            let name = |s: &str| s.to_string();
-            match fit(&points) {
-                Some((lambda, sigma, kappa, r2)) => {
-                    let mut f = UslFit {
-                        workload: name(w),
-                        model: name(model),
-                        variant: name(variant),
-                        sigma,
-                        kappa,
-                        lambda,
-                        r2,
-                        peak_workers: (kappa > 0.0)
-                            .then(|| ((1.0 - sigma).max(0.0) / kappa).sqrt()),
-                        points: counts,
-                        predicted: Vec::new(),
-                    };
-                    f.predicted = PREDICT_AT
-                        .iter()
-                        .map(|&x| (x * cores, f.at((x * cores) as f64)))
-                        .collect();
-                    Scaling::Fit(f)
-                }
-                None => Scaling::TooFew {
-                    workload: name(w),
-                    model: name(model),
-                    variant: name(variant),
-                    points: counts,
-                },
-            }
+            fit_curve((w, model, &variant), &ms, cores)
         })
         .collect()
+}
+
+/// The parameters that vary within workload `w`'s curve points (a `--work` sweep): each value
+/// makes curves of its own, and is part of the name the fit is shown under.
+fn varying(r: &Results, w: &str) -> Vec<String> {
+    let ms: Vec<&Measurement> = r
+        .measurements
+        .iter()
+        .filter(|m| is_curve_point(m) && m.case.workload == w)
+        .collect();
+    let mut keys: Vec<String> = ms
+        .iter()
+        .flat_map(|m| m.case.params.keys().cloned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.retain(|k| {
+        let mut vals: Vec<Option<u64>> = ms.iter().map(|m| m.param(k)).collect();
+        vals.sort();
+        vals.dedup();
+        vals.len() > 1
+    });
+    keys
+}
+
+/// One curve's fit (workload, model, variant as shown), with its predictions at multiples of
+/// the machine's `cores`, or why there is none.
+fn fit_curve(
+    (w, model, variant): (&str, &str, &str),
+    ms: &[&Measurement],
+    cores: usize,
+) -> Scaling {
+    let points: Vec<(f64, f64)> = ms
+        .iter()
+        .map(|m| (m.case.workers as f64, m.median))
+        .collect();
+    let counts: Vec<usize> = ms.iter().map(|m| m.case.workers).collect();
+    let Some((lambda, sigma, kappa, r2)) = fit(&points) else {
+        return Scaling::TooFew {
+            workload: w.into(),
+            model: model.into(),
+            variant: variant.into(),
+            points: counts,
+        };
+    };
+    let mut f = UslFit {
+        workload: w.into(),
+        model: model.into(),
+        variant: variant.into(),
+        sigma,
+        kappa,
+        lambda,
+        r2,
+        peak_workers: (kappa > 0.0).then(|| ((1.0 - sigma).max(0.0) / kappa).sqrt()),
+        points: counts,
+        predicted: Vec::new(),
+    };
+    f.predicted = PREDICT_AT
+        .iter()
+        .map(|&x| (x * cores, f.at((x * cores) as f64)))
+        .collect();
+    Scaling::Fit(f)
 }
 
 /// A throughput against the worker count: the sequential model runs one worker's pace at any
