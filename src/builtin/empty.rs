@@ -70,19 +70,28 @@ impl Workload for Empty {
             .filter_map(|model| {
                 let (a, b) = (at(model, lo)?, at(model, hi)?);
                 let ratio = b.median / a.median;
-                let verdict = if ratio >= 10.0 {
+                // Words only where the 95% intervals separate: else it is the run's noise.
+                let verdict = if b.ci95[0] <= a.ci95[1] && a.ci95[0] <= b.ci95[1] {
+                    "no change beyond this run's noise (the 95% intervals overlap)"
+                } else if ratio >= 10.0 {
                     "grows by an order of magnitude: the kernel copies the parent's page tables"
-                } else if ratio >= 1.2 {
+                } else if ratio > 1.0 {
                     "grows with the parent's size"
                 } else {
-                    "stays flat: it does not depend on the parent's size"
+                    "falls as the parent grows"
+                };
+                let held = |m: &Measurement, asked: u64| {
+                    m.parent
+                        .as_ref()
+                        .and_then(|p| p.rss_median())
+                        .map_or_else(|| format::bytes(asked as f64), |r| format::bytes(r as f64))
                 };
                 Some(format!(
-                    "{model} startup goes from {} with {} of parent RSS to {} with {} ({ratio:.1}×): {verdict}.",
+                    "{model} startup goes from {} with a parent of {} RSS to {} with {} ({ratio:.1}×): {verdict}.",
                     format::ns(a.median),
-                    format::bytes(lo as f64),
+                    held(a, lo),
                     format::ns(b.median),
-                    format::bytes(hi as f64),
+                    held(b, hi),
                 ))
             })
             .collect()

@@ -55,6 +55,17 @@ pub fn run_main_at(started_ns: u64, registry: Registry) -> ExitCode {
             .collect();
         return ExitCode::from(ab::serve_main(&rest, &registry));
     }
+    if args
+        .get(1)
+        .is_some_and(|a| a == crate::host::lean::LEAN_ARG)
+    {
+        let rest: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let code = crate::host::lean::lean_main(&rest, |name| registry.find(name).cloned());
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
     if args.get(1).is_some_and(|a| a == WORKER_ARG) {
         let rest: Vec<String> = args[2..]
             .iter()

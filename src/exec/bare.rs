@@ -181,6 +181,50 @@ impl BareSpawn {
     }
 }
 
+/// A bare loop of an OS or std primitive, with nothing of the harness around it.
+pub enum Primitive {
+    /// `std::thread::spawn` + `join`: what the threads model is built on.
+    StdThread,
+    /// `pthread_create` + `pthread_join`: the OS primitive under std's threads.
+    Pthread,
+    Fork,
+    Spawn(BareSpawn),
+}
+
+impl Primitive {
+    /// The bare loops measured beside `model`'s start-up, with their variant names.
+    pub fn for_model(model: crate::api::Model, exe: &Path) -> Vec<(&'static str, Primitive)> {
+        use crate::api::Model;
+        use crate::results::derived::{BARE_VARIANT, PTHREAD_VARIANT};
+        match model {
+            Model::Threads => vec![
+                (BARE_VARIANT, Primitive::StdThread),
+                (PTHREAD_VARIANT, Primitive::Pthread),
+            ],
+            Model::Fork => vec![(BARE_VARIANT, Primitive::Fork)],
+            Model::Spawn => BareSpawn::new(exe)
+                .map(|s| vec![(BARE_VARIANT, Primitive::Spawn(s))])
+                .unwrap_or_default(),
+            Model::Sequential | Model::Pool(..) => Vec::new(),
+        }
+    }
+
+    /// One start and end of the primitive, in ns.
+    pub fn roundtrip(&self, timeout: Duration) -> Result<f64, String> {
+        use crate::measure::calibration;
+        match self {
+            Primitive::StdThread => {
+                calibration::bare_std_thread_roundtrip().map_err(|e| format!("{e:#}"))
+            }
+            Primitive::Pthread => {
+                calibration::bare_thread_roundtrip().map_err(|e| format!("{e:#}"))
+            }
+            Primitive::Fork => bare_fork_roundtrip(timeout).map_err(|e| e.to_string()),
+            Primitive::Spawn(s) => s.roundtrip(timeout).map_err(|e| e.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,32 @@ pub fn current_rss_bytes() -> Option<u64> {
     Some(pages * u64::try_from(page).ok()?)
 }
 
+/// This process's state as a parent: (resident bytes, mapped bytes, threads), from
+/// /proc/self/statm and the thread count of /proc/self/stat.
+pub fn parent_state() -> Option<(u64, u64, u64)> {
+    let mut buf = [0u8; 256];
+    let text = read_small(b"/proc/self/statm\0", &mut buf)?;
+    let mut fields = text.split(|&b| b == b' ').map(|f| {
+        std::str::from_utf8(f)
+            .ok()
+            .and_then(|f| f.trim().parse::<u64>().ok())
+    });
+    let (size, resident) = (fields.next()??, fields.next()??);
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok()?;
+    let mut stat = [0u8; 1024];
+    let stat = read_small(b"/proc/self/stat\0", &mut stat)?;
+    // "pid (comm) state ppid …": field 20 is num_threads, the 18th after the comm's ')'.
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let threads = std::str::from_utf8(&stat[close + 2..])
+        .ok()?
+        .split(' ')
+        .nth(17)?
+        .parse::<u64>()
+        .ok()?;
+    Some((resident * page, size * page, threads))
+}
+
 /// Reads a small /proc file into `buf` with raw system calls (no allocation).
 fn read_small<'a>(path: &[u8], buf: &'a mut [u8]) -> Option<&'a [u8]> {
     debug_assert_eq!(path.last(), Some(&0));

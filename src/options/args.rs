@@ -163,6 +163,10 @@ pub struct RunArgs {
     /// Parent memory held while measuring startup, e.g. 0,256M,1G [default: 0,1G quick; 0,256M,1G full]
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub parent_rss: Option<String>,
+    /// Idle threads the start-up parent holds beside the one that starts the workers (a fork
+    /// from a busy multi-threaded server) [default: 0]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub parent_threads: Option<String>,
     /// Sizes n for the studies, e.g. 1e3,1e6 [default: 10^3…10^6 quick, 10^3…10^8 full]
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub sizes: Option<String>,

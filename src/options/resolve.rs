@@ -68,6 +68,8 @@ pub fn resolve(
         pin: pin.is_some(),
         cpus: pin.map_or(machine_cpus, |mode| topology.pin_order(mode)),
         parent_rss: parent_rss(a)?,
+        parent_threads: parent_threads(a)?,
+        lean_parent: true,
         sizes: sizes(a)?,
         out: a.out.clone(),
         exe,
@@ -75,6 +77,7 @@ pub fn resolve(
         charts: !a.no_charts,
         args,
         fault: fault(a)?,
+        lean_fault: lean_fault(a),
         sample_ns,
         scaling: match a.scaling.as_str() {
             "strong" => plan::Scaling::Strong,
@@ -482,11 +485,40 @@ fn times(a: &RunArgs) -> Result<(Duration, u64), BadInput> {
     Ok((case_timeout, sample_ns))
 }
 
+/// The most idle threads `--parent-threads` takes.
+const MAX_PARENT_THREADS: u64 = 4096;
+
+/// `--parent-threads N`: idle threads held by the start-up parent.
+fn parent_threads(a: &RunArgs) -> Result<usize, BadInput> {
+    let Some(t) = &a.parent_threads else {
+        return Ok(0);
+    };
+    match t.trim().parse::<u64>() {
+        Ok(n) if n <= MAX_PARENT_THREADS => Ok(n as usize),
+        _ => Err(BadInput::new(format!(
+            "--parent-threads: '{t}' is not a whole number from 0 to {MAX_PARENT_THREADS}"
+        ))),
+    }
+}
+
+/// `--inject-fault hang:lean` or `abort:lean` (tests only): the lean start-up parent hangs or
+/// dies instead of measuring.
+fn lean_fault(a: &RunArgs) -> Option<&'static str> {
+    match a.inject_fault.as_deref()? {
+        "hang:lean" => Some("hang"),
+        "abort:lean" => Some("crash"),
+        _ => None,
+    }
+}
+
 /// `--inject-fault KIND:MODEL` (tests only): a fault the model can contain.
 fn fault(a: &RunArgs) -> Result<Option<(Fault, Model)>, BadInput> {
     let Some(t) = &a.inject_fault else {
         return Ok(None);
     };
+    if lean_fault(a).is_some() {
+        return Ok(None);
+    }
     let bad = || {
         BadInput::new(format!(
             "--inject-fault: '{t}' is not KIND:MODEL (panic, abort, kill, exit, hang : a worker model)"

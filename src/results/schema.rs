@@ -269,6 +269,35 @@ pub struct Measurement {
     /// `cpython 3.11.7 (GIL)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
+    /// A start-up figure's parent: the state of the process that started the worker, read
+    /// just before each sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentState>,
+}
+
+/// The real state of the process a worker was started from, beside each sample of a start-up
+/// figure, index for index: what `fork` had to copy and what `posix_spawn` did not.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ParentState {
+    /// The parent's resident memory before it took its ballast: the lean parent's own base.
+    pub base_rss_bytes: u64,
+    /// The ballast it held (bytes asked, all mapped and touched).
+    pub ballast_bytes: u64,
+    /// Its resident memory at each sample.
+    pub rss_bytes: Vec<u64>,
+    /// Its mapped address space (`VmSize`) at each sample.
+    pub mapped_bytes: Vec<u64>,
+    /// Its threads at each sample, the one that starts the worker included.
+    pub threads: Vec<u64>,
+}
+
+impl ParentState {
+    /// The median resident memory over the samples.
+    pub fn rss_median(&self) -> Option<u64> {
+        let mut v = self.rss_bytes.clone();
+        v.sort_unstable();
+        v.get(v.len() / 2).copied()
+    }
 }
 
 /// What identifies a measurement across runs: its case and metric.
@@ -308,6 +337,7 @@ impl Measurement {
             info: false,
             probe: Vec::new(),
             runtime: None,
+            parent: None,
         }
     }
 

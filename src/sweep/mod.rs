@@ -336,7 +336,19 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         .filter(|c| matches!(c, Case::Task { .. }))
         .cloned()
         .collect();
-    let mut outcomes = rounds::run_task_group(plan, &tasks, stop, bar, &mut cal);
+    // Start-up cases first, each in a lean parent of its own: the machine is then as a run of
+    // start-ups alone finds it, before the task cases leave it compacting freed memory.
+    let mut outcomes = Vec::new();
+    for case in cases.iter().filter(|c| matches!(c, Case::Startup { .. })) {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let id = plan.case_id(case);
+        bar.set_message(id.to_string());
+        outcomes.push((id, startup::run_startup(plan, case, stop)));
+        bar.inc(1);
+    }
+    outcomes.extend(rounds::run_task_group(plan, &tasks, stop, bar, &mut cal));
     for s in &plan.studies {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -347,15 +359,6 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
             notes: &mut results.notes,
         };
         outcomes.extend(s.study.run(&study_plan(&s.models), &mut run));
-    }
-    for case in cases.iter().filter(|c| matches!(c, Case::Startup { .. })) {
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        let id = plan.case_id(case);
-        bar.set_message(id.to_string());
-        outcomes.push((id, startup::run_startup(plan, case, stop)));
-        bar.inc(1);
     }
     gather(&mut results, outcomes, stop);
     results.notes.append(&mut cal.notes);

@@ -115,6 +115,12 @@ pub struct Plan {
     /// CPUs this process may use; "the machine's cores".
     pub cpus: Vec<usize>,
     pub parent_rss: Vec<u64>,
+    /// Idle threads the lean start-up parent holds (`--parent-threads`).
+    pub parent_threads: usize,
+    /// Start-up cases run in a lean parent, a fresh process of `exe` (always, from the command
+    /// line); false measures them in this process, for a library caller whose binary is no
+    /// host binary (a test harness).
+    pub lean_parent: bool,
     /// Sizes n for the studies.
     pub sizes: Vec<u64>,
     pub out: PathBuf,
@@ -124,6 +130,8 @@ pub struct Plan {
     pub args: Vec<String>,
     /// Fault injected into worker 0 of every task sample of one model (tests only).
     pub fault: Option<(Fault, Model)>,
+    /// What the lean start-up parent does wrong instead of measuring (tests only).
+    pub lean_fault: Option<&'static str>,
     /// Runtimes besides Rust that run cases, with what they said they are.
     pub runtimes: std::collections::BTreeMap<String, String>,
     /// A real slowdown injected to measure the gate (tests only).

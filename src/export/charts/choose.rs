@@ -289,7 +289,16 @@ pub(crate) fn param_charts(
     cap: &str,
     out: &mut Vec<Chart>,
 ) {
-    let values: Vec<u64> = ms.iter().filter_map(|m| m.param(param)).collect();
+    // A start-up's parent is placed at the RSS it really had, measured beside the samples.
+    let measured = param == "parent_rss" && ms.iter().all(|m| m.parent.is_some());
+    let x_of = |m: &Measurement| {
+        let asked = m.param(param).unwrap_or(0);
+        match &m.parent {
+            Some(p) if measured => p.rss_median().unwrap_or(asked),
+            _ => asked,
+        }
+    };
+    let values: Vec<u64> = ms.iter().map(|m| x_of(m)).collect();
     let x = param_axis(param, &values);
     let x_log = matches!(x, Axis::Log(_));
     let variants = distinct(ms.iter().map(|m| &m.case.variant)).len() > 1;
@@ -310,7 +319,7 @@ pub(crate) fn param_charts(
                 points: of
                     .iter()
                     .filter(|m| &series_label(m, variants, widths) == l)
-                    .map(|m| point(m.param(param).unwrap_or(0) as f64, m, log))
+                    .map(|m| point(x_of(m) as f64, m, log))
                     .collect(),
                 dashed: false,
                 points_only: false,
@@ -326,7 +335,11 @@ pub(crate) fn param_charts(
             caption: cap.into(),
             x_desc: format!(
                 "{}{}",
-                param.replace('_', " "),
+                if measured {
+                    "the parent's RSS, measured at each sample (median)".to_string()
+                } else {
+                    param.replace('_', " ")
+                },
                 if x_log { " (log scale)" } else { "" }
             ),
             y_desc: format!(
