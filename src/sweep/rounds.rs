@@ -217,32 +217,15 @@ pub(crate) fn calibrate(
     Ok(())
 }
 
-/// The least work an oversubscribed sample holds, in ns of the workload's own bare-loop pace
-/// on each core its workers use: more workers than cores could otherwise be sized down to a
-/// unit each, and the sample would time the scheduler, not the workload.
-pub const MIN_WORK_NS: f64 = 5e6;
-
-/// The smallest size a case's sample may have: one unit per worker of a split workload, and
-/// with more workers than cores, [`MIN_WORK_NS`] of work on every core.
+/// The smallest size a case's sample may have: one unit per worker of a split workload.
 fn min_units(plan: &Plan, case: &Case) -> u64 {
-    let Case::Task {
-        w, workers, model, ..
-    } = *case
-    else {
-        return 1;
-    };
-    let sel = &plan.workloads[w];
-    let cores = plan.cpus.len().max(1);
-    let floor = match sel.unit_ns {
-        Some(u) if workers > cores && model != Model::Sequential && u > 0.0 => {
-            MIN_WORK_NS * cores as f64 / u
+    match *case {
+        Case::Task { w, workers, .. }
+            if matches!(plan.workloads[w].workload.info().size, Size::Split(_)) =>
+        {
+            workers as u64
         }
-        _ => 0.0,
-    };
-    match sel.workload.info().size {
-        Size::Split(_) => (floor.ceil() as u64).max(workers as u64),
-        Size::PerWorker(_) => ((floor / workers as f64).ceil() as u64).max(1),
-        Size::None => 1,
+        _ => 1,
     }
 }
 
