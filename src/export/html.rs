@@ -118,6 +118,15 @@ pub fn page(runs: &[Results], charts: &[(String, String)]) -> String {
         esc(&title)
     );
     s.push_str(&machine_table(runs));
+    // What a reader comes for, before any chart.
+    for r in runs {
+        let mut d = super::doc::Doc::default();
+        if runs.len() > 1 {
+            d.push(super::doc::Block::Heading(format!("Run {}", r.run.id)));
+        }
+        super::summary::answers_block(&mut d, r);
+        s.push_str(&super::doc::html(&d));
+    }
     if runs.len() > 1 {
         s.push_str(&side_by_side(runs));
     }
@@ -132,8 +141,14 @@ pub fn page(runs: &[Results], charts: &[(String, String)]) -> String {
         );
     }
     for r in runs {
-        // The summary's own title names the run.
-        s.push_str(&super::doc::html(&super::summary::summary(r)));
+        // The details of each run; its answers are at the top.
+        let mut d = super::doc::Doc::default();
+        d.push(super::doc::Block::Title(format!(
+            "threadfork run {}",
+            r.run.id
+        )));
+        super::summary::details(&mut d, r);
+        s.push_str(&super::doc::html(&d));
     }
     s.push_str("</body></html>\n");
     s

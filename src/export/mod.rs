@@ -2,6 +2,7 @@
 //! document rendered to Markdown or HTML), charts, and the HTML index.
 
 pub mod ab_chart;
+pub mod answers;
 pub mod charts;
 pub mod compare_report;
 pub mod doc;

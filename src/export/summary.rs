@@ -49,14 +49,33 @@ pub fn machine_line(r: &Results) -> String {
     )
 }
 
-/// The whole summary.
+/// The whole summary: the run, its answers, then the details.
 pub fn summary(r: &Results) -> Doc {
     let mut d = Doc::default();
     d.push(Block::Title(format!("threadfork run {}", r.run.id)));
     d.push(Block::Para(machine_line(r)));
-    calibration(&mut d, r);
+    answers_block(&mut d, r);
+    details(&mut d, r);
+    d
+}
+
+/// The "Answers" section of a run: one line per question.
+pub fn answers_block(d: &mut Doc, r: &Results) {
+    let lines: Vec<String> = super::answers::answers(r)
+        .into_iter()
+        .map(|a| a.line)
+        .collect();
+    if !lines.is_empty() {
+        d.push(Block::Heading("Answers".into()));
+        d.push(Block::List(lines));
+    }
+}
+
+/// Everything of the summary after its answers.
+pub fn details(d: &mut Doc, r: &Results) {
+    calibration(d, r);
     for name in r.workload_names() {
-        workload(&mut d, r, &name);
+        workload(d, r, &name);
     }
     if !r.failures.is_empty() {
         d.push(Block::Heading("Failed cases".into()));
@@ -71,7 +90,6 @@ pub fn summary(r: &Results) -> Doc {
         d.push(Block::Heading("Notes".into()));
         d.push(Block::List(r.notes.clone()));
     }
-    d
 }
 
 fn op_of(r: &Results, workload: &str) -> String {

@@ -269,7 +269,7 @@ fn prepare(
 /// fails with a reason, and the lean parent's whole process group is killed, when the run is
 /// interrupted (`stop`), when the lean parent dies, or when it gives no sign of life for
 /// longer than one round of samples may take (each bounded by the spec's timeout) and
-/// [`LEAN_SLACK`].
+/// a slack of ten seconds.
 pub fn run_lean(spec: &Spec, stop: &AtomicBool) -> Result<Figures, String> {
     use std::os::unix::process::CommandExt;
     let mut child = Command::new(&spec.exe)

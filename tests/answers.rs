@@ -1,0 +1,147 @@
+//! The "Answers" section: first in the summary, at most 25 lines, and every figure in it a
+//! measured, verified median of the run it summarises; a user's workload answered in its own
+//! op and variants.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+
+use indicatif::ProgressBar;
+use threadfork::export::answers::answers;
+use threadfork::results::Results;
+use threadfork::{Ctx, Output, Param, Registry, Sample, Size, Verdict, Workload};
+
+/// Every quote of every answer is a verified measurement of `r`, quoted at its median.
+fn quotes_are_measured(r: &Results) {
+    for a in answers(r) {
+        for q in &a.quotes {
+            let m = r
+                .measurements
+                .iter()
+                .find(|m| m.case == q.case && m.metric == q.metric)
+                .unwrap_or_else(|| {
+                    panic!("'{}' quotes {} {}: not measured", a.line, q.case, q.metric)
+                });
+            assert!(m.verified, "'{}' quotes an unverified figure", a.line);
+            assert_eq!(m.median, q.value, "'{}'", a.line);
+        }
+    }
+}
+
+#[test]
+fn the_quick_summary_opens_with_answers_quoting_verified_figures_of_the_run() {
+    let dir = common::TempDir::new("answers");
+    let o = common::threadfork()
+        .args(["run", "--quick", "--no-charts"])
+        .args(["--workload", "square,counter,empty,sequence"])
+        .args(["--model", "sequential,threads,fork,spawn,thread-pool-map,lazy,eager"])
+        .args(["--samples", "2", "--sizes", "1e3", "--parent-rss", "0,16M"])
+        .arg("--out")
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The answers come before any other section, and fit on one screen.
+    let first = stdout.lines().find(|l| l.starts_with("## ")).unwrap();
+    assert_eq!(first, "## Answers");
+    let section: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| *l != "## Answers")
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert!(!section.is_empty() && section.len() <= 25, "{section:?}");
+    let file = common::json_files(&dir).pop().unwrap();
+    let r = threadfork::results::load(&file).unwrap();
+    let all = answers(&r);
+    assert_eq!(all.len(), section.len());
+    for (a, shown) in all.iter().zip(&section) {
+        assert_eq!(*shown, format!("- {}", a.line));
+    }
+    // The classic questions, each answered with figures.
+    for start in [
+        "Starting a worker",
+        "A bigger parent",
+        "CPU-bound work (square), 2 workers",
+        "A lock (counter, std-mutex on threads)",
+        "Without the lock",
+        "Lazy vs eager",
+        "Opening a pool of 2 workers",
+        "From which task size a pool pays: not measured (add `--work",
+    ] {
+        let a = all.iter().find(|a| a.line.starts_with(start));
+        let a = a.unwrap_or_else(|| panic!("no answer '{start}…' in {section:?}"));
+        assert!(a.line.contains('±') || a.quotes.is_empty(), "{}", a.line);
+    }
+    quotes_are_measured(&r);
+}
+
+/// Bins counted under one lock: `padded` does twice the work of `packed`.
+struct Bins;
+
+const BINS_PARAMS: [Param; 1] = [Param::new("adds", 20_000).range(1, 1 << 30)];
+
+impl Workload for Bins {
+    type Shared = ();
+    fn name(&self) -> &'static str {
+        "bins"
+    }
+    fn op(&self) -> &'static str {
+        "adds"
+    }
+    fn params(&self) -> &'static [Param] {
+        &BINS_PARAMS
+    }
+    fn variants(&self) -> &'static [&'static str] {
+        &["packed", "padded"]
+    }
+    fn size(&self) -> Size {
+        Size::PerWorker("adds")
+    }
+    fn run(&self, ctx: &Ctx<'_, ()>) -> Output {
+        let rounds = if ctx.variant() == "padded" { 2 } else { 1 };
+        let mut sum = 0u64;
+        for i in 0..ctx.units() * rounds {
+            sum = std::hint::black_box(sum.wrapping_add(i));
+        }
+        Output::new(ctx.units(), sum)
+    }
+    fn verify(&self, s: &Sample<'_, ()>) -> Verdict {
+        Verdict::check(s.outputs().iter().all(|o| o.ops > 0), || "no adds".into())
+    }
+}
+
+#[test]
+fn a_users_workload_is_answered_in_its_own_op_and_variants() {
+    let reg = Registry::new().with(Bins);
+    let plan = common::quick_plan(&reg, &["--model", "sequential,threads", "--workers", "1,2"]);
+    let machine = threadfork::machine::fingerprint();
+    let r = threadfork::sweep::run(
+        &plan,
+        machine,
+        &AtomicBool::new(false),
+        &ProgressBar::hidden(),
+    );
+    assert!(r.failures.is_empty(), "{:?}", r.failures);
+    let all = answers(&r);
+    let lines: Vec<&str> = all.iter().map(|a| a.line.as_str()).collect();
+    let best = lines
+        .iter()
+        .find(|l| l.starts_with("bins (packed), 2 workers: fastest on "));
+    assert!(best.is_some_and(|l| l.contains("adds/s")), "{lines:?}");
+    let pair = lines
+        .iter()
+        .find(|l| l.starts_with("bins: padded runs at "));
+    assert!(
+        pair.is_some_and(|l| l.contains("× packed on ")),
+        "{lines:?}"
+    );
+    // No built-in question is asked of a run that measured none of them but the start.
+    assert!(
+        !lines.iter().any(|l| l.starts_with("CPU-bound")),
+        "{lines:?}"
+    );
+    quotes_are_measured(&r);
+}
