@@ -34,7 +34,10 @@ fn the_quick_summary_opens_with_answers_quoting_verified_figures_of_the_run() {
     let o = common::threadfork()
         .args(["run", "--quick", "--no-charts"])
         .args(["--workload", "square,counter,empty,sequence"])
-        .args(["--model", "sequential,threads,fork,spawn,thread-pool-map,lazy,eager"])
+        .args([
+            "--model",
+            "sequential,threads,fork,spawn,thread-pool-map,lazy,eager",
+        ])
         .args(["--samples", "2", "--sizes", "1e3", "--parent-rss", "0,16M"])
         .arg("--out")
         .arg(&dir.0)

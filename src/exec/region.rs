@@ -44,6 +44,11 @@ pub struct Header {
     pub ready: AtomicU32,
     /// 0 until the parent releases all workers at once; a futex word.
     pub release: AtomicU32,
+    /// Workers whose share has ended (or failed).
+    pub ended: AtomicU32,
+    /// 0 until every share of the sample has ended: a futex word that workers wait on before
+    /// their own bookkeeping, so that it never runs inside another share's window.
+    pub closed: AtomicU32,
     pub variant: AtomicU32,
     pub params: [AtomicU64; MAX_PARAMS],
 }
@@ -308,6 +313,8 @@ impl Region {
         let h = self.header();
         h.ready.store(0, Ordering::Relaxed);
         h.release.store(0, Ordering::Relaxed);
+        h.ended.store(0, Ordering::Relaxed);
+        h.closed.store(0, Ordering::Relaxed);
         h.workers.store(workers as u32, Ordering::Relaxed);
         h.workload.store(workload, Ordering::Relaxed);
         h.variant.store(variant as u32, Ordering::Relaxed);

@@ -30,7 +30,7 @@ impl Executor for Sequential {
                 for k in 0..n {
                     r.slot(k).requested_ns.store(now_ns(), Ordering::Relaxed);
                     let run = std::panic::AssertUnwindSafe(|| {
-                        serve(&r, k, now_ns(), workload.as_ref(), false)
+                        serve(&r, k, now_ns(), workload.as_ref(), false, true)
                     });
                     if let Err(payload) = std::panic::catch_unwind(run) {
                         // Done, though failed: the parent must not wait for the rest.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 
-use super::worker::{finish, serve, wait_done};
+use super::worker::{finish, serve, share_ended, wait_done};
 use super::{Executor, Job, RawSample, SampleError, deadline, prepare, release, wait_ready};
 use crate::measure::clock::now_ns;
 use crate::measure::rss::PeakRssWindow;
@@ -34,10 +34,13 @@ impl Executor for Threads {
             let (region, workload) = (region.clone(), job.workload.clone());
             let started = std::thread::Builder::new().spawn(move || {
                 let t = now_ns();
-                let run =
-                    std::panic::AssertUnwindSafe(|| serve(&region, k, t, workload.as_ref(), false));
+                let run = std::panic::AssertUnwindSafe(|| {
+                    serve(&region, k, t, workload.as_ref(), false, false)
+                });
                 std::panic::catch_unwind(run).map_err(|payload| {
-                    // Done, though failed: the parent must not wait for this one any longer.
+                    // Done, though failed: the parent and the other workers must not wait for
+                    // this one any longer.
+                    share_ended(region.header());
                     finish(region.slot(k));
                     super::panics::text(&*payload)
                 })

@@ -46,6 +46,41 @@ pub(crate) fn wait_for_release(h: &Header) {
     }
 }
 
+/// The longest a worker whose share ended waits for the others' before its bookkeeping: a
+/// worker that died or hangs lets the rest go on, and a share longer than this dwarfs the
+/// bookkeeping anyway.
+const CLOSE_WAIT_NS: u64 = 1_000_000_000;
+
+/// Counts one share of the sample as ended (or failed); the last one opens the way for every
+/// worker waiting in [`wait_window_closed`].
+pub(crate) fn share_ended(h: &Header) {
+    let n = h.workers.load(Ordering::Relaxed);
+    if h.ended.fetch_add(1, Ordering::AcqRel) + 1 >= n {
+        h.closed.store(1, Ordering::Release);
+        futex_wake(&h.closed, i32::MAX);
+    }
+}
+
+/// After this worker's share: counts it ended and waits until every share has (at most
+/// [`CLOSE_WAIT_NS`]). The probe after the share and the memory reading then never run while
+/// another worker's share, and so the sample's window, is still open — on oversubscribed
+/// cores they would take its CPU.
+fn wait_window_closed(h: &Header) {
+    share_ended(h);
+    let until = now_ns() + CLOSE_WAIT_NS;
+    while h.closed.load(Ordering::Acquire) == 0 {
+        let now = now_ns();
+        if now >= until {
+            return;
+        }
+        futex_wait(
+            &h.closed,
+            0,
+            Some(std::time::Duration::from_nanos(until - now)),
+        );
+    }
+}
+
 /// Marks the worker's first instruction in its slot.
 pub fn mark_started(slot: &Slot, started_ns: u64) {
     slot.started_ns.store(started_ns, Ordering::Release);
@@ -53,15 +88,17 @@ pub fn mark_started(slot: &Slot, started_ns: u64) {
 }
 
 /// Worker `index`'s whole life after its first instruction at `started_ns`: record the start,
-/// pin, wait at the barrier, run its share, record the result. A start-only workload skips
-/// the barrier: it exists to measure start and stop alone. `own_process` adds the
-/// private-memory reading.
+/// pin, wait at the barrier, run its share, wait for every share to end, record the result. A
+/// start-only workload skips the barriers: it exists to measure start and stop alone.
+/// `own_process` adds the private-memory reading; `serial` (one thread runs every share in
+/// turn) skips the wait for the others, which run after it.
 pub fn serve(
     region: &Region,
     index: usize,
     started_ns: u64,
     workload: &dyn Erased,
     own_process: bool,
+    serial: bool,
 ) {
     let slot = region.slot(index);
     mark_started(slot, started_ns);
@@ -93,6 +130,9 @@ pub fn serve(
     slot.end_ns.store(end, Ordering::Relaxed);
     slot.checksum.store(out.checksum, Ordering::Relaxed);
     slot.ops.store(out.ops, Ordering::Release);
+    if !start_only && !serial {
+        wait_window_closed(h);
+    }
     if !start_only {
         slot.probe_after_ns.store(probe_ns(), Ordering::Relaxed);
     }
@@ -166,11 +206,14 @@ pub fn wait_done(slot: &Slot, deadline_ns: u64) -> bool {
 /// panic's message left in the slot for the parent. A panic never unwinds into the code the
 /// child shares with its parent.
 pub fn serve_process(region: &Region, index: usize, started_ns: u64, workload: &dyn Erased) -> i32 {
-    let run = std::panic::AssertUnwindSafe(|| serve(region, index, started_ns, workload, true));
+    let run =
+        std::panic::AssertUnwindSafe(|| serve(region, index, started_ns, workload, true, false));
     match std::panic::catch_unwind(run) {
         Ok(()) => 0,
         Err(payload) => {
             fault::store_message(&region.slot(index).message, &super::panics::text(&*payload));
+            // The other workers must not wait for this share.
+            share_ended(region.header());
             fault::PANIC_EXIT
         }
     }

@@ -34,7 +34,7 @@ struct Line {
 
 impl Line {
     /// `m`'s median with its 95% interval (as ± per cent), in its own unit (a rate in `op`s),
-/// quoted.
+    /// quoted.
     fn fig(&mut self, m: &Measurement, op: &str) -> String {
         self.quotes.push(Quote {
             case: m.case.clone(),

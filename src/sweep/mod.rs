@@ -252,6 +252,38 @@ pub fn estimate_s(plan: &Plan) -> f64 {
     ns / 1e9 + studies
 }
 
+/// Threads held open by in-process pools past which the task cases run in two groups.
+const POOL_THREADS_APART: usize = 64;
+
+/// The task cases in the groups they run in, round by round within each. Together as a rule;
+/// but when the in-process pools would hold more than [`POOL_THREADS_APART`] threads open
+/// (a worker ladder up to 64 or 128), the pool cases run after the others: every `fork` of a
+/// per-sample worker copies the harness's mappings, two or four for each pool thread, and
+/// 1,500 open pool threads made forking 128 workers cost most of a sample in the kernel.
+fn task_groups(tasks: Vec<Case>) -> Vec<Vec<Case>> {
+    let in_process_pool = |c: &Case| match c {
+        Case::Task { model, .. } => model
+            .pool()
+            .is_some_and(|(p, _)| p != crate::api::model::Pool::Processes),
+        Case::Startup { .. } => false,
+    };
+    let pool_threads: usize = tasks
+        .iter()
+        .filter(|c| in_process_pool(c))
+        .map(|c| match c {
+            Case::Task { workers, .. } => *workers,
+            Case::Startup { .. } => 0,
+        })
+        .sum();
+    if pool_threads <= POOL_THREADS_APART {
+        return vec![tasks];
+    }
+    let (pools, rest): (Vec<Case>, Vec<Case>) = tasks
+        .into_iter()
+        .partition(|c| matches!(c, Case::Task { model, .. } if model.pool().is_some()));
+    vec![rest, pools]
+}
+
 /// Runs the whole plan. `stop` is checked between samples: once set, the run ends early and
 /// the results say `incomplete`.
 pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) -> Results {
@@ -348,7 +380,9 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         outcomes.push((id, startup::run_startup(plan, case, stop)));
         bar.inc(1);
     }
-    outcomes.extend(rounds::run_task_group(plan, &tasks, stop, bar, &mut cal));
+    for group in task_groups(tasks) {
+        outcomes.extend(rounds::run_task_group(plan, &group, stop, bar, &mut cal));
+    }
     for s in &plan.studies {
         if stop.load(Ordering::Relaxed) {
             break;

@@ -356,12 +356,17 @@ struct Caller<'a> {
 }
 
 impl Caller<'_> {
-    /// Makes tasks up to `upto` claimable, waking a sleeping worker.
+    /// Makes tasks up to `upto` claimable, waking one sleeping worker per new task, no more:
+    /// waking every idle worker for each task made submit-wait on 128 workers spend nearly
+    /// all its time in the kernel (each wake of 127 sleepers took ~0.3 ms of system time,
+    /// and each woken worker went straight back to sleep).
     fn post(&mut self, upto: u32) {
+        let new = upto.saturating_sub(self.posted);
         self.posted = upto;
         self.q.posted.store(upto, Ordering::SeqCst);
-        if self.q.idle.load(Ordering::SeqCst) != 0 {
-            futex_wake(&self.q.posted, i32::MAX);
+        let idle = self.q.idle.load(Ordering::SeqCst);
+        if idle != 0 {
+            futex_wake(&self.q.posted, new.clamp(1, idle) as i32);
         }
     }
 
