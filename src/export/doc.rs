@@ -84,6 +84,24 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Escaped text with each pair of backticks made a `<code>` span, as Markdown shows it.
+fn inline(s: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in esc(s).split('`').enumerate() {
+        // Odd parts lie between a pair of backticks; a lone last one stays as it was.
+        let closed = i % 2 == 1 && s.matches('`').count() > i;
+        match (i % 2, closed) {
+            (1, true) => out.push_str(&format!("<code>{part}</code>")),
+            (1, false) => {
+                out.push('`');
+                out.push_str(part);
+            }
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
 /// HTML fragments: `<h1>`, `<h2>`, `<p>`, `<ul>`, `<table>`.
 pub fn html(doc: &Doc) -> String {
     let mut s = String::new();
@@ -91,11 +109,11 @@ pub fn html(doc: &Doc) -> String {
         match b {
             Block::Title(t) => s.push_str(&format!("<h1>{}</h1>\n", esc(t))),
             Block::Heading(t) => s.push_str(&format!("<h2>{}</h2>\n", esc(t))),
-            Block::Para(t) => s.push_str(&format!("<p>{}</p>\n", esc(t))),
+            Block::Para(t) => s.push_str(&format!("<p>{}</p>\n", inline(t))),
             Block::List(items) => {
                 s.push_str("<ul>\n");
                 for i in items {
-                    s.push_str(&format!("<li>{}</li>\n", esc(i)));
+                    s.push_str(&format!("<li>{}</li>\n", inline(i)));
                 }
                 s.push_str("</ul>\n");
             }
@@ -127,6 +145,15 @@ pub fn html(doc: &Doc) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backticks_become_code_spans_and_a_lone_one_stays() {
+        assert_eq!(
+            inline("add `--work 1,10` <now>"),
+            "add <code>--work 1,10</code> &lt;now&gt;"
+        );
+        assert_eq!(inline("a ` b"), "a ` b");
+    }
 
     #[test]
     fn both_renderings_carry_every_block() {
