@@ -34,44 +34,7 @@ pub fn run_main(registry: Registry) -> ExitCode {
 pub fn run_main_at(started_ns: u64, registry: Registry) -> ExitCode {
     crate::exec::panics::install_hook();
     let mut args: Vec<OsString> = std::env::args_os().collect();
-    if args
-        .get(1)
-        .is_some_and(|a| a == crate::exec::count::COUNT_ARG)
-    {
-        let rest: Vec<String> = args[2..]
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        let code = crate::exec::count::count_main(&rest, |name| registry.find(name).cloned());
-        return ExitCode::from(code.clamp(0, 255) as u8);
-    }
-    if args
-        .get(1)
-        .is_some_and(|a| a == crate::host::protocol::SERVE_ARG)
-    {
-        let rest: Vec<String> = args[2..]
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        return ExitCode::from(ab::serve_main(&rest, &registry));
-    }
-    if args
-        .get(1)
-        .is_some_and(|a| a == crate::host::lean::LEAN_ARG)
-    {
-        let rest: Vec<String> = args[2..]
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        let code = crate::host::lean::lean_main(&rest, |name| registry.find(name).cloned());
-        return ExitCode::from(code.clamp(0, 255) as u8);
-    }
-    if args.get(1).is_some_and(|a| a == WORKER_ARG) {
-        let rest: Vec<String> = args[2..]
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        let code = worker_main(started_ns, &rest, |name| registry.find(name).cloned());
+    if let Some(code) = reentered(started_ns, &args, &registry) {
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
     if let Some(p) = registry.problems().first() {
@@ -87,6 +50,29 @@ pub fn run_main_at(started_ns: u64, registry: Registry) -> ExitCode {
         args.push("run".into());
     }
     ExitCode::from(main(args, &registry))
+}
+
+/// The host binary re-entered in a mode of its own, named by its first argument (a counted
+/// child, an A/B side, a lean start-up parent, a spawned worker): that mode's exit code;
+/// `None` for threadfork's command line.
+fn reentered(started_ns: u64, args: &[OsString], registry: &Registry) -> Option<i32> {
+    let mode = args.get(1)?;
+    let rest: Vec<String> = args[2..]
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let find = |name: &str| registry.find(name).cloned();
+    Some(if mode == crate::exec::count::COUNT_ARG {
+        crate::exec::count::count_main(&rest, find)
+    } else if mode == crate::host::protocol::SERVE_ARG {
+        i32::from(ab::serve_main(&rest, registry))
+    } else if mode == crate::host::lean::LEAN_ARG {
+        crate::host::lean::lean_main(&rest, find)
+    } else if mode == WORKER_ARG {
+        worker_main(started_ns, &rest, find)
+    } else {
+        return None;
+    })
 }
 
 /// `cargo bench --bench NAME --` for the bench binary at `argv0` (cargo names it
