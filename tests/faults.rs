@@ -75,7 +75,10 @@ fn run_with_fault(
 fn check_fault(model: &str, fault: &str, reason: &str, extra: &[&str]) {
     let (code, stderr, r, _out) = run_with_fault(model, fault, extra);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("case(s) failed"), "{stderr}");
+    // The last line keeps the reason: every case's when they share it, else the first's.
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.contains("case(s) failed: "), "{stderr}");
+    assert!(last.contains(reason), "{last}");
     assert!(!r.failures.is_empty());
     for f in &r.failures {
         assert_eq!(f.case.model, model);

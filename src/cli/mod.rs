@@ -373,13 +373,23 @@ fn run_command(a: &RunArgs, args: Vec<String>, registry: &Registry) -> Result<u8
         return Ok(code);
     }
     if !results.failures.is_empty() {
-        eprintln!(
-            "threadfork: {} case(s) failed; see \"Failed cases\" above and the results file",
-            results.failures.len()
-        );
+        eprintln!("threadfork: {}", failed_line(&results.failures));
         return Ok(EXIT_FAILED);
     }
     Ok(0)
+}
+
+/// The last line of a run with failed cases: how many, and the reason — theirs when they all
+/// share one (a mistake in a user's code fails every case it reaches alike), else the first's.
+fn failed_line(failures: &[crate::results::Failure]) -> String {
+    let n = failures.len();
+    let first = &failures[0];
+    let why = if failures.iter().all(|f| f.reason == first.reason) {
+        first.reason.clone()
+    } else {
+        format!("the first, {}: {}", first.case, first.reason)
+    };
+    format!("{n} case(s) failed: {why}; see \"Failed cases\" above and the results file")
 }
 
 fn scaling_command(file: &Path, json: bool) -> Result<u8> {

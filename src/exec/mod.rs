@@ -30,7 +30,7 @@ use region::Region;
 /// Why a sample produced no number.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum SampleError {
-    #[error("could not start a worker: {0}")]
+    #[error("could not start a worker: {0}{hint}", hint = limit_hint(.0))]
     Start(String),
     #[error("{0}")]
     WorkerFailed(String),
@@ -38,6 +38,15 @@ pub enum SampleError {
     Timeout,
     #[error("interrupted by a signal; its workers were stopped")]
     Interrupted,
+}
+
+/// EAGAIN from `fork`, `clone` or a thread's start: the kernel refused one more task.
+fn limit_hint(why: &str) -> &'static str {
+    if why.contains("EAGAIN") || why.contains("os error 11") {
+        " (a limit on processes or threads: ulimit -u, or a container's pids limit)"
+    } else {
+        ""
+    }
 }
 
 /// One case's request: a workload's variant with its parameters, on `workers` workers.

@@ -56,8 +56,24 @@ impl Executor for Threads {
         if outcome.is_ok() && !start_only {
             outcome = wait_ready(&region, handles.len(), deadline_ns, || Ok(()));
         }
+        let short = matches!(outcome, Err(SampleError::Start(_)));
+        if short {
+            // The shares no thread took are over before they began: the threads that did start
+            // wait for no one.
+            for _ in handles.len()..n {
+                share_ended(region.header());
+            }
+        }
         // Always open the barrier: a thread cannot be killed, only let go.
         let release_ns = release(&region);
+        if short {
+            // Gone before the next sample (a limit on threads that stopped this one would stop
+            // the next too); a thread that does not end in time is let go.
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while handles.iter().any(|h| !h.is_finished()) && std::time::Instant::now() < until {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
         let mut joined = Vec::with_capacity(n);
         for (k, h) in handles.into_iter().enumerate() {
             // Once a worker failed the sample is lost: the rest are let go rather than waited

@@ -325,8 +325,19 @@ pub fn run_lean(spec: &Spec, stop: &AtomicBool) -> Result<Figures, String> {
     };
     let status = guard.finish();
     if answer.trim().is_empty() {
+        // Nothing in threadfork kills a lean parent that still answers: a SIGKILL came from
+        // outside, most often the kernel's out-of-memory killer.
+        let hint = if status.contains("SIGKILL") {
+            format!(
+                "; a SIGKILL from outside threadfork, as the kernel sends when memory runs out \
+                 (the case holds {} of parent memory)",
+                crate::units::bytes(spec.parent_rss as f64)
+            )
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "the lean parent ended ({status}) before it answered"
+            "the lean parent ended ({status}) before it answered{hint}"
         ));
     }
     let figures: Figures = serde_json::from_str(&answer)

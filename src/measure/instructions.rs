@@ -62,6 +62,7 @@ pub fn count(
     children: bool,
     timeout: Duration,
 ) -> Result<(u64, String), String> {
+    replaced()?;
     let scratch = Scratch::new()?;
     let mut cmd = Command::new("valgrind");
     cmd.arg("--tool=callgrind")
@@ -108,11 +109,25 @@ pub fn count(
         files += 1;
     }
     if files == 0 || total == 0 {
+        replaced()?;
         return Err(format!(
             "callgrind counted no instruction inside {COUNTED_FN}: was the share run?"
         ));
     }
     Ok((total, stdout))
+}
+
+/// Callgrind reads a program's symbols from the file at its path: a build replaced there
+/// since the run started cannot be counted as this run's.
+fn replaced() -> Result<(), String> {
+    match crate::sys::exe::replaced_on_disk() {
+        Some(path) => Err(format!(
+            "{} was replaced on disk during the run (a rebuild?): callgrind reads the symbols \
+             of the file at that path, so this build's instructions cannot be counted; run again",
+            path.display()
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The `Ir` total of one callgrind output file (its `totals:` line, else `summary:`).

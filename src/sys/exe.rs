@@ -17,3 +17,18 @@ pub fn host_exe() -> std::io::Result<PathBuf> {
         std::env::current_exe()
     }
 }
+
+/// The path this process was started by, when it no longer holds the file this process runs
+/// (a rebuild renamed another file over it, or it was deleted). Programs that read the
+/// executable by its name — valgrind reads its symbols so — would read another build.
+pub fn replaced_on_disk() -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let own = std::fs::metadata("/proc/self/exe").ok()?;
+    let link = std::fs::read_link("/proc/self/exe").ok()?;
+    let text = link.to_string_lossy();
+    let path = PathBuf::from(text.strip_suffix(" (deleted)").unwrap_or(&text));
+    match std::fs::metadata(&path) {
+        Ok(m) if m.dev() == own.dev() && m.ino() == own.ino() => None,
+        _ => Some(path),
+    }
+}
