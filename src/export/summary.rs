@@ -346,19 +346,31 @@ fn scaling(d: &mut Doc, r: &Results, name: &str) {
             _ => {}
         }
     }
-    if !fitted.rows.is_empty() {
+    let none_fitted = fitted.rows.is_empty();
+    if !none_fitted {
         d.push(Block::Para(format!(
             "Universal Scalability Law, X(N) = λN / (1 + σ(N−1) + κN(N−1)), fitted to the worker counts up to the {cores} allowed cores; predictions beyond them are extrapolations."
         )));
         d.push(Block::Table(fitted));
     }
-    if !too_few.is_empty() {
-        d.push(Block::Para(format!(
-            "Scaling: too few core counts to fit the Universal Scalability Law ({} or more worker counts up to the {cores} allowed cores are needed): {}.",
-            usl::MIN_POINTS,
-            too_few.join(", ")
-        )));
+    if too_few.is_empty() {
+        return;
     }
+    // On a machine of few cores no case can be fitted: one line says so, naming none.
+    let need = format!(
+        "{} or more worker counts up to the {cores} allowed cores",
+        usl::MIN_POINTS
+    );
+    d.push(Block::Para(if none_fitted {
+        format!(
+            "Scaling: too few core counts to fit the Universal Scalability Law ({need} are needed)."
+        )
+    } else {
+        format!(
+            "Scaling: too few core counts to fit {} ({need} are needed).",
+            too_few.join(", ")
+        )
+    }));
 }
 
 /// One row per case, one column per metric (and the figures derived from it), and a column

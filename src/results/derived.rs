@@ -55,6 +55,9 @@ fn with(case: &CaseId, model: &str, variant: &str, workers: usize) -> CaseId {
 
 /// Throughput(N) ÷ (N × throughput(1)) of the same model and variant, per round.
 pub fn efficiency_samples(r: &Results, m: &Measurement) -> Vec<f64> {
+    if is_sequential(&m.case.model) {
+        return Vec::new();
+    }
     let one = with(&m.case, &m.case.model, &m.case.variant, 1);
     find(r, &one, &m.metric).map_or_else(Vec::new, |o| {
         ratio_samples(&m.samples, &o.samples, m.case.workers as f64)
@@ -68,6 +71,12 @@ pub fn sequential_of(model: &str) -> &'static str {
         Some(("cpython", _)) => "cpython-sequential",
         _ => "sequential",
     }
+}
+
+/// Whether `model` is a sequential model: its N shares run one after another on one thread,
+/// so its efficiency at N workers is 1/N by definition, not a finding, and is not shown.
+pub fn is_sequential(model: &str) -> bool {
+    sequential_of(model) == model
 }
 
 /// Throughput ÷ the sequential model's throughput at 1 worker, of the same variant, or of the
@@ -135,7 +144,7 @@ pub fn runs_bare_code(r: &Results, m: &Measurement) -> bool {
 /// Throughput ÷ what the cores it could use did alone in the same rounds, running the same
 /// code: unlike the efficiency, this stays near 1 on a machine whose cores differ in speed.
 pub fn efficiency_vs_cores_samples(r: &Results, m: &Measurement) -> Vec<f64> {
-    if !runs_bare_code(r, m) {
+    if is_sequential(&m.case.model) || !runs_bare_code(r, m) {
         return Vec::new();
     }
     cores_reference(r, &m.case.workload, m.samples.len(), m.case.workers)
@@ -181,6 +190,13 @@ mod tests {
         );
         assert!(ratio_samples(&[], &[1.0], 1.0).is_empty());
         assert_eq!(ratio(&[1.0, 3.0, 2.0]), Some(2.0));
+    }
+
+    #[test]
+    fn only_parallel_models_have_an_efficiency() {
+        assert!(is_sequential("sequential") && is_sequential("cpython-sequential"));
+        assert!(!is_sequential("threads") && !is_sequential("cpython-threads"));
+        assert!(!is_sequential("process-pool-map"));
     }
 
     #[test]
