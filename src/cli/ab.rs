@@ -95,6 +95,20 @@ fn side_flags(args: &[String], base: &Path) -> Vec<String> {
     out
 }
 
+/// The sides' flags for a timed job: short samples pair better, so both sides get ab's own
+/// default sample time unless the user gave one.
+fn timed_side_flags(args: &[String], base: &Path) -> Vec<String> {
+    let mut out = side_flags(args, base);
+    if !out
+        .iter()
+        .any(|a| a.split('=').next() == Some("--sample-time"))
+    {
+        out.push("--sample-time".into());
+        out.push(crate::compare::ab::DEFAULT_SAMPLE_TIME.into());
+    }
+    out
+}
+
 pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> Result<u8> {
     use crate::compare::ab;
     if a.judge {
@@ -120,7 +134,7 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
     crate::sys::signals::install();
     let opts = ab::AbOptions {
         base: a.base.clone(),
-        flags: side_flags(&args, &a.base),
+        flags: timed_side_flags(&args, &a.base),
         inject_head: a.run.inject_slowdown.clone(),
         threshold,
         pairs: a.run.samples.is_some().then_some(plan.samples),
@@ -298,4 +312,38 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
         return Err(std::io::Error::other("larger than a results file may be"));
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(xs: &[&str]) -> Vec<String> {
+        xs.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_sides_get_abs_sample_time_unless_the_user_gave_one() {
+        let base = Path::new("old/threadfork");
+        let given = strings(&[
+            "ab",
+            "old/threadfork",
+            "--quick",
+            "--json",
+            "--budget",
+            "90s",
+        ]);
+        assert_eq!(
+            timed_side_flags(&given, base),
+            strings(&["--quick", "--sample-time", "5ms"])
+        );
+        let own = strings(&["ab", "old/threadfork", "--sample-time=20ms"]);
+        assert_eq!(
+            timed_side_flags(&own, base),
+            strings(&["--sample-time=20ms"])
+        );
+        // Counted jobs take no sample time.
+        let counted = strings(&["ab", "old/threadfork", "--instructions"]);
+        assert_eq!(side_flags(&counted, base), strings(&["--instructions"]));
+    }
 }
