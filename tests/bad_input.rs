@@ -140,6 +140,16 @@ fn every_bad_input_gets_one_line_and_exit_two() {
             "--param tasks: 'tasks' is already set by --param tasks; give each parameter once",
         ),
         (
+            vec![
+                "run".into(),
+                "--workload".into(),
+                "counter".into(),
+                "--param".into(),
+                "increments=10,x".into(),
+            ],
+            "--param increments: 'x' is not a whole number",
+        ),
+        (
             vec!["run".into(), "--runtime".into(), "java".into()],
             "--runtime: 'java' is not a runtime (rust, cpython)",
         ),

@@ -207,3 +207,24 @@ fn a_start_slowdown_runs_every_forked_worker_and_marks_the_run() {
     );
     assert!(r.measurements.iter().all(|m| m.verified));
 }
+
+#[test]
+fn a_list_in_param_sweeps_that_parameter_one_case_per_value() {
+    let out = TempDir::new("param-sweep");
+    threadfork()
+        .args(["run", "--quick", "--no-charts", "--workload", "counter"])
+        .args(["--model", "threads", "--workers", "1", "--samples", "2"])
+        .args(["--param", "increments=1000,3000", "--out"])
+        .arg(&out.0)
+        .assert()
+        .success();
+    let r = results::load(&json_files(&out).pop().unwrap()).unwrap();
+    let mut seen: Vec<u64> = r
+        .measurements
+        .iter()
+        .filter(|m| m.metric == "throughput" && m.case.variant == "atomic")
+        .map(|m| m.case.params["increments"])
+        .collect();
+    seen.sort();
+    assert_eq!(seen, [1000, 3000]);
+}

@@ -140,7 +140,7 @@ pub struct RunArgs {
     /// compact (a core's SMT siblings first)
     #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "spread")]
     pub pin: Option<String>,
-    /// A workload parameter, NAME=VALUE (repeatable; `list` shows each workload's)
+    /// A workload parameter, NAME=VALUE, or NAME=a,b,… to sweep it: every value is its own case (repeatable, each parameter once; `list` shows each workload's)
     #[arg(long = "param", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     pub params: Vec<String>,
     /// Shorthand for --param work=N: squares per square task [default: 100]; a list

@@ -158,8 +158,10 @@ pub(crate) fn given_params(a: &RunArgs) -> Result<Vec<GivenParam>, BadInput> {
             .split_once('=')
             .ok_or_else(|| BadInput::new(format!("--param: '{text}' is not NAME=VALUE")))?;
         let flag = format!("--param {name}");
-        let n = parse_count(value)
-            .ok_or_else(|| BadInput::new(format!("{flag}: '{value}' is not a whole number")))?;
+        // A list sweeps the parameter: checked here by its first item, each item by the sweep.
+        let first = value.split(',').next().unwrap_or("");
+        let n = parse_count(first)
+            .ok_or_else(|| BadInput::new(format!("{flag}: '{first}' is not a whole number")))?;
         out.push(GivenParam {
             name: name.trim().into(),
             flag,
@@ -201,7 +203,7 @@ pub(crate) fn given_params(a: &RunArgs) -> Result<Vec<GivenParam>, BadInput> {
     for (i, g) in out.iter().enumerate() {
         if let Some(first) = out[..i].iter().find(|f| f.name == g.name) {
             return Err(BadInput::new(format!(
-                "{}: '{}' is already set by {}; give each parameter once (a list of --work sizes sweeps work)",
+                "{}: '{}' is already set by {}; give each parameter once (a list sweeps it: --param NAME=a,b or --work a,b)",
                 g.flag, g.name, first.flag
             )));
         }

@@ -265,23 +265,55 @@ fn check_params_exist(given: &[GivenParam], c: &Chosen) -> Result<(), BadInput> 
     }
 }
 
-/// Each chosen workload with its parameters; a workload with a `work` parameter once per
-/// `--work` size (the granularity sweep).
+/// A parameter swept by the flags (`--work a,b` or `--param NAME=a,b`): its name, the flag
+/// that swept it and its values.
+struct Sweep {
+    name: String,
+    flag: String,
+    values: Vec<u64>,
+}
+
+fn sweeps(a: &RunArgs) -> Result<Vec<Sweep>, BadInput> {
+    let mut out = Vec::new();
+    if let Some(t) = &a.work {
+        out.push(Sweep {
+            name: "work".into(),
+            flag: "--work".into(),
+            values: parse_list("--work", t, parse_count, "a whole number")?,
+        });
+    }
+    for text in &a.params {
+        if let Some((name, list)) = text.split_once('=').filter(|(_, v)| v.contains(',')) {
+            let flag = format!("--param {}", name.trim());
+            out.push(Sweep {
+                name: name.trim().into(),
+                values: parse_list(&flag, list, parse_count, "a whole number")?,
+                flag,
+            });
+        }
+    }
+    out.retain(|s| s.values.len() > 1);
+    Ok(out)
+}
+
+/// Each chosen workload with its parameters; once per combination of the swept values of the
+/// parameters it declares (`--work a,b`: the granularity sweep; `--param NAME=a,b`).
 fn select_workloads(
     a: &RunArgs,
     c: &Chosen,
     given: &[GivenParam],
 ) -> Result<Vec<Selected>, BadInput> {
-    let works = match &a.work {
-        Some(t) => parse_list("--work", t, parse_count, "a whole number")?,
-        None => Vec::new(),
-    };
-    let has_work = |w: &WorkloadRef| w.info().params.iter().any(|p| p.name == "work");
-    if works.len() > 1 && !c.workloads.iter().any(has_work) {
-        return Err(BadInput::new(format!(
-            "--work: no chosen workload has a parameter 'work' to sweep ({})",
-            c.names.join(", ")
-        )));
+    let sweeps = sweeps(a)?;
+    let declares = |w: &WorkloadRef, name: &str| w.info().params.iter().any(|p| p.name == name);
+    for s in &sweeps {
+        if !c.workloads.iter().any(|w| declares(w, &s.name)) {
+            return Err(BadInput::new(format!(
+                "{}: no chosen workload has a parameter '{}' to sweep ({})",
+                s.flag,
+                s.name,
+                c.names.join(", ")
+            )));
+        }
     }
     let mut selected = Vec::new();
     for w in &c.workloads {
@@ -290,21 +322,26 @@ fn select_workloads(
             Size::Split(n) | Size::PerWorker(n) => given.iter().any(|g| g.name == n),
             Size::None => true,
         };
-        let sizes: Vec<Option<u64>> = if works.len() > 1 && has_work(w) {
-            works.iter().copied().map(Some).collect()
-        } else {
-            vec![None]
-        };
-        for size in sizes {
-            let mut given = given.to_vec();
-            if let Some(v) = size {
-                given.retain(|g| g.name != "work");
-                given.push(GivenParam {
-                    name: "work".into(),
-                    flag: "--work".into(),
-                    value: v,
-                });
-            }
+        // Every combination of this workload's swept values, the first sweep outermost.
+        let mut combos: Vec<Vec<GivenParam>> = vec![given.to_vec()];
+        for s in sweeps.iter().filter(|s| declares(w, &s.name)) {
+            combos = combos
+                .into_iter()
+                .flat_map(|g| {
+                    s.values.iter().map(move |&v| {
+                        let mut g = g.clone();
+                        g.retain(|x| x.name != s.name);
+                        g.push(GivenParam {
+                            name: s.name.clone(),
+                            flag: s.flag.clone(),
+                            value: v,
+                        });
+                        g
+                    })
+                })
+                .collect();
+        }
+        for given in combos {
             selected.push(Selected {
                 workload: w.clone(),
                 params: params_for(w, &given)?,
