@@ -68,6 +68,7 @@ pub mod __private {
     pub use crate::measure::clock::now_ns;
 }
 
+pub use api::answers;
 pub use api::{
     Ctx, Model, Output, Param, Params, Registry, Sample, Size, Verdict, Workload, split,
 };

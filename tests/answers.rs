@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 use indicatif::ProgressBar;
 use threadfork::export::answers::answers;
 use threadfork::results::Results;
+use threadfork::answers::{Answer, Line, RunFigures};
 use threadfork::{Ctx, Output, Param, Registry, Sample, Size, Verdict, Workload};
 
 /// Every quote of every answer is a verified measurement of `r`, quoted at its median.
@@ -146,5 +147,70 @@ fn a_users_workload_is_answered_in_its_own_op_and_variants() {
         !lines.iter().any(|l| l.starts_with("CPU-bound")),
         "{lines:?}"
     );
+    quotes_are_measured(&r);
+}
+
+/// Bins that answer in their own words: the padded bins' cost at the widest worker count.
+struct OwnWords;
+
+impl Workload for OwnWords {
+    type Shared = ();
+    fn name(&self) -> &'static str {
+        "own-words"
+    }
+    fn op(&self) -> &'static str {
+        Bins.op()
+    }
+    fn params(&self) -> &'static [Param] {
+        Bins.params()
+    }
+    fn variants(&self) -> &'static [&'static str] {
+        Bins.variants()
+    }
+    fn size(&self) -> Size {
+        Bins.size()
+    }
+    fn run(&self, ctx: &Ctx<'_, ()>) -> Output {
+        Bins.run(ctx)
+    }
+    fn verify(&self, s: &Sample<'_, ()>) -> Verdict {
+        Bins.verify(s)
+    }
+    fn answers(&self, run: &RunFigures<'_>) -> Vec<Answer> {
+        let n = run.widest().unwrap_or(1);
+        let (Some(packed), Some(padded)) = (
+            run.find("threads", "packed", n, "throughput"),
+            run.find("threads", "padded", n, "throughput"),
+        ) else {
+            return vec![];
+        };
+        let mut l = Line::default();
+        let text = format!(
+            "Padding the bins costs {} against {} packed.",
+            l.fig(padded, &run.op()),
+            l.fig(packed, &run.op())
+        );
+        vec![l.done(text)]
+    }
+}
+
+#[test]
+fn a_workload_that_answers_in_its_own_words_is_answered_so_and_its_lines_are_saved() {
+    let reg = Registry::new().with(OwnWords);
+    let plan = common::quick_plan(&reg, &["--model", "threads", "--workers", "1,2"]);
+    let machine = threadfork::machine::fingerprint();
+    let r = threadfork::sweep::run(
+        &plan,
+        machine,
+        &AtomicBool::new(false),
+        &ProgressBar::hidden(),
+    );
+    assert!(r.failures.is_empty(), "{:?}", r.failures);
+    let lines: Vec<String> = answers(&r).into_iter().map(|a| a.line).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("Padding the bins costs "), "{lines:?}");
+    assert_eq!(r.answers.len(), 1, "kept in the results");
+    let back: Results = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back.answers, r.answers);
     quotes_are_measured(&r);
 }

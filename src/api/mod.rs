@@ -2,6 +2,7 @@
 //! ([`crate::Shared`], [`crate::Mutex`]) and the registry a bench binary hands to
 //! [`crate::run_main`].
 
+pub mod answers;
 pub mod model;
 pub mod registry;
 pub mod study;

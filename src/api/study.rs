@@ -54,6 +54,12 @@ pub trait Study: Send + Sync + 'static {
     /// Findings in plain words, from the run's measurements (all of them: a study picks its
     /// own by workload and model).
     fn findings(&self, measurements: &[&Measurement]) -> Vec<String>;
+    /// The answers to the questions the study is measured for (see
+    /// [`crate::Workload::answers`]); none by default.
+    fn answers(&self, run: &crate::api::answers::RunFigures<'_>) -> Vec<crate::results::Answer> {
+        let _ = run;
+        Vec::new()
+    }
 }
 
 pub type StudyRef = Arc<dyn Study>;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::model::Model;
+use crate::api::answers::{Answer, RunFigures};
 use crate::results::Measurement;
 use crate::sys::shared::{Shared, SharedArea};
 
@@ -353,6 +354,14 @@ pub trait Workload: Send + Sync + 'static {
         let _ = measurements;
         Vec::new()
     }
+
+    /// The answers to the questions this workload is measured for, first in the summary and
+    /// `index.html`: one line each, quoting figures of the run through a
+    /// [`crate::answers::Line`]. By default, the fastest model against the sequential run and
+    /// each variant against the first ([`crate::answers::RunFigures::generic`]).
+    fn answers(&self, run: &RunFigures<'_>) -> Vec<Answer> {
+        run.generic()
+    }
 }
 
 /// What the harness needs to describe a workload without running it.
@@ -401,6 +410,7 @@ pub trait Erased: Send + Sync + 'static {
     fn combine(&self, a: Output, b: Output) -> Output;
     fn teardown(&self);
     fn findings(&self, measurements: &[&Measurement]) -> Vec<String>;
+    fn answers(&self, run: &RunFigures<'_>) -> Vec<Answer>;
 }
 
 fn sample_of<'a, W: Workload>(
@@ -474,6 +484,9 @@ impl<W: Workload> Erased for W {
 
     fn findings(&self, measurements: &[&Measurement]) -> Vec<String> {
         Workload::findings(self, measurements)
+    }
+    fn answers(&self, run: &RunFigures<'_>) -> Vec<Answer> {
+        Workload::answers(self, run)
     }
 }
 

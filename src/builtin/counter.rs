@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crossbeam::channel::{RecvTimeoutError, Sender, TryRecvError};
 
+use crate::answers::{Answer, Line, RunFigures};
 use crate::api::model::{Pattern, Pool};
 use crate::api::{Ctx, Model, Output, Param, Sample, Size, Verdict, Workload};
 use crate::measure::clock::now_ns;
@@ -417,6 +418,50 @@ impl Workload for Counter {
                 "counter ended at {got}, expected exactly {expected}: the lock did not protect it"
             )
         })
+    }
+
+    /// What a lock costs uncontended and contended, and what dropping it loses.
+    fn answers(&self, run: &RunFigures<'_>) -> Vec<Answer> {
+        let mut out = Vec::new();
+        let Some(w) = run.widest().filter(|&w| w >= 2) else {
+            return out;
+        };
+        let (op, threads) = (run.op(), Model::Threads.name());
+        let one = run.find(threads, "std-mutex", 1, "throughput");
+        let many = run.find(threads, "std-mutex", w, "throughput");
+        if let (Some(a), Some(b)) = (one, many) {
+            let mut l = Line::default();
+            let line = format!(
+                "A lock (counter, std-mutex on threads): uncontended {} at 1 worker; contended {} at {w} ({}× the uncontended rate).",
+                l.fig(a, &op),
+                l.fig(b, &op),
+                crate::units::sig3(b.median / a.median)
+            );
+            out.push(l.done(line));
+        }
+        let lost = run.find(threads, "no-lock", w, "lost_updates");
+        let ran = run.find(threads, "no-lock", w, "throughput");
+        if let (Some(lost), Some(ops)) = (lost, ran.and_then(|m| m.ops_per_sample)) {
+            // Said only where it holds: every locked case passed its exact check.
+            let exact = !run.any_failed()
+                && run
+                    .measurements()
+                    .filter(|m| m.case.variant != "no-lock")
+                    .all(|m| m.verified);
+            let mut l = Line::default();
+            let line = format!(
+                "Without the lock (counter, no-lock on threads, {w} workers): {} updates lost of {ops} a sample ({:.0}%){}.",
+                l.fig(lost, &op),
+                100.0 * lost.median / ops as f64,
+                if exact {
+                    "; every locked variant ended at exactly workers × increments"
+                } else {
+                    ""
+                }
+            );
+            out.push(l.done(line));
+        }
+        out
     }
 
     fn teardown(&self) {

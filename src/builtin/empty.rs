@@ -1,7 +1,8 @@
 //! `empty`: a worker that does nothing, so that what is measured is starting and stopping it
 //! — startup (request → first instruction) and roundtrip (start + empty task + join/reap).
 
-use crate::api::{Ctx, Output, Sample, Size, Verdict, Workload};
+use crate::answers::{Answer, Line, RunFigures};
+use crate::api::{Ctx, Model, Output, Sample, Size, Verdict, Workload};
 use crate::results::{Measurement, Metric};
 use crate::units as format;
 
@@ -95,5 +96,78 @@ impl Workload for Empty {
                 ))
             })
             .collect()
+    }
+
+    /// How long a process takes to start against a thread, and how that grows with the
+    /// parent's size.
+    fn answers(&self, run: &RunFigures<'_>) -> Vec<Answer> {
+        let mut sizes: Vec<u64> = run
+            .measurements()
+            .filter(|m| m.is(Metric::Startup))
+            .filter_map(|m| m.param("parent_rss"))
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        let Some(&lo) = sizes.first() else {
+            return Vec::new();
+        };
+        let at = |model: Model, rss: u64| {
+            run.measurements().find(|m| {
+                m.case.model == model.name()
+                    && m.case.variant == "default"
+                    && m.is(Metric::Startup)
+                    && m.param("parent_rss") == Some(rss)
+                    && m.verified
+                    && m.runtime.is_none()
+            })
+        };
+        let mut out = Vec::new();
+        let mut l = Line::default();
+        let thread = at(Model::Threads, lo);
+        let mut parts = Vec::new();
+        if let Some(t) = thread {
+            parts.push(format!("thread {}", l.fig(t, "")));
+        }
+        for model in [Model::Fork, Model::Spawn] {
+            if let Some(m) = at(model, lo) {
+                let times = thread.map_or(String::new(), |t| {
+                    format!(" ({}× a thread)", format::sig3(m.median / t.median))
+                });
+                parts.push(format!("{} {}{times}", model.name(), l.fig(m, "")));
+            }
+        }
+        if !parts.is_empty() {
+            out.push(l.done(format!(
+                "Starting a worker, request to first instruction (empty, parent holding {} of ballast; ± is the 95% interval): {}.",
+                format::bytes(lo as f64),
+                parts.join("; ")
+            )));
+        }
+        let hi = *sizes.last().unwrap_or(&lo);
+        if hi > lo {
+            let mut l = Line::default();
+            let parts: Vec<String> = [Model::Fork, Model::Spawn, Model::Threads]
+                .into_iter()
+                .filter_map(|model| {
+                    let (a, b) = (at(model, lo)?, at(model, hi)?);
+                    Some(format!(
+                        "{} {}× ({} → {})",
+                        model.name(),
+                        format::sig3(b.median / a.median),
+                        l.fig(a, ""),
+                        l.fig(b, "")
+                    ))
+                })
+                .collect();
+            if !parts.is_empty() {
+                out.push(l.done(format!(
+                    "A bigger parent ({} → {} of ballast): {}.",
+                    format::bytes(lo as f64),
+                    format::bytes(hi as f64),
+                    parts.join("; ")
+                )));
+            }
+        }
+        out
     }
 }

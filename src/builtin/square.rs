@@ -3,7 +3,10 @@
 
 use std::hint::black_box;
 
-use crate::api::{Ctx, Output, Param, Sample, Size, Verdict, Workload};
+use crate::answers::{Answer, Line, RunFigures};
+use crate::api::model::{Pattern, Pool};
+use crate::api::{Ctx, Model, Output, Param, Sample, Size, Verdict, Workload};
+use crate::units as format;
 
 /// The built-in CPU-bound workload.
 pub struct Square;
@@ -70,6 +73,112 @@ impl Workload for Square {
         }
         Verdict::Passed
     }
+
+    /// What more workers buy for CPU-bound work against one worker run sequentially, what
+    /// opening a pool costs, and whether the run measured from which task size a pool pays.
+    fn answers(&self, run: &RunFigures<'_>) -> Vec<Answer> {
+        let mut out = Vec::new();
+        out.extend(cpu_bound(run));
+        out.extend(pools(run));
+        out
+    }
+}
+
+/// Verified throughputs of Rust code at `workers` on a pool.
+fn on_pools<'a>(
+    run: &RunFigures<'a>,
+    workers: usize,
+    metric: &'a str,
+) -> impl Iterator<Item = &'a crate::results::Measurement> + 'a {
+    run.measurements().filter(move |m| {
+        m.case.workers == workers
+            && m.metric == metric
+            && m.verified
+            && m.runtime.is_none()
+            && Model::parse(&m.case.model).is_some_and(|x| x.pool().is_some())
+    })
+}
+
+fn cpu_bound(run: &RunFigures<'_>) -> Option<Answer> {
+    let w = run.widest()?;
+    let op = run.op();
+    let mut l = Line::default();
+    let throughput = "throughput";
+    let Some(seq) = run.find(Model::Sequential.name(), "default", 1, throughput) else {
+        return Some(
+            l.done(
+                "CPU-bound work: no sequential reference at 1 worker (add `--model sequential`)."
+                    .into(),
+            ),
+        );
+    };
+    if w < 2 {
+        return Some(
+            l.done("CPU-bound work: one worker only on this run (add `--workers 1,2`).".into()),
+        );
+    }
+    let reference = l.fig(seq, &op);
+    let mut parts = Vec::new();
+    for model in [Model::Threads, Model::Fork, Model::Spawn] {
+        if let Some(m) = run.find(model.name(), "default", w, throughput) {
+            let k = m.median / seq.median;
+            parts.push(format!(
+                "{} {}× ({})",
+                model.name(),
+                format::sig3(k),
+                l.fig(m, &op)
+            ));
+        }
+    }
+    let best_pool = on_pools(run, w, throughput).max_by(|a, b| a.median.total_cmp(&b.median));
+    if let Some(p) = best_pool {
+        parts.push(format!(
+            "best pool {} {}× ({})",
+            p.case.model,
+            format::sig3(p.median / seq.median),
+            l.fig(p, &op)
+        ));
+    }
+    Some(l.done(format!(
+        "CPU-bound work (square), {w} workers against 1 run sequentially ({reference}): {}.",
+        parts.join("; ")
+    )))
+}
+
+fn pools(run: &RunFigures<'_>) -> Vec<Answer> {
+    let mut out = Vec::new();
+    let Some(w) = run.widest() else {
+        return out;
+    };
+    let mut l = Line::default();
+    let mut parts = Vec::new();
+    for pool in [Pool::Threads, Pool::Rayon, Pool::Processes] {
+        let model = Model::Pool(pool, Pattern::Map);
+        let started = on_pools(run, w, "pool_start").find(|m| m.case.model == model.name());
+        if let Some(m) = started {
+            parts.push(format!("{} {}", pool.name(), l.fig(m, "")));
+        }
+    }
+    if !parts.is_empty() {
+        out.push(l.done(format!(
+            "Opening a pool of {w} workers (request to every worker running): {}.",
+            parts.join("; ")
+        )));
+    }
+    let mut works: Vec<Option<u64>> = run
+        .measurements()
+        .filter(|m| m.metric == "throughput")
+        .map(|m| m.param("work"))
+        .collect();
+    works.sort_unstable();
+    works.dedup();
+    if !parts.is_empty() && works.len() < 2 {
+        out.push(Line::default().done(
+            "From which task size a pool pays: not measured (add `--work 1,10,100,1000,10000`)."
+                .into(),
+        ));
+    }
+    out
 }
 
 /// The classic example's list length: square the numbers 0..100.

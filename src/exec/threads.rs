@@ -56,24 +56,11 @@ impl Executor for Threads {
         if outcome.is_ok() && !start_only {
             outcome = wait_ready(&region, handles.len(), deadline_ns, || Ok(()));
         }
-        let short = matches!(outcome, Err(SampleError::Start(_)));
-        if short {
-            // The shares no thread took are over before they began: the threads that did start
-            // wait for no one.
-            for _ in handles.len()..n {
-                share_ended(region.header());
-            }
-        }
         // Always open the barrier: a thread cannot be killed, only let go.
-        let release_ns = release(&region);
-        if short {
-            // Gone before the next sample (a limit on threads that stopped this one would stop
-            // the next too); a thread that does not end in time is let go.
-            let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
-            while handles.iter().any(|h| !h.is_finished()) && std::time::Instant::now() < until {
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            }
-        }
+        let release_ns = match outcome {
+            Err(SampleError::Start(_)) => release_short(&region, &handles, n),
+            _ => release(&region),
+        };
         let mut joined = Vec::with_capacity(n);
         for (k, h) in handles.into_iter().enumerate() {
             // Once a worker failed the sample is lost: the rest are let go rather than waited
@@ -103,19 +90,13 @@ impl Executor for Threads {
                     ))
                 });
             }
-            match h.join() {
-                Ok(Ok(())) => {}
-                Ok(Err(msg)) if outcome.is_ok() => {
-                    outcome = Err(SampleError::WorkerFailed(format!(
-                        "worker thread {k} panicked: {msg}"
-                    )));
-                }
-                Err(_) if outcome.is_ok() => {
-                    outcome = Err(SampleError::WorkerFailed(format!(
-                        "worker thread {k} panicked"
-                    )));
-                }
-                _ => {}
+            let why = match h.join() {
+                Ok(Ok(())) => None,
+                Ok(Err(msg)) => Some(format!("worker thread {k} panicked: {msg}")),
+                Err(_) => Some(format!("worker thread {k} panicked")),
+            };
+            if let (Some(why), true) = (why, outcome.is_ok()) {
+                outcome = Err(SampleError::WorkerFailed(why));
             }
             joined.push(now_ns());
         }
@@ -123,4 +104,20 @@ impl Executor for Threads {
         let rss_growth_bytes = window.and_then(|w| w.growth_bytes());
         super::finish_in_process(&region, job, release_ns, joined, rss_growth_bytes)
     }
+}
+
+/// Opens the barrier of a sample that could not start all its `n` threads, and waits (at
+/// most 2 s) for those that did: the shares no thread took are over before they began, so
+/// they wait for no one, and they are gone before the next sample — a limit on threads that
+/// stopped this one would stop the next too. A thread that does not end in time is let go.
+fn release_short<T>(region: &super::region::Region, started: &[JoinHandle<T>], n: usize) -> u64 {
+    for _ in started.len()..n {
+        share_ended(region.header());
+    }
+    let release_ns = release(region);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while started.iter().any(|h| !h.is_finished()) && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    release_ns
 }

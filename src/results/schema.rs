@@ -32,6 +32,10 @@ pub struct Results {
     /// Findings in plain words, per workload, from the workload's own reading of its figures.
     #[serde(default)]
     pub findings: BTreeMap<String, Vec<String>>,
+    /// The answers a reader comes for, one line per question, from each workload's own
+    /// reading of the run (its `answers`); first in the summary and in `index.html`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<Answer>,
     /// Cases skipped on purpose (e.g. too little memory) and interruptions.
     #[serde(default)]
     pub notes: Vec<String>,
@@ -373,6 +377,23 @@ impl std::ops::DerefMut for Measurement {
     fn deref_mut(&mut self) -> &mut Stat {
         &mut self.stat
     }
+}
+
+/// One answer: its line, and the figures it quotes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub line: String,
+    #[serde(default)]
+    pub quotes: Vec<Quote>,
+}
+
+/// A figure an answer quotes: the measurement's case and metric, and the median quoted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    #[serde(flatten)]
+    pub case: CaseId,
+    pub metric: String,
+    pub value: f64,
 }
 
 /// A case that failed, with the reason in words.

@@ -342,6 +342,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         failures: Vec::new(),
         scaling: Vec::new(),
         findings: BTreeMap::new(),
+        answers: Vec::new(),
         notes: Vec::new(),
         runtimes: plan.runtimes.clone(),
     };
@@ -402,6 +403,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
     results.calibration = calibration_from(cal, &results.measurements);
     crate::sweep::granularity::derive(&mut results);
     results.findings = findings(plan, &results.measurements);
+    results.answers = answers(plan, &results);
     let pools = crate::sweep::granularity::findings(&results);
     if !pools.is_empty() {
         results.findings.insert("pools".into(), pools);
@@ -471,6 +473,29 @@ fn calibration_from(cal: CalibrationAcc, measurements: &[Measurement]) -> Calibr
         timer_overhead: Some(Stat::new("ns", timer)),
         bare_roundtrip,
     }
+}
+
+/// Each workload's and study's answers on the run, in the plan's order, each workload once.
+fn answers(plan: &Plan, r: &Results) -> Vec<crate::results::Answer> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for sel in &plan.workloads {
+        let name = sel.workload.info().name;
+        if !seen.contains(&name) {
+            seen.push(name);
+            out.extend(
+                sel.workload
+                    .answers(&crate::answers::RunFigures::new(r, name)),
+            );
+        }
+    }
+    for s in &plan.studies {
+        out.extend(
+            s.study
+                .answers(&crate::answers::RunFigures::new(r, s.study.name())),
+        );
+    }
+    out
 }
 
 /// Each workload's and study's own findings on its measurements.

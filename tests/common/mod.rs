@@ -104,6 +104,7 @@ pub fn synthetic_results(
         failures: vec![],
         scaling: vec![],
         findings: Default::default(),
+        answers: vec![],
         notes: vec![],
     }
 }

@@ -9,6 +9,7 @@ pub mod models;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
+use crate::answers::{Answer, Line, RunFigures};
 use crate::api::study::{CaseOutcome, Study, StudyPlan, StudyRun};
 use crate::measure::meminfo::available_memory_bytes;
 use crate::measure::probe::probe;
@@ -285,5 +286,40 @@ impl Study for Sequence {
             ));
         }
         out
+    }
+
+    /// What a lazy sequence saves against an eager one, at the largest n.
+    fn answers(&self, run: &RunFigures<'_>) -> Vec<Answer> {
+        let Some(n) = run.measurements().filter_map(|m| m.param("n")).max() else {
+            return Vec::new();
+        };
+        let at = |model: &str, metric: Metric| {
+            run.measurements().find(|m| {
+                m.case.model == model
+                    && m.case.variant == "range"
+                    && m.is(metric)
+                    && m.param("n") == Some(n)
+                    && m.verified
+                    && m.runtime.is_none()
+            })
+        };
+        let (Some(eh), Some(lh), Some(ef), Some(lf)) = (
+            at("eager", Metric::HeapBytes),
+            at("lazy", Metric::HeapBytes),
+            at("eager", Metric::FirstItem),
+            at("lazy", Metric::FirstItem),
+        ) else {
+            return Vec::new();
+        };
+        let mut l = Line::default();
+        let line = format!(
+            "Lazy vs eager (sequence of n = {}): heap {} eager against {} lazy; first item after {} eager against {} lazy.",
+            format::count(n),
+            l.fig(eh, ""),
+            l.fig(lh, ""),
+            l.fig(ef, ""),
+            l.fig(lf, "")
+        );
+        vec![l.done(line)]
     }
 }

@@ -3,6 +3,7 @@
 //! once on the head side and handed to both, each case's samples taken in adjacent pairs
 //! whose order alternates (ABBA) — and judged on the pairs' log-ratios.
 
+mod epochs;
 pub mod judge;
 pub mod report;
 pub mod sides;

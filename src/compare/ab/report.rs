@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::ALPHA;
+use super::epochs::{epoch_centres, epochs_agree, epochs_p_worse};
 use super::judge::{Call, Judged, call, holm, judge, worse_log};
 use crate::host::protocol::Hello;
 use crate::machine::Machine;
@@ -178,7 +179,16 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
     // Intervals at the Bonferroni level, so that all of them hold together.
     let per_row = ALPHA / rows.len().max(1) as f64;
     let all = |xs: &[(usize, f64)]| xs.iter().map(|p| p.1).collect::<Vec<f64>>();
-    let stats: Vec<Option<Judged>> = rows.iter().map(|r| judge(&all(&r.3), per_row)).collect();
+    // Worse at all: as the pairs say, and as the epochs say with their spread as noise.
+    let stats: Vec<Option<Judged>> = rows
+        .iter()
+        .map(|r| {
+            judge(&all(&r.3), per_row).map(|mut s| {
+                s.p_worse = s.p_worse.max(epochs_p_worse(&r.3));
+                s
+            })
+        })
+        .collect();
     let calls = call_rows(&rows, &stats, threshold.ln_1p());
     rows.into_iter()
         .zip(stats)
@@ -323,43 +333,6 @@ fn call_rows(rows: &[RowPairs<'_>], stats: &[Option<Judged>], t: f64) -> Vec<Cal
         }
     }
     calls
-}
-
-/// Whether the epochs' centres agree within their own sampling noise: Cochran's Q over the
-/// epochs (each centre weighed by its inverse variance, the variance from its Hodges–Lehmann
-/// interval at one σ) below the χ² 95% point. A build's change moves every epoch alike; what
-/// one pair of processes was dealt moves one. (In A/A jobs here: a spawn roundtrip group at
-/// +83% in one epoch and +6% in the other; a no-lock counter at +13% and +40%.)
-fn epochs_agree(xs: &[(usize, f64)]) -> bool {
-    const CHI2_95: [f64; 4] = [3.841, 5.991, 7.815, 9.488];
-    let last = xs.iter().map(|p| p.0).max().unwrap_or(0);
-    let mut est = Vec::new();
-    for e in 0..=last {
-        let mine: Vec<f64> = xs.iter().filter(|p| p.0 == e).map(|p| p.1).collect();
-        // One σ: the interval at 68.27%.
-        if let Some((c, lo, hi)) = super::judge::hodges_lehmann(&mine, 0.3173) {
-            let se = ((hi - lo) / 2.0).max(1e-6);
-            est.push((c, 1.0 / (se * se)));
-        }
-    }
-    if est.len() < 2 {
-        return true;
-    }
-    let total: f64 = est.iter().map(|e| e.1).sum();
-    let mean = est.iter().map(|e| e.0 * e.1).sum::<f64>() / total;
-    let q: f64 = est.iter().map(|(c, w)| w * (c - mean).powi(2)).sum();
-    q <= CHI2_95[(est.len() - 2).min(CHI2_95.len() - 1)]
-}
-
-/// Each epoch's Hodges–Lehmann centre of its own log-ratios, in epoch order.
-fn epoch_centres(xs: &[(usize, f64)]) -> Vec<f64> {
-    let last = xs.iter().map(|p| p.0).max().unwrap_or(0);
-    (0..=last)
-        .filter_map(|e| {
-            let mine: Vec<f64> = xs.iter().filter(|p| p.0 == e).map(|p| p.1).collect();
-            super::judge::hodges_lehmann(&mine, 0.5).map(|(c, _, _)| c)
-        })
-        .collect()
 }
 
 fn side_line(name: &str, s: &SideInfo) -> String {
