@@ -7,9 +7,9 @@ mod common;
 use std::sync::atomic::AtomicBool;
 
 use indicatif::ProgressBar;
+use threadfork::answers::{Answer, Line, RunFigures};
 use threadfork::export::answers::answers;
 use threadfork::results::Results;
-use threadfork::answers::{Answer, Line, RunFigures};
 use threadfork::{Ctx, Output, Param, Registry, Sample, Size, Verdict, Workload};
 
 /// Every quote of every answer is a verified measurement of `r`, quoted at its median.

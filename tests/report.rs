@@ -105,7 +105,7 @@ fn report_overlays_two_runs() {
     let b = TempDir::new("report-b");
     let (ja, jb) = (small_run(&a), small_run(&b));
     let out = TempDir::new("report-overlay");
-    threadfork()
+    let done = threadfork()
         .arg("report")
         .arg(&ja)
         .arg(&jb)
@@ -113,6 +113,9 @@ fn report_overlays_two_runs() {
         .arg(&out.0)
         .assert()
         .success();
+    // The runs' differences in words come first on stdout (or that none exceeds the noise).
+    let stdout = String::from_utf8_lossy(&done.get_output().stdout).into_owned();
+    assert!(stdout.starts_with("## How the runs differ"), "{stdout}");
     let svgs: Vec<_> = out
         .files()
         .into_iter()
@@ -130,14 +133,13 @@ fn report_overlays_two_runs() {
             .unwrap(),
     )
     .unwrap();
-    // One series per run, labelled by machine and date.
-    let host = threadfork::machine::fingerprint().hostname;
-    assert!(
-        svg.matches(host.as_str()).count() >= 2,
-        "both runs labelled"
-    );
+    // One series per run, labelled by CPU, cores and date (a cloud host name says "vm").
+    let cpu = threadfork::machine::fingerprint().cpu_brand;
+    assert!(svg.matches(cpu.as_str()).count() >= 2, "both runs labelled");
     let html = std::fs::read_to_string(out.0.join("index.html")).unwrap();
     assert!(html.contains("Side by side"));
+    assert!(html.contains("How the runs differ"));
+    assert!(html.contains("<th>last ÷ first</th>"));
 }
 
 #[test]

@@ -508,10 +508,18 @@ fn report_command(a: &ReportArgs) -> Result<u8> {
     };
     let made = check_writable(&dir)?;
     let files = export::write_report(&runs, &dir).inspect_err(|_| remove_empty(&made))?;
-    for r in &runs {
-        if runs.len() == 1 {
-            print!("{}", export::summary::render(r));
+    if let [one] = runs.as_slice() {
+        print!("{}", export::summary::render(one));
+    } else {
+        println!("## How the runs differ\n");
+        let words = export::differ::differences(&runs);
+        if words.is_empty() {
+            println!("No figure the answers quote differs beyond both runs' 95% intervals.");
         }
+        for w in words {
+            println!("- {w}");
+        }
+        println!();
     }
     println!(
         "{} files written; open {}",

@@ -81,7 +81,7 @@ fn side_by_side(runs: &[Results]) -> String {
     for r in runs {
         let _ = write!(s, "<th>{}</th>", esc(&super::charts::run_label(r)));
     }
-    s.push_str("</tr>\n");
+    s.push_str("<th>last ÷ first</th></tr>\n");
     for k in keys {
         let (case, metric) = &k;
         let _ = write!(
@@ -90,15 +90,24 @@ fn side_by_side(runs: &[Results]) -> String {
             esc(&case.to_string()),
             esc(metric)
         );
-        for r in runs {
-            let cell = r
-                .measurements
-                .iter()
-                .find(|m| m.key() == k)
-                .map_or("–".into(), |m| crate::units::value(m.median, &m.unit));
+        let medians: Vec<Option<(f64, &str)>> = runs
+            .iter()
+            .map(|r| {
+                let m = r.measurements.iter().find(|m| m.key() == k)?;
+                Some((m.median, m.unit.as_str()))
+            })
+            .collect();
+        for m in &medians {
+            let cell = m.map_or("–".into(), |(v, unit)| crate::units::value(v, unit));
             let _ = write!(s, "<td class=\"n\">{}</td>", esc(&cell));
         }
-        s.push_str("</tr>\n");
+        let ratio = match (medians.first(), medians.last()) {
+            (Some(Some((a, _))), Some(Some((b, _)))) if *a > 0.0 => {
+                format!("{}×", crate::units::sig3(b / a))
+            }
+            _ => "–".into(),
+        };
+        let _ = write!(s, "<td class=\"n\">{ratio}</td></tr>\n");
     }
     s.push_str("</table>\n");
     s
@@ -128,6 +137,17 @@ pub fn page(runs: &[Results], charts: &[(String, String)]) -> String {
         s.push_str(&super::doc::html(&d));
     }
     if runs.len() > 1 {
+        let words = super::differ::differences(runs);
+        let mut d = super::doc::Doc::default();
+        d.push(super::doc::Block::Heading("How the runs differ".into()));
+        d.push(if words.is_empty() {
+            super::doc::Block::Para(
+                "No figure the answers quote differs beyond both runs' 95% intervals.".into(),
+            )
+        } else {
+            super::doc::Block::List(words)
+        });
+        s.push_str(&super::doc::html(&d));
         s.push_str(&side_by_side(runs));
     }
     s.push_str("<h2>Charts</h2>\n");

@@ -5,6 +5,7 @@ pub mod ab_chart;
 pub mod answers;
 pub mod charts;
 pub mod compare_report;
+pub mod differ;
 pub mod doc;
 pub mod html;
 pub mod summary;

@@ -19,11 +19,13 @@ pub fn caption(r: &Results) -> String {
     )
 }
 
-/// A short label for a run among several: machine and date.
+/// A short label for a run among several: its CPU, its cores and its date (host names of
+/// cloud machines say nothing: "vm").
 pub fn run_label(r: &Results) -> String {
     format!(
-        "{} {}",
-        r.machine.hostname,
+        "{} · {} cores · {}",
+        r.machine.cpu_brand,
+        r.machine.allowed_cpus.len(),
         r.run.started_at.replace('T', " ").trim_end_matches('Z')
     )
 }
