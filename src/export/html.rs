@@ -107,7 +107,7 @@ fn side_by_side(runs: &[Results]) -> String {
             }
             _ => "–".into(),
         };
-        let _ = write!(s, "<td class=\"n\">{ratio}</td></tr>\n");
+        let _ = writeln!(s, "<td class=\"n\">{ratio}</td></tr>");
     }
     s.push_str("</table>\n");
     s
