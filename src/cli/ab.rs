@@ -95,20 +95,6 @@ fn side_flags(args: &[String], base: &Path) -> Vec<String> {
     out
 }
 
-/// The sides' flags for a timed job: short samples pair better, so both sides get ab's own
-/// default sample time unless the user gave one.
-fn timed_side_flags(args: &[String], base: &Path) -> Vec<String> {
-    let mut out = side_flags(args, base);
-    if !out
-        .iter()
-        .any(|a| a.split('=').next() == Some("--sample-time"))
-    {
-        out.push("--sample-time".into());
-        out.push(crate::compare::ab::DEFAULT_SAMPLE_TIME.into());
-    }
-    out
-}
-
 pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> Result<u8> {
     use crate::compare::ab;
     if a.judge {
@@ -134,7 +120,7 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
     crate::sys::signals::install();
     let opts = ab::AbOptions {
         base: a.base.clone(),
-        flags: timed_side_flags(&args, &a.base),
+        flags: side_flags(&args, &a.base),
         inject_head: a.run.inject_slowdown.clone(),
         threshold,
         pairs: a.run.samples.is_some().then_some(plan.samples),
@@ -323,7 +309,7 @@ mod tests {
     }
 
     #[test]
-    fn the_sides_get_abs_sample_time_unless_the_user_gave_one() {
+    fn the_sides_get_the_run_flags_and_none_of_abs_own() {
         let base = Path::new("old/threadfork");
         let given = strings(&[
             "ab",
@@ -333,17 +319,13 @@ mod tests {
             "--budget",
             "90s",
         ]);
-        assert_eq!(
-            timed_side_flags(&given, base),
-            strings(&["--quick", "--sample-time", "5ms"])
-        );
-        let own = strings(&["ab", "old/threadfork", "--sample-time=20ms"]);
-        assert_eq!(
-            timed_side_flags(&own, base),
-            strings(&["--sample-time=20ms"])
-        );
-        // Counted jobs take no sample time.
-        let counted = strings(&["ab", "old/threadfork", "--instructions"]);
-        assert_eq!(side_flags(&counted, base), strings(&["--instructions"]));
+        assert_eq!(side_flags(&given, base), strings(&["--quick"]));
+        let own = strings(&[
+            "ab",
+            "old/threadfork",
+            "--sample-time=20ms",
+            "--threshold=2%",
+        ]);
+        assert_eq!(side_flags(&own, base), strings(&["--sample-time=20ms"]));
     }
 }

@@ -34,25 +34,6 @@ pub(super) fn epochs_agree(xs: &[(usize, f64)]) -> bool {
     est.len() < 2 || cochran_q(&est) <= CHI2_95[(est.len() - 2).min(CHI2_95.len() - 1)]
 }
 
-/// The one-sided p-value that a row is worse, from its epochs' centres, the spread between
-/// them counted as noise of its own (DerSimonian–Laird random effects). A pair of processes
-/// carries luck of its own for a whole epoch, which the pairs within it cannot see: in A/A
-/// jobs here a 1 GiB parent's fork roundtrip came out −17% in one epoch and +7% in the other.
-/// 0 (no bound) for a row of one epoch.
-pub(super) fn epochs_p_worse(xs: &[(usize, f64)]) -> f64 {
-    let est = epoch_estimates(xs);
-    if est.len() < 2 {
-        return 0.0;
-    }
-    let sw: f64 = est.iter().map(|e| e.1).sum();
-    let sw2: f64 = est.iter().map(|e| e.1 * e.1).sum();
-    let between = ((cochran_q(&est) - (est.len() - 1) as f64) / (sw - sw2 / sw)).max(0.0);
-    let w: Vec<f64> = est.iter().map(|(_, w)| 1.0 / (1.0 / w + between)).collect();
-    let total: f64 = w.iter().sum();
-    let mean = est.iter().zip(&w).map(|((c, _), w)| c * w).sum::<f64>() / total;
-    crate::stats::normal_sf(mean * total.sqrt())
-}
-
 /// Each epoch's Hodges–Lehmann centre of its own log-ratios, in epoch order.
 pub(super) fn epoch_centres(xs: &[(usize, f64)]) -> Vec<f64> {
     let last = xs.iter().map(|p| p.0).max().unwrap_or(0);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::ALPHA;
-use super::epochs::{epoch_centres, epochs_agree, epochs_p_worse};
+use super::epochs::{epoch_centres, epochs_agree};
 use super::judge::{Call, Judged, call, holm, judge, worse_log};
 use crate::host::protocol::Hello;
 use crate::machine::Machine;
@@ -179,16 +179,7 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
     // Intervals at the Bonferroni level, so that all of them hold together.
     let per_row = ALPHA / rows.len().max(1) as f64;
     let all = |xs: &[(usize, f64)]| xs.iter().map(|p| p.1).collect::<Vec<f64>>();
-    // Worse at all: as the pairs say, and as the epochs say with their spread as noise.
-    let stats: Vec<Option<Judged>> = rows
-        .iter()
-        .map(|r| {
-            judge(&all(&r.3), per_row).map(|mut s| {
-                s.p_worse = s.p_worse.max(epochs_p_worse(&r.3));
-                s
-            })
-        })
-        .collect();
+    let stats: Vec<Option<Judged>> = rows.iter().map(|r| judge(&all(&r.3), per_row)).collect();
     let calls = call_rows(&rows, &stats, threshold.ln_1p());
     rows.into_iter()
         .zip(stats)
