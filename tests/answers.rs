@@ -117,10 +117,9 @@ impl Workload for Bins {
     }
 }
 
-#[test]
-fn a_users_workload_is_answered_in_its_own_op_and_variants() {
-    let reg = Registry::new().with(Bins);
-    let plan = common::quick_plan(&reg, &["--model", "sequential,threads", "--workers", "1,2"]);
+/// A quick run of `reg`'s workload on `models` at 1 and 2 workers, every case passed.
+fn measured(reg: Registry, models: &str) -> Results {
+    let plan = common::quick_plan(&reg, &["--model", models, "--workers", "1,2"]);
     let machine = threadfork::machine::fingerprint();
     let r = threadfork::sweep::run(
         &plan,
@@ -129,6 +128,12 @@ fn a_users_workload_is_answered_in_its_own_op_and_variants() {
         &ProgressBar::hidden(),
     );
     assert!(r.failures.is_empty(), "{:?}", r.failures);
+    r
+}
+
+#[test]
+fn a_users_workload_is_answered_in_its_own_op_and_variants() {
+    let r = measured(Registry::new().with(Bins), "sequential,threads");
     let all = answers(&r);
     let lines: Vec<&str> = all.iter().map(|a| a.line.as_str()).collect();
     let best = lines
@@ -196,16 +201,7 @@ impl Workload for OwnWords {
 
 #[test]
 fn a_workload_that_answers_in_its_own_words_is_answered_so_and_its_lines_are_saved() {
-    let reg = Registry::new().with(OwnWords);
-    let plan = common::quick_plan(&reg, &["--model", "threads", "--workers", "1,2"]);
-    let machine = threadfork::machine::fingerprint();
-    let r = threadfork::sweep::run(
-        &plan,
-        machine,
-        &AtomicBool::new(false),
-        &ProgressBar::hidden(),
-    );
-    assert!(r.failures.is_empty(), "{:?}", r.failures);
+    let r = measured(Registry::new().with(OwnWords), "threads");
     let lines: Vec<String> = answers(&r).into_iter().map(|a| a.line).collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].starts_with("Padding the bins costs "), "{lines:?}");
