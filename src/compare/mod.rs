@@ -463,7 +463,7 @@ mod tests {
 
     fn m(metric: Metric, samples: Vec<f64>) -> Measurement {
         let id = CaseId {
-            workload: "square".into(),
+            workload: "w".into(),
             model: "threads".into(),
             variant: "default".into(),
             workers: 1,

@@ -1,7 +1,7 @@
 //! How runs differ, in words: for every figure the first run's answers quote, what each other
 //! run measured for the same case, as a ratio — said only where the two 95% intervals separate.
 
-use crate::results::{Better, Measurement, Results};
+use crate::results::{Better, Measurement, Quote, Results};
 use crate::units as format;
 
 /// One line per quoted figure that moved beyond both runs' noise, for each later run against
@@ -24,21 +24,22 @@ pub fn differences(runs: &[Results]) -> Vec<String> {
                 continue;
             }
             seen.push(key);
-            let find = |r: &'_ Results| -> Option<Measurement> {
-                r.measurements
-                    .iter()
-                    .find(|m| m.case == q.case && m.metric == q.metric && m.verified)
-                    .cloned()
-            };
-            let (Some(a), Some(b)) = (find(first), find(other)) else {
+            let (Some(a), Some(b)) = (quoted(first, q), quoted(other, q)) else {
                 continue;
             };
-            if let Some(line) = differ(&a, &b, &b_label, &a_label) {
+            if let Some(line) = differ(a, b, &b_label, &a_label) {
                 out.push(line);
             }
         }
     }
     out
+}
+
+/// `r`'s verified measurement of the case and metric `q` quotes.
+fn quoted<'a>(r: &'a Results, q: &Quote) -> Option<&'a Measurement> {
+    r.measurements
+        .iter()
+        .find(|m| m.case == q.case && m.metric == q.metric && m.verified)
 }
 
 /// `b` against `a` in words, or nothing when their intervals overlap or a median is 0.
