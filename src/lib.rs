@@ -69,6 +69,7 @@ pub mod __private {
 }
 
 pub use api::answers;
+pub use api::study;
 pub use api::{
     Ctx, Model, Output, Param, Params, Registry, Sample, Size, Verdict, Workload, split,
 };

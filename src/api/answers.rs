@@ -26,9 +26,10 @@
 //! }
 //! ```
 
-pub use crate::results::{Answer, Quote};
-use crate::results::{Measurement, Results};
-use crate::units as format;
+use crate::results::Results;
+pub use crate::results::{Answer, CaseId, Measurement, Metric, Quote};
+/// How threadfork writes figures: times, bytes, rates and three significant digits.
+pub use crate::units as format;
 
 /// The figures of one workload in a run, as its answers read them.
 pub struct RunFigures<'a> {

@@ -39,8 +39,7 @@ impl Registry {
     }
 
     /// Adds a study: cases with models of their own (the sequence study's lazy, eager and
-    /// pipeline), run by the sweep beside the workloads.
-    #[doc(hidden)]
+    /// pipeline), run by the sweep beside the workloads; see [`crate::study`] for an example.
     pub fn with_study<S: Study>(mut self, study: S) -> Registry {
         let name = study.name();
         if self.names().contains(&name) {

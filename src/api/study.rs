@@ -1,13 +1,83 @@
 //! Studies: kinds of case with models of their own that do not fit the worker model (the
 //! sequence study's lazy iterator, eager Vec and pipeline), run by the sweep beside the
-//! workloads and written to the same results.
+//! workloads and written to the same results. threadfork's `sequence` is one, registered
+//! with [`crate::Registry::with_study`] as a user's study is.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use threadfork::study::tools::{now_ns, probe};
+//! use threadfork::study::{CaseId, CaseOutcome, Measurement, Study, StudyPlan, StudyRun};
+//! use threadfork::answers::Metric;
+//!
+//! /// How long sorting `n` numbers takes, one case per size, on the calling thread.
+//! struct Sorting;
+//!
+//! impl Study for Sorting {
+//!     fn name(&self) -> &'static str { "sorting" }
+//!     fn op(&self) -> &'static str { "numbers" }
+//!     fn describe(&self) -> &'static str { "sort_unstable of n shuffled numbers" }
+//!     fn models(&self) -> &'static [&'static str] { &["sort-unstable"] }
+//!     fn steps(&self, plan: &StudyPlan<'_>) -> u64 { (plan.samples * 2) as u64 }
+//!     fn estimate_s(&self, plan: &StudyPlan<'_>) -> f64 { 0.01 * plan.samples as f64 }
+//!     fn run(&self, plan: &StudyPlan<'_>, run: &mut StudyRun<'_>) -> Vec<(CaseId, CaseOutcome)> {
+//!         let mut out = Vec::new();
+//!         for n in [1_000u64, 100_000] {
+//!             let case = CaseId {
+//!                 workload: "sorting".into(),
+//!                 model: "sort-unstable".into(),
+//!                 variant: "shuffled".into(),
+//!                 workers: 1,
+//!                 params: BTreeMap::from([("n".to_string(), n)]),
+//!             };
+//!             let (mut rates, mut probes) = (Vec::new(), Vec::new());
+//!             for _ in 0..plan.samples {
+//!                 if run.stopped() {
+//!                     break;
+//!                 }
+//!                 run.step(&case);
+//!                 probes.push(probe().unwrap_or(0.0));
+//!                 let mut v: Vec<u64> = (0..n).map(|i| i.wrapping_mul(2654435761) % n).collect();
+//!                 let t0 = now_ns();
+//!                 v.sort_unstable();
+//!                 let dt = now_ns().saturating_sub(t0).max(1) as f64;
+//!                 assert!(v.windows(2).all(|w| w[0] <= w[1]));
+//!                 rates.push(n as f64 / dt * 1e9);
+//!             }
+//!             let m = Measurement::new(&case, Metric::Throughput, rates, true).with_probe(&probes);
+//!             out.push((case, Ok(vec![m])));
+//!         }
+//!         out
+//!     }
+//!     fn findings(&self, _: &[&Measurement]) -> Vec<String> { Vec::new() }
+//! }
+//!
+//! let registry = threadfork::Registry::new().with_study(Sorting);
+//! assert_eq!(registry.studies().len(), 1);
+//! ```
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use indicatif::ProgressBar;
 
-use crate::results::{CaseId, Measurement};
+pub use crate::results::{CaseId, Measurement};
+
+/// The measuring tools a study runs its cases with — the ones threadfork's own `sequence`
+/// study uses: the clock, the heap counter of threadfork's allocator, the window of a peak
+/// RSS, the frozen core-speed probe taken beside each sample, the memory this machine has
+/// free, and the stop flag Ctrl-C raises.
+pub mod tools {
+    pub use crate::measure::clock::now_ns;
+    pub use crate::measure::meminfo::available_memory_bytes;
+    pub use crate::measure::probe::probe;
+    pub use crate::measure::rss::PeakRssWindow;
+    pub use crate::sys::signals::stop_requested;
+
+    /// The heap as threadfork's counting allocator sees it (installed by [`crate::main!`]).
+    pub mod heap {
+        pub use crate::measure::alloc::{is_installed, peak_bytes, reset_peak};
+    }
+}
 
 /// What a case gave: its measurements, or the reason it gave none.
 pub type CaseOutcome = Result<Vec<Measurement>, String>;
@@ -31,9 +101,29 @@ pub struct StudyPlan<'a> {
 /// What a running study reports to: the stop flag (checked between samples), the progress
 /// bar, and the run's notes (cases skipped on purpose).
 pub struct StudyRun<'a> {
-    pub stop: &'a AtomicBool,
-    pub bar: &'a ProgressBar,
-    pub notes: &'a mut Vec<String>,
+    pub(crate) stop: &'a AtomicBool,
+    pub(crate) bar: &'a ProgressBar,
+    pub(crate) notes: &'a mut Vec<String>,
+}
+
+impl StudyRun<'_> {
+    /// Whether the run was asked to stop (Ctrl-C, a signal, a timeout): check it between
+    /// samples and return what was measured so far.
+    pub fn stopped(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// One step of the plan is done ([`Study::steps`] counts them); `case` is shown beside
+    /// the progress bar.
+    pub fn step(&self, case: &CaseId) {
+        self.bar.set_message(case.to_string());
+        self.bar.inc(1);
+    }
+
+    /// A line for the run's notes: a case left out on purpose, and why.
+    pub fn note(&mut self, line: String) {
+        self.notes.push(line);
+    }
 }
 
 /// A kind of case with models of its own.

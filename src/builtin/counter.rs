@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use crossbeam::channel::{RecvTimeoutError, Sender, TryRecvError};
 
-use crate::answers::{Answer, Line, RunFigures};
+use crate::Mutex;
+use crate::api::answers::{Answer, Line, RunFigures};
 use crate::api::model::{Pattern, Pool};
+use crate::api::study::tools::now_ns;
 use crate::api::{Ctx, Model, Output, Param, Sample, Size, Verdict, Workload};
-use crate::measure::clock::now_ns;
-use crate::sys::futex::Mutex;
 
 /// Counter increments per worker with no hold: about 5–20 ms per worker under contention.
 pub const DEFAULT_INCREMENTS: u64 = 100_000;
@@ -435,7 +435,7 @@ impl Workload for Counter {
                 "A lock (counter, std-mutex on threads): uncontended {} at 1 worker; contended {} at {w} ({}× the uncontended rate).",
                 l.fig(a, &op),
                 l.fig(b, &op),
-                crate::units::sig3(b.median / a.median)
+                crate::api::answers::format::sig3(b.median / a.median)
             );
             out.push(l.done(line));
         }

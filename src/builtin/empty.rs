@@ -1,10 +1,10 @@
 //! `empty`: a worker that does nothing, so that what is measured is starting and stopping it
 //! — startup (request → first instruction) and roundtrip (start + empty task + join/reap).
 
-use crate::answers::{Answer, Line, RunFigures};
+use crate::api::answers::format;
+use crate::api::answers::{Answer, Line, RunFigures};
+use crate::api::answers::{Measurement, Metric};
 use crate::api::{Ctx, Model, Output, Sample, Size, Verdict, Workload};
-use crate::results::{Measurement, Metric};
-use crate::units as format;
 
 /// The built-in start-only workload.
 pub struct Empty;

@@ -3,10 +3,10 @@
 
 use std::hint::black_box;
 
-use crate::answers::{Answer, Line, RunFigures};
+use crate::api::answers::format;
+use crate::api::answers::{Answer, Line, RunFigures};
 use crate::api::model::{Pattern, Pool};
 use crate::api::{Ctx, Model, Output, Param, Sample, Size, Verdict, Workload};
-use crate::units as format;
 
 /// The built-in CPU-bound workload.
 pub struct Square;
@@ -89,7 +89,7 @@ fn on_pools<'a>(
     run: &RunFigures<'a>,
     workers: usize,
     metric: &'a str,
-) -> impl Iterator<Item = &'a crate::results::Measurement> + 'a {
+) -> impl Iterator<Item = &'a crate::api::answers::Measurement> + 'a {
     run.measurements().filter(move |m| {
         m.case.workers == workers
             && m.metric == metric

@@ -7,14 +7,13 @@ pub mod items;
 pub mod models;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 
-use crate::answers::{Answer, Line, RunFigures};
+use crate::api::answers::format;
+use crate::api::answers::{Answer, Line, RunFigures};
+use crate::api::answers::{CaseId, Measurement, Metric};
+use crate::api::study::tools::probe;
+use crate::api::study::tools::{self, available_memory_bytes};
 use crate::api::study::{CaseOutcome, Study, StudyPlan, StudyRun};
-use crate::measure::meminfo::available_memory_bytes;
-use crate::measure::probe::probe;
-use crate::results::{CaseId, Measurement, Metric};
-use crate::units as format;
 use items::SequenceVariant;
 use models::SeqModel;
 
@@ -138,9 +137,9 @@ impl Study for Sequence {
                 Some((_, ns)) => *ns,
                 None => {
                     let limit = models::Limit::within(plan.timeout);
-                    let t0 = crate::measure::clock::now_ns();
+                    let t0 = tools::now_ns();
                     let ok = models::run(c.model, c.variant, PROBE_N, c.workers, limit).is_ok();
-                    let dt = crate::measure::clock::now_ns().saturating_sub(t0) as f64;
+                    let dt = tools::now_ns().saturating_sub(t0) as f64;
                     let ns = if ok { dt / PROBE_N as f64 } else { 0.0 };
                     per_item.push((kind, ns));
                     ns
@@ -163,7 +162,7 @@ impl Study for Sequence {
                 if let Some(avail) = available_memory_bytes()
                     && need > avail / 4 * 3
                 {
-                    run.notes.push(format!(
+                    run.note(format!(
                         "{}: skipped: needs {need} bytes, the machine has {avail} available",
                         case.id()
                     ));
@@ -183,19 +182,18 @@ impl Study for Sequence {
         }
         for round in 0..plan.warmup + plan.samples {
             for a in accs.iter_mut().filter(|a| a.failed.is_none()) {
-                if run.stop.load(Ordering::Relaxed) {
+                if run.stopped() {
                     break;
                 }
-                run.bar.set_message(a.case.id().to_string());
+                run.step(&a.case.id());
                 let p = probe();
                 let c = a.case;
                 let limit = models::Limit::within(plan.timeout);
                 let sample = models::run(c.model, c.variant, c.n, c.workers, limit)
                     .and_then(|s| c.variant.verify(c.n, s.sum).map(|_| s));
-                run.bar.inc(1);
                 match sample {
                     // A sample cut short by Ctrl-C is no failure: the samples before it stand.
-                    Err(_) if run.stop.load(Ordering::Relaxed) => break,
+                    Err(_) if run.stopped() => break,
                     Err(e) => a.failed = Some(e),
                     Ok(_) if round < plan.warmup => {}
                     Ok(s) => {

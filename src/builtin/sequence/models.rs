@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crossbeam::channel::bounded;
 
 use super::items::{SequenceVariant, sum_items};
-use crate::measure::alloc;
-use crate::measure::clock::now_ns;
-use crate::measure::rss::PeakRssWindow;
+use crate::api::study::tools::PeakRssWindow;
+use crate::api::study::tools::heap as alloc;
+use crate::api::study::tools::now_ns;
 
 /// The sequence study's models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +68,7 @@ impl Limit {
     }
 
     fn check(self) -> Result<(), String> {
-        if crate::sys::signals::stop_requested() {
+        if crate::api::study::tools::stop_requested() {
             Err("interrupted".into())
         } else if now_ns() > self.deadline_ns {
             Err("timed out: the sample did not finish within --case-timeout".into())

@@ -176,11 +176,10 @@ impl Study for CPythonStudy {
         // warm-up round: every sample is a fresh interpreter anyway.
         for _ in 0..plan.samples {
             for (c, acc) in cases.iter().zip(accs.iter_mut()) {
-                if run.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if run.stopped() {
                     break;
                 }
-                run.bar.set_message(format!("{}", c.id()));
-                run.bar.inc(1);
+                run.step(&c.id());
                 if acc.failed.is_some() {
                     continue;
                 }
