@@ -6,9 +6,9 @@ mod common;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main};
+use threadfork::__private::exec::bare::{BareSpawn, bare_fork_roundtrip};
+use threadfork::__private::measure::calibration;
 use threadfork::Model;
-use threadfork::exec::bare::{BareSpawn, bare_fork_roundtrip};
-use threadfork::measure::calibration;
 
 fn startup(c: &mut criterion::Criterion) {
     let mut g = c.benchmark_group("roundtrip");

@@ -27,45 +27,73 @@
 //! `Mine`; the spawn model re-enters that same binary as its workers.
 
 pub mod api;
-#[doc(hidden)]
 pub mod builtin;
-#[doc(hidden)]
-pub mod cli;
-#[doc(hidden)]
-pub mod compare;
-#[doc(hidden)]
-pub mod error;
-#[doc(hidden)]
-pub mod exec;
-#[doc(hidden)]
-pub mod export;
-#[doc(hidden)]
-pub mod host;
-#[doc(hidden)]
-pub mod machine;
-#[doc(hidden)]
-pub mod measure;
-#[doc(hidden)]
-pub mod options;
-#[doc(hidden)]
-pub mod results;
-#[doc(hidden)]
-pub mod runtime;
-#[doc(hidden)]
-pub mod stats;
-#[doc(hidden)]
-pub mod sweep;
-#[doc(hidden)]
-pub mod sys;
-#[doc(hidden)]
-pub mod units;
+mod cli;
+mod compare;
+mod error;
+mod exec;
+mod export;
+mod host;
+mod machine;
+mod measure;
+mod options;
+mod results;
+mod runtime;
+mod stats;
+mod sweep;
+mod sys;
+mod units;
 
-/// What the macros expand to: not part of the API, and free to change.
+/// One sample of a workload on one model, as threadfork's executors take it: what a crate's
+/// own tests use to check that its workload is exact across threads and processes.
+///
+/// ```no_run
+/// use std::path::Path;
+/// use threadfork::testing::{Bound, run_sample};
+/// use threadfork::{Model, Verdict};
+///
+/// let registry = threadfork::Registry::new(); // .with(YourWorkload)
+/// let mine = Bound::new(registry.find("mine").unwrap(), "default", &[("items", 1000)]).unwrap();
+/// // The spawn model re-enters a host binary: in a crate's tests, env!("CARGO_BIN_EXE_<name>").
+/// let raw = run_sample(Model::Fork, &mine.job(4, Path::new("target/release/host"))).unwrap();
+/// assert_eq!(raw.verdict, Verdict::Passed);
+/// assert_eq!(raw.ops(), 4 * 1000);
+/// ```
+pub mod testing {
+    pub use crate::exec::{Bound, Job, RawSample, SampleError, WorkerReport, run_sample};
+}
+
+/// What the macros expand to, and the engine's modules that threadfork's own tests read: not
+/// part of the API, and free to change.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::cli::run_main_at;
     pub use crate::measure::alloc::{CountingAlloc, pin_malloc_threshold};
     pub use crate::measure::clock::now_ns;
+    pub mod exec {
+        pub use crate::exec::*;
+    }
+    pub mod export {
+        pub use crate::export::*;
+    }
+    pub mod machine {
+        pub use crate::machine::*;
+    }
+    pub mod measure {
+        pub use crate::measure::*;
+    }
+    pub mod options {
+        pub use crate::options::*;
+    }
+    pub mod results {
+        pub use crate::results::*;
+    }
+    pub mod stats {
+        pub use crate::stats::*;
+    }
+    pub mod sweep {
+        pub use crate::sweep::*;
+    }
 }
 
 pub use api::answers;

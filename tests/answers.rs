@@ -7,9 +7,9 @@ mod common;
 use std::sync::atomic::AtomicBool;
 
 use indicatif::ProgressBar;
+use threadfork::__private::export::answers::answers;
+use threadfork::__private::results::Results;
 use threadfork::answers::{Answer, Line, RunFigures};
-use threadfork::export::answers::answers;
-use threadfork::results::Results;
 use threadfork::{Ctx, Output, Param, Registry, Sample, Size, Verdict, Workload};
 
 /// Every quote of every answer is a verified measurement of `r`, quoted at its median.
@@ -58,7 +58,7 @@ fn the_quick_summary_opens_with_answers_quoting_verified_figures_of_the_run() {
         .collect();
     assert!(!section.is_empty() && section.len() <= 25, "{section:?}");
     let file = common::json_files(&dir).pop().unwrap();
-    let r = threadfork::results::load(&file).unwrap();
+    let r = threadfork::__private::results::load(&file).unwrap();
     let all = answers(&r);
     assert_eq!(all.len(), section.len());
     for (a, shown) in all.iter().zip(&section) {
@@ -120,8 +120,8 @@ impl Workload for Bins {
 /// A quick run of `reg`'s workload on `models` at 1 and 2 workers, every case passed.
 fn measured(reg: Registry, models: &str) -> Results {
     let plan = common::quick_plan(&reg, &["--model", models, "--workers", "1,2"]);
-    let machine = threadfork::machine::fingerprint();
-    let r = threadfork::sweep::run(
+    let machine = threadfork::__private::machine::fingerprint();
+    let r = threadfork::__private::sweep::run(
         &plan,
         machine,
         &AtomicBool::new(false),

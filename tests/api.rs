@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use indicatif::ProgressBar;
-use threadfork::results::Results;
+use threadfork::__private::results::Results;
 
 mod common;
 use threadfork::{Ctx, Mutex, Output, Param, Registry, Sample, Size, Verdict, Workload};
@@ -111,8 +111,8 @@ impl Workload for Unchecked {
 fn run(registry: &Registry, args: &[&str]) -> Results {
     let plan = common::quick_plan(registry, args);
     let stop = AtomicBool::new(false);
-    let machine = threadfork::machine::fingerprint();
-    threadfork::sweep::run(&plan, machine, &stop, &ProgressBar::hidden())
+    let machine = threadfork::__private::machine::fingerprint();
+    threadfork::__private::sweep::run(&plan, machine, &stop, &ProgressBar::hidden())
 }
 
 #[test]
@@ -124,7 +124,7 @@ fn shared_state_is_one_state_across_threads_and_forked_processes() {
     );
     assert!(r.failures.is_empty(), "{:?}", r.failures);
     let tp: Vec<_> = r
-        .select("tally", threadfork::results::Metric::Throughput)
+        .select("tally", threadfork::__private::results::Metric::Throughput)
         .collect();
     assert_eq!(tp.len(), 6, "3 models × 2 worker counts");
     for m in tp {
@@ -165,7 +165,7 @@ fn a_rejected_result_fails_its_case_and_an_unverifiable_one_is_marked() {
         .collect();
     assert!(!unchecked.is_empty());
     assert!(unchecked.iter().all(|m| !m.verified));
-    let summary = threadfork::export::summary::render(&r);
+    let summary = threadfork::__private::export::summary::render(&r);
     assert!(summary.contains("(unverified)"), "{summary}");
     assert!(summary.contains("Figures marked unverified"), "{summary}");
 }

@@ -4,7 +4,7 @@ mod common;
 
 use assert_cmd::prelude::*;
 use common::{TempDir, json_files, threadfork};
-use threadfork::results::{self, SCHEMA};
+use threadfork::__private::results::{self, SCHEMA};
 
 /// A plan small enough for a test: squares on two models, two samples, tiny tasks.
 fn tiny_run(out: &TempDir) -> std::process::Command {
@@ -112,9 +112,10 @@ fn machine_prints_the_fingerprint() {
         assert!(text.contains(field), "missing {field}: {text}");
     }
     let a = threadfork().args(["machine", "--json"]).assert().success();
-    let m: threadfork::machine::Machine = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let m: threadfork::__private::machine::Machine =
+        serde_json::from_slice(&a.get_output().stdout).unwrap();
     assert!(m.logical_cores >= 1);
-    assert_eq!(m.id, threadfork::machine::fingerprint().id);
+    assert_eq!(m.id, threadfork::__private::machine::fingerprint().id);
 }
 
 /// Runs `args` after `run`, expecting exit code 2, one stderr line containing `needle`, and

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use assert_cmd::prelude::*;
 use common::{TempDir, threadfork};
-use threadfork::results::{CaseId, Measurement, Metric, Results};
+use threadfork::__private::results::{CaseId, Measurement, Metric, Results};
 
 /// Ten samples around `center` with ±2% deterministic spread.
 fn samples(center: f64) -> Vec<f64> {
@@ -265,7 +265,7 @@ fn a_failed_case_a_missing_key_or_an_incomplete_run_does_not_pass() {
     let base = save(&dir, &run("base", "m", |_| 1.0));
     // A current run whose case failed: exit 1, the failure listed first.
     let mut r = run("failed", "m", |_| 1.0);
-    r.failures.push(threadfork::results::Failure {
+    r.failures.push(threadfork::__private::results::Failure {
         case: r.measurements[0].case.clone(),
         reason: "worker process 42 was killed by SIGKILL".into(),
     });

@@ -6,7 +6,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 
 use common::{TempDir, threadfork};
-use threadfork::results;
+use threadfork::__private::results;
 
 /// A quick CPython-only run at 1 and 2 workers with the sequence at 10^6, as a user makes it.
 #[test]

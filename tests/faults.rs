@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{TempDir, json_files, threadfork};
-use threadfork::results;
+use threadfork::__private::results;
 
 /// Processes still alive that belong to the harness run writing to `out` (forked workers
 /// share the harness's command line) or that were spawned by harness `pid`.

@@ -4,8 +4,8 @@
 
 mod common;
 
-use threadfork::results::{CaseId, Measurement, Metric};
-use threadfork::sweep::granularity::{self, BREAK_EVEN, TASK_OVERHEAD};
+use threadfork::__private::results::{CaseId, Measurement, Metric};
+use threadfork::__private::sweep::granularity::{self, BREAK_EVEN, TASK_OVERHEAD};
 
 fn throughput(model: &str, workers: usize, work: u64, per_s: f64) -> Measurement {
     let case = CaseId {

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{TempDir, json_files, threadfork};
-use threadfork::results;
+use threadfork::__private::results;
 
 const BASE: [&str; 7] = [
     "run",
@@ -288,7 +288,7 @@ fn item_08_a_full_disk_loses_no_figure_and_leaves_no_temp_file() {
 #[test]
 fn item_09_runs_started_together_never_share_an_id_or_replace_a_file() {
     let ids: std::collections::BTreeSet<String> = (0..2000)
-        .map(|_| threadfork::sweep::new_run_id("20261122T000000Z"))
+        .map(|_| threadfork::__private::sweep::new_run_id("20261122T000000Z"))
         .collect();
     assert_eq!(ids.len(), 2000);
     // Two runs at once into one folder: two files.
@@ -357,7 +357,7 @@ fn item_10_ctrl_c_during_fork_startup_leaves_no_zombie() {
 
 #[test]
 fn item_11_a_stopped_child_is_killed_at_the_deadline() {
-    use threadfork::exec::children::Children;
+    use threadfork::__private::exec::children::Children;
     let sleeper = Command::new("sleep").arg("100").spawn().unwrap();
     let pid = sleeper.id() as i32;
     Command::new("kill")
@@ -367,7 +367,7 @@ fn item_11_a_stopped_child_is_killed_at_the_deadline() {
     let mut children = Children::with_capacity(1);
     children.push(pid);
     let t0 = Instant::now();
-    let deadline = threadfork::measure::clock::now_ns() + 300_000_000;
+    let deadline = threadfork::__private::measure::clock::now_ns() + 300_000_000;
     assert!(children.reap_all(deadline).is_err());
     assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
     // Killed and reaped: no such process any more, not even a zombie.

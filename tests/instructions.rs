@@ -5,7 +5,7 @@
 mod common;
 
 use common::{TempDir, threadfork};
-use threadfork::results;
+use threadfork::__private::results;
 
 /// A counted run of square on sequential, fork and spawn; `extra` adds flags. Returns the
 /// folder (removed when dropped) and the results file.

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use threadfork::results::parse;
-use threadfork::stats::SplitMix64;
+use threadfork::__private::results::parse;
+use threadfork::__private::stats::SplitMix64;
 
 fn valid_file() -> Vec<u8> {
     let out = std::env::temp_dir().join(format!("threadfork-fuzz-{}", std::process::id()));

@@ -5,10 +5,10 @@ mod common;
 
 use std::path::Path;
 
+use threadfork::__private::exec::fault::Fault;
+use threadfork::__private::exec::{Bound, Job, executor, run_sample, take_sample};
 use threadfork::Model;
 use threadfork::api::model::{Pattern, Pool};
-use threadfork::exec::fault::Fault;
-use threadfork::exec::{Bound, Job, executor, run_sample, take_sample};
 
 #[test]
 fn every_child_is_reaped() {

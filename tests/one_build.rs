@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use common::TempDir;
-use threadfork::results;
+use threadfork::__private::results;
 
 #[test]
 fn a_binary_replaced_mid_run_does_not_reach_the_run() {

@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
+use threadfork::__private::exec::fault::Fault;
+use threadfork::__private::exec::{Bound, Job, executor, run_sample, take_sample};
 use threadfork::Model;
 use threadfork::api::model::{Pattern, Pool};
 use threadfork::api::workload::{Verdict, WorkloadRef};
 use threadfork::builtin::registry;
-use threadfork::exec::fault::Fault;
-use threadfork::exec::{Bound, Job, executor, run_sample, take_sample};
 
 const EXE: &str = env!("CARGO_BIN_EXE_threadfork");
 

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
+use threadfork::__private::exec::{Bound, RawSample, run_sample};
 use threadfork::Model;
 use threadfork::api::workload::{Verdict, WorkloadRef};
 use threadfork::builtin::registry;
-use threadfork::exec::{Bound, RawSample, run_sample};
 
 const EXE: &str = env!("CARGO_BIN_EXE_threadfork");
 

@@ -134,7 +134,7 @@ fn report_overlays_two_runs() {
     )
     .unwrap();
     // One series per run, labelled by CPU, cores and date (a cloud host name says "vm").
-    let cpu = threadfork::machine::fingerprint().cpu_brand;
+    let cpu = threadfork::__private::machine::fingerprint().cpu_brand;
     assert!(svg.matches(cpu.as_str()).count() >= 2, "both runs labelled");
     let html = std::fs::read_to_string(out.0.join("index.html")).unwrap();
     assert!(html.contains("Side by side"));

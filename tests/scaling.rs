@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use assert_cmd::prelude::*;
 use common::{TempDir, threadfork};
-use threadfork::results::usl::usl;
-use threadfork::results::{CaseId, Measurement, Metric};
-use threadfork::stats::SplitMix64;
+use threadfork::__private::results::usl::usl;
+use threadfork::__private::results::{CaseId, Measurement, Metric};
+use threadfork::__private::stats::SplitMix64;
 
 const SIGMA: f64 = 0.04;
 const KAPPA: f64 = 0.0003;
@@ -109,7 +109,7 @@ fn a_run_of_this_machine_has_too_few_core_counts() {
     let file = common::tiny_square_run(&out);
     let a = threadfork().arg("scaling").arg(&file).assert().success();
     let text = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
-    let cores = threadfork::machine::allowed_cpus().len();
+    let cores = threadfork::__private::machine::allowed_cpus().len();
     if cores < 4 {
         assert!(text.contains("too few core counts to fit"), "{text}");
     }

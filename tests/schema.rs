@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::prelude::*;
 use common::{TempDir, threadfork};
-use threadfork::results::{self, SCHEMA};
+use threadfork::__private::results::{self, SCHEMA};
 
 /// Every committed results file of schema v1.
 fn committed_v1() -> Vec<PathBuf> {

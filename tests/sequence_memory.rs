@@ -5,23 +5,31 @@
 use std::time::Duration;
 use threadfork::builtin::sequence::items::SequenceVariant;
 
+use threadfork::__private::measure::alloc::CountingAlloc;
 use threadfork::builtin::sequence::models::{Limit, SeqModel as ModelKind, run};
-use threadfork::measure::alloc::CountingAlloc;
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
 
+/// The least of three samples' heap peaks: the counter is the process's, and the test
+/// harness's own thread may allocate a few hundred bytes beside a sample (seen once, under a
+/// loaded machine: 900 B); an allocation of the sample's own is in every one of the three.
 fn heap(model: ModelKind, variant: SequenceVariant, n: u64, workers: usize) -> u64 {
-    let s = run(
-        model,
-        variant,
-        n,
-        workers,
-        Limit::within(Duration::from_secs(600)),
-    )
-    .unwrap();
-    variant.verify(n, s.sum).unwrap();
-    s.heap_bytes.expect("the counting allocator is installed")
+    (0..3)
+        .map(|_| {
+            let s = run(
+                model,
+                variant,
+                n,
+                workers,
+                Limit::within(Duration::from_secs(600)),
+            )
+            .unwrap();
+            variant.verify(n, s.sum).unwrap();
+            s.heap_bytes.expect("the counting allocator is installed")
+        })
+        .min()
+        .unwrap()
 }
 
 #[test]

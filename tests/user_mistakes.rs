@@ -64,14 +64,14 @@ fn line_of(mark: &str) -> usize {
 
 #[test]
 fn an_undeclared_parameter_is_named_with_the_users_line_once_per_case() {
-    threadfork::exec::panics::install_hook();
+    threadfork::__private::exec::panics::install_hook();
     let reg = Registry::new().with(Mistaken(Mistake::Undeclared, "typo"));
     let mut plan = common::quick_plan(
         &reg,
         &["--model", "sequential,threads", "--param", "items=64"],
     );
     // The preflight runs the code once on one thread: the mistake stops the run there.
-    let err = threadfork::sweep::preflight(&mut plan)
+    let err = threadfork::__private::sweep::preflight(&mut plan)
         .unwrap_err()
         .to_string();
     let at = format!("tests/user_mistakes.rs:{}", line_of("UNDECLARED-LINE"));
@@ -90,10 +90,10 @@ fn an_undeclared_parameter_is_named_with_the_users_line_once_per_case() {
 
 #[test]
 fn a_verify_that_fails_at_the_preflight_says_its_check_failed() {
-    threadfork::exec::panics::install_hook();
+    threadfork::__private::exec::panics::install_hook();
     let reg = Registry::new().with(Mistaken(Mistake::AlwaysRejects, "rejects"));
     let mut plan = common::quick_plan(&reg, &["--model", "sequential"]);
-    let err = threadfork::sweep::preflight(&mut plan)
+    let err = threadfork::__private::sweep::preflight(&mut plan)
         .unwrap_err()
         .to_string();
     assert!(
@@ -105,7 +105,7 @@ fn a_verify_that_fails_at_the_preflight_says_its_check_failed() {
 
 #[test]
 fn a_verify_that_panics_fails_each_case_once_with_the_users_line() {
-    threadfork::exec::panics::install_hook();
+    threadfork::__private::exec::panics::install_hook();
     let reg = Registry::new().with(Mistaken(Mistake::VerifyPanics, "falls"));
     // Sized explicitly: past the preflight's check, into the cases.
     let plan = common::quick_plan(
@@ -119,8 +119,8 @@ fn a_verify_that_panics_fails_each_case_once_with_the_users_line() {
             "items=64",
         ],
     );
-    let machine = threadfork::machine::fingerprint();
-    let r = threadfork::sweep::run(
+    let machine = threadfork::__private::machine::fingerprint();
+    let r = threadfork::__private::sweep::run(
         &plan,
         machine,
         &AtomicBool::new(false),
@@ -172,7 +172,7 @@ impl Workload for HangsAtStart {
 
 #[test]
 fn a_start_only_workload_that_never_returns_on_threads_fails_at_the_case_deadline() {
-    threadfork::exec::panics::install_hook();
+    threadfork::__private::exec::panics::install_hook();
     let reg = Registry::new().with(HangsAtStart);
     let mut plan = common::quick_plan(
         &reg,
@@ -187,9 +187,9 @@ fn a_start_only_workload_that_never_returns_on_threads_fails_at_the_case_deadlin
     );
     // This test binary is no host binary: the start-ups are taken in its own process.
     plan.lean_parent = false;
-    let machine = threadfork::machine::fingerprint();
+    let machine = threadfork::__private::machine::fingerprint();
     let started = std::time::Instant::now();
-    let r = threadfork::sweep::run(
+    let r = threadfork::__private::sweep::run(
         &plan,
         machine,
         &AtomicBool::new(false),

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::Criterion;
+use threadfork::__private::exec::{Bound, RawSample, run_sample};
 use threadfork::Model;
 use threadfork::api::workload::Verdict;
-use threadfork::exec::{Bound, RawSample, run_sample};
 
 /// The threadfork binary: the spawn model's worker executable.
 pub const EXE: &str = env!("CARGO_BIN_EXE_threadfork");
@@ -16,9 +16,9 @@ pub const EXE: &str = env!("CARGO_BIN_EXE_threadfork");
 /// Short measurement windows: dozens of benchmarks fit in minutes on two cores.
 pub fn criterion() -> Criterion {
     // criterion draws its report with the same plotters build, which has no system fonts.
-    threadfork::export::charts::register_fonts();
+    threadfork::__private::export::charts::register_fonts();
     // Large buffers behave as in `threadfork run`: mapped fresh, returned when freed.
-    threadfork::measure::alloc::pin_malloc_threshold();
+    threadfork::__private::measure::alloc::pin_malloc_threshold();
     Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_millis(1500))
@@ -31,9 +31,11 @@ pub fn criterion() -> Criterion {
 
 /// The machine's cores as the harness counts them: 1, 2, 4, … and the core count.
 pub fn worker_counts() -> Vec<usize> {
-    let cpus = threadfork::machine::allowed_cpus();
-    let physical = threadfork::machine::Topology::read(&cpus).cores.len();
-    threadfork::sweep::plan::default_workers(cpus.len(), physical, true)
+    let cpus = threadfork::__private::machine::allowed_cpus();
+    let physical = threadfork::__private::machine::Topology::read(&cpus)
+        .cores
+        .len();
+    threadfork::__private::sweep::plan::default_workers(cpus.len(), physical, true)
 }
 
 /// A built-in workload's variant with its default parameters (the harness's own case).

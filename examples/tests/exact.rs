@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use threadfork::Model;
-use threadfork::api::workload::Verdict;
-use threadfork::exec::{Bound, run_sample};
+use threadfork::Verdict;
+use threadfork::testing::{Bound, run_sample};
 
 #[test]
 fn the_order_book_is_exact_across_four_forked_and_four_spawned_processes() {

@@ -29,7 +29,9 @@
 use crate::results::Results;
 pub use crate::results::{Answer, CaseId, Measurement, Metric, Quote};
 /// How threadfork writes figures: times, bytes, rates and three significant digits.
-pub use crate::units as format;
+pub mod format {
+    pub use crate::units::*;
+}
 
 /// The figures of one workload in a run, as its answers read them.
 pub struct RunFigures<'a> {

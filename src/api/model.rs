@@ -67,49 +67,152 @@ impl Pattern {
     }
 }
 
+/// Whether and when a model starts workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Starts {
+    /// None: the calling thread runs the shares.
+    Nothing,
+    /// In every sample: its start-up is a cost of each sample.
+    PerSample,
+    /// Once per case, when the pool opens.
+    PerCase,
+}
+
+/// One row of the table of models.
+#[derive(Clone, Copy, Debug)]
+pub struct Facts {
+    pub model: Model,
+    /// Its name on the command line and in results files.
+    pub name: &'static str,
+    /// Whether workers are separate processes.
+    pub process: bool,
+    pub starts: Starts,
+    /// One line for `list` and the docs.
+    pub about: &'static str,
+}
+
+/// Every model, in the order runs measure and report them: the only place that names one.
+/// Adding a model is a row here, its executor (a file in `exec/`) and the executor's line in
+/// `exec::executor`.
+pub const MODELS: [Facts; 13] = [
+    Facts {
+        model: Model::Sequential,
+        name: "sequential",
+        process: false,
+        starts: Starts::Nothing,
+        about: "the calling thread runs every worker's share, one after another: the reference",
+    },
+    Facts {
+        model: Model::Threads,
+        name: "threads",
+        process: false,
+        starts: Starts::PerSample,
+        about: "one OS thread per worker, started and joined in every sample",
+    },
+    Facts {
+        model: Model::Fork,
+        name: "fork",
+        process: true,
+        starts: Starts::PerSample,
+        about: "one fork()ed child per worker, in every sample, sharing a MAP_SHARED region",
+    },
+    Facts {
+        model: Model::Spawn,
+        name: "spawn",
+        process: true,
+        starts: Starts::PerSample,
+        about: "the host executable started afresh per worker (posix_spawn), mapping the region",
+    },
+    Facts {
+        model: Model::Pool(Pool::Threads, Pattern::Map),
+        name: "thread-pool-map",
+        process: false,
+        starts: Starts::PerCase,
+        about: "persistent threads fed through a channel: submit every task, collect in order (Pool.map)",
+    },
+    Facts {
+        model: Model::Pool(Pool::Threads, Pattern::AsCompleted),
+        name: "thread-pool-as-completed",
+        process: false,
+        starts: Starts::PerCase,
+        about: "persistent threads fed through a channel: fold each result as it comes (as_completed)",
+    },
+    Facts {
+        model: Model::Pool(Pool::Threads, Pattern::SubmitWait),
+        name: "thread-pool-submit-wait",
+        process: false,
+        starts: Starts::PerCase,
+        about: "persistent threads fed through a channel: one task at a time, waiting for each (submit(f).result())",
+    },
+    Facts {
+        model: Model::Pool(Pool::Rayon, Pattern::Map),
+        name: "rayon-map",
+        process: false,
+        starts: Starts::PerCase,
+        about: "rayon's own pool: submit every task, collect in order (Pool.map)",
+    },
+    Facts {
+        model: Model::Pool(Pool::Rayon, Pattern::AsCompleted),
+        name: "rayon-as-completed",
+        process: false,
+        starts: Starts::PerCase,
+        about: "rayon's own pool: fold each result as it comes (as_completed)",
+    },
+    Facts {
+        model: Model::Pool(Pool::Rayon, Pattern::SubmitWait),
+        name: "rayon-submit-wait",
+        process: false,
+        starts: Starts::PerCase,
+        about: "rayon's own pool: one task at a time, waiting for each (submit(f).result())",
+    },
+    Facts {
+        model: Model::Pool(Pool::Processes, Pattern::Map),
+        name: "process-pool-map",
+        process: true,
+        starts: Starts::PerCase,
+        about: "persistent forked workers fed through a shared-memory queue: submit every task, collect in order (Pool.map)",
+    },
+    Facts {
+        model: Model::Pool(Pool::Processes, Pattern::AsCompleted),
+        name: "process-pool-as-completed",
+        process: true,
+        starts: Starts::PerCase,
+        about: "persistent forked workers fed through a shared-memory queue: fold each result as it comes (as_completed)",
+    },
+    Facts {
+        model: Model::Pool(Pool::Processes, Pattern::SubmitWait),
+        name: "process-pool-submit-wait",
+        process: true,
+        starts: Starts::PerCase,
+        about: "persistent forked workers fed through a shared-memory queue: one task at a time, waiting for each (submit(f).result())",
+    },
+];
+
 impl Model {
-    pub const ALL: [Model; 13] = {
-        let mut all = [Model::Sequential; 13];
-        let firsts = [Model::Sequential, Model::Threads, Model::Fork, Model::Spawn];
+    pub const ALL: [Model; MODELS.len()] = {
+        let mut all = [Model::Sequential; MODELS.len()];
         let mut i = 0;
-        while i < 4 {
-            all[i] = firsts[i];
+        while i < MODELS.len() {
+            all[i] = MODELS[i].model;
             i += 1;
-        }
-        let mut p = 0;
-        while p < 3 {
-            let mut q = 0;
-            while q < 3 {
-                all[4 + p * 3 + q] = Model::Pool(Pool::ALL[p], Pattern::ALL[q]);
-                q += 1;
-            }
-            p += 1;
         }
         all
     };
 
-    /// The models that start their workers in every sample.
+    /// The models that start their workers in every sample (and the sequential reference).
     pub const PER_SAMPLE: [Model; 4] =
         [Model::Sequential, Model::Threads, Model::Fork, Model::Spawn];
 
+    /// Its row of [`MODELS`].
+    pub fn facts(self) -> &'static Facts {
+        MODELS
+            .iter()
+            .find(|f| f.model == self)
+            .expect("every model has its row in MODELS")
+    }
+
     pub fn name(self) -> &'static str {
-        use Pattern::*;
-        use Pool::*;
-        match self {
-            Model::Sequential => "sequential",
-            Model::Threads => "threads",
-            Model::Fork => "fork",
-            Model::Spawn => "spawn",
-            Model::Pool(Threads, Map) => "thread-pool-map",
-            Model::Pool(Threads, AsCompleted) => "thread-pool-as-completed",
-            Model::Pool(Threads, SubmitWait) => "thread-pool-submit-wait",
-            Model::Pool(Rayon, Map) => "rayon-map",
-            Model::Pool(Rayon, AsCompleted) => "rayon-as-completed",
-            Model::Pool(Rayon, SubmitWait) => "rayon-submit-wait",
-            Model::Pool(Processes, Map) => "process-pool-map",
-            Model::Pool(Processes, AsCompleted) => "process-pool-as-completed",
-            Model::Pool(Processes, SubmitWait) => "process-pool-submit-wait",
-        }
+        self.facts().name
     }
 
     pub fn parse(s: &str) -> Option<Model> {
@@ -128,10 +231,7 @@ impl Model {
     /// Whether workers are separate processes (their shared state must be [`crate::Shared`]
     /// in the region; anything else in the workload is a private copy per process).
     pub fn is_process(self) -> bool {
-        matches!(
-            self,
-            Model::Fork | Model::Spawn | Model::Pool(Pool::Processes, _)
-        )
+        self.facts().process
     }
 
     /// The pool and pattern of a pool model.
@@ -163,5 +263,20 @@ mod tests {
         assert_eq!(Model::family("rayon").len(), 3);
         assert_eq!(Model::family("fork"), vec![Model::Fork]);
         assert!(Model::family("java").is_empty());
+        // PER_SAMPLE is the table's models that start nothing or start per sample.
+        let per_sample: Vec<Model> = MODELS
+            .iter()
+            .filter(|f| f.starts != Starts::PerCase)
+            .map(|f| f.model)
+            .collect();
+        assert_eq!(per_sample, Model::PER_SAMPLE);
+        for f in MODELS {
+            assert_eq!(
+                f.starts == Starts::PerCase,
+                f.model.pool().is_some(),
+                "{}",
+                f.name
+            );
+        }
     }
 }

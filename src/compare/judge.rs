@@ -7,20 +7,10 @@ use crate::stats::{mann_whitney, median, ratio_of_medians_ci};
 
 use super::*;
 
-/// Absolute differences below these are noise whatever their ratio: a clock read is ~25 ns,
-/// RSS moves in pages and with the allocator's arenas, and a pipeline's heap by a few hundred
-/// bytes with how often its threads blocked.
+/// Absolute differences below the metric's floor (`results::metric::FACTS`) are noise
+/// whatever their ratio; a derived ratio has none.
 pub(crate) fn noise_floor(metric: &str) -> f64 {
-    match metric {
-        "startup" | "roundtrip" => 1_000.0,
-        // A first item within 50 µs depends on where the scheduler puts a thread, not on code.
-        "first_item" => 50_000.0,
-        // A forked child's private bytes jump by 128 KiB between runs with which stack and
-        // libc pages the kernel happens to copy (seen here: 68 and 196 KiB per worker).
-        "peak_rss" => 256.0 * 1024.0,
-        "heap_bytes" => 1024.0,
-        _ => 0.0,
-    }
+    crate::results::metric::facts_of(metric).map_or(0.0, |f| f.noise_floor)
 }
 
 /// A throughput sample shorter than this is mostly start and stop: a thread placed on a busy

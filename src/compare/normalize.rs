@@ -83,15 +83,16 @@ pub(crate) fn reference(m: &Measurement) -> Option<(&'static str, Vec<f64>)> {
     if m.probe.len() != m.samples.len() || m.probe.iter().any(|p| *p <= 0.0) {
         return None;
     }
-    match m.metric.as_str() {
-        "throughput" => Some(("÷ core speed", m.probe.clone())),
+    use crate::results::metric::{Speed, facts_of};
+    match facts_of(&m.metric)?.speed {
+        Speed::Divided => Some(("÷ core speed", m.probe.clone())),
         // Time in units of work the core could have done meanwhile.
-        "first_item" => Some(("× core speed", m.probe.iter().map(|p| 1.0 / p).collect())),
-        "startup" | "roundtrip" => Some((
+        Speed::Multiplied => Some(("× core speed", m.probe.iter().map(|p| 1.0 / p).collect())),
+        Speed::StartCost => Some((
             "× √core speed",
             m.probe.iter().map(|p| p.powf(-START_SPEED_POWER)).collect(),
         )),
-        _ => None,
+        Speed::Exact => None,
     }
 }
 

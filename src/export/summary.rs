@@ -179,14 +179,9 @@ fn derived_for(metric: &str) -> &'static [Derived] {
 }
 
 fn metric_title(metric: &str, op: &str) -> String {
-    match metric {
-        "throughput" => format!("{op} per second (95% CI)"),
-        "startup" => "startup: request → first instruction".into(),
-        "roundtrip" => "roundtrip: start + run + join/reap".into(),
-        "peak_rss" => "peak RSS".into(),
-        "heap_bytes" => "heap bytes".into(),
-        "first_item" => "first item".into(),
-        other => other.replace('_', " "),
+    match crate::results::metric::facts_of(metric) {
+        Some(f) => crate::results::metric::with_op(f.title, op),
+        None => metric.replace('_', " "),
     }
 }
 

@@ -125,9 +125,9 @@ pub struct RunArgs {
     /// Workloads to run (comma-separated or repeated; `list` shows them) [default: all]
     #[arg(long, value_name = "LIST")]
     pub workload: Vec<String>,
-    /// Models to run: sequential, threads, fork, spawn, the pools (thread-pool, rayon,
-    /// process-pool: each pattern -map, -as-completed, -submit-wait, or all three by the
-    /// pool's name) and the studies' own [default: all]
+    /// Models to run (`list` shows each): sequential, threads, fork, spawn, the pools
+    /// (thread-pool, rayon, process-pool: each pattern -map, -as-completed, -submit-wait, or
+    /// all three by the pool's name) and the studies' own [default: all]
     #[arg(long, value_name = "LIST")]
     pub model: Vec<String>,
     /// Worker counts, e.g. 1,2,4 [default: 1, 2, 4, … and the core count; 2× cores in full runs]

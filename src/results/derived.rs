@@ -2,7 +2,8 @@
 //! the cores' own speed, harness overhead — each defined once, as per-round ratio samples,
 //! and read by the summary, the charts and compare alike.
 
-use super::schema::{CaseId, Measurement, Metric, Results};
+use super::metric::Metric;
+use super::schema::{CaseId, Measurement, Results};
 use crate::stats::median;
 
 /// Per-round ratios `a[i] / (scale × b[i])` when both were sampled round by round side by side

@@ -3,8 +3,10 @@
 
 pub mod derived;
 pub mod io;
+pub mod metric;
 pub mod schema;
 pub mod usl;
 
 pub use io::{LoadError, load, parse, timestamps, write_atomic};
+pub use metric::{Better, Metric};
 pub use schema::*;

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::machine::Machine;
 use crate::stats::summarize;
 
+use super::metric::{Better, Metric};
+
 pub const SCHEMA: &str = "threadfork/results/v2";
 /// The previous schema, still read: its files are upgraded on load.
 pub const SCHEMA_V1: &str = "threadfork/results/v1";
@@ -137,72 +139,6 @@ pub struct Calibration {
 /// The metric a pool's opening is stored under (beside the task metrics of its cases): a
 /// case with one is a pool's.
 pub const POOL_START: &str = "pool_start";
-
-/// What a measurement measures, with its unit and the direction that is better.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Metric {
-    Throughput,
-    Startup,
-    Roundtrip,
-    PeakRss,
-    HeapBytes,
-    FirstItem,
-    Instructions,
-    Getsizeof,
-}
-
-impl Metric {
-    pub const ALL: [Metric; 8] = [
-        Metric::Throughput,
-        Metric::Startup,
-        Metric::Roundtrip,
-        Metric::PeakRss,
-        Metric::HeapBytes,
-        Metric::FirstItem,
-        Metric::Instructions,
-        Metric::Getsizeof,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::Throughput => "throughput",
-            Metric::Startup => "startup",
-            Metric::Roundtrip => "roundtrip",
-            Metric::PeakRss => "peak_rss",
-            Metric::HeapBytes => "heap_bytes",
-            Metric::FirstItem => "first_item",
-            Metric::Instructions => "instructions",
-            Metric::Getsizeof => "getsizeof",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Metric> {
-        Self::ALL.into_iter().find(|m| m.name() == s)
-    }
-
-    pub fn unit(self) -> &'static str {
-        match self {
-            Metric::Throughput => "ops/s",
-            Metric::Startup | Metric::Roundtrip | Metric::FirstItem => "ns",
-            Metric::PeakRss | Metric::HeapBytes | Metric::Getsizeof => "bytes",
-            Metric::Instructions => "instructions",
-        }
-    }
-
-    pub fn better(self) -> Better {
-        match self {
-            Metric::Throughput => Better::Higher,
-            _ => Better::Lower,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Better {
-    Higher,
-    Lower,
-}
 
 /// Everything that names a case except the metric: shared by measurements, failures and
 /// comparisons.

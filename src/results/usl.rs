@@ -3,8 +3,9 @@
 //! fraction), κ coherency (the cost of keeping workers' data consistent), λ the throughput of
 //! one worker; the curve peaks at N* = √((1−σ)/κ).
 
+use super::metric::Metric;
 pub use super::schema::UslFit;
-use super::schema::{Measurement, Metric, Results};
+use super::schema::{Measurement, Results};
 
 /// The fewest worker counts (within the allowed cores) a fit is made from: three parameters
 /// need more points than that to say anything about the error.

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::results::derived::{ratio, sequential_of, speedup_samples};
-use crate::results::schema::{Better, CaseId, Measurement, Results};
+use crate::results::{Better, CaseId, Measurement, Results};
 use crate::stats::median;
 
 pub const BREAK_EVEN: &str = "break_even_work";

@@ -74,10 +74,10 @@ pub fn synthetic_results(
     id: &str,
     machine: &str,
     cores: Option<usize>,
-    measurements: Vec<threadfork::results::Measurement>,
-) -> threadfork::results::Results {
-    use threadfork::results::{Calibration, Results, RunInfo, SCHEMA};
-    let mut m = threadfork::machine::fingerprint();
+    measurements: Vec<threadfork::__private::results::Measurement>,
+) -> threadfork::__private::results::Results {
+    use threadfork::__private::results::{Calibration, Results, RunInfo, SCHEMA};
+    let mut m = threadfork::__private::machine::fingerprint();
     m.id = machine.into();
     if let Some(n) = cores {
         m.allowed_cpus = (0..n).collect();
@@ -162,9 +162,12 @@ pub fn have(program: &str, test: &str) -> bool {
 
 /// The plan `threadfork run --quick --no-charts --samples 2 ARGS` makes over `registry`, in
 /// this process (the spawn model needs a host binary: tests that use this take the others).
-pub fn quick_plan(registry: &threadfork::Registry, args: &[&str]) -> threadfork::sweep::plan::Plan {
+pub fn quick_plan(
+    registry: &threadfork::Registry,
+    args: &[&str],
+) -> threadfork::__private::sweep::plan::Plan {
     use clap::Parser;
-    use threadfork::options::{Cli, Command as Sub, resolve};
+    use threadfork::__private::options::{Cli, Command as Sub, resolve};
     let argv = [
         "threadfork",
         "run",
@@ -178,6 +181,6 @@ pub fn quick_plan(registry: &threadfork::Registry, args: &[&str]) -> threadfork:
     let Sub::Run(a) = Cli::try_parse_from(argv).unwrap().command else {
         unreachable!()
     };
-    let machine = threadfork::machine::fingerprint();
+    let machine = threadfork::__private::machine::fingerprint();
     resolve(&a, vec![], machine.allowed_cpus.clone(), registry).unwrap()
 }

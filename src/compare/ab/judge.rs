@@ -136,7 +136,6 @@ pub fn hodges_lehmann(xs: &[f64], alpha: f64) -> Option<(f64, f64, f64)> {
 /// sign test's p-value that it is worse at all.
 #[derive(Clone, Debug)]
 pub struct Judged {
-    pub pairs: usize,
     pub centre: f64,
     pub lo: f64,
     pub hi: f64,
@@ -147,7 +146,6 @@ pub struct Judged {
 pub fn judge(xs: &[f64], alpha: f64) -> Option<Judged> {
     let (centre, lo, hi) = hodges_lehmann(xs, alpha)?;
     Some(Judged {
-        pairs: xs.len(),
         centre,
         lo,
         hi,

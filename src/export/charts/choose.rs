@@ -91,12 +91,10 @@ pub(crate) fn point(x: f64, m: &Measurement, log: bool) -> Pt {
     p
 }
 
-pub(crate) fn y_desc(metric: &str, unit: &str, op: &str) -> String {
-    match (metric, unit) {
-        ("throughput", _) => format!("{op} per second (median, 95% CI)"),
-        (_, "ns") => format!("{} (median)", metric.replace('_', " ")),
-        (_, "bytes") => format!("{} (median; 0 drawn at 1 B)", metric.replace('_', " ")),
-        _ => metric.replace('_', " "),
+pub(crate) fn y_desc(metric: &str, op: &str) -> String {
+    match crate::results::metric::facts_of(metric) {
+        Some(f) => crate::results::metric::with_op(f.axis, op),
+        None => metric.replace('_', " "),
     }
 }
 
@@ -175,7 +173,7 @@ pub(crate) fn worker_charts(
         x_desc: "workers".into(),
         y_desc: format!(
             "{}{}",
-            y_desc("throughput", "ops/s", &op),
+            y_desc("throughput", &op),
             if log { ", log scale" } else { "" }
         ),
         x: Axis::Linear(fmt_workers),
@@ -346,7 +344,7 @@ pub(crate) fn param_charts(
             ),
             y_desc: format!(
                 "{}{}",
-                y_desc(metric, &unit, &op),
+                y_desc(metric, &op),
                 if log { ", log scale" } else { "" }
             ),
             x,

@@ -54,7 +54,6 @@ pub struct Interpreter {
     pub implementation: String,
     pub version: String,
     pub gil: bool,
-    pub executable: String,
 }
 
 impl Interpreter {
