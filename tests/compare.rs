@@ -545,3 +545,88 @@ fn against_ten_baseline_runs_a_group_that_moved_alone_fails() {
     let (code, v) = compare_many(&bases, &cur);
     assert_eq!((code, threads_group(&v)), (1, "regressed".into()), "{v}");
 }
+
+#[test]
+fn every_format_carries_the_same_verdicts_and_an_unknown_one_is_bad_input() {
+    let dir = TempDir::new("cmp-formats");
+    let a = save(&dir, &run("a", "m1", |_| 1.0));
+    let b = save(
+        &dir,
+        &run(
+            "b",
+            "m1",
+            |m| if m == Metric::Throughput { 0.8 } else { 1.2 },
+        ),
+    );
+    let with = |format: &str| {
+        let out = threadfork()
+            .args(["compare", "--format", format])
+            .arg(&a)
+            .arg(&b)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // JUnit: one test case per key, each regression a failure.
+    let (code, xml, _) = with("junit");
+    assert_eq!(code, 1);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(
+        xml.contains("tests=\"12\" failures=\"12\" errors=\"0\" skipped=\"0\""),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testcase ").count(), 12);
+    assert_eq!(xml.matches("<failure message=\"regressed: ").count(), 12);
+    // CSV: a head and a line per key, each ending in its verdict.
+    let (code, csv, _) = with("csv");
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 13, "{csv}");
+    assert!(lines[0].starts_with("workload,model,variant,workers,params,metric"));
+    assert!(
+        lines[1..].iter().all(|l| l.ends_with(",regressed")),
+        "{csv}"
+    );
+    // --markdown is --format markdown.
+    assert_eq!(with("markdown").1, {
+        let out = threadfork()
+            .args(["compare", "--markdown"])
+            .arg(&a)
+            .arg(&b)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    });
+    let (code, out, err) = with("yaml");
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("'yaml' is none of text, markdown, json, junit, csv"),
+        "{err}"
+    );
+
+    // One run's figures through `report --format`: a CSV line per figure, a test case per case.
+    let report = |format: &str| {
+        let out = threadfork()
+            .args(["report", "--format", format, "--out"])
+            .arg(dir.0.join(format!("charts-{format}")))
+            .arg(&a)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert_eq!(report("csv").lines().count(), 12 + 1);
+    let xml = report("junit");
+    assert!(xml.contains("tests=\"12\" failures=\"0\""), "{xml}");
+}

@@ -9,6 +9,7 @@ use clap::Parser;
 use super::{AbArgs, Cli, Command, check_writable, remove_empty, resolve};
 use crate::api::Registry;
 use crate::error::{BadInput, EXIT_BAD_INPUT, EXIT_FAILED};
+use crate::export::format::Report;
 use crate::machine;
 
 /// Serve mode (one side of an A/B job): `PARENT_PID [run flags]`. The plan is resolved and
@@ -70,7 +71,8 @@ pub(super) fn serve_main(rest: &[String], registry: &Registry) -> u8 {
 /// The flags of `ab` that both sides' plans are made from: everything but the base binary and
 /// the flags of `ab` alone.
 fn side_flags(args: &[String], base: &Path) -> Vec<String> {
-    const AB_ONLY_WITH_VALUE: [&str; 3] = ["--threshold", "--budget", "--inject-slowdown"];
+    const AB_ONLY_WITH_VALUE: [&str; 4] =
+        ["--threshold", "--budget", "--inject-slowdown", "--format"];
     const AB_ONLY: [&str; 2] = ["--markdown", "--json"];
     let mut out = Vec::new();
     let mut base_seen = false;
@@ -107,6 +109,7 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
         return ab_instructions(a, side_flags(&args, &a.base), &plan.out);
     }
     let threshold = crate::compare::parse_threshold(&a.threshold)?;
+    let format = crate::options::parse::exporter(a.format.as_deref(), a.markdown, a.json)?;
     let budget = match a.budget.as_str() {
         "none" => None,
         b => Some(crate::options::parse::parse_duration(b).ok_or_else(|| {
@@ -137,14 +140,11 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
     };
     let path = results.path_in(&plan.out);
     let saved = results.save(&path);
-    if a.json {
-        let json = ab::report::json(&results, saved.is_ok().then_some(path.as_path()));
-        println!("{}", serde_json::to_string_pretty(&json)?);
-    } else {
-        print!("{}", ab::report::markdown(&results));
-        if saved.is_ok() && !a.markdown {
-            println!("\nResults: {}", path.display());
-        }
+    let text = format.name() == "text";
+    let saved_at = saved.is_ok().then_some(path.as_path());
+    print!("{}", format.render(Report::Ab(&results, saved_at)));
+    if saved.is_ok() && text {
+        println!("\nResults: {}", path.display());
     }
     if let Err(e) = saved {
         remove_empty(&made);
@@ -153,7 +153,7 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
             path.display()
         );
     }
-    if !a.run.no_charts && !a.json && !a.markdown {
+    if !a.run.no_charts && text {
         match crate::export::ab_chart::write_page(&results, &path.with_extension("")) {
             Ok(page) => println!("Chart:   {}", page.display()),
             Err(e) => eprintln!("threadfork: ab: the page was not written: {e}"),
@@ -242,6 +242,7 @@ fn ab_instructions(a: &AbArgs, flags: Vec<String>, out: &Path) -> Result<u8> {
         paths: files,
         threshold: "5%".into(),
         instructions_threshold: a.threshold.clone(),
+        format: a.format.clone(),
         markdown: a.markdown,
         json: a.json,
         absolute: false,
@@ -275,12 +276,8 @@ fn judge_again(a: &AbArgs) -> Result<u8> {
     }
     r.threshold = threshold;
     r.rows = report::judge_rows(&r.keys, threshold);
-    if a.json {
-        let json = report::json(&r, Some(a.base.as_path()));
-        println!("{}", serde_json::to_string_pretty(&json)?);
-    } else {
-        print!("{}", report::markdown(&r));
-    }
+    let format = crate::options::parse::exporter(a.format.as_deref(), a.markdown, a.json)?;
+    print!("{}", format.render(Report::Ab(&r, Some(a.base.as_path()))));
     Ok(r.exit_code())
 }
 

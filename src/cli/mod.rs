@@ -450,6 +450,7 @@ fn scaling_command(file: &Path, json: bool) -> Result<u8> {
 pub(crate) fn compare_command(a: &CompareArgs) -> Result<u8> {
     use crate::compare;
     let threshold = compare::parse_threshold(&a.threshold)?;
+    let format = crate::options::parse::exporter(a.format.as_deref(), a.markdown, a.json)?;
     let instructions_threshold =
         compare::parse_threshold_of("--instructions-threshold", &a.instructions_threshold)?;
     let (current, base_paths) = a
@@ -484,20 +485,21 @@ pub(crate) fn compare_command(a: &CompareArgs) -> Result<u8> {
         instructions_threshold,
         a.absolute,
     )?;
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else if a.markdown {
-        print!(
-            "{}",
-            crate::export::compare_report::render_markdown(&report)
-        );
-    } else {
-        print!("{}", crate::export::compare_report::render_text(&report));
-    }
+    print!(
+        "{}",
+        format.render(export::format::Report::Compare(&report))
+    );
     Ok(report.exit_code(a.allow_failed, a.allow_missing))
 }
 
 fn report_command(a: &ReportArgs) -> Result<u8> {
+    let format = crate::options::parse::exporter(a.format.as_deref(), false, false)?;
+    if a.format.is_some() && a.files.len() > 1 {
+        return Err(BadInput::new(
+            "report: --format writes one run's figures; give one results file",
+        )
+        .into());
+    }
     let mut runs = Vec::with_capacity(a.files.len());
     for f in &a.files {
         runs.push(crate::results::load(f).map_err(|e| BadInput::new(e.to_string()))?);
@@ -513,7 +515,16 @@ fn report_command(a: &ReportArgs) -> Result<u8> {
     let made = check_writable(&dir)?;
     let files = export::write_report(&runs, &dir).inspect_err(|_| remove_empty(&made))?;
     if let [one] = runs.as_slice() {
-        print!("{}", export::summary::render(one));
+        print!("{}", format.render(export::format::Report::Run(one)));
+        if a.format.is_some() {
+            // stdout holds the format alone.
+            eprintln!(
+                "{} files written; open {}",
+                files.len(),
+                dir.join("index.html").display()
+            );
+            return Ok(0);
+        }
     } else {
         println!("## How the runs differ\n");
         let words = export::differ::differences(&runs);

@@ -91,18 +91,15 @@ pub(crate) fn decide_between_runs(c: &mut Comparison, medians: &[f64], pool: f64
     };
 }
 
-/// Group rows for a comparison against several baseline runs: per workload, model and metric,
-/// the geometric mean over the keys every baseline run holds. A regression of a workload's
-/// code or of a system primitive moves all of a group's keys at once, while the noise of one
-/// key is partly its own: the group's level, judged against its own spread between the
-/// baseline runs, resolves a smaller change than any one key can.
-pub(crate) fn group_rows(
+/// A group row's members: one workload's model and metric.
+type Group = (String, String, String);
+
+/// The keys of each group that every baseline run holds, groups of two keys or more.
+fn groups_of(
     comparisons: &[Comparison],
     medians_of: &[Vec<f64>],
     runs: usize,
-    threshold: f64,
-) -> Vec<Comparison> {
-    type Group = (String, String, String);
+) -> BTreeMap<Group, Vec<usize>> {
     let mut groups: BTreeMap<Group, Vec<usize>> = BTreeMap::new();
     for (i, (c, m)) in comparisons.iter().zip(medians_of).enumerate() {
         let usable = c.verdict != Verdict::Info
@@ -120,6 +117,14 @@ pub(crate) fn group_rows(
         }
     }
     groups.retain(|_, members| members.len() >= 2);
+    groups
+}
+
+/// Each grouped key's weight in its group's mean.
+fn weights_of(
+    groups: &BTreeMap<Group, Vec<usize>>,
+    medians_of: &[Vec<f64>],
+) -> BTreeMap<usize, f64> {
     // Each key weighs in by its precision: 1 / its between-run variance, shrunk toward the
     // median key's as a key's own is (see `decide_between_runs`). A change that moves every
     // key of a group alike — a slower workload, a slower `fork` — is then estimated from the
@@ -136,8 +141,22 @@ pub(crate) fn group_rows(
         let var = shrunk_variance(&medians_of[i], key_pool);
         if var > 0.0 { 1.0 / var } else { 1.0 }
     };
-    let weights: BTreeMap<usize, f64> =
-        groups.values().flatten().map(|&i| (i, weight(i))).collect();
+    groups.values().flatten().map(|&i| (i, weight(i))).collect()
+}
+
+/// Group rows for a comparison against several baseline runs: per workload, model and metric,
+/// the geometric mean over the keys every baseline run holds. A regression of a workload's
+/// code or of a system primitive moves all of a group's keys at once, while the noise of one
+/// key is partly its own: the group's level, judged against its own spread between the
+/// baseline runs, resolves a smaller change than any one key can.
+pub(crate) fn group_rows(
+    comparisons: &[Comparison],
+    medians_of: &[Vec<f64>],
+    runs: usize,
+    threshold: f64,
+) -> Vec<Comparison> {
+    let groups = groups_of(comparisons, medians_of, runs);
+    let weights = weights_of(&groups, medians_of);
     let geo = |xs: &mut dyn Iterator<Item = (usize, f64)>| {
         let (sum, total) = xs.fold((0.0, 0.0), |(s, t), (i, x)| {
             let w = weights.get(&i).copied().unwrap_or(1.0);

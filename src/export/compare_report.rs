@@ -54,6 +54,15 @@ pub(crate) fn header_lines(r: &Report) -> Vec<String> {
             r.current.started_at
         ),
     ]);
+    lines.extend(method_lines(r));
+    lines.push(verdict_line(r));
+    lines
+}
+
+/// What the comparison was judged on: ratios or absolutes, the spread or noise the keys had
+/// to clear, exact counts, the unconfirmed keys.
+fn method_lines(r: &Report) -> Vec<String> {
+    let mut lines = Vec::new();
     if r.mode == "ratios" {
         lines.push(
             "The runs come from different machines: compared on machine-independent ratios \
@@ -96,6 +105,11 @@ pub(crate) fn header_lines(r: &Report) -> Vec<String> {
             r.unconfirmed
         ));
     }
+    lines
+}
+
+/// The counts of each verdict, at the threshold the keys were judged at.
+fn verdict_line(r: &Report) -> String {
     // The threshold said is the one the keys were judged at: counts only, timed only, or both.
     let exact = r.comparisons.iter().filter(|c| is_exact(c)).count();
     let at = match (exact, r.comparisons.len() - exact) {
@@ -110,7 +124,7 @@ pub(crate) fn header_lines(r: &Report) -> Vec<String> {
             100.0 * r.instructions_threshold
         ),
     };
-    lines.push(format!(
+    format!(
         "{} regressed, {} improved, {} unchanged at {at}. Each change is current ÷ base \
          of the medians with its bootstrap interval at {:.3}% (family-wise 95% over the keys \
          judged); a verdict needs the whole interval beyond the threshold.",
@@ -118,8 +132,7 @@ pub(crate) fn header_lines(r: &Report) -> Vec<String> {
         r.improved,
         r.unchanged,
         100.0 * r.confidence
-    ));
-    lines
+    )
 }
 
 pub(crate) fn row_cells(c: &Comparison) -> [String; 8] {

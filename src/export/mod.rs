@@ -2,11 +2,13 @@
 //! document rendered to Markdown or HTML), charts, and the HTML index.
 
 pub mod ab_chart;
+pub mod ab_report;
 pub mod answers;
 pub mod charts;
 pub mod compare_report;
 pub mod differ;
 pub mod doc;
+pub mod format;
 pub mod html;
 pub mod summary;
 

@@ -54,6 +54,10 @@ pub struct ReportArgs {
     /// Folder for the charts [default: beside the JSON for one run; results/overlay-… for several]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Print one run's figures as text (the summary), markdown, json, junit (JUnit XML: a
+    /// test case per case) or csv (a line per figure) [default: text]
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -70,7 +74,11 @@ pub struct CompareArgs {
     /// Smallest change that counts for exact instruction counts (`run --instructions`)
     #[arg(long, value_name = "PCT", default_value = "1%")]
     pub instructions_threshold: String,
-    /// Print a Markdown table (for a CI step summary or a PR comment)
+    /// Write the report as text, markdown, json, junit (JUnit XML, for CI test reports) or
+    /// csv [default: text]
+    #[arg(long, value_name = "FORMAT", conflicts_with_all = ["markdown", "json"])]
+    pub format: Option<String>,
+    /// Print a Markdown table (for a CI step summary or a PR comment): --format markdown
     #[arg(long, conflicts_with = "json")]
     pub markdown: bool,
     /// Print a machine-readable JSON verdict
@@ -103,7 +111,12 @@ pub struct AbArgs {
     /// are judged and the rows they cannot decide are listed as undecided ("none": no limit)
     #[arg(long, value_name = "TIME", default_value = "110s")]
     pub budget: String,
-    /// Print the Markdown report only (for a CI step summary or a PR comment)
+    /// Write the report as text, markdown, json, junit (JUnit XML, for CI test reports) or
+    /// csv [default: text]
+    #[arg(long, value_name = "FORMAT", conflicts_with_all = ["markdown", "json"])]
+    pub format: Option<String>,
+    /// Print the Markdown report only (for a CI step summary or a PR comment): --format
+    /// markdown
     #[arg(long, conflicts_with = "json")]
     pub markdown: bool,
     /// Print a machine-readable JSON verdict

@@ -243,6 +243,22 @@ pub(crate) fn params_for(
     Ok(values)
 }
 
+/// The report format `--format` names (`--markdown` and `--json` are its shorthands).
+pub fn exporter(
+    format: Option<&str>,
+    markdown: bool,
+    json: bool,
+) -> Result<&'static dyn crate::export::format::Exporter, BadInput> {
+    use crate::export::format::{by_name, names};
+    let name = match (format, markdown, json) {
+        (Some(f), _, _) => f,
+        (None, true, _) => "markdown",
+        (None, _, true) => "json",
+        (None, false, false) => "text",
+    };
+    by_name(name).ok_or_else(|| BadInput::new(format!("--format: '{name}' is none of {}", names())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

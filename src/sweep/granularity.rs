@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::api::model::{Model, Pattern};
 use crate::results::derived::{ratio, sequential_of, speedup_samples};
 use crate::results::{Better, CaseId, Measurement, Results};
 use crate::stats::median;
@@ -145,104 +146,123 @@ pub fn derive(r: &mut Results) {
 /// The pools' findings in words: what `submit-wait` cost, where each model breaks even, and
 /// what opening each pool took.
 pub fn findings(r: &Results) -> Vec<String> {
-    use crate::units::{count, ns, sig3};
     let mut out = Vec::new();
     for w in r.workload_names() {
-        let tp: Vec<&Measurement> = r
-            .measurements
-            .iter()
-            .filter(|m| {
-                m.case.workload == w
-                    && m.metric == "throughput"
-                    && !crate::results::derived::is_bare(m)
-            })
-            .collect();
-        // submit-wait: each model's speedups over sequential, every case of it.
-        let mut waits: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-        for m in tp.iter().filter(|m| m.case.model.ends_with("-submit-wait")) {
-            if let Some(s) = ratio(&speedup_samples(r, m)) {
-                waits.entry(m.case.model.as_str()).or_default().push(s);
-            }
-        }
-        if !waits.is_empty() {
-            let parts: Vec<String> = waits
-                .iter()
-                .map(|(model, s)| {
-                    let lo = s.iter().copied().fold(f64::INFINITY, f64::min);
-                    let hi = s.iter().copied().fold(0.0, f64::max);
-                    format!("{model} {}–{}×", sig3(lo), sig3(hi))
-                })
-                .collect();
-            out.push(format!(
-                "{w}: submit-wait (submit one task, wait for its result, then submit the next — \
-                 `executor.submit(f).result()` inside the loop) ran at {} sequential's speed \
-                 over every worker count and task size measured. Each task waits for the one \
-                 before it, so the pool runs one task at a time, and every task also pays a \
-                 hand-off to a worker and a wake-up of the caller: submit every task first \
-                 (map, as-completed) to get the pool's parallelism.",
-                parts.join(", ")
-            ));
-        }
-        let curves: Vec<Curve> = curves(r)
-            .into_iter()
-            .filter(|c| c.case.workload == w)
-            .collect();
-        let largest = curves
-            .iter()
-            .flat_map(|c| c.points.iter().map(|p| p.0))
-            .max()
-            .unwrap_or(0);
-        let mut widths: Vec<usize> = curves.iter().map(|c| c.case.workers).collect();
-        widths.sort_unstable();
-        widths.dedup();
-        for n in widths {
-            let parts: Vec<String> = curves
-                .iter()
-                .filter(|c| c.case.workers == n)
-                .map(|c| {
-                    let be = match (c.break_even, c.crossing) {
-                        (Some(first), Some(x)) => {
-                            let below = c.points.iter().rev().find(|p| p.0 < first).map(|p| p.0);
-                            match below {
-                                Some(b) => format!(
-                                    "≈ {} (between {} and {})",
-                                    count(x.round() as u64),
-                                    count(b),
-                                    count(first)
-                                ),
-                                None => format!("≤ {}", count(first)),
-                            }
-                        }
-                        _ => format!("never up to {}", count(largest)),
-                    };
-                    match c.overhead_ns {
-                        Some(o) => format!("{} {be} ({} per task)", c.case.model, ns(o)),
-                        None => format!("{} {be}", c.case.model),
-                    }
-                })
-                .collect();
-            out.push(format!(
-                "{w} at {n} worker{}: the break-even task size (where the model's speedup over \
-                 sequential crosses {BEATS}×, interpolated log-log between the swept sizes \
-                 around it, and stays above it up to the largest) and, for the pools, the \
-                 fitted wall time per task at zero work: {}.",
-                if n == 1 { "" } else { "s" },
-                parts.join("; ")
-            ));
+        out.extend(submit_wait_finding(r, &w));
+        out.extend(break_even_findings(r, &w));
+    }
+    out.extend(opening_findings(r));
+    out
+}
+
+/// submit-wait: each model's speedups over sequential, every case of it.
+fn submit_wait_finding(r: &Results, w: &str) -> Option<String> {
+    use crate::units::sig3;
+    let mut waits: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let submit_wait = r.measurements.iter().filter(|m| {
+        m.case.workload == w
+            && m.metric == "throughput"
+            && !crate::results::derived::is_bare(m)
+            && Model::parse(&m.case.model)
+                .and_then(Model::pool)
+                .map(|p| p.1)
+                == Some(Pattern::SubmitWait)
+    });
+    for m in submit_wait {
+        if let Some(s) = ratio(&speedup_samples(r, m)) {
+            waits.entry(m.case.model.as_str()).or_default().push(s);
         }
     }
+    if waits.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = waits
+        .iter()
+        .map(|(model, s)| {
+            let lo = s.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = s.iter().copied().fold(0.0, f64::max);
+            format!("{model} {}–{}×", sig3(lo), sig3(hi))
+        })
+        .collect();
+    Some(format!(
+        "{w}: submit-wait (submit one task, wait for its result, then submit the next — \
+         `executor.submit(f).result()` inside the loop) ran at {} sequential's speed \
+         over every worker count and task size measured. Each task waits for the one \
+         before it, so the pool runs one task at a time, and every task also pays a \
+         hand-off to a worker and a wake-up of the caller: submit every task first \
+         (map, as-completed) to get the pool's parallelism.",
+        parts.join(", ")
+    ))
+}
+
+/// Each worker count's break-even task sizes, one line per count.
+fn break_even_findings(r: &Results, w: &str) -> Vec<String> {
+    use crate::units::{count, ns};
+    let curves: Vec<Curve> = curves(r)
+        .into_iter()
+        .filter(|c| c.case.workload == w)
+        .collect();
+    let largest = curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.0))
+        .max()
+        .unwrap_or(0);
+    let mut widths: Vec<usize> = curves.iter().map(|c| c.case.workers).collect();
+    widths.sort_unstable();
+    widths.dedup();
+    let mut out = Vec::new();
+    for n in widths {
+        let parts: Vec<String> = curves
+            .iter()
+            .filter(|c| c.case.workers == n)
+            .map(|c| {
+                let be = match (c.break_even, c.crossing) {
+                    (Some(first), Some(x)) => {
+                        let below = c.points.iter().rev().find(|p| p.0 < first).map(|p| p.0);
+                        match below {
+                            Some(b) => format!(
+                                "≈ {} (between {} and {})",
+                                count(x.round() as u64),
+                                count(b),
+                                count(first)
+                            ),
+                            None => format!("≤ {}", count(first)),
+                        }
+                    }
+                    _ => format!("never up to {}", count(largest)),
+                };
+                match c.overhead_ns {
+                    Some(o) => format!("{} {be} ({} per task)", c.case.model, ns(o)),
+                    None => format!("{} {be}", c.case.model),
+                }
+            })
+            .collect();
+        out.push(format!(
+            "{w} at {n} worker{}: the break-even task size (where the model's speedup over \
+             sequential crosses {BEATS}×, interpolated log-log between the swept sizes \
+             around it, and stays above it up to the largest) and, for the pools, the \
+             fitted wall time per task at zero work: {}.",
+            if n == 1 { "" } else { "s" },
+            parts.join("; ")
+        ));
+    }
+    out
+}
+
+/// The median opening of each pool at each worker count.
+fn opening_findings(r: &Results) -> Vec<String> {
+    use crate::units::ns;
+    let mut out = Vec::new();
     let mut opens: BTreeMap<(usize, &str), Vec<f64>> = BTreeMap::new();
     for m in r
         .measurements
         .iter()
         .filter(|m| m.metric == crate::results::schema::POOL_START)
     {
-        let family = m
-            .case
-            .model
-            .trim_end_matches("-submit-wait")
-            .trim_end_matches("-as-completed")
-            .trim_end_matches("-map");
+        let Some((pool, _)) = Model::parse(&m.case.model).and_then(Model::pool) else {
+            continue;
+        };
+        let family = pool.name();
         opens
             .entry((m.case.workers, family))
             .or_default()

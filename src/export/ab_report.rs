@@ -1,0 +1,147 @@
+//! An A/B job as a reader sees it: Markdown (terminal, CI step summary, pull-request
+//! comment) and the JSON verdict.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::compare::ab::judge::Call;
+use crate::compare::ab::report::{AbResults, Row, SCHEMA, SideInfo};
+
+fn side_line(name: &str, s: &SideInfo) -> String {
+    let injected = s
+        .injected
+        .as_ref()
+        .map(|i| format!(", slowdown injected: {i}"))
+        .unwrap_or_default();
+    format!(
+        "- {name}: `{}` ({}, commit {}{injected})",
+        s.exe.display(),
+        s.harness,
+        s.commit
+    )
+}
+
+fn row_line(r: &Row) -> String {
+    let ratio = r.ratio.map_or("–".into(), |x| format!("{x:.4}"));
+    let interval = r
+        .ratio_interval
+        .map_or("too few pairs".into(), |[a, b]| format!("{a:.4} – {b:.4}"));
+    let worse = r.worse_pct.map_or("–".into(), |w| format!("{w:+.2}%"));
+    format!(
+        "| {} | {} | {ratio} | {interval} | {worse} | {} | {} |",
+        r.label,
+        r.metric,
+        r.pairs,
+        r.call.name()
+    )
+}
+
+const TABLE_HEAD: &str = "| row | metric | head ÷ base | interval | worse by | pairs | verdict |\n|---|---|---:|---|---:|---:|---|\n";
+
+/// The job in Markdown: the verdict first, then what regressed, failed or stayed undecided,
+/// then every group row and every key.
+pub fn markdown(r: &AbResults) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# threadfork ab {}\n", r.id);
+    let m = &r.machine;
+    let _ = writeln!(
+        s,
+        "{} · {} · {} logical cores ({} allowed) · took {:.0} s{}\n",
+        m.hostname,
+        m.cpu_brand,
+        m.logical_cores,
+        m.allowed_cpus.len(),
+        r.duration_s,
+        if r.incomplete {
+            " · **incomplete (interrupted)**"
+        } else {
+            ""
+        }
+    );
+    let p = &r.phases;
+    let _ = writeln!(
+        s,
+        "Time: {:.0} s starting both sides, {:.0} s mapping parent memory, {:.0} s of start-up pairs, {:.0} s calibrating, {:.0} s of task pairs.\n",
+        p.hello_s, p.hold_s, p.startup_s, p.calibration_s, p.task_s
+    );
+    let _ = writeln!(s, "{}", side_line("base (A)", &r.base));
+    let _ = writeln!(s, "{}\n", side_line("head (B)", &r.head));
+    let count = |c: Call| r.rows.iter().filter(|x| x.call == c).count();
+    let (reg, und) = (count(Call::Regressed), count(Call::Undecided));
+    let verdict = if reg > 0 || !r.failures.is_empty() {
+        format!(
+            "**Verdict: regressed** — {reg} row(s) worse beyond {}, {} failed case(s)",
+            pct(r.threshold),
+            r.failures.len()
+        )
+    } else {
+        format!(
+            "**Verdict: no regression beyond {}** — {} row(s) unchanged, {} improved, {und} undecided (listed below: the job could not rule out a change of {} or more there)",
+            pct(r.threshold),
+            count(Call::Unchanged),
+            count(Call::Improved),
+            pct(r.threshold)
+        )
+    };
+    let _ = writeln!(
+        s,
+        "{verdict}. Pairs of adjacent samples, order alternating (ABBA); each row is the Hodges–Lehmann centre of its pairs' ratios with the signed-rank interval; rows called under a {:.0}% family-wise error rate (Holm).\n",
+        r.alpha * 100.0
+    );
+    if !r.failures.is_empty() {
+        let _ = writeln!(s, "## Failed cases\n");
+        for f in &r.failures {
+            let _ = writeln!(s, "- {}: {}", f.case, f.reason);
+        }
+        s.push('\n');
+    }
+    for (title, call) in [
+        ("Regressed", Call::Regressed),
+        ("Undecided", Call::Undecided),
+    ] {
+        let rows: Vec<&Row> = r.rows.iter().filter(|x| x.call == call).collect();
+        if !rows.is_empty() {
+            let _ = writeln!(s, "## {title}\n\n{TABLE_HEAD}{}\n", lines(&rows));
+        }
+    }
+    let groups: Vec<&Row> = r.rows.iter().filter(|x| x.group).collect();
+    let _ = writeln!(s, "## Groups\n\n{TABLE_HEAD}{}\n", lines(&groups));
+    let keys: Vec<&Row> = r.rows.iter().filter(|x| !x.group).collect();
+    let _ = writeln!(s, "## Keys\n\n{TABLE_HEAD}{}", lines(&keys));
+    if !r.left_out.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nNot measured by ab: {} (studies run only in `run`).",
+            r.left_out.join(", ")
+        );
+    }
+    s
+}
+
+fn lines(rows: &[&Row]) -> String {
+    rows.iter()
+        .map(|r| row_line(r))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub(crate) fn pct(x: f64) -> String {
+    format!("{}%", (x * 1000.0).round() / 10.0)
+}
+
+/// The verdict as JSON: exit code, every row, the failures.
+pub fn json(r: &AbResults, path: Option<&Path>) -> serde_json::Value {
+    serde_json::json!({
+        "schema": SCHEMA,
+        "id": r.id,
+        "exit": r.exit_code(),
+        "threshold": r.threshold,
+        "alpha": r.alpha,
+        "incomplete": r.incomplete,
+        "base": r.base,
+        "head": r.head,
+        "rows": r.rows,
+        "failures": r.failures,
+        "results": path,
+    })
+}
