@@ -38,8 +38,6 @@ const DEBTS: &[(&str, &str)] = &[
     ("fn", "src/export/charts/choose.rs::worker_charts"),
     ("fn", "src/export/charts/overlay.rs::overlay_charts"),
     ("fn", "src/runtime/cpython/study.rs::run"),
-    ("fn", "src/exec/pool/processes.rs::sample"),
-    ("fn", "src/builtin/sequence/mod.rs::run"),
 ];
 
 struct Source {

@@ -106,6 +106,49 @@ struct SeqAcc {
     failed: Option<String>,
 }
 
+impl SeqAcc {
+    fn new(case: SeqCase) -> SeqAcc {
+        SeqAcc {
+            case,
+            heap: Vec::new(),
+            rss: Vec::new(),
+            first: Vec::new(),
+            throughput: Vec::new(),
+            probe: Vec::new(),
+            failed: None,
+        }
+    }
+
+    /// The case's measurements from its samples, or why it has none.
+    fn outcome(self) -> (CaseId, CaseOutcome) {
+        let a = self;
+        let id = a.case.id();
+        let outcome = match a.failed {
+            Some(e) => Err(e),
+            None if a.throughput.is_empty() => Err("interrupted before its first sample".into()),
+            None => {
+                let taken = a.throughput.len();
+                let mut t = Measurement::new(&id, Metric::Throughput, a.throughput, true)
+                    .with_probe(&a.probe);
+                t.op = Some("items".into());
+                t.ops_per_sample = Some(a.case.variant.items(a.case.n));
+                let mut out = vec![
+                    t,
+                    Measurement::new(&id, Metric::FirstItem, a.first, true).with_probe(&a.probe),
+                ];
+                if a.heap.len() == taken {
+                    out.push(Measurement::new(&id, Metric::HeapBytes, a.heap, true));
+                }
+                if a.rss.len() == taken {
+                    out.push(Measurement::new(&id, Metric::PeakRss, a.rss, true));
+                }
+                Ok(out)
+            }
+        };
+        (id, outcome)
+    }
+}
+
 impl Study for Sequence {
     fn name(&self) -> &'static str {
         "sequence"
@@ -170,15 +213,7 @@ impl Study for Sequence {
                     continue;
                 }
             }
-            accs.push(SeqAcc {
-                case,
-                heap: Vec::new(),
-                rss: Vec::new(),
-                first: Vec::new(),
-                throughput: Vec::new(),
-                probe: Vec::new(),
-                failed: None,
-            });
+            accs.push(SeqAcc::new(case));
         }
         for round in 0..plan.warmup + plan.samples {
             for a in accs.iter_mut().filter(|a| a.failed.is_none()) {
@@ -207,35 +242,7 @@ impl Study for Sequence {
                 }
             }
         }
-        let done = accs.into_iter().map(|a| {
-            let id = a.case.id();
-            let outcome = match a.failed {
-                Some(e) => Err(e),
-                None if a.throughput.is_empty() => {
-                    Err("interrupted before its first sample".into())
-                }
-                None => {
-                    let taken = a.throughput.len();
-                    let mut t = Measurement::new(&id, Metric::Throughput, a.throughput, true)
-                        .with_probe(&a.probe);
-                    t.op = Some("items".into());
-                    t.ops_per_sample = Some(a.case.variant.items(a.case.n));
-                    let mut out = vec![
-                        t,
-                        Measurement::new(&id, Metric::FirstItem, a.first, true)
-                            .with_probe(&a.probe),
-                    ];
-                    if a.heap.len() == taken {
-                        out.push(Measurement::new(&id, Metric::HeapBytes, a.heap, true));
-                    }
-                    if a.rss.len() == taken {
-                        out.push(Measurement::new(&id, Metric::PeakRss, a.rss, true));
-                    }
-                    Ok(out)
-                }
-            };
-            (id, outcome)
-        });
+        let done = accs.into_iter().map(SeqAcc::outcome);
         skipped.into_iter().chain(done).collect()
     }
 

@@ -439,28 +439,7 @@ fn sample(r: &mut Running, pattern: Pattern, job: &Job<'_>) -> Result<RawSample,
     let total = tasks.total() as u32;
     let q = r.queue.get();
     prepare(&r.region, job);
-    q.total.store(total, Ordering::Relaxed);
-    q.chunk.store(tasks.chunk(), Ordering::Relaxed);
-    for k in 0..job.workers {
-        let (first, units) = tasks.share(k);
-        q.first[k].store(first, Ordering::Relaxed);
-        q.units[k].store(units, Ordering::Relaxed);
-    }
-    q.first[job.workers].store(tasks.total(), Ordering::Relaxed);
-    let used = q.completed.load(Ordering::Relaxed) as usize;
-    for e in q.ring.iter().take(used.min(RING)) {
-        e.seq.store(0, Ordering::Relaxed);
-    }
-    for word in [
-        &q.posted,
-        &q.cursor,
-        &q.completed,
-        &q.consumed,
-        &q.published,
-        &q.caller_wants,
-    ] {
-        word.store(0, Ordering::Relaxed);
-    }
+    reset_queue(q, &tasks, job.workers, total);
     let deadline_ns = deadline(job.timeout);
     q.generation.fetch_add(1, Ordering::AcqRel);
     futex_wake(&q.generation, i32::MAX);
@@ -482,6 +461,52 @@ fn sample(r: &mut Running, pattern: Pattern, job: &Job<'_>) -> Result<RawSample,
         posted: 0,
     };
     let mut fold = Fold::new(job.workload.as_ref(), job.workers);
+    hand_out(&mut caller, pattern, total, &mut fold)?;
+    let end_ns = now_ns();
+    // Workers asleep on the queue see that every task is claimed and finish the sample.
+    futex_wake(&q.posted, i32::MAX);
+    for k in 0..job.workers {
+        while !crate::exec::worker::wait_done(region.slot(k), now_ns() + 10_000_000) {
+            caller.check()?;
+        }
+    }
+    finish(region, job, release_ns, end_ns, fold.outputs(), None)
+}
+
+/// The queue made ready for a sample of `total` tasks: each worker's share, every counter
+/// at zero, the ring's used slots empty.
+fn reset_queue(q: &Queue, tasks: &Tasks, workers: usize, total: u32) {
+    q.total.store(total, Ordering::Relaxed);
+    q.chunk.store(tasks.chunk(), Ordering::Relaxed);
+    for k in 0..workers {
+        let (first, units) = tasks.share(k);
+        q.first[k].store(first, Ordering::Relaxed);
+        q.units[k].store(units, Ordering::Relaxed);
+    }
+    q.first[workers].store(tasks.total(), Ordering::Relaxed);
+    let used = q.completed.load(Ordering::Relaxed) as usize;
+    for e in q.ring.iter().take(used.min(RING)) {
+        e.seq.store(0, Ordering::Relaxed);
+    }
+    for word in [
+        &q.posted,
+        &q.cursor,
+        &q.completed,
+        &q.consumed,
+        &q.published,
+        &q.caller_wants,
+    ] {
+        word.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The caller's side of a sample: tasks posted and results taken as `pattern` does it.
+fn hand_out(
+    caller: &mut Caller<'_>,
+    pattern: Pattern,
+    total: u32,
+    fold: &mut Fold<'_>,
+) -> Result<(), SampleError> {
     match pattern {
         Pattern::Map => {
             caller.post(total);
@@ -513,13 +538,5 @@ fn sample(r: &mut Running, pattern: Pattern, job: &Job<'_>) -> Result<RawSample,
             }
         }
     }
-    let end_ns = now_ns();
-    // Workers asleep on the queue see that every task is claimed and finish the sample.
-    futex_wake(&q.posted, i32::MAX);
-    for k in 0..job.workers {
-        while !crate::exec::worker::wait_done(region.slot(k), now_ns() + 10_000_000) {
-            caller.check()?;
-        }
-    }
-    finish(region, job, release_ns, end_ns, fold.outputs(), None)
+    Ok(())
 }
