@@ -109,57 +109,17 @@ pub(crate) fn worker_charts(
     let op = ms[0].op.clone().unwrap_or_else(|| "ops".into());
     let variants = distinct(ms.iter().map(|m| &m.case.variant)).len() > 1;
     let series = distinct(ms.iter().map(|m| (&m.case.model, &m.case.variant)));
-    // A case with a figure beside its throughput that its verdict passed with (the updates
-    // a lock-free race lost); a pool's start-up is listed beside it too, but loses nothing.
-    let lossy = |m: &Measurement| {
-        r.measurements
-            .iter()
-            .any(|x| x.info && x.case == m.case && x.metric != crate::sweep::rounds::POOL_START)
-    };
-    let mut lines: Vec<Line> = series
-        .iter()
-        .map(|(model, variant)| {
-            let pts: Vec<&&Measurement> = ms
-                .iter()
-                .filter(|m| &&m.case.model == model && &&m.case.variant == variant)
-                .collect();
-            let dashed = pts.iter().any(|m| lossy(m));
-            Line {
-                label: format!(
-                    "{}{}",
-                    series_label(pts[0], variants, false),
-                    if dashed { " (loses updates)" } else { "" }
-                ),
-                points: pts
-                    .iter()
-                    .map(|m| Pt::of(m.case.workers as f64, m))
-                    .collect(),
-                dashed,
-                points_only: false,
-            }
-        })
-        .collect();
-    // Each fitted series' Universal Scalability Law curve, dashed, out to 8× the cores.
-    let cores = r.machine.allowed_cpus.len().max(1);
-    for f in crate::results::usl::fits(r)
-        .iter()
-        .filter(|f| f.workload == w)
-    {
-        let top = crate::results::usl::PREDICT_AT.last().copied().unwrap_or(1) * cores;
-        lines.push(Line::guide(
-            &format!("{}/{} USL prediction", f.model, f.variant),
-            (1..=top).map(|n| (n as f64, f.at(n as f64))),
-        ));
-    }
+    let mut lines = throughput_lines(r, w, ms, &series, variants);
     let medians: Vec<f64> = ms.iter().map(|m| m.median).filter(|v| *v > 0.0).collect();
     let spread = medians.iter().cloned().fold(0.0, f64::max)
         / medians.iter().cloned().fold(f64::INFINITY, f64::min);
     let log = spread > 20.0;
     let max_w = ms.iter().map(|m| m.case.workers).max().unwrap_or(1);
+    let threads = crate::api::Model::Threads.name();
     if !variants
         && let Some(one) = ms
             .iter()
-            .find(|m| m.case.model == "threads" && m.case.workers == 1)
+            .find(|m| m.case.model == threads && m.case.workers == 1)
     {
         lines.push(Line::guide(
             "ideal: threads at 1 worker × N",
@@ -184,8 +144,76 @@ pub(crate) fn worker_charts(
     if series.len() > 8 || max_w < 2 {
         return;
     }
+    out.push(efficiency_chart(r, w, ms, &series, variants, cap, max_w));
+}
+
+/// One line per model and variant of a workload's throughput, and each fitted series'
+/// Universal Scalability Law curve, dashed, out to 8× the cores.
+fn throughput_lines(
+    r: &Results,
+    w: &str,
+    ms: &[&Measurement],
+    series: &[(&String, &String)],
+    variants: bool,
+) -> Vec<Line> {
+    // A case with a figure beside its throughput that its verdict passed with (the updates
+    // a lock-free race lost); a pool's start-up is listed beside it too, but loses nothing.
+    let lossy = |m: &Measurement| {
+        r.measurements
+            .iter()
+            .any(|x| x.info && x.case == m.case && x.metric != crate::sweep::rounds::POOL_START)
+    };
+    let mut lines: Vec<Line> = series
+        .iter()
+        .map(|(model, variant)| {
+            let pts: Vec<&&Measurement> = ms
+                .iter()
+                .filter(|m| &m.case.model == *model && &m.case.variant == *variant)
+                .collect();
+            let dashed = pts.iter().any(|m| lossy(m));
+            Line {
+                label: format!(
+                    "{}{}",
+                    series_label(pts[0], variants, false),
+                    if dashed { " (loses updates)" } else { "" }
+                ),
+                points: pts
+                    .iter()
+                    .map(|m| Pt::of(m.case.workers as f64, m))
+                    .collect(),
+                dashed,
+                points_only: false,
+            }
+        })
+        .collect();
+    let cores = r.machine.allowed_cpus.len().max(1);
+    for f in crate::results::usl::fits(r)
+        .iter()
+        .filter(|f| f.workload == w)
+    {
+        let top = crate::results::usl::PREDICT_AT.last().copied().unwrap_or(1) * cores;
+        lines.push(Line::guide(
+            &format!("{}/{} USL prediction", f.model, f.variant),
+            (1..=top).map(|n| (n as f64, f.at(n as f64))),
+        ));
+    }
+    lines
+}
+
+/// Scaling efficiency against the worker count, for the models that run shares in parallel
+/// (the sequential reference is 1/N by definition, not a finding).
+fn efficiency_chart(
+    r: &Results,
+    w: &str,
+    ms: &[&Measurement],
+    series: &[(&String, &String)],
+    variants: bool,
+    cap: &str,
+    max_w: usize,
+) -> Chart {
     let mut eff: Vec<Line> = series
         .iter()
+        .filter(|(model, _)| !derived::is_sequential(model))
         .map(|(model, variant)| Line {
             label: format!(
                 "{model}{}",
@@ -197,7 +225,7 @@ pub(crate) fn worker_charts(
             ),
             points: ms
                 .iter()
-                .filter(|m| &&m.case.model == model && &&m.case.variant == variant)
+                .filter(|m| &m.case.model == *model && &m.case.variant == *variant)
                 .filter_map(|m| {
                     Some(Pt {
                         x: m.case.workers as f64,
@@ -216,7 +244,7 @@ pub(crate) fn worker_charts(
         "perfect scaling",
         [(1.0, 1.0), (max_w as f64, 1.0)].into_iter(),
     ));
-    out.push(Chart {
+    Chart {
         stem: format!("{w}-efficiency"),
         title: format!("{w}: scaling efficiency vs workers"),
         caption: cap.into(),
@@ -226,7 +254,7 @@ pub(crate) fn worker_charts(
         y: Axis::Linear(fmt_ratio),
         categories: vec![],
         lines: eff,
-    });
+    }
 }
 
 /// Every sample of the start costs, one column per model, at the parameter's smallest value.

@@ -135,6 +135,74 @@ pub fn draw(chart: &Chart, dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(vec![svg_path, png_path])
 }
 
+/// The mesh and every series of `chart` on a built chart context, whose coordinates (linear
+/// or log on each axis) are a different type in each of the four cases: a macro, not a function.
+macro_rules! draw_body {
+    ($ctx:expr, $chart:expr, $x_fmt:expr, $y_fmt:expr, $err:expr, $y_log:expr) => {{
+        let (chart, err, y_log) = ($chart, $err, $y_log);
+        let mut ctx = $ctx;
+        let mut mesh = ctx.configure_mesh();
+        mesh.y_labels(12)
+            .x_desc(chart.x_desc.as_str())
+            .y_desc(chart.y_desc.as_str())
+            .x_label_formatter($x_fmt)
+            .y_label_formatter($y_fmt)
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .light_line_style(RGBColor(235, 235, 235));
+        if matches!(chart.x, Axis::Category) {
+            mesh.x_labels(chart.categories.len() * 2 + 1);
+        }
+        mesh.draw().map_err(err)?;
+        for (i, line) in chart.lines.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            let pts: Vec<(f64, f64)> = line
+                .points
+                .iter()
+                .filter(|p| drawable(p.x) && drawable(p.y) && (!y_log || p.y > 0.0))
+                .map(|p| (p.x, p.y))
+                .collect();
+            let style = ShapeStyle::from(&color).stroke_width(2);
+            let anno = if line.points_only {
+                ctx.draw_series(
+                    pts.iter()
+                        .map(|&p| Circle::new(p, 3, color.mix(0.7).filled())),
+                )
+                .map_err(err)?
+            } else if line.dashed {
+                ctx.draw_series(DashedLineSeries::new(pts.clone(), 8, 6, style))
+                    .map_err(err)?
+            } else {
+                ctx.draw_series(LineSeries::new(pts.clone(), style))
+                    .map_err(err)?;
+                ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                    .map_err(err)?
+            };
+            let _ = anno;
+            let bars = line.points.iter().filter_map(|p| match (p.lo, p.hi) {
+                (Some(lo), Some(hi))
+                    if hi > lo
+                        && drawable(lo)
+                        && drawable(hi)
+                        && drawable(p.y)
+                        && (!y_log || lo > 0.0) =>
+                {
+                    Some(ErrorBar::new_vertical(
+                        p.x,
+                        lo,
+                        p.y,
+                        hi,
+                        color.stroke_width(1),
+                        8,
+                    ))
+                }
+                _ => None,
+            });
+            ctx.draw_series(bars).map_err(err)?;
+        }
+    }};
+}
+
 pub(crate) fn render<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -189,71 +257,12 @@ where
         Axis::Linear(f) | Axis::Log(f) => f(*v),
         Axis::Category => String::new(),
     };
-    macro_rules! body {
-        ($ctx:expr) => {{
-            let mut ctx = $ctx;
-            let mut mesh = ctx.configure_mesh();
-            mesh.y_labels(12)
-                .x_desc(chart.x_desc.as_str())
-                .y_desc(chart.y_desc.as_str())
-                .x_label_formatter(&x_fmt)
-                .y_label_formatter(&y_fmt)
-                .label_style((FONT, 14))
-                .axis_desc_style((FONT, 16))
-                .light_line_style(RGBColor(235, 235, 235));
-            if matches!(chart.x, Axis::Category) {
-                mesh.x_labels(chart.categories.len() * 2 + 1);
-            }
-            mesh.draw().map_err(err)?;
-            for (i, line) in chart.lines.iter().enumerate() {
-                let color = PALETTE[i % PALETTE.len()];
-                let pts: Vec<(f64, f64)> = line
-                    .points
-                    .iter()
-                    .filter(|p| drawable(p.x) && drawable(p.y) && (!y_log || p.y > 0.0))
-                    .map(|p| (p.x, p.y))
-                    .collect();
-                let style = ShapeStyle::from(&color).stroke_width(2);
-                let anno = if line.points_only {
-                    ctx.draw_series(
-                        pts.iter()
-                            .map(|&p| Circle::new(p, 3, color.mix(0.7).filled())),
-                    )
-                    .map_err(err)?
-                } else if line.dashed {
-                    ctx.draw_series(DashedLineSeries::new(pts.clone(), 8, 6, style))
-                        .map_err(err)?
-                } else {
-                    ctx.draw_series(LineSeries::new(pts.clone(), style))
-                        .map_err(err)?;
-                    ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
-                        .map_err(err)?
-                };
-                let _ = anno;
-                let bars = line.points.iter().filter_map(|p| match (p.lo, p.hi) {
-                    (Some(lo), Some(hi))
-                        if hi > lo
-                            && drawable(lo)
-                            && drawable(hi)
-                            && drawable(p.y)
-                            && (!y_log || lo > 0.0) =>
-                    {
-                        Some(ErrorBar::new_vertical(
-                            p.x,
-                            lo,
-                            p.y,
-                            hi,
-                            color.stroke_width(1),
-                            8,
-                        ))
-                    }
-                    _ => None,
-                });
-                ctx.draw_series(bars).map_err(err)?;
-            }
-        }};
-    }
     draw_legend(chart, &legend).map_err(err)?;
+    macro_rules! body {
+        ($ctx:expr) => {
+            draw_body!($ctx, chart, &x_fmt, &y_fmt, err, y_log)
+        };
+    }
     match (x_log, y_log) {
         (false, false) => body!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?),
         (false, true) => body!(
