@@ -34,7 +34,6 @@ const MAX_FN_LINES: usize = 80;
 const DEBTS: &[(&str, &str)] = &[
     ("fn", "src/sweep/rounds.rs::run_task_group"),
     ("fn", "src/sweep/mod.rs::run"),
-    ("fn", "src/export/charts/overlay.rs::overlay_charts"),
     ("fn", "src/runtime/cpython/study.rs::run"),
 ];
 

@@ -124,18 +124,28 @@ fn report_overlays_two_runs() {
     assert!(
         svgs.iter().any(|p| p
             .to_string_lossy()
-            .contains("compare-square-throughput-threads")),
+            .contains("compare-square-throughput-default-threads-and-processes")),
         "{svgs:?}"
     );
     let svg = std::fs::read_to_string(
         svgs.iter()
-            .find(|p| p.to_string_lossy().contains("square-throughput-threads"))
+            .find(|p| {
+                p.to_string_lossy()
+                    .contains("square-throughput-default-threads-and-processes")
+            })
             .unwrap(),
     )
     .unwrap();
     // One series per run, labelled by CPU, cores and date (a cloud host name says "vm").
     let cpu = threadfork::__private::machine::fingerprint().cpu_brand;
     assert!(svg.matches(cpu.as_str()).count() >= 2, "both runs labelled");
+    // One chart per question: every model that starts workers per sample, for both runs.
+    for model in ["threads", "fork"] {
+        assert!(
+            svg.contains(&format!("{model} · ")),
+            "{model} in the legend"
+        );
+    }
     let html = std::fs::read_to_string(out.0.join("index.html")).unwrap();
     assert!(html.contains("Side by side"));
     assert!(html.contains("How the runs differ"));

@@ -183,6 +183,7 @@ fn throughput_lines(
                     .collect(),
                 dashed,
                 points_only: false,
+                look: Look::of_model(model),
             }
         })
         .collect();
@@ -237,6 +238,7 @@ fn efficiency_chart(
                 .collect(),
             dashed: false,
             points_only: false,
+            look: Look::of_model(model),
         })
         .filter(|l| !l.points.is_empty())
         .collect();
@@ -298,12 +300,14 @@ pub(crate) fn strip_chart(r: &Results, w: &str, cap: &str, out: &mut Vec<Chart>)
                 points: strip("startup", -0.15),
                 dashed: false,
                 points_only: true,
+                look: Look::default(),
             },
             Line {
                 label: "roundtrip: start + run + join/reap".into(),
                 points: strip("roundtrip", 0.15),
                 dashed: false,
                 points_only: true,
+                look: Look::default(),
             },
         ],
     });
@@ -351,6 +355,10 @@ pub(crate) fn param_charts(
                     .collect(),
                 dashed: false,
                 points_only: false,
+                look: of
+                    .iter()
+                    .find(|m| &series_label(m, variants, widths) == l)
+                    .map_or(Look::default(), |m| Look::of_model(&m.case.model)),
             })
             .collect();
         out.push(Chart {
@@ -414,6 +422,7 @@ pub(crate) fn granularity_charts(r: &Results, w: &str, cap: &str, out: &mut Vec<
                 points: c.points.iter().map(|&(x, y)| pt(x, y)).collect(),
                 dashed: false,
                 points_only: false,
+                look: Look::of_model(&c.case.model),
             })
             .collect();
         let marks: Vec<Pt> = of
@@ -426,6 +435,7 @@ pub(crate) fn granularity_charts(r: &Results, w: &str, cap: &str, out: &mut Vec<
                 points: marks,
                 dashed: false,
                 points_only: true,
+                look: Look::default(),
             });
         }
         let works: Vec<u64> = of

@@ -16,8 +16,10 @@ pub(crate) const HEIGHT: u32 = 600;
 pub(crate) const FONT: &str = "sans-serif";
 pub(crate) const LEGEND_WIDTH: u32 = 250;
 
-/// Colour-blind-safe palette (Okabe & Ito, 2008), then darker fallbacks.
-pub(crate) const PALETTE: [RGBColor; 10] = [
+/// Sixteen colours: the colour-blind-safe eight of Okabe & Ito (2008) without black, then
+/// darker and muted ones. The thirteen models take the first thirteen ([`super::model_colour`]),
+/// so a model has one colour in every chart; more series than colours differ by their mark.
+pub(crate) const PALETTE: [RGBColor; 16] = [
     RGBColor(0, 114, 178),
     RGBColor(230, 159, 0),
     RGBColor(0, 158, 115),
@@ -28,7 +30,26 @@ pub(crate) const PALETTE: [RGBColor; 10] = [
     RGBColor(240, 200, 40),
     RGBColor(60, 60, 160),
     RGBColor(140, 70, 20),
+    RGBColor(0, 110, 110),
+    RGBColor(130, 50, 150),
+    RGBColor(170, 20, 60),
+    RGBColor(110, 130, 0),
+    RGBColor(40, 40, 40),
+    RGBColor(250, 130, 170),
 ];
+
+/// A series' colour, the shape of its mark (0 dot, 1 triangle, 2 square, 3 cross) and its
+/// dash (none, dotted, long), from its [`super::Look`] or its place `i` in the chart.
+pub(crate) fn look_of(line: &Line, i: usize) -> (RGBColor, usize, Option<(u32, u32)>) {
+    let colour = PALETTE[line.look.colour.unwrap_or(i) % PALETTE.len()];
+    let mark = line.look.mark.unwrap_or(i);
+    let dash = match (mark / 4) % 3 {
+        0 => None,
+        1 => Some((2, 4)),
+        _ => Some((12, 4)),
+    };
+    (colour, mark % 4, dash)
+}
 
 /// Registers the bundled fonts under the generic family name plotters asks for; criterion's
 /// own charts, drawn with the same plotters build, need it too.
@@ -155,7 +176,7 @@ macro_rules! draw_body {
         }
         mesh.draw().map_err(err)?;
         for (i, line) in chart.lines.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
+            let (color, shape, dash) = look_of(line, i);
             let pts: Vec<(f64, f64)> = line
                 .points
                 .iter()
@@ -163,22 +184,53 @@ macro_rules! draw_body {
                 .map(|p| (p.x, p.y))
                 .collect();
             let style = ShapeStyle::from(&color).stroke_width(2);
-            let anno = if line.points_only {
+            if line.points_only {
                 ctx.draw_series(
                     pts.iter()
                         .map(|&p| Circle::new(p, 3, color.mix(0.7).filled())),
                 )
-                .map_err(err)?
-            } else if line.dashed {
-                ctx.draw_series(DashedLineSeries::new(pts.clone(), 8, 6, style))
-                    .map_err(err)?
+                .map_err(err)?;
             } else {
-                ctx.draw_series(LineSeries::new(pts.clone(), style))
-                    .map_err(err)?;
-                ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
-                    .map_err(err)?
-            };
-            let _ = anno;
+                match (line.dashed, dash) {
+                    (true, _) => {
+                        ctx.draw_series(DashedLineSeries::new(pts.clone(), 8, 6, style))
+                            .map_err(err)?;
+                    }
+                    (false, Some((size, gap))) => {
+                        ctx.draw_series(DashedLineSeries::new(pts.clone(), size, gap, style))
+                            .map_err(err)?;
+                    }
+                    (false, None) => {
+                        ctx.draw_series(LineSeries::new(pts.clone(), style))
+                            .map_err(err)?;
+                    }
+                }
+                // A measured series (not a guide) gets its mark at every point: series that
+                // coincide show as different shapes on one spot.
+                if !line.dashed || line.points.iter().any(|p| p.lo.is_some()) {
+                    let c = color.stroke_width(2);
+                    match shape {
+                        0 => {
+                            ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                                .map_err(err)?;
+                        }
+                        1 => {
+                            ctx.draw_series(pts.iter().map(|&p| TriangleMarker::new(p, 7, c)))
+                                .map_err(err)?;
+                        }
+                        2 => {
+                            ctx.draw_series(pts.iter().map(|&p| {
+                                EmptyElement::at(p) + Rectangle::new([(-5, -5), (5, 5)], c)
+                            }))
+                            .map_err(err)?;
+                        }
+                        _ => {
+                            ctx.draw_series(pts.iter().map(|&p| Cross::new(p, 6, c)))
+                                .map_err(err)?;
+                        }
+                    }
+                }
+            }
             let bars = line.points.iter().filter_map(|p| match (p.lo, p.hi) {
                 (Some(lo), Some(hi))
                     if hi > lo
@@ -293,23 +345,28 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     let mut y = 60;
     let font = (FONT, 14).into_font();
     for (i, line) in chart.lines.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+        let (color, shape, dash) = look_of(line, i);
+        let c = color.stroke_width(3);
         if line.points_only {
             area.draw(&Circle::new((14, y), 4, color.filled()))?;
-        } else if line.dashed {
-            area.draw(&PathElement::new(
-                vec![(4, y), (11, y)],
-                color.stroke_width(3),
-            ))?;
-            area.draw(&PathElement::new(
-                vec![(17, y), (24, y)],
-                color.stroke_width(3),
-            ))?;
         } else {
-            area.draw(&PathElement::new(
-                vec![(4, y), (24, y)],
-                color.stroke_width(3),
-            ))?;
+            let segments: &[(i32, i32)] = match (line.dashed, dash) {
+                (true, _) => &[(4, 11), (17, 24)],
+                (false, Some(_)) => &[(2, 6), (10, 14), (18, 22)],
+                (false, None) => &[(4, 24)],
+            };
+            for &(a, b) in segments {
+                area.draw(&PathElement::new(vec![(a, y), (b, y)], c))?;
+            }
+            if !line.dashed || line.points.iter().any(|p| p.lo.is_some()) {
+                let m = color.stroke_width(2);
+                match shape {
+                    0 => area.draw(&Circle::new((14, y), 4, color.filled()))?,
+                    1 => area.draw(&TriangleMarker::new((14, y), 7, m))?,
+                    2 => area.draw(&Rectangle::new([(9, y - 5), (19, y + 5)], m))?,
+                    _ => area.draw(&Cross::new((14, y), 6, m))?,
+                }
+            }
         }
         for (k, part) in wrap(&line.label, 28).iter().enumerate() {
             area.draw(&Text::new(

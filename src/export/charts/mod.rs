@@ -42,6 +42,44 @@ pub struct Line {
     pub points: Vec<Pt>,
     pub dashed: bool,
     pub points_only: bool,
+    pub look: Look,
+}
+
+/// How a series is told apart from the others: its colour (an index into the palette) and
+/// its mark (the shape at its points and the dash of its line). `None`: by its place in the
+/// chart. Coinciding series stay visible because their marks differ in shape.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Look {
+    pub colour: Option<usize>,
+    pub mark: Option<usize>,
+}
+
+impl Look {
+    /// One colour per model in every chart: its place in the table of models, or for a
+    /// study's own model, a place from its name.
+    pub fn of_model(model: &str) -> Look {
+        Look {
+            colour: Some(model_colour(model)),
+            mark: None,
+        }
+    }
+}
+
+/// The palette index of a model (see [`Look::of_model`]).
+pub fn model_colour(model: &str) -> usize {
+    match crate::api::Model::ALL
+        .iter()
+        .position(|m| m.name() == model)
+    {
+        Some(i) => i,
+        // FNV-1a: the same name, the same colour, on every machine.
+        None => {
+            let h = model.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+            crate::api::Model::ALL.len() + (h % 3) as usize
+        }
+    }
 }
 
 impl Line {
@@ -59,6 +97,7 @@ impl Line {
                 .collect(),
             dashed: true,
             points_only: false,
+            look: Look::default(),
         }
     }
 }
