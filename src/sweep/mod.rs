@@ -305,8 +305,19 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
             .map(|s| s.study.steps(&study_plan(&s.models)))
             .sum::<u64>();
     bar.set_length(steps);
-    // A workload swept over `--work` is described once, its parameters without the one that
-    // varies (every measurement names its own).
+    let mut results = empty_results(plan, machine, started_at, &stamp);
+    if plan.instructions {
+        count_instructions(plan, &mut results, stop, bar);
+    } else {
+        measure(plan, &cases, &mut results, stop, bar);
+    }
+    results.run.duration_s = started.elapsed().as_secs_f64();
+    results
+}
+
+/// What the workloads are: a workload swept over `--work` is described once, its parameters
+/// without the one that varies (every measurement names its own).
+fn describe_workloads(plan: &Plan) -> Vec<WorkloadInfo> {
     let mut workloads: Vec<WorkloadInfo> = Vec::new();
     for s in &plan.workloads {
         let d = s.describe();
@@ -321,10 +332,15 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         description: s.study.describe().into(),
         params: BTreeMap::new(),
     }));
-    let mut results = Results {
+    workloads
+}
+
+/// The results of `plan` before anything is measured.
+fn empty_results(plan: &Plan, machine: Machine, started_at: String, stamp: &str) -> Results {
+    Results {
         schema: SCHEMA.into(),
         run: RunInfo {
-            id: new_run_id(&stamp),
+            id: new_run_id(stamp),
             started_at,
             duration_s: 0.0,
             args: plan.args.clone(),
@@ -336,7 +352,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
             injected: plan.slowdown.map(|s| s.spec()),
         },
         machine,
-        workloads,
+        workloads: describe_workloads(plan),
         calibration: Calibration::default(),
         measurements: Vec::new(),
         failures: Vec::new(),
@@ -345,24 +361,36 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         answers: Vec::new(),
         notes: Vec::new(),
         runtimes: plan.runtimes.clone(),
-    };
-    if plan.instructions {
-        let cases = instructions::cases(plan);
-        bar.set_length(cases.len() as u64);
-        let mut outcomes = Vec::with_capacity(cases.len());
-        for case in &cases {
-            let id = instructions::case_id(plan, case);
-            bar.set_message(id.to_string());
-            outcomes.push((id, instructions::run_count(plan, case, stop)));
-            bar.inc(1);
-        }
-        gather(&mut results, outcomes, stop);
-        if stop.load(Ordering::Relaxed) {
-            results.run.incomplete = true;
-        }
-        results.run.duration_s = started.elapsed().as_secs_f64();
-        return results;
     }
+}
+
+/// `--instructions`: each case counted under callgrind.
+fn count_instructions(plan: &Plan, results: &mut Results, stop: &AtomicBool, bar: &ProgressBar) {
+    let cases = instructions::cases(plan);
+    bar.set_length(cases.len() as u64);
+    let mut outcomes = Vec::with_capacity(cases.len());
+    for case in &cases {
+        let id = instructions::case_id(plan, case);
+        bar.set_message(id.to_string());
+        outcomes.push((id, instructions::run_count(plan, case, stop)));
+        bar.inc(1);
+    }
+    gather(results, outcomes, stop);
+    if stop.load(Ordering::Relaxed) {
+        results.run.incomplete = true;
+    }
+}
+
+/// Every case of `plan` measured: the start-ups, each in a lean parent, then the task cases
+/// group by group, then the studies; then what the run found.
+fn measure(
+    plan: &Plan,
+    cases: &[Case],
+    results: &mut Results,
+    stop: &AtomicBool,
+    bar: &ProgressBar,
+) {
+    let study_plan = |models| plan.study_plan(models);
     let mut cal = CalibrationAcc::default();
     let tasks: Vec<Case> = cases
         .iter()
@@ -395,22 +423,20 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         };
         outcomes.extend(s.study.run(&study_plan(&s.models), &mut run));
     }
-    gather(&mut results, outcomes, stop);
+    gather(results, outcomes, stop);
     results.notes.append(&mut cal.notes);
     if stop.load(Ordering::Relaxed) {
         results.run.incomplete = true;
     }
     results.calibration = calibration_from(cal, &results.measurements);
-    crate::sweep::granularity::derive(&mut results);
+    crate::sweep::granularity::derive(results);
     results.findings = findings(plan, &results.measurements);
-    results.answers = answers(plan, &results);
-    let pools = crate::sweep::granularity::findings(&results);
+    results.answers = answers(plan, results);
+    let pools = crate::sweep::granularity::findings(results);
     if !pools.is_empty() {
         results.findings.insert("pools".into(), pools);
     }
-    results.scaling = crate::results::usl::fits(&results);
-    results.run.duration_s = started.elapsed().as_secs_f64();
-    results
+    results.scaling = crate::results::usl::fits(results);
 }
 
 fn gather(

@@ -28,6 +28,36 @@ pub struct Hold {
 }
 
 impl CPythonStudy {
+    /// One sample of case `c` from a fresh interpreter, its figures added to `acc`.
+    fn take_sample(
+        &self,
+        c: &PyCase,
+        acc: &mut Acc,
+        timeout: std::time::Duration,
+    ) -> Result<(), String> {
+        let sample = self
+            .cp
+            .call(&c.request(), timeout)
+            .and_then(|r| r.samples.into_iter().next().ok_or("no sample".into()));
+        sample.and_then(|raw| {
+            if c.workload == "sequence" {
+                let s = seq_figures(c, &raw)?;
+                acc.sizeof.push(s.getsizeof as f64);
+                acc.heap.push(s.heap_bytes as f64);
+                acc.first.push(s.first_item_ns as f64);
+                acc.throughput
+                    .push(s.items as f64 / (s.elapsed_ns.max(1) as f64 / 1e9));
+                acc.ops = s.items;
+            } else {
+                let (t, st, ops) = task_figures(c, &raw)?;
+                acc.throughput.push(t);
+                acc.startup.push(st);
+                acc.ops = ops;
+            }
+            Ok(())
+        })
+    }
+
     fn cases(&self, plan: &StudyPlan<'_>) -> Vec<PyCase> {
         let chosen = |w: &str| self.workloads.contains(&w);
         let sizes: &[u64] = match (plan.sizes, plan.quick) {
@@ -183,27 +213,7 @@ impl Study for CPythonStudy {
                 if acc.failed.is_some() {
                     continue;
                 }
-                let sample = self
-                    .cp
-                    .call(&c.request(), plan.timeout)
-                    .and_then(|r| r.samples.into_iter().next().ok_or("no sample".into()));
-                let result = sample.and_then(|raw| {
-                    if c.workload == "sequence" {
-                        let s = seq_figures(c, &raw)?;
-                        acc.sizeof.push(s.getsizeof as f64);
-                        acc.heap.push(s.heap_bytes as f64);
-                        acc.first.push(s.first_item_ns as f64);
-                        acc.throughput
-                            .push(s.items as f64 / (s.elapsed_ns.max(1) as f64 / 1e9));
-                        acc.ops = s.items;
-                    } else {
-                        let (t, st, ops) = task_figures(c, &raw)?;
-                        acc.throughput.push(t);
-                        acc.startup.push(st);
-                        acc.ops = ops;
-                    }
-                    Ok(())
-                });
+                let result = self.take_sample(c, acc, plan.timeout);
                 if let Err(e) = result {
                     acc.failed = Some(e);
                 }
@@ -213,52 +223,7 @@ impl Study for CPythonStudy {
         cases
             .iter()
             .zip(accs)
-            .map(|(c, a)| {
-                let id = c.id();
-                if let Some(why) = a.failed {
-                    return (id, Err(why));
-                }
-                if a.throughput.is_empty() {
-                    return (id, Err("interrupted".into()));
-                }
-                let mut ms = vec![Measurement::new(
-                    &id,
-                    Metric::Throughput,
-                    a.throughput,
-                    true,
-                )];
-                ms[0].ops_per_sample = Some(a.ops);
-                let starts = matches!(c.driver_model(), "threads" | "fork" | "spawn");
-                if c.workload == "square" && c.workers == 1 && starts {
-                    // Request → the worker's first instruction does not depend on what the
-                    // worker then does: filed beside Rust's start costs (the `empty`
-                    // workload), on one chart.
-                    let start = CaseId {
-                        workload: "empty".into(),
-                        variant: "default".into(),
-                        params: BTreeMap::from([("parent_rss".to_string(), 0)]),
-                        ..id.clone()
-                    };
-                    ms.push(Measurement::new(&start, Metric::Startup, a.startup, true));
-                }
-                if c.workload == "sequence" {
-                    ms.push(Measurement::new(&id, Metric::Getsizeof, a.sizeof, true));
-                    ms.push(Measurement::new(&id, Metric::HeapBytes, a.heap, true));
-                    ms.push(Measurement::new(&id, Metric::FirstItem, a.first, true));
-                }
-                for m in &mut ms {
-                    m.runtime = Some(label.clone());
-                    m.op = Some(
-                        match c.workload {
-                            "square" => "squares",
-                            "counter" => "increments",
-                            _ => "items",
-                        }
-                        .into(),
-                    );
-                }
-                (id, Ok(ms))
-            })
+            .map(|(c, a)| outcome(c, a, &label))
             .collect()
     }
 
@@ -329,4 +294,52 @@ pub(crate) fn gil_findings(ms: &[&Measurement], interp: &Interpreter) -> Vec<Str
         ));
     }
     out
+}
+
+/// A case's measurements from its samples, or why it has none.
+fn outcome(c: &PyCase, a: Acc, label: &str) -> (CaseId, CaseOutcome) {
+    let id = c.id();
+    if let Some(why) = a.failed {
+        return (id, Err(why));
+    }
+    if a.throughput.is_empty() {
+        return (id, Err("interrupted".into()));
+    }
+    let mut ms = vec![Measurement::new(
+        &id,
+        Metric::Throughput,
+        a.throughput,
+        true,
+    )];
+    ms[0].ops_per_sample = Some(a.ops);
+    let starts = matches!(c.driver_model(), "threads" | "fork" | "spawn");
+    if c.workload == "square" && c.workers == 1 && starts {
+        // Request → the worker's first instruction does not depend on what the
+        // worker then does: filed beside Rust's start costs (the `empty`
+        // workload), on one chart.
+        let start = CaseId {
+            workload: "empty".into(),
+            variant: "default".into(),
+            params: BTreeMap::from([("parent_rss".to_string(), 0)]),
+            ..id.clone()
+        };
+        ms.push(Measurement::new(&start, Metric::Startup, a.startup, true));
+    }
+    if c.workload == "sequence" {
+        ms.push(Measurement::new(&id, Metric::Getsizeof, a.sizeof, true));
+        ms.push(Measurement::new(&id, Metric::HeapBytes, a.heap, true));
+        ms.push(Measurement::new(&id, Metric::FirstItem, a.first, true));
+    }
+    for m in &mut ms {
+        m.runtime = Some(label.to_string());
+        m.op = Some(
+            match c.workload {
+                "square" => "squares",
+                "counter" => "increments",
+                _ => "items",
+            }
+            .into(),
+        );
+    }
+    (id, Ok(ms))
 }
