@@ -263,67 +263,11 @@ pub fn run_task_group(
     let mut accs: Vec<TaskAcc> = Vec::new();
     let mut opened: Vec<(CaseId, CaseOutcome)> = Vec::new();
     for case in cases {
-        let &Case::Task {
-            w, model, workers, ..
-        } = case
-        else {
-            continue;
-        };
-        let mut params = plan.workloads[w].params.clone();
-        let sized = starting_size(plan, w, model, workers);
-        if let Some((i, units)) = sized {
-            params[i] = units;
+        match open_case(plan, case, stop, bar) {
+            Some(Ok(acc)) => accs.push(acc),
+            Some(Err(failed)) => opened.push(failed),
+            None => {}
         }
-        let mut exec = executor(model);
-        let id = plan.case_id(case);
-        let opening = Job {
-            params: &params,
-            ..plan.job(case)
-        };
-        // A pool is opened (and, but for the last time, closed) POOL_OPENS times: what
-        // starting it costs is a figure of its own.
-        let mut opens = Vec::new();
-        let mut result = exec.open(&opening);
-        while result.is_ok()
-            && let Some(ns) = exec.opened_ns()
-        {
-            opens.push(ns as f64);
-            if opens.len() >= POOL_OPENS {
-                break;
-            }
-            exec.close();
-            result = exec.open(&opening);
-        }
-        if let Err(e) = result {
-            opened.push((id, Err(e.to_string())));
-            continue;
-        }
-        let mut acc = TaskAcc {
-            id,
-            w,
-            case: case.clone(),
-            params,
-            exec,
-            sized: sized
-                .filter(|_| plan.scaling == Scaling::Strong)
-                .map(|(i, _)| i),
-            throughput: Vec::with_capacity(plan.samples),
-            durations: Vec::with_capacity(plan.samples),
-            rss: Vec::with_capacity(plan.samples),
-            extra: None,
-            probe: Vec::with_capacity(plan.samples),
-            ops_per_sample: 0,
-            verified: true,
-            failed: None,
-            opens,
-        };
-        if let Some((i, _)) = sized.filter(|_| plan.scaling == Scaling::Strong)
-            && !stop.load(Ordering::Relaxed)
-        {
-            bar.set_message(format!("{}: sizing samples", acc.id));
-            acc.failed = calibrate(plan, &acc.case, &mut acc.params, acc.exec.as_mut(), i).err();
-        }
-        accs.push(acc);
     }
     let mut workloads: Vec<usize> = accs.iter().map(|a| a.w).collect();
     workloads.dedup();
@@ -332,79 +276,14 @@ pub fn run_task_group(
     for round in 0..plan.warmup + plan.samples {
         let counted = round >= plan.warmup;
         for &w in &workloads {
-            if stop.load(Ordering::Relaxed) || bare_failed.contains(&w) {
-                continue;
-            }
-            let b = bare_of(plan, w);
-            let name = plan.workloads[w].workload.info().name.to_string();
-            let runs: Result<Vec<f64>, SampleError> = std::iter::once(None)
-                .chain(plan.cpus.iter().map(|&c| Some(c)))
-                .map(|cpu| bare_run(&b, cpu, plan.case_timeout).map(rate))
-                .collect();
-            match runs {
-                Ok(rates) if counted => {
-                    cal.bare_loop
-                        .entry(name.clone())
-                        .or_default()
-                        .push(rates[0]);
-                    let per = cal.per_cpu.entry(name).or_default();
-                    for (&cpu, r) in plan.cpus.iter().zip(&rates[1..]) {
-                        per.entry(cpu).or_default().push(*r);
-                    }
-                }
-                Ok(_) | Err(SampleError::Interrupted) => {}
-                Err(e) => {
-                    cal.notes.push(format!("{name}: bare loop left out: {e}"));
-                    bare_failed.push(w);
-                }
+            if !stop.load(Ordering::Relaxed) && !bare_failed.contains(&w) {
+                bare_round(plan, w, counted, cal, &mut bare_failed);
             }
         }
         for acc in accs.iter_mut().filter(|a| a.failed.is_none()) {
             bar.set_message(acc.id.to_string());
-            if stop.load(Ordering::Relaxed) {
+            if stop.load(Ordering::Relaxed) || !sample_case(plan, acc, counted, stop, bar, cal) {
                 break;
-            }
-            let model = Model::parse(&acc.id.model).unwrap_or(Model::Sequential);
-            let mut sample;
-            let mut tries = 0;
-            loop {
-                sample = take(plan, &acc.case, &acc.params, acc.exec.as_mut())
-                    .map_err(|e| e.to_string())
-                    .and_then(|raw| figures(model, &raw));
-                // A time-sized sample far shorter than the target was mis-sized: grow, retake.
-                let target = plan.sample_ns as f64;
-                let short = match (&sample, acc.sized) {
-                    (Ok(f), Some(i)) if f.elapsed_ns < SHORTEST_SHARE * target && tries < 3 => {
-                        Some((i, f.elapsed_ns))
-                    }
-                    _ => None,
-                };
-                let Some((i, elapsed)) = short else { break };
-                let limit = plan.case_timeout.as_nanos() as f64 / 2.0;
-                let min = min_units(plan, &acc.case);
-                if !grow(&mut acc.params, i, elapsed.max(1.0), target, limit, min) {
-                    break;
-                }
-                tries += 1;
-            }
-            bar.inc(1);
-            match sample {
-                Ok(f) if counted => {
-                    acc.probe.extend(f.probe);
-                    cal.probe.extend(f.probe);
-                    acc.throughput.push(f.throughput);
-                    acc.durations.push(f.elapsed_ns);
-                    acc.rss.push(f.rss_bytes);
-                    acc.ops_per_sample = f.ops;
-                    acc.verified &= f.verified;
-                    if let Some((metric, value)) = f.extra {
-                        acc.extra.get_or_insert((metric, Vec::new())).1.push(value);
-                    }
-                }
-                Ok(_) => {}
-                // A sample cut short by Ctrl-C is no failure: the samples before it stand.
-                Err(_) if stop.load(Ordering::Relaxed) => break,
-                Err(reason) => acc.failed = Some(reason),
             }
         }
     }
@@ -413,37 +292,192 @@ pub fn run_task_group(
     }
     opened
         .into_iter()
-        .chain(accs.into_iter().map(|a| {
-            let outcome =
-                finish(plan, a.w, &a.id, a.failed, a.throughput, a.rss, a.extra).map(|mut ms| {
-                    for m in &mut ms {
-                        m.verified = a.verified;
-                    }
-                    ms[0].ops_per_sample = Some(a.ops_per_sample);
-                    ms[0].durations_ns = a.durations;
-                    ms[0].probe = if a.probe.len() == ms[0].samples.len() {
-                        a.probe
-                    } else {
-                        Vec::new()
-                    };
-                    if !a.opens.is_empty() {
-                        // Listed, not judged: one opening per sample, a handful in all.
-                        let mut m = Measurement::named(
-                            &a.id,
-                            POOL_START,
-                            "ns",
-                            Better::Lower,
-                            a.opens,
-                            a.verified,
-                        );
-                        m.info = true;
-                        ms.push(m);
-                    }
-                    ms
-                });
-            (a.id, outcome)
-        }))
+        .chain(accs.into_iter().map(|a| case_outcome(plan, a)))
         .collect()
+}
+
+/// A task case opened (a pool started, `POOL_OPENS` times) and sized: its accumulator, or
+/// the case's failure; `None` for a case that is not a task.
+fn open_case(
+    plan: &Plan,
+    case: &Case,
+    stop: &AtomicBool,
+    bar: &ProgressBar,
+) -> Option<Result<TaskAcc, (CaseId, CaseOutcome)>> {
+    let &Case::Task {
+        w, model, workers, ..
+    } = case
+    else {
+        return None;
+    };
+    let mut params = plan.workloads[w].params.clone();
+    let sized = starting_size(plan, w, model, workers);
+    if let Some((i, units)) = sized {
+        params[i] = units;
+    }
+    let mut exec = executor(model);
+    let id = plan.case_id(case);
+    let opening = Job {
+        params: &params,
+        ..plan.job(case)
+    };
+    // A pool is opened (and, but for the last time, closed) POOL_OPENS times: what
+    // starting it costs is a figure of its own.
+    let mut opens = Vec::new();
+    let mut result = exec.open(&opening);
+    while result.is_ok()
+        && let Some(ns) = exec.opened_ns()
+    {
+        opens.push(ns as f64);
+        if opens.len() >= POOL_OPENS {
+            break;
+        }
+        exec.close();
+        result = exec.open(&opening);
+    }
+    if let Err(e) = result {
+        return Some(Err((id, Err(e.to_string()))));
+    }
+    let mut acc = TaskAcc {
+        id,
+        w,
+        case: case.clone(),
+        params,
+        exec,
+        sized: sized
+            .filter(|_| plan.scaling == Scaling::Strong)
+            .map(|(i, _)| i),
+        throughput: Vec::with_capacity(plan.samples),
+        durations: Vec::with_capacity(plan.samples),
+        rss: Vec::with_capacity(plan.samples),
+        extra: None,
+        probe: Vec::with_capacity(plan.samples),
+        ops_per_sample: 0,
+        verified: true,
+        failed: None,
+        opens,
+    };
+    if let Some((i, _)) = sized.filter(|_| plan.scaling == Scaling::Strong)
+        && !stop.load(Ordering::Relaxed)
+    {
+        bar.set_message(format!("{}: sizing samples", acc.id));
+        acc.failed = calibrate(plan, &acc.case, &mut acc.params, acc.exec.as_mut(), i).err();
+    }
+    Some(Ok(acc))
+}
+
+/// One round of workload `w`'s bare loop, on no CPU in particular and on each pinned CPU,
+/// kept in the calibration when the round counts.
+fn bare_round(
+    plan: &Plan,
+    w: usize,
+    counted: bool,
+    cal: &mut CalibrationAcc,
+    bare_failed: &mut Vec<usize>,
+) {
+    let b = bare_of(plan, w);
+    let name = plan.workloads[w].workload.info().name.to_string();
+    let runs: Result<Vec<f64>, SampleError> = std::iter::once(None)
+        .chain(plan.cpus.iter().map(|&c| Some(c)))
+        .map(|cpu| bare_run(&b, cpu, plan.case_timeout).map(rate))
+        .collect();
+    match runs {
+        Ok(rates) if counted => {
+            cal.bare_loop
+                .entry(name.clone())
+                .or_default()
+                .push(rates[0]);
+            let per = cal.per_cpu.entry(name).or_default();
+            for (&cpu, r) in plan.cpus.iter().zip(&rates[1..]) {
+                per.entry(cpu).or_default().push(*r);
+            }
+        }
+        Ok(_) | Err(SampleError::Interrupted) => {}
+        Err(e) => {
+            cal.notes.push(format!("{name}: bare loop left out: {e}"));
+            bare_failed.push(w);
+        }
+    }
+}
+
+/// One sample of `acc`'s case (retaken larger while a time-sized sample comes out far too
+/// short), kept when the round counts. False when a stop cut the sample short.
+fn sample_case(
+    plan: &Plan,
+    acc: &mut TaskAcc,
+    counted: bool,
+    stop: &AtomicBool,
+    bar: &ProgressBar,
+    cal: &mut CalibrationAcc,
+) -> bool {
+    let model = Model::parse(&acc.id.model).unwrap_or(Model::Sequential);
+    let mut sample;
+    let mut tries = 0;
+    loop {
+        sample = take(plan, &acc.case, &acc.params, acc.exec.as_mut())
+            .map_err(|e| e.to_string())
+            .and_then(|raw| figures(model, &raw));
+        // A time-sized sample far shorter than the target was mis-sized: grow, retake.
+        let target = plan.sample_ns as f64;
+        let short = match (&sample, acc.sized) {
+            (Ok(f), Some(i)) if f.elapsed_ns < SHORTEST_SHARE * target && tries < 3 => {
+                Some((i, f.elapsed_ns))
+            }
+            _ => None,
+        };
+        let Some((i, elapsed)) = short else { break };
+        let limit = plan.case_timeout.as_nanos() as f64 / 2.0;
+        let min = min_units(plan, &acc.case);
+        if !grow(&mut acc.params, i, elapsed.max(1.0), target, limit, min) {
+            break;
+        }
+        tries += 1;
+    }
+    bar.inc(1);
+    match sample {
+        Ok(f) if counted => {
+            acc.probe.extend(f.probe);
+            cal.probe.extend(f.probe);
+            acc.throughput.push(f.throughput);
+            acc.durations.push(f.elapsed_ns);
+            acc.rss.push(f.rss_bytes);
+            acc.ops_per_sample = f.ops;
+            acc.verified &= f.verified;
+            if let Some((metric, value)) = f.extra {
+                acc.extra.get_or_insert((metric, Vec::new())).1.push(value);
+            }
+        }
+        Ok(_) => {}
+        // A sample cut short by Ctrl-C is no failure: the samples before it stand.
+        Err(_) if stop.load(Ordering::Relaxed) => return false,
+        Err(reason) => acc.failed = Some(reason),
+    }
+    true
+}
+
+/// A case's measurements from its accumulated samples, its pool's openings beside them.
+fn case_outcome(plan: &Plan, a: TaskAcc) -> (CaseId, CaseOutcome) {
+    let outcome = finish(plan, a.w, &a.id, a.failed, a.throughput, a.rss, a.extra).map(|mut ms| {
+        for m in &mut ms {
+            m.verified = a.verified;
+        }
+        ms[0].ops_per_sample = Some(a.ops_per_sample);
+        ms[0].durations_ns = a.durations;
+        ms[0].probe = if a.probe.len() == ms[0].samples.len() {
+            a.probe
+        } else {
+            Vec::new()
+        };
+        if !a.opens.is_empty() {
+            // Listed, not judged: one opening per sample, a handful in all.
+            let mut m =
+                Measurement::named(&a.id, POOL_START, "ns", Better::Lower, a.opens, a.verified);
+            m.info = true;
+            ms.push(m);
+        }
+        ms
+    });
+    (a.id, outcome)
 }
 
 /// A case's measurements from its samples: throughput first, then peak RSS where every sample
