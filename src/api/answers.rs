@@ -134,7 +134,7 @@ impl<'a> RunFigures<'a> {
             .max_by(|a, b| a.median.total_cmp(&b.median));
         if let Some(b) = best {
             let mut l = Line::default();
-            let seq = self.find("sequential", first, 1, "throughput");
+            let seq = self.find(crate::api::Model::Sequential.name(), first, 1, "throughput");
             let vs = seq.map_or(String::new(), |s| {
                 format!(
                     ", {}× its sequential run at 1 worker ({})",

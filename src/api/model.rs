@@ -87,6 +87,8 @@ pub struct Facts {
     /// Whether workers are separate processes.
     pub process: bool,
     pub starts: Starts,
+    /// The bare OS primitive measured beside its start-up (empty: none).
+    pub bare: &'static str,
     /// One line for `list` and the docs.
     pub about: &'static str,
 }
@@ -100,6 +102,7 @@ pub const MODELS: [Facts; 13] = [
         name: "sequential",
         process: false,
         starts: Starts::Nothing,
+        bare: "",
         about: "the calling thread runs every worker's share, one after another: the reference",
     },
     Facts {
@@ -107,6 +110,7 @@ pub const MODELS: [Facts; 13] = [
         name: "threads",
         process: false,
         starts: Starts::PerSample,
+        bare: "std::thread::spawn + join",
         about: "one OS thread per worker, started and joined in every sample",
     },
     Facts {
@@ -114,6 +118,7 @@ pub const MODELS: [Facts; 13] = [
         name: "fork",
         process: true,
         starts: Starts::PerSample,
+        bare: "fork + _exit + waitpid",
         about: "one fork()ed child per worker, in every sample, sharing a MAP_SHARED region",
     },
     Facts {
@@ -121,6 +126,7 @@ pub const MODELS: [Facts; 13] = [
         name: "spawn",
         process: true,
         starts: Starts::PerSample,
+        bare: "posix_spawn + waitpid",
         about: "the host executable started afresh per worker (posix_spawn), mapping the region",
     },
     Facts {
@@ -128,6 +134,7 @@ pub const MODELS: [Facts; 13] = [
         name: "thread-pool-map",
         process: false,
         starts: Starts::PerCase,
+        bare: "",
         about: "persistent threads fed through a channel: submit every task, collect in order (Pool.map)",
     },
     Facts {
@@ -135,6 +142,7 @@ pub const MODELS: [Facts; 13] = [
         name: "thread-pool-as-completed",
         process: false,
         starts: Starts::PerCase,
+        bare: "",
         about: "persistent threads fed through a channel: fold each result as it comes (as_completed)",
     },
     Facts {
@@ -142,6 +150,7 @@ pub const MODELS: [Facts; 13] = [
         name: "thread-pool-submit-wait",
         process: false,
         starts: Starts::PerCase,
+        bare: "",
         about: "persistent threads fed through a channel: one task at a time, waiting for each (submit(f).result())",
     },
     Facts {
@@ -149,6 +158,7 @@ pub const MODELS: [Facts; 13] = [
         name: "rayon-map",
         process: false,
         starts: Starts::PerCase,
+        bare: "",
         about: "rayon's own pool: submit every task, collect in order (Pool.map)",
     },
     Facts {
@@ -156,6 +166,7 @@ pub const MODELS: [Facts; 13] = [
         name: "rayon-as-completed",
         process: false,
         starts: Starts::PerCase,
+        bare: "",
         about: "rayon's own pool: fold each result as it comes (as_completed)",
     },
     Facts {
@@ -163,6 +174,7 @@ pub const MODELS: [Facts; 13] = [
         name: "rayon-submit-wait",
         process: false,
         starts: Starts::PerCase,
+        bare: "",
         about: "rayon's own pool: one task at a time, waiting for each (submit(f).result())",
     },
     Facts {
@@ -170,6 +182,7 @@ pub const MODELS: [Facts; 13] = [
         name: "process-pool-map",
         process: true,
         starts: Starts::PerCase,
+        bare: "",
         about: "persistent forked workers fed through a shared-memory queue: submit every task, collect in order (Pool.map)",
     },
     Facts {
@@ -177,6 +190,7 @@ pub const MODELS: [Facts; 13] = [
         name: "process-pool-as-completed",
         process: true,
         starts: Starts::PerCase,
+        bare: "",
         about: "persistent forked workers fed through a shared-memory queue: fold each result as it comes (as_completed)",
     },
     Facts {
@@ -184,6 +198,7 @@ pub const MODELS: [Facts; 13] = [
         name: "process-pool-submit-wait",
         process: true,
         starts: Starts::PerCase,
+        bare: "",
         about: "persistent forked workers fed through a shared-memory queue: one task at a time, waiting for each (submit(f).result())",
     },
 ];

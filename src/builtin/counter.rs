@@ -14,6 +14,11 @@ use crate::api::model::{Pattern, Pool};
 use crate::api::study::tools::now_ns;
 use crate::api::{Ctx, Model, Output, Param, Sample, Size, Verdict, Workload};
 
+/// The workload's name, as runs, results and `--workload` name it.
+pub const NAME: &str = "counter";
+/// What one operation is, in the plural.
+pub const OP: &str = "increments";
+
 /// Counter increments per worker with no hold: about 5–20 ms per worker under contention.
 pub const DEFAULT_INCREMENTS: u64 = 100_000;
 
@@ -299,10 +304,10 @@ impl Workload for Counter {
     type Shared = CounterShared;
 
     fn name(&self) -> &'static str {
-        "counter"
+        NAME
     }
     fn op(&self) -> &'static str {
-        "increments"
+        OP
     }
     fn describe(&self) -> &'static str {
         "the locked database increment (lock, copy, add one, hold, write back, unlock) per \

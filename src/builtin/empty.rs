@@ -6,6 +6,11 @@ use crate::api::answers::{Answer, Line, RunFigures};
 use crate::api::answers::{Measurement, Metric};
 use crate::api::{Ctx, Model, Output, Sample, Size, Verdict, Workload};
 
+/// The workload's name, as runs, results and `--workload` name it.
+pub const NAME: &str = "empty";
+/// What one operation is, in the plural.
+pub const OP: &str = "starts";
+
 /// The built-in start-only workload.
 pub struct Empty;
 
@@ -13,10 +18,10 @@ impl Workload for Empty {
     type Shared = ();
 
     fn name(&self) -> &'static str {
-        "empty"
+        NAME
     }
     fn op(&self) -> &'static str {
-        "starts"
+        OP
     }
     fn describe(&self) -> &'static str {
         "a worker with nothing to do: the cost of starting, joining and reaping one; verified \

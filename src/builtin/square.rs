@@ -8,6 +8,11 @@ use crate::api::answers::{Answer, Line, RunFigures};
 use crate::api::model::{Pattern, Pool};
 use crate::api::{Ctx, Model, Output, Param, Sample, Size, Verdict, Workload};
 
+/// The workload's name, as runs, results and `--workload` name it.
+pub const NAME: &str = "square";
+/// What one operation is, in the plural.
+pub const OP: &str = "squares";
+
 /// The built-in CPU-bound workload.
 pub struct Square;
 
@@ -29,10 +34,10 @@ impl Workload for Square {
     type Shared = ();
 
     fn name(&self) -> &'static str {
-        "square"
+        NAME
     }
     fn op(&self) -> &'static str {
-        "squares"
+        OP
     }
     fn describe(&self) -> &'static str {
         "square_numbers(work) per task: i*i for i in 0..work, black_box on every square; \

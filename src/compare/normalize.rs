@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::api::Model;
 use crate::results::derived::{self, ratio_samples};
 use crate::results::{Better, CaseId, Key, Measurement, Results};
 
@@ -47,9 +48,9 @@ pub fn machine_independent(r: &Results) -> Vec<Measurement> {
                     ));
                 }
             }
-            "startup" if m.case.model != "threads" => {
+            "startup" if m.case.model != Model::Threads.name() => {
                 let threads = CaseId {
-                    model: "threads".into(),
+                    model: Model::Threads.name().into(),
                     ..m.case.clone()
                 };
                 if let Some(t) = derived::find(r, &threads, "startup") {

@@ -141,12 +141,11 @@ fn calibration(d: &mut Doc, r: &Results) {
         ));
     }
     for (model, st) in &c.bare_roundtrip {
-        let what = match model.as_str() {
-            "threads" => "std::thread::spawn + join",
-            "pthread" => "pthread_create + pthread_join",
-            "fork" => "fork + _exit + waitpid",
-            "spawn" => "posix_spawn + waitpid",
-            other => other,
+        // The pthread loop is a variant of the threads model's bare loop, keyed by its own name.
+        let what = match crate::api::Model::parse(model) {
+            Some(m) if !m.facts().bare.is_empty() => m.facts().bare,
+            _ if model == derived::PTHREAD_VARIANT => "pthread_create + pthread_join",
+            _ => model.as_str(),
         };
         items.push(format!("bare {what}: {}", format::ns(st.median)));
     }

@@ -17,6 +17,11 @@ use crate::api::study::{CaseOutcome, Study, StudyPlan, StudyRun};
 use items::SequenceVariant;
 use models::SeqModel;
 
+/// The workload's name, as runs, results and `--workload` name it.
+pub const NAME: &str = "sequence";
+/// What one operation is, in the plural.
+pub const OP: &str = "items";
+
 /// The built-in sequence study.
 pub struct Sequence;
 
@@ -151,10 +156,10 @@ impl SeqAcc {
 
 impl Study for Sequence {
     fn name(&self) -> &'static str {
-        "sequence"
+        NAME
     }
     fn op(&self) -> &'static str {
-        "items"
+        OP
     }
     fn describe(&self) -> &'static str {
         "0..n (and its evens, and its squares) produced and summed lazily, eagerly into a \

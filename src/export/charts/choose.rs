@@ -499,7 +499,10 @@ pub fn charts_for(r: &Results) -> Vec<Chart> {
                 }
                 if !pools.is_empty() {
                     let mut with_seq = pools;
-                    with_seq.extend(rest.iter().filter(|m| m.case.model == "sequential"));
+                    with_seq.extend(
+                        rest.iter()
+                            .filter(|m| derived::is_sequential(&m.case.model)),
+                    );
                     let first = out.len();
                     worker_charts(r, &w, &with_seq, &cap, &mut out);
                     for c in &mut out[first..] {

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::results::CaseId;
 
 use super::*;
+use crate::builtin::{counter, square};
 
 /// A driver's report.
 #[derive(Debug, Deserialize)]
@@ -65,9 +66,9 @@ pub(crate) struct PyCase {
 impl PyCase {
     pub(crate) fn id(&self) -> CaseId {
         let (variant, params) = match self.workload {
-            "square" => ("default", BTreeMap::from([("work".to_string(), WORK)])),
+            square::NAME => ("default", BTreeMap::from([("work".to_string(), WORK)])),
             // The classic example's increment without the sleep: hold 0, as Rust's default.
-            "counter" => (
+            counter::NAME => (
                 "lock",
                 BTreeMap::from([
                     ("hold_ns".to_string(), self.hold.ns),
@@ -94,8 +95,8 @@ impl PyCase {
 
     pub(crate) fn request(&self) -> serde_json::Value {
         let params = match self.workload {
-            "square" => serde_json::json!({"work": WORK, "tasks": self.size}),
-            "counter" => serde_json::json!({
+            square::NAME => serde_json::json!({"work": WORK, "tasks": self.size}),
+            counter::NAME => serde_json::json!({
                 "increments": self.size,
                 "hold_ns": self.hold.ns,
                 "hold_sleep": u64::from(self.hold.sleep),
@@ -130,7 +131,7 @@ pub(crate) fn task_figures(
     }
     for (k, w) in s.workers.iter().enumerate() {
         let (ops, checksum) = match case.workload {
-            "square" => {
+            square::NAME => {
                 let tasks = split(case.size, k, n);
                 let expected = crate::builtin::square::expected_task(WORK).wrapping_mul(tasks);
                 (tasks * WORK, Some(expected))
@@ -147,7 +148,7 @@ pub(crate) fn task_figures(
             ));
         }
     }
-    if case.workload == "counter" {
+    if case.workload == counter::NAME {
         let expected = case.size * n as u64;
         if s.shared != Some(expected) {
             return Err(format!(

@@ -6,6 +6,8 @@ use crate::api::study::{CaseOutcome, Study, StudyPlan, StudyRun};
 use crate::results::{CaseId, Measurement, Metric};
 
 use super::*;
+use crate::api::Model;
+use crate::builtin::{counter, empty, sequence, square};
 
 /// The CPython runtime as a study beside the Rust workloads: its measurements carry the
 /// workload names `square`, `counter` and `sequence`, so they share the Rust figures' tables
@@ -40,7 +42,7 @@ impl CPythonStudy {
             .call(&c.request(), timeout)
             .and_then(|r| r.samples.into_iter().next().ok_or("no sample".into()));
         sample.and_then(|raw| {
-            if c.workload == "sequence" {
+            if c.workload == sequence::NAME {
                 let s = seq_figures(c, &raw)?;
                 acc.sizeof.push(s.getsizeof as f64);
                 acc.heap.push(s.heap_bytes as f64);
@@ -71,11 +73,11 @@ impl CPythonStudy {
                 continue;
             };
             match model {
-                "cpython-list" | "cpython-generator" if chosen("sequence") => {
+                "cpython-list" | "cpython-generator" if chosen(sequence::NAME) => {
                     for &n in sizes {
                         for evens in [false, true] {
                             out.push(PyCase {
-                                workload: "sequence",
+                                workload: sequence::NAME,
                                 model,
                                 workers: 1,
                                 size: n,
@@ -96,11 +98,11 @@ impl CPythonStudy {
                             hold: self.hold,
                             evens: false,
                         };
-                        if chosen("square") || chosen("empty") {
-                            out.push(task("square"));
+                        if chosen(square::NAME) || chosen(empty::NAME) {
+                            out.push(task(square::NAME));
                         }
-                        if !model.ends_with("pool") && chosen("counter") {
-                            out.push(task("counter"));
+                        if !model.ends_with("pool") && chosen(counter::NAME) {
+                            out.push(task(counter::NAME));
                         }
                     }
                 }
@@ -115,7 +117,7 @@ impl CPythonStudy {
     fn size(&self, plan: &StudyPlan<'_>, cases: &mut [PyCase]) -> Result<(), String> {
         let target_s = plan.sample_ns.max(MIN_SAMPLE_NS) as f64 / 1e9;
         let mut paces: BTreeMap<(&str, &str), u64> = BTreeMap::new();
-        for c in cases.iter_mut().filter(|c| c.workload != "sequence") {
+        for c in cases.iter_mut().filter(|c| c.workload != sequence::NAME) {
             let key = (c.workload, c.model);
             let size = match paces.entry(key) {
                 std::collections::btree_map::Entry::Occupied(e) => *e.get(),
@@ -123,7 +125,7 @@ impl CPythonStudy {
                     let probe = PyCase {
                         workers: 1,
                         size: match (c.workload, c.hold.ns) {
-                            ("square", _) => 500,
+                            (square::NAME, _) => 500,
                             (_, 0) => 20_000,
                             // A held lock (30 ms per increment in the classic example).
                             _ => 3,
@@ -133,7 +135,7 @@ impl CPythonStudy {
                     let report = self.cp.call(&probe.request(), plan.timeout)?;
                     let first = report.samples.first().ok_or("the driver sent no sample")?;
                     let (rate, _, _) = task_figures(&probe, first)?;
-                    let per_unit = if c.workload == "square" {
+                    let per_unit = if c.workload == square::NAME {
                         WORK as f64
                     } else {
                         1.0
@@ -142,7 +144,7 @@ impl CPythonStudy {
                 }
             };
             // Tasks are split between the workers; increments are per worker.
-            c.size = if c.workload == "square" {
+            c.size = if c.workload == square::NAME {
                 size.max(c.workers as u64)
             } else {
                 (size / c.workers as u64).max(1)
@@ -238,7 +240,7 @@ pub(crate) fn gil_findings(ms: &[&Measurement], interp: &Interpreter) -> Vec<Str
     let thr = |model: &str, workers: usize| {
         ms.iter()
             .find(|m| {
-                m.case.workload == "square"
+                m.case.workload == square::NAME
                     && m.case.model == model
                     && m.case.workers == workers
                     && m.metric == "throughput"
@@ -247,7 +249,7 @@ pub(crate) fn gil_findings(ms: &[&Measurement], interp: &Interpreter) -> Vec<Str
     };
     let Some(n) = ms
         .iter()
-        .filter(|m| m.case.workload == "square" && m.case.model == "cpython-threads")
+        .filter(|m| m.case.workload == square::NAME && m.case.model == "cpython-threads")
         .map(|m| m.case.workers)
         .max()
         .filter(|&n| n > 1)
@@ -258,8 +260,8 @@ pub(crate) fn gil_findings(ms: &[&Measurement], interp: &Interpreter) -> Vec<Str
     if let (Some(rust), Some(py)) = (
         ms.iter()
             .find(|m| {
-                m.case.workload == "square"
-                    && m.case.model == "sequential"
+                m.case.workload == square::NAME
+                    && m.case.model == Model::Sequential.name()
                     && m.case.workers == 1
                     && m.metric == "throughput"
             })
@@ -312,20 +314,22 @@ fn outcome(c: &PyCase, a: Acc, label: &str) -> (CaseId, CaseOutcome) {
         true,
     )];
     ms[0].ops_per_sample = Some(a.ops);
-    let starts = matches!(c.driver_model(), "threads" | "fork" | "spawn");
-    if c.workload == "square" && c.workers == 1 && starts {
+    let starts = [Model::Threads, Model::Fork, Model::Spawn]
+        .iter()
+        .any(|m| m.name() == c.driver_model());
+    if c.workload == square::NAME && c.workers == 1 && starts {
         // Request → the worker's first instruction does not depend on what the
         // worker then does: filed beside Rust's start costs (the `empty`
         // workload), on one chart.
         let start = CaseId {
-            workload: "empty".into(),
+            workload: empty::NAME.into(),
             variant: "default".into(),
             params: BTreeMap::from([("parent_rss".to_string(), 0)]),
             ..id.clone()
         };
         ms.push(Measurement::new(&start, Metric::Startup, a.startup, true));
     }
-    if c.workload == "sequence" {
+    if c.workload == sequence::NAME {
         ms.push(Measurement::new(&id, Metric::Getsizeof, a.sizeof, true));
         ms.push(Measurement::new(&id, Metric::HeapBytes, a.heap, true));
         ms.push(Measurement::new(&id, Metric::FirstItem, a.first, true));
@@ -334,9 +338,9 @@ fn outcome(c: &PyCase, a: Acc, label: &str) -> (CaseId, CaseOutcome) {
         m.runtime = Some(label.to_string());
         m.op = Some(
             match c.workload {
-                "square" => "squares",
-                "counter" => "increments",
-                _ => "items",
+                square::NAME => square::OP,
+                counter::NAME => counter::OP,
+                _ => sequence::OP,
             }
             .into(),
         );
