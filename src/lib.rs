@@ -25,6 +25,47 @@
 //!
 //! `cargo bench --bench NAME -- run --quick` then runs threadfork's whole command line over
 //! `Mine`; the spawn model re-enters that same binary as its workers.
+//!
+//! A whole workload — shared deposits under threadfork's process-shared lock — and one sample
+//! of it on four threads and on four forked processes, as a crate's own test checks that it
+//! stays exact ([`testing`]):
+//!
+//! ```
+//! use std::path::Path;
+//! use threadfork::testing::{Bound, run_sample};
+//! use threadfork::{Ctx, Model, Mutex, Output, Param, Registry, Sample, Size, Verdict, Workload};
+//!
+//! struct Bank;
+//!
+//! const PARAMS: [Param; 1] = [Param::new("deposits", 10_000).range(1, 1 << 40)];
+//!
+//! impl Workload for Bank {
+//!     type Shared = Mutex<[u64; 8]>;
+//!     fn name(&self) -> &'static str { "bank" }
+//!     fn op(&self) -> &'static str { "deposits" }
+//!     fn params(&self) -> &'static [Param] { &PARAMS }
+//!     fn size(&self) -> Size { Size::PerWorker("deposits") }
+//!     fn run(&self, ctx: &Ctx<'_, Self::Shared>) -> Output {
+//!         for i in 0..ctx.units() {
+//!             ctx.shared().lock()[(i % 8) as usize] += 1;
+//!         }
+//!         Output::new(ctx.units(), 0)
+//!     }
+//!     fn verify(&self, s: &Sample<'_, Self::Shared>) -> Verdict {
+//!         let total: u64 = s.shared().lock().iter().sum();
+//!         Verdict::check(total == s.total_units(), || format!("{total} deposited"))
+//!     }
+//! }
+//!
+//! let registry = Registry::new().with(Bank);
+//! let bank = Bound::new(registry.find("bank").unwrap(), "default", &[]).unwrap();
+//! // Threads and fork run in this process; only the spawn model needs a host binary.
+//! for model in [Model::Threads, Model::Fork] {
+//!     let raw = run_sample(model, &bank.job(4, Path::new("unused"))).unwrap();
+//!     assert_eq!(raw.verdict, Verdict::Passed);
+//!     assert_eq!(raw.ops(), 4 * 10_000);
+//! }
+//! ```
 
 pub mod api;
 pub mod builtin;
