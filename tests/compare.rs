@@ -50,6 +50,15 @@ fn save(dir: &TempDir, r: &Results) -> PathBuf {
     p
 }
 
+/// A run of machine m1 with throughput 20% lower and startup 20% higher: both worse.
+fn twenty_percent_worse(id: &str) -> Results {
+    run(
+        id,
+        "m1",
+        |m| if m == Metric::Throughput { 0.8 } else { 1.2 },
+    )
+}
+
 /// Runs compare with `--json`, returning (exit code, parsed report).
 fn compare(base: &PathBuf, cur: &PathBuf, extra: &[&str]) -> (i32, serde_json::Value) {
     let out = threadfork()
@@ -93,14 +102,7 @@ fn twenty_percent_worse_is_flagged_on_every_affected_key() {
     let dir = TempDir::new("cmp-worse");
     let a = save(&dir, &run("a", "m1", |_| 1.0));
     // Throughput 20% lower and startup 20% higher: both worse.
-    let b = save(
-        &dir,
-        &run(
-            "b",
-            "m1",
-            |m| if m == Metric::Throughput { 0.8 } else { 1.2 },
-        ),
-    );
+    let b = save(&dir, &twenty_percent_worse("b"));
     let (code, report) = compare(&a, &b, &[]);
     assert_eq!(code, 1);
     let v = verdicts(&report);
@@ -550,14 +552,7 @@ fn against_ten_baseline_runs_a_group_that_moved_alone_fails() {
 fn every_format_carries_the_same_verdicts_and_an_unknown_one_is_bad_input() {
     let dir = TempDir::new("cmp-formats");
     let a = save(&dir, &run("a", "m1", |_| 1.0));
-    let b = save(
-        &dir,
-        &run(
-            "b",
-            "m1",
-            |m| if m == Metric::Throughput { 0.8 } else { 1.2 },
-        ),
-    );
+    let b = save(&dir, &twenty_percent_worse("b"));
     let with = |format: &str| {
         let out = threadfork()
             .args(["compare", "--format", format])

@@ -61,11 +61,7 @@ fn run_cases(r: &crate::results::Results) -> Vec<Case> {
             },
         })
         .collect();
-    out.extend(r.failures.iter().map(|f| Case {
-        class: class(&f.case.workload, &f.case.model),
-        name: f.case.to_string(),
-        outcome: Outcome::Error(f.reason.clone()),
-    }));
+    out.extend(failed(&r.failures));
     out
 }
 
@@ -129,12 +125,17 @@ fn ab_cases(r: &crate::compare::ab::report::AbResults) -> Vec<Case> {
             }
         })
         .collect();
-    out.extend(r.failures.iter().map(|f| Case {
+    out.extend(failed(&r.failures));
+    out
+}
+
+/// Cases that could not run: errors, with their reasons.
+fn failed(failures: &[crate::results::Failure]) -> impl Iterator<Item = Case> + '_ {
+    failures.iter().map(|f| Case {
         class: class(&f.case.workload, &f.case.model),
         name: f.case.to_string(),
         outcome: Outcome::Error(f.reason.clone()),
-    }));
-    out
+    })
 }
 
 fn class(workload: &str, model: &str) -> String {
