@@ -166,10 +166,15 @@ fn throughput_lines(
     let mut lines: Vec<Line> = series
         .iter()
         .map(|(model, variant)| {
-            let pts: Vec<&&Measurement> = ms
+            // The sequential model is the reference, drawn once at one worker: its shares run
+            // one after another, so more of them measure the same thing again.
+            let mut pts: Vec<&&Measurement> = ms
                 .iter()
                 .filter(|m| &m.case.model == *model && &m.case.variant == *variant)
                 .collect();
+            if derived::is_sequential(model) && pts.iter().any(|m| m.case.workers == 1) {
+                pts.retain(|m| m.case.workers == 1);
+            }
             let dashed = pts.iter().any(|m| lossy(m));
             Line {
                 label: format!(
