@@ -104,6 +104,15 @@ pub mod testing {
     pub use crate::exec::{Bound, Job, RawSample, SampleError, WorkerReport, run_sample};
 }
 
+/// Each engine module `m`, re-exported whole as `__private::m`.
+macro_rules! engine_modules {
+    ($($m:ident),*) => {
+        $(pub mod $m {
+            pub use crate::$m::*;
+        })*
+    };
+}
+
 /// What the macros expand to, and the engine's modules that threadfork's own tests read: not
 /// part of the API, and free to change.
 #[doc(hidden)]
@@ -111,30 +120,9 @@ pub mod __private {
     pub use crate::cli::run_main_at;
     pub use crate::measure::alloc::{CountingAlloc, pin_malloc_threshold};
     pub use crate::measure::clock::now_ns;
-    pub mod exec {
-        pub use crate::exec::*;
-    }
-    pub mod export {
-        pub use crate::export::*;
-    }
-    pub mod machine {
-        pub use crate::machine::*;
-    }
-    pub mod measure {
-        pub use crate::measure::*;
-    }
-    pub mod options {
-        pub use crate::options::*;
-    }
-    pub mod results {
-        pub use crate::results::*;
-    }
-    pub mod stats {
-        pub use crate::stats::*;
-    }
-    pub mod sweep {
-        pub use crate::sweep::*;
-    }
+    engine_modules!(
+        exec, export, machine, measure, options, results, stats, sweep
+    );
 }
 
 pub use api::answers;

@@ -105,11 +105,12 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
     let m = machine::fingerprint();
     // The flags are resolved here first: a mistake is reported once, before any side starts.
     let plan = resolve(&a.run, args.clone(), m.allowed_cpus.clone(), registry)?;
+    // ab's own flags too, before a side (or callgrind) runs and writes anything.
+    let threshold = crate::compare::parse_threshold(&a.threshold)?;
+    let format = crate::options::parse::exporter(a.format.as_deref(), a.markdown, a.json)?;
     if plan.instructions {
         return ab_instructions(a, side_flags(&args, &a.base), &plan.out);
     }
-    let threshold = crate::compare::parse_threshold(&a.threshold)?;
-    let format = crate::options::parse::exporter(a.format.as_deref(), a.markdown, a.json)?;
     let budget = match a.budget.as_str() {
         "none" => None,
         b => Some(crate::options::parse::parse_duration(b).ok_or_else(|| {

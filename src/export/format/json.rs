@@ -16,10 +16,11 @@ impl Exporter for Json {
             Report::Compare(c) => serde_json::to_value(c),
             Report::Ab(r, saved) => Ok(ab_report::json(r, saved)),
         };
-        // Every value here is plain data (strings, numbers, maps with string keys).
+        // Every value here is plain data (strings, numbers, maps with string keys); were one
+        // not, the error still goes out as JSON.
         let text = value
             .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+            .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
         text + "\n"
     }
 }

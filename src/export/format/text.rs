@@ -2,7 +2,7 @@
 //! comparison as an aligned table.
 
 use super::{Exporter, Report};
-use crate::export::{ab_report, compare_report, summary};
+use crate::export::compare_report;
 
 pub struct Text;
 
@@ -12,10 +12,10 @@ impl Exporter for Text {
     }
 
     fn render(&self, report: Report<'_>) -> String {
+        // The summary and the A/B report read as plain text in their Markdown form.
         match report {
-            Report::Run(r) => summary::render(r),
             Report::Compare(c) => compare_report::render_text(c),
-            Report::Ab(r, _) => ab_report::markdown(r),
+            other => super::markdown::Markdown.render(other),
         }
     }
 }
