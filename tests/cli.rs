@@ -210,6 +210,40 @@ fn a_start_slowdown_runs_every_forked_worker_and_marks_the_run() {
 }
 
 #[test]
+fn a_pools_start_records_the_state_of_the_process_it_was_opened_from() {
+    let out = TempDir::new("cli-pool-parent");
+    tiny_run_of(&out, "process-pool-map,thread-pool-map")
+        .arg("--no-charts")
+        .assert()
+        .success();
+    let r = results::load(&json_files(&out)[0]).unwrap();
+    let starts: Vec<_> = r
+        .measurements
+        .iter()
+        .filter(|m| m.metric == "pool_start")
+        .collect();
+    assert!(!starts.is_empty());
+    for m in starts {
+        let p = m
+            .parent
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no parent", m.case));
+        let n = m.samples.len();
+        assert_eq!(
+            (p.rss_bytes.len(), p.mapped_bytes.len(), p.threads.len()),
+            (n, n, n),
+            "{}",
+            m.case
+        );
+        assert!(p.rss_bytes.iter().all(|&b| b > 0));
+        assert!(p.mapped_bytes.iter().zip(&p.rss_bytes).all(|(m, r)| m >= r));
+        assert!(p.threads.iter().all(|&t| t >= 1));
+        assert_eq!(p.ballast_bytes, 0);
+        assert_eq!(p.base_rss_bytes, p.rss_bytes[0]);
+    }
+}
+
+#[test]
 fn a_list_in_param_sweeps_that_parameter_one_case_per_value() {
     let out = TempDir::new("param-sweep");
     threadfork()

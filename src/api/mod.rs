@@ -5,6 +5,7 @@
 pub mod answers;
 pub mod model;
 pub mod registry;
+pub mod rounds;
 pub mod study;
 pub mod workload;
 

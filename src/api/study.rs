@@ -6,8 +6,8 @@
 //! ```
 //! use std::collections::BTreeMap;
 //! use threadfork::study::tools::{now_ns, probe};
-//! use threadfork::study::{CaseId, CaseOutcome, Measurement, Study, StudyPlan, StudyRun};
-//! use threadfork::answers::Metric;
+//! use threadfork::study::{CaseId, CaseOutcome, Measurement, Rounds, Study, StudyPlan, StudyRun};
+//! use threadfork::study::{StudySample, rounds};
 //!
 //! /// How long sorting `n` numbers takes, one case per size, on the calling thread.
 //! struct Sorting;
@@ -17,36 +17,35 @@
 //!     fn op(&self) -> &'static str { "numbers" }
 //!     fn describe(&self) -> &'static str { "sort_unstable of n shuffled numbers" }
 //!     fn models(&self) -> &'static [&'static str] { &["sort-unstable"] }
-//!     fn steps(&self, plan: &StudyPlan<'_>) -> u64 { (plan.samples * 2) as u64 }
+//!     fn steps(&self, plan: &StudyPlan<'_>) -> u64 { (Rounds::of(plan).total() * 2) as u64 }
 //!     fn estimate_s(&self, plan: &StudyPlan<'_>) -> f64 { 0.01 * plan.samples as f64 }
 //!     fn run(&self, plan: &StudyPlan<'_>, run: &mut StudyRun<'_>) -> Vec<(CaseId, CaseOutcome)> {
-//!         let mut out = Vec::new();
-//!         for n in [1_000u64, 100_000] {
-//!             let case = CaseId {
-//!                 workload: "sorting".into(),
-//!                 model: "sort-unstable".into(),
-//!                 variant: "shuffled".into(),
-//!                 workers: 1,
-//!                 params: BTreeMap::from([("n".to_string(), n)]),
-//!             };
-//!             let (mut rates, mut probes) = (Vec::new(), Vec::new());
-//!             for _ in 0..plan.samples {
-//!                 if run.stopped() {
-//!                     break;
-//!                 }
-//!                 run.step(&case);
-//!                 probes.push(probe().unwrap_or(0.0));
-//!                 let mut v: Vec<u64> = (0..n).map(|i| i.wrapping_mul(2654435761) % n).collect();
-//!                 let t0 = now_ns();
-//!                 v.sort_unstable();
-//!                 let dt = now_ns().saturating_sub(t0).max(1) as f64;
-//!                 assert!(v.windows(2).all(|w| w[0] <= w[1]));
-//!                 rates.push(n as f64 / dt * 1e9);
+//!         let cases: Vec<(CaseId, u64)> = [1_000u64, 100_000]
+//!             .into_iter()
+//!             .map(|n| {
+//!                 let id = CaseId {
+//!                     workload: "sorting".into(),
+//!                     model: "sort-unstable".into(),
+//!                     variant: "shuffled".into(),
+//!                     workers: 1,
+//!                     params: BTreeMap::from([("n".to_string(), n)]),
+//!                 };
+//!                 (id, n)
+//!             })
+//!             .collect();
+//!         // threadfork's round loop: one sample of each case per round, a progress step
+//!         // each, Ctrl-C between samples, throughput and the other figures assembled.
+//!         rounds(Rounds::of(plan), run, cases, self.op(), |&n| {
+//!             let p = probe();
+//!             let mut v: Vec<u64> = (0..n).map(|i| i.wrapping_mul(2654435761) % n).collect();
+//!             let t0 = now_ns();
+//!             v.sort_unstable();
+//!             let dt = now_ns().saturating_sub(t0);
+//!             if !v.windows(2).all(|w| w[0] <= w[1]) {
+//!                 return Err(format!("{n} numbers came out unsorted"));
 //!             }
-//!             let m = Measurement::new(&case, Metric::Throughput, rates, true).with_probe(&probes);
-//!             out.push((case, Ok(vec![m])));
-//!         }
-//!         out
+//!             Ok(StudySample::new(n, dt).with_probe(p))
+//!         })
 //!     }
 //!     fn findings(&self, _: &[&Measurement]) -> Vec<String> { Vec::new() }
 //! }
@@ -60,6 +59,8 @@ use std::sync::atomic::AtomicBool;
 
 use indicatif::ProgressBar;
 
+use crate::api::rounds::{Gathered, round_robin};
+pub use crate::api::rounds::{Rounds, StudySample};
 pub use crate::results::{CaseId, Measurement};
 
 /// The measuring tools a study runs its cases with — the ones threadfork's own `sequence`
@@ -153,3 +154,55 @@ pub trait Study: Send + Sync + 'static {
 }
 
 pub type StudyRef = Arc<dyn Study>;
+
+impl Rounds {
+    /// The plan's rounds: its warm-up and its samples.
+    pub fn of(plan: &StudyPlan<'_>) -> Rounds {
+        Rounds {
+            warmup: plan.warmup,
+            samples: plan.samples,
+        }
+    }
+}
+
+/// Runs a study's cases through the round loop: `sample` takes one sample of a case (an
+/// error fails the case: it is not sampled again and gives that reason). Each sample is a
+/// progress step; a stop between samples (or one that cuts a sample short) ends the rounds
+/// with what was measured. Each case's measurements: throughput in `op` per second, then the
+/// sample's other figures, each when every sample gave it — verified, since a sample that
+/// did not check out is an error.
+///
+/// [`crate::study`]'s example runs its cases through it.
+pub fn rounds<C>(
+    rounds: Rounds,
+    run: &mut StudyRun<'_>,
+    cases: Vec<(CaseId, C)>,
+    op: &str,
+    mut sample: impl FnMut(&C) -> Result<StudySample, String>,
+) -> Vec<(CaseId, CaseOutcome)> {
+    let mut gathered: Vec<(Gathered, C)> = cases
+        .into_iter()
+        .map(|(id, c)| (Gathered::new(id), c))
+        .collect();
+    let stop = run.stop;
+    let stopped = || stop.load(std::sync::atomic::Ordering::Relaxed);
+    round_robin(
+        rounds,
+        &mut gathered,
+        &stopped,
+        |(g, _)| g.failed.is_some(),
+        |_| {},
+        |(g, c), counted| {
+            run.step(&g.id);
+            match sample(c) {
+                // A sample cut short by Ctrl-C is no failure: the samples before it stand.
+                Err(_) if stopped() => return false,
+                Err(why) => g.failed = Some(why),
+                Ok(s) if counted => g.keep(s),
+                Ok(_) => {}
+            }
+            true
+        },
+    );
+    gathered.into_iter().map(|(g, _)| g.outcome(op)).collect()
+}

@@ -65,7 +65,7 @@ pub(crate) fn share_ended(h: &Header) {
 /// [`CLOSE_WAIT_NS`]). The probe after the share and the memory reading then never run while
 /// another worker's share, and so the sample's window, is still open — on oversubscribed
 /// cores they would take its CPU.
-fn wait_window_closed(h: &Header) {
+pub(crate) fn wait_window_closed(h: &Header) {
     share_ended(h);
     let until = now_ns() + CLOSE_WAIT_NS;
     while h.closed.load(Ordering::Acquire) == 0 {

@@ -210,9 +210,25 @@ fn cell(m: &Measurement, op: &str) -> String {
             format!("{:.0}{per_op}", m.median)
         }
     } else if m.info {
-        format!("{} (median)", format::value(m.median, &m.unit))
+        let from = m.parent.as_ref().and_then(|p| {
+            let threads = p.threads.get(p.threads.len() / 2)?;
+            Some(format!(
+                ", from a parent of {} RSS and {threads} threads",
+                format::bytes(p.rss_median()? as f64)
+            ))
+        });
+        format!(
+            "{} (median){}",
+            format::value(m.median, &m.unit),
+            from.unwrap_or_default()
+        )
     } else {
         format::value(m.median, &m.unit)
+    };
+    let v = if m.dominated.is_some() {
+        format!("{v} †")
+    } else {
+        v
     };
     if m.verified {
         v
@@ -262,6 +278,7 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
                 .into(),
         ));
     }
+    dominated(d, &ms);
     if let Some((share, t1)) = derived::harness_share(r, name) {
         let bare = &r.calibration.bare_loop[name];
         let per_round = derived::ratio_samples(&t1.samples, &bare.samples, 1.0);
@@ -284,6 +301,34 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
         d.push(Block::List(f.clone()));
     }
     scaling(d, r, name);
+}
+
+/// The cases whose samples measure starting and scheduling more workers than cores rather
+/// than their work: named once, with the rule and the widest gap, under the table that shows
+/// their figures (marked there).
+fn dominated(d: &mut Doc, ms: &[&Measurement]) {
+    let marked: Vec<&&Measurement> = ms
+        .iter()
+        .filter(|m| m.dominated.is_some() && m.metric == "throughput")
+        .collect();
+    let Some(first) = marked.first() else {
+        return;
+    };
+    let names: Vec<String> = marked
+        .iter()
+        .map(|m| format!("{} {} ×{}", m.case.model, m.case.variant, m.case.workers))
+        .collect();
+    d.push(Block::Para(format!(
+        "Dominated by scheduling (marked †; left out of speedups, efficiencies and the \
+         scalability fit): {}. The rule: past the cores, a sample must last at least {}× a \
+         sample of one unit per worker, stretched up to {}× --sample-time to get there. For \
+         example {}: {}.",
+        names.join(", "),
+        crate::sweep::sizing::FLOOR_SHARE,
+        crate::sweep::sizing::MOST_STRETCH,
+        first.case,
+        first.dominated.as_deref().unwrap_or_default()
+    )));
 }
 
 /// The Universal Scalability Law fits of the workload's throughput curves, or why there are none.

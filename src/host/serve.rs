@@ -12,7 +12,8 @@ use crate::exec::{Executor, executor, take_sample};
 use crate::measure::ballast::Ballast;
 use crate::results::Metric;
 use crate::sweep::plan::{Case, Plan};
-use crate::sweep::rounds::{calibrate, figures, starting_size};
+use crate::sweep::rounds::figures;
+use crate::sweep::sizing::{calibrate, starting_size};
 
 /// An open case: its executor (a pool's workers stay up between samples) and, for a start-up
 /// case, the parent memory it holds.
@@ -170,7 +171,13 @@ impl<'a> Side<'a> {
         }
         let open = self.opened(k, &params)?;
         if let Some((i, _)) = sized {
-            calibrate(plan, &case, &mut params, open.exec.as_mut(), i)?;
+            calibrate(
+                plan,
+                &case,
+                &mut params,
+                open.exec.as_mut(),
+                (i, plan.sample_ns as f64),
+            )?;
         }
         Ok(Reply {
             params: Some(params),

@@ -54,9 +54,10 @@ fn with(case: &CaseId, model: &str, variant: &str, workers: usize) -> CaseId {
     }
 }
 
-/// Throughput(N) ÷ (N × throughput(1)) of the same model and variant, per round.
+/// Throughput(N) ÷ (N × throughput(1)) of the same model and variant, per round; none for a
+/// sequential model or a case dominated by scheduling.
 pub fn efficiency_samples(r: &Results, m: &Measurement) -> Vec<f64> {
-    if is_sequential(&m.case.model) {
+    if is_sequential(&m.case.model) || m.dominated.is_some() {
         return Vec::new();
     }
     let one = with(&m.case, &m.case.model, &m.case.variant, 1);
@@ -83,6 +84,9 @@ pub fn is_sequential(model: &str) -> bool {
 /// Throughput ÷ the sequential model's throughput at 1 worker, of the same variant, or of the
 /// sequential model's only variant when the variant does not run sequentially.
 pub fn speedup_samples(r: &Results, m: &Measurement) -> Vec<f64> {
+    if m.dominated.is_some() {
+        return Vec::new();
+    }
     let sequential = sequential_of(&m.case.model);
     let same = with(&m.case, sequential, &m.case.variant, 1);
     let base = find(r, &same, &m.metric).or_else(|| {
@@ -145,7 +149,7 @@ pub fn runs_bare_code(r: &Results, m: &Measurement) -> bool {
 /// Throughput ÷ what the cores it could use did alone in the same rounds, running the same
 /// code: unlike the efficiency, this stays near 1 on a machine whose cores differ in speed.
 pub fn efficiency_vs_cores_samples(r: &Results, m: &Measurement) -> Vec<f64> {
-    if is_sequential(&m.case.model) || !runs_bare_code(r, m) {
+    if is_sequential(&m.case.model) || m.dominated.is_some() || !runs_bare_code(r, m) {
         return Vec::new();
     }
     cores_reference(r, &m.case.workload, m.samples.len(), m.case.workers)

@@ -213,6 +213,11 @@ pub struct Measurement {
     /// just before each sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentState>,
+    /// Why the case's samples measure starting and scheduling its workers rather than its
+    /// work (more workers than cores, and the work could not be made to dominate): kept and
+    /// shown, but left out of speedups and efficiencies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dominated: Option<String>,
 }
 
 /// The real state of the process a worker was started from, beside each sample of a start-up
@@ -278,6 +283,7 @@ impl Measurement {
             probe: Vec::new(),
             runtime: None,
             parent: None,
+            dominated: None,
         }
     }
 

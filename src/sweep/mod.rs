@@ -6,6 +6,7 @@ pub mod granularity;
 pub mod instructions;
 pub mod plan;
 pub mod rounds;
+pub mod sizing;
 pub mod startup;
 
 use std::collections::BTreeMap;
@@ -97,16 +98,17 @@ pub fn preflight(plan: &mut Plan) -> Result<(), BadInput> {
 }
 
 /// Measures what a worker costs on each model of the plan beyond its work: a whole sample of
-/// the plan's first workload with its smallest work, at up to 32 workers (creating, releasing,
-/// joining or reaping many at once costs more per worker than one alone), the faster of two,
-/// per worker; and, when startup cases hold parent memory, what a fork costs more per byte of
-/// it. The numbers the estimate is made of.
+/// the plan's first workload with its smallest work, at the largest worker count of the plan
+/// (creating, releasing, joining or reaping many at once costs more per worker than one alone,
+/// and past the cores far more: measured where it is paid, not extrapolated), the faster of
+/// two, per worker; and, when startup cases hold parent memory, what a fork costs more per
+/// byte of it. The numbers the estimate is made of.
 fn measure_costs(plan: &mut Plan) {
     use crate::exec::bare::bare_fork_roundtrip;
     use crate::exec::{Job, run_sample};
     use crate::measure::ballast::Ballast;
     let t = plan.case_timeout;
-    let n = plan.workers.iter().copied().max().unwrap_or(1).min(32);
+    let n = plan.workers.iter().copied().max().unwrap_or(1);
     let task = plan
         .workloads
         .iter()
@@ -217,6 +219,12 @@ pub fn estimate_s(plan: &Plan) -> f64 {
                     (sel.unit_ns.unwrap_or(0.0) * total / parallel as f64, 0.0)
                 };
                 ns += (rounds + extra) * (work + start);
+                // Past the cores, the floor (three samples of one unit per worker), and a
+                // calibration that takes about two more samples to settle: their samples vary
+                // more. Each costs at least the workers' start.
+                if workers > cores && sel.size_index().is_some() {
+                    ns += 5.0 * plan.costs.start(model) * workers as f64;
+                }
             }
             Case::Startup {
                 model, parent_rss, ..
@@ -257,9 +265,11 @@ const POOL_THREADS_APART: usize = 64;
 
 /// The task cases in the groups they run in, round by round within each. Together as a rule;
 /// but when the in-process pools would hold more than [`POOL_THREADS_APART`] threads open
-/// (a worker ladder up to 64 or 128), the pool cases run after the others: every `fork` of a
-/// per-sample worker copies the harness's mappings, two or four for each pool thread, and
-/// 1,500 open pool threads made forking 128 workers cost most of a sample in the kernel.
+/// (a worker ladder up to 64 or 128), the pool cases run after the others, the process pools
+/// before the in-process ones: every `fork` of a worker copies the harness's mappings, two or
+/// four for each pool thread. 1,500 open pool threads made forking 128 per-sample workers cost
+/// most of a sample in the kernel, and opening a 128-worker process pool beside them took
+/// 3–7 s (25–55 ms a fork); opened from a harness without them, about 0.15 s (1.2 ms a fork).
 fn task_groups(tasks: Vec<Case>) -> Vec<Vec<Case>> {
     let in_process_pool = |c: &Case| match c {
         Case::Task { model, .. } => model
@@ -278,10 +288,11 @@ fn task_groups(tasks: Vec<Case>) -> Vec<Vec<Case>> {
     if pool_threads <= POOL_THREADS_APART {
         return vec![tasks];
     }
-    let (pools, rest): (Vec<Case>, Vec<Case>) = tasks
+    let (in_process, rest): (Vec<Case>, Vec<Case>) = tasks.into_iter().partition(in_process_pool);
+    let (processes, rest): (Vec<Case>, Vec<Case>) = rest
         .into_iter()
         .partition(|c| matches!(c, Case::Task { model, .. } if model.pool().is_some()));
-    vec![rest, pools]
+    vec![rest, processes, in_process]
 }
 
 /// Runs the whole plan. `stop` is checked between samples: once set, the run ends early and

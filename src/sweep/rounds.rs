@@ -11,12 +11,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use indicatif::ProgressBar;
 
 use super::plan::{Case, Plan, Scaling};
+use super::sizing::{
+    FLOOR_SHARE, Floor, MOST_STRETCH, SHORTEST_SHARE, calibrate, dominated, floor, grow, min_units,
+    starting_size, take,
+};
+use crate::api::Model;
+use crate::api::rounds::{Rounds, round_robin};
 use crate::api::study::CaseOutcome;
 use crate::api::workload::Verdict;
-use crate::api::{Model, Size};
 use crate::exec::bare::{bare_run, rate};
-use crate::exec::{Bound, Executor, Job, RawSample, SampleError, executor, take_sample};
-use crate::results::{Better, CaseId, Measurement, Metric};
+use crate::exec::{Bound, Executor, Job, RawSample, SampleError, executor};
+use crate::measure::rss::parent_state;
+use crate::results::{Better, CaseId, Measurement, Metric, ParentState};
 
 /// Same-run reference figures gathered while the task cases run.
 #[derive(Default)]
@@ -52,6 +58,10 @@ struct TaskAcc {
     failed: Option<String>,
     /// What opening the case's pool took, each time it was opened (empty: not a pool).
     opens: Vec<f64>,
+    /// The state of the process the pool was opened from, at each opening.
+    parent: Option<ParentState>,
+    /// With more workers than cores: what a sample of one unit per worker takes.
+    floor: Option<Floor>,
 }
 
 /// The name of a pool's start-up figure: from asking for the pool to every worker running.
@@ -122,136 +132,6 @@ pub fn bare_of(plan: &Plan, w: usize) -> Bound {
     }
 }
 
-/// One sample of a case with its own parameters.
-pub(crate) fn take(
-    plan: &Plan,
-    case: &Case,
-    params: &[u64],
-    exec: &mut dyn Executor,
-) -> Result<RawSample, SampleError> {
-    let job = Job {
-        params,
-        ..plan.job(case)
-    };
-    take_sample(exec, &job)
-}
-
-/// A time-sized case's starting size: from what one core does in the sample time, times the
-/// cores its workers can use (strong scaling), or given to every worker (weak).
-pub(crate) fn starting_size(
-    plan: &Plan,
-    w: usize,
-    model: Model,
-    workers: usize,
-) -> Option<(usize, u64)> {
-    let sel = &plan.workloads[w];
-    let i = sel
-        .size_index()
-        .filter(|_| sel.time_sized && sel.unit_ns.is_some())?;
-    let one = sel.units_for(plan.sample_ns);
-    let busy = workers.min(plan.cpus.len().max(1)) as u64;
-    let n = workers as u64;
-    let per_worker = matches!(sel.workload.info().size, Size::PerWorker(_));
-    // Strong scaling starts at a sixteenth of the guess and lets calibration grow it: the guess
-    // is the bare loop's pace, and a contended variant runs tens of times slower than that.
-    let units = match (plan.scaling, per_worker) {
-        (Scaling::Strong, false) => (one * busy / 16).max(n),
-        (Scaling::Strong, true) => (one * busy / n / 16).max(1),
-        (Scaling::Weak, false) => one * n,
-        (Scaling::Weak, true) => one,
-    };
-    // A pool's pace is its dispatch's when tasks are small: submit-wait of one-square tasks
-    // runs 10^4× slower than the bare loop the guess comes from. Its calibration starts from
-    // a few hundred tasks per worker and grows (16× a step).
-    let units = match (model.pool(), plan.scaling) {
-        (Some(_), Scaling::Strong) if per_worker => units.min(POOL_START_UNITS),
-        (Some(_), Scaling::Strong) => units.min(POOL_START_UNITS * n),
-        _ => units,
-    };
-    Some((i, units))
-}
-
-/// Units per worker a pool's calibration starts from.
-const POOL_START_UNITS: u64 = 256;
-
-/// Where calibration aims the fastest sample it saw, as a multiple of `--sample-time`: a
-/// contended lock's pace changes up to threefold from one sample to the next (seen here with
-/// the process-shared lock), so the fastest of two is put a little above the target and the
-/// luckiest later sample still lasts about a third of it.
-const AIM: f64 = 1.3;
-
-/// Calibration samples of a time-sized case (strong scaling): its size (`params[i]`) is
-/// scaled by [`AIM`] × target ÷ elapsed until the fastest of three samples at one size lasts
-/// between the target and twice it. Eight samples at most.
-pub(crate) fn calibrate(
-    plan: &Plan,
-    case: &Case,
-    params: &mut [u64],
-    exec: &mut dyn Executor,
-    i: usize,
-) -> Result<(), String> {
-    let target = plan.sample_ns as f64;
-    let limit = plan.case_timeout.as_nanos() as f64 / 2.0;
-    let min_units = min_units(plan, case);
-    // The fastest sample at the current size, and how many were taken at it.
-    let (mut fastest, mut taken) = (f64::INFINITY, 0);
-    for _ in 0..8 {
-        let raw = take(plan, case, params, exec).map_err(|e| e.to_string())?;
-        if let Verdict::Failed(why) = raw.verdict {
-            return Err(why);
-        }
-        fastest = fastest.min(raw.elapsed_ns().max(1) as f64);
-        taken += 1;
-        let in_range = (target..=target * 2.0).contains(&fastest);
-        if in_range && taken >= 3 {
-            break;
-        }
-        if in_range {
-            continue;
-        }
-        if !grow(params, i, fastest, target, limit, min_units) {
-            break;
-        }
-        (fastest, taken) = (f64::INFINITY, 0);
-    }
-    Ok(())
-}
-
-/// The smallest size a case's sample may have: one unit per worker of a split workload.
-fn min_units(plan: &Plan, case: &Case) -> u64 {
-    match *case {
-        Case::Task { w, workers, .. }
-            if matches!(plan.workloads[w].workload.info().size, Size::Split(_)) =>
-        {
-            workers as u64
-        }
-        _ => 1,
-    }
-}
-
-/// Scales a case's size so that a sample that took `elapsed` would take [`AIM`] × `target`
-/// (at most 16× either way, and never past half the case timeout); false if it cannot move.
-fn grow(
-    params: &mut [u64],
-    i: usize,
-    elapsed: f64,
-    target: f64,
-    limit: f64,
-    min_units: u64,
-) -> bool {
-    let factor = (AIM * target / elapsed)
-        .clamp(1.0 / 16.0, 16.0)
-        .min(limit / elapsed);
-    let next = ((params[i] as f64 * factor).round() as u64).max(min_units);
-    let moved = next != params[i];
-    params[i] = next;
-    moved
-}
-
-/// A time-sized sample shorter than this share of `--sample-time` was mis-sized (a contended
-/// lock had a lucky run): it is taken again at a size grown to match.
-const SHORTEST_SHARE: f64 = 1.0 / 3.0;
-
 /// Runs the task cases round by round; returns each case's outcome.
 pub fn run_task_group(
     plan: &Plan,
@@ -273,20 +153,31 @@ pub fn run_task_group(
     workloads.dedup();
     // A workload whose bare loop failed once (timed out, a wrong result) is not tried again.
     let mut bare_failed: Vec<usize> = Vec::new();
-    for round in 0..plan.warmup + plan.samples {
-        let counted = round >= plan.warmup;
-        for &w in &workloads {
-            if !stop.load(Ordering::Relaxed) && !bare_failed.contains(&w) {
-                bare_round(plan, w, counted, cal, &mut bare_failed);
+    let rounds = Rounds {
+        warmup: plan.warmup,
+        samples: plan.samples,
+    };
+    let stopped = || stop.load(Ordering::Relaxed);
+    // The bare loops' figures and the cases' probes both go to the calibration: the round
+    // hook and the turns borrow it in turn.
+    let cal = std::cell::RefCell::new(cal);
+    round_robin(
+        rounds,
+        &mut accs,
+        &stopped,
+        |a| a.failed.is_some(),
+        |counted| {
+            for &w in &workloads {
+                if !stopped() && !bare_failed.contains(&w) {
+                    bare_round(plan, w, counted, &mut cal.borrow_mut(), &mut bare_failed);
+                }
             }
-        }
-        for acc in accs.iter_mut().filter(|a| a.failed.is_none()) {
+        },
+        |acc, counted| {
             bar.set_message(acc.id.to_string());
-            if stop.load(Ordering::Relaxed) || !sample_case(plan, acc, counted, stop, bar, cal) {
-                break;
-            }
-        }
-    }
+            sample_case(plan, acc, counted, stop, bar, &mut cal.borrow_mut())
+        },
+    );
     for acc in &mut accs {
         acc.exec.close();
     }
@@ -294,6 +185,40 @@ pub fn run_task_group(
         .into_iter()
         .chain(accs.into_iter().map(|a| case_outcome(plan, a)))
         .collect()
+}
+
+/// Opens a case's executor. A pool is opened (and, but for the last time, closed)
+/// [`POOL_OPENS`] times: what starting it costs is a figure of its own, beside the state of
+/// the process that starts it, read before each opening — what its workers are forked from.
+/// Returns the last opening's result, the openings' times and that state.
+fn open_pool(
+    exec: &mut dyn Executor,
+    opening: &Job<'_>,
+) -> (Result<(), SampleError>, Vec<f64>, Option<ParentState>) {
+    let mut opens = Vec::new();
+    let mut parent = ParentState::default();
+    let mut before = parent_state();
+    let mut result = exec.open(opening);
+    while result.is_ok()
+        && let Some(ns) = exec.opened_ns()
+    {
+        opens.push(ns as f64);
+        if let Some((rss, mapped, threads)) = before {
+            parent.rss_bytes.push(rss);
+            parent.mapped_bytes.push(mapped);
+            parent.threads.push(threads);
+        }
+        if opens.len() >= POOL_OPENS {
+            break;
+        }
+        exec.close();
+        before = parent_state();
+        result = exec.open(opening);
+    }
+    // The orchestrator holds no ballast: its base is what it held at the first opening.
+    parent.base_rss_bytes = parent.rss_bytes.first().copied().unwrap_or(0);
+    let parent = (!opens.is_empty() && parent.rss_bytes.len() == opens.len()).then_some(parent);
+    (result, opens, parent)
 }
 
 /// A task case opened (a pool started, `POOL_OPENS` times) and sized: its accumulator, or
@@ -321,20 +246,7 @@ fn open_case(
         params: &params,
         ..plan.job(case)
     };
-    // A pool is opened (and, but for the last time, closed) POOL_OPENS times: what
-    // starting it costs is a figure of its own.
-    let mut opens = Vec::new();
-    let mut result = exec.open(&opening);
-    while result.is_ok()
-        && let Some(ns) = exec.opened_ns()
-    {
-        opens.push(ns as f64);
-        if opens.len() >= POOL_OPENS {
-            break;
-        }
-        exec.close();
-        result = exec.open(&opening);
-    }
+    let (result, opens, parent) = open_pool(exec.as_mut(), &opening);
     if let Err(e) = result {
         return Some(Err((id, Err(e.to_string()))));
     }
@@ -356,12 +268,35 @@ fn open_case(
         verified: true,
         failed: None,
         opens,
+        parent,
+        floor: None,
     };
+    if !stop.load(Ordering::Relaxed) {
+        acc.floor = floor(plan, &acc.case, &acc.params, acc.exec.as_mut());
+    }
     if let Some((i, _)) = sized.filter(|_| plan.scaling == Scaling::Strong)
         && !stop.load(Ordering::Relaxed)
     {
         bar.set_message(format!("{}: sizing samples", acc.id));
-        acc.failed = calibrate(plan, &acc.case, &mut acc.params, acc.exec.as_mut(), i).err();
+        // Past the cores, samples are stretched (up to MOST_STRETCH × the sample time) until
+        // the work dominates the floor.
+        let sample = plan.sample_ns as f64;
+        // Aimed at twice the rule's floor, so that slower samples than the calibration's
+        // fastest still keep to it.
+        let target = match acc.floor {
+            Some(f) if FLOOR_SHARE * f.ns <= MOST_STRETCH * sample => sample
+                .max(2.0 * FLOOR_SHARE * f.ns)
+                .min(MOST_STRETCH * sample),
+            _ => sample,
+        };
+        acc.failed = calibrate(
+            plan,
+            &acc.case,
+            &mut acc.params,
+            acc.exec.as_mut(),
+            (i, target),
+        )
+        .err();
     }
     Some(Ok(acc))
 }
@@ -457,9 +392,16 @@ fn sample_case(
 
 /// A case's measurements from its accumulated samples, its pool's openings beside them.
 fn case_outcome(plan: &Plan, a: TaskAcc) -> (CaseId, CaseOutcome) {
+    let cores = plan.cpus.len().max(1);
+    let units = |i: usize| a.params.get(i).copied().unwrap_or(0);
+    let size = plan.workloads[a.w].size_index().map_or(0, units);
+    let marked = a
+        .floor
+        .and_then(|f| dominated(a.id.workers, cores, f, size, &a.durations));
     let outcome = finish(plan, a.w, &a.id, a.failed, a.throughput, a.rss, a.extra).map(|mut ms| {
         for m in &mut ms {
             m.verified = a.verified;
+            m.dominated.clone_from(&marked);
         }
         ms[0].ops_per_sample = Some(a.ops_per_sample);
         ms[0].durations_ns = a.durations;
@@ -473,6 +415,7 @@ fn case_outcome(plan: &Plan, a: TaskAcc) -> (CaseId, CaseOutcome) {
             let mut m =
                 Measurement::named(&a.id, POOL_START, "ns", Better::Lower, a.opens, a.verified);
             m.info = true;
+            m.parent = a.parent;
             ms.push(m);
         }
         ms

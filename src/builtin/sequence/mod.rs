@@ -13,7 +13,7 @@ use crate::api::answers::{Answer, Line, RunFigures};
 use crate::api::answers::{CaseId, Measurement, Metric};
 use crate::api::study::tools::probe;
 use crate::api::study::tools::{self, available_memory_bytes};
-use crate::api::study::{CaseOutcome, Study, StudyPlan, StudyRun};
+use crate::api::study::{CaseOutcome, Rounds, Study, StudyPlan, StudyRun, StudySample, rounds};
 use items::SequenceVariant;
 use models::SeqModel;
 
@@ -42,7 +42,7 @@ struct SeqCase {
 impl SeqCase {
     fn id(&self) -> CaseId {
         CaseId {
-            workload: "sequence".into(),
+            workload: NAME.into(),
             model: self.model.name().into(),
             variant: self.variant.name().into(),
             workers: self.workers,
@@ -100,60 +100,6 @@ fn eager_need_bytes(variant: SequenceVariant, n: u64) -> u64 {
     }
 }
 
-/// One case's samples as they accumulate.
-struct SeqAcc {
-    case: SeqCase,
-    heap: Vec<f64>,
-    rss: Vec<f64>,
-    first: Vec<f64>,
-    throughput: Vec<f64>,
-    probe: Vec<f64>,
-    failed: Option<String>,
-}
-
-impl SeqAcc {
-    fn new(case: SeqCase) -> SeqAcc {
-        SeqAcc {
-            case,
-            heap: Vec::new(),
-            rss: Vec::new(),
-            first: Vec::new(),
-            throughput: Vec::new(),
-            probe: Vec::new(),
-            failed: None,
-        }
-    }
-
-    /// The case's measurements from its samples, or why it has none.
-    fn outcome(self) -> (CaseId, CaseOutcome) {
-        let a = self;
-        let id = a.case.id();
-        let outcome = match a.failed {
-            Some(e) => Err(e),
-            None if a.throughput.is_empty() => Err("interrupted before its first sample".into()),
-            None => {
-                let taken = a.throughput.len();
-                let mut t = Measurement::new(&id, Metric::Throughput, a.throughput, true)
-                    .with_probe(&a.probe);
-                t.op = Some("items".into());
-                t.ops_per_sample = Some(a.case.variant.items(a.case.n));
-                let mut out = vec![
-                    t,
-                    Measurement::new(&id, Metric::FirstItem, a.first, true).with_probe(&a.probe),
-                ];
-                if a.heap.len() == taken {
-                    out.push(Measurement::new(&id, Metric::HeapBytes, a.heap, true));
-                }
-                if a.rss.len() == taken {
-                    out.push(Measurement::new(&id, Metric::PeakRss, a.rss, true));
-                }
-                Ok(out)
-            }
-        };
-        (id, outcome)
-    }
-}
-
 impl Study for Sequence {
     fn name(&self) -> &'static str {
         NAME
@@ -170,7 +116,7 @@ impl Study for Sequence {
         &SeqModel::NAMES
     }
     fn steps(&self, plan: &StudyPlan<'_>) -> u64 {
-        (cases(plan).len() * (plan.warmup + plan.samples)) as u64
+        (cases(plan).len() * Rounds::of(plan).total()) as u64
     }
 
     /// Times one sample of each case kind at n = 10^5 and scales by n: eager's page faults
@@ -198,11 +144,12 @@ impl Study for Sequence {
         total / 1e9
     }
 
-    /// Runs the cases round by round, one sample of each per round, for the same reason as the
-    /// task cases: every case then sees the same mix of the machine's fast and slow spells.
+    /// Runs the cases through the round loop, one sample of each per round, for the same
+    /// reason as the task cases: every case then sees the same mix of the machine's fast and
+    /// slow spells.
     fn run(&self, plan: &StudyPlan<'_>, run: &mut StudyRun<'_>) -> Vec<(CaseId, CaseOutcome)> {
         let mut skipped = Vec::new();
-        let mut accs: Vec<SeqAcc> = Vec::new();
+        let mut kept = Vec::new();
         for case in cases(plan) {
             if case.model == SeqModel::Eager {
                 let need = eager_need_bytes(case.variant, case.n);
@@ -218,36 +165,24 @@ impl Study for Sequence {
                     continue;
                 }
             }
-            accs.push(SeqAcc::new(case));
+            kept.push((case.id(), case));
         }
-        for round in 0..plan.warmup + plan.samples {
-            for a in accs.iter_mut().filter(|a| a.failed.is_none()) {
-                if run.stopped() {
-                    break;
-                }
-                run.step(&a.case.id());
-                let p = probe();
-                let c = a.case;
-                let limit = models::Limit::within(plan.timeout);
-                let sample = models::run(c.model, c.variant, c.n, c.workers, limit)
-                    .and_then(|s| c.variant.verify(c.n, s.sum).map(|_| s));
-                match sample {
-                    // A sample cut short by Ctrl-C is no failure: the samples before it stand.
-                    Err(_) if run.stopped() => break,
-                    Err(e) => a.failed = Some(e),
-                    Ok(_) if round < plan.warmup => {}
-                    Ok(s) => {
-                        a.probe.extend(p);
-                        a.heap.extend(s.heap_bytes.map(|b| b as f64));
-                        a.rss.extend(s.rss_growth_bytes.map(|b| b as f64));
-                        a.first.push(s.first_item_ns as f64);
-                        a.throughput
-                            .push(s.items as f64 / (s.elapsed_ns.max(1) as f64 / 1e9));
-                    }
-                }
+        let done = rounds(Rounds::of(plan), run, kept, OP, |c| {
+            let p = probe();
+            let limit = models::Limit::within(plan.timeout);
+            let s = models::run(c.model, c.variant, c.n, c.workers, limit)?;
+            c.variant.verify(c.n, s.sum)?;
+            let mut sample = StudySample::new(s.items, s.elapsed_ns)
+                .with_probe(p)
+                .with(Metric::FirstItem, s.first_item_ns as f64);
+            if let Some(b) = s.heap_bytes {
+                sample = sample.with(Metric::HeapBytes, b as f64);
             }
-        }
-        let done = accs.into_iter().map(SeqAcc::outcome);
+            if let Some(b) = s.rss_growth_bytes {
+                sample = sample.with(Metric::PeakRss, b as f64);
+            }
+            Ok(sample)
+        });
         skipped.into_iter().chain(done).collect()
     }
 
@@ -256,7 +191,7 @@ impl Study for Sequence {
         let ms: Vec<&Measurement> = ms
             .iter()
             .copied()
-            .filter(|m| m.case.workload == "sequence")
+            .filter(|m| m.case.workload == NAME)
             .collect();
         let mut sizes: Vec<u64> = ms.iter().filter_map(|m| m.param("n")).collect();
         sizes.sort_unstable();

@@ -220,6 +220,10 @@ pub fn serve_sample(region: &Region, index: usize, own_process: bool, tasks: imp
     super::worker::wait_for_release(region.header());
     super::fault::Fault::from_code(slot.fault.load(Ordering::Relaxed)).strike(index);
     tasks();
+    // Every task is claimed; the probe and the memory reading wait until the workers still
+    // running theirs are done, outside the sample's window (on oversubscribed cores they
+    // would take the CPU those tasks need).
+    super::worker::wait_window_closed(region.header());
     slot.probe_after_ns
         .store(crate::measure::probe::probe_ns(), Ordering::Relaxed);
     if own_process {

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::results::CaseId;
+use crate::api::study::StudySample;
+use crate::results::{CaseId, Metric};
 
 use super::*;
 use crate::builtin::{counter, square};
@@ -114,12 +115,9 @@ impl PyCase {
     }
 }
 
-/// What one sample of a task case gave: (throughput in ops/s, startup of worker 0 in ns,
-/// ops), after its checks.
-pub(crate) fn task_figures(
-    case: &PyCase,
-    raw: &serde_json::Value,
-) -> Result<(f64, f64, u64), String> {
+/// What one sample of a task case gave, after its checks: its ops from the release to the
+/// last worker's end, and worker 0's start-up beside them.
+pub(crate) fn task_figures(case: &PyCase, raw: &serde_json::Value) -> Result<StudySample, String> {
     let s: TaskSample = serde_json::from_value(raw.clone())
         .map_err(|e| format!("the driver's sample is malformed: {e}"))?;
     let n = case.workers;
@@ -159,17 +157,13 @@ pub(crate) fn task_figures(
     }
     let ops: u64 = s.workers.iter().map(|w| w.ops).sum();
     let end = s.workers.iter().map(|w| w.end_ns).max().unwrap_or(0);
-    let secs = end.saturating_sub(s.release_ns).max(1) as f64 / 1e9;
     let w0 = &s.workers[0];
-    Ok((
-        ops as f64 / secs,
-        w0.started_ns.saturating_sub(w0.requested_ns) as f64,
-        ops,
-    ))
+    let startup = w0.started_ns.saturating_sub(w0.requested_ns) as f64;
+    Ok(StudySample::new(ops, end.saturating_sub(s.release_ns)).with(Metric::Startup, startup))
 }
 
 /// A sequence sample, checked: its sum and count in closed form.
-pub(crate) fn seq_figures(case: &PyCase, raw: &serde_json::Value) -> Result<SeqSample, String> {
+pub(crate) fn seq_figures(case: &PyCase, raw: &serde_json::Value) -> Result<StudySample, String> {
     let s: SeqSample = serde_json::from_value(raw.clone())
         .map_err(|e| format!("the driver's sample is malformed: {e}"))?;
     let n = case.size;
@@ -187,5 +181,8 @@ pub(crate) fn seq_figures(case: &PyCase, raw: &serde_json::Value) -> Result<SeqS
             s.sum, s.items
         ));
     }
-    Ok(s)
+    Ok(StudySample::new(s.items, s.elapsed_ns)
+        .with(Metric::Getsizeof, s.getsizeof as f64)
+        .with(Metric::HeapBytes, s.heap_bytes as f64)
+        .with(Metric::FirstItem, s.first_item_ns as f64))
 }

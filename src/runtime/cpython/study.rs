@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::study::{CaseOutcome, Study, StudyPlan, StudyRun};
+use crate::api::study::{CaseOutcome, Rounds, Study, StudyPlan, StudyRun, StudySample, rounds};
 use crate::results::{CaseId, Measurement, Metric};
 
 use super::*;
@@ -30,34 +30,15 @@ pub struct Hold {
 }
 
 impl CPythonStudy {
-    /// One sample of case `c` from a fresh interpreter, its figures added to `acc`.
-    fn take_sample(
-        &self,
-        c: &PyCase,
-        acc: &mut Acc,
-        timeout: std::time::Duration,
-    ) -> Result<(), String> {
-        let sample = self
-            .cp
-            .call(&c.request(), timeout)
-            .and_then(|r| r.samples.into_iter().next().ok_or("no sample".into()));
-        sample.and_then(|raw| {
-            if c.workload == sequence::NAME {
-                let s = seq_figures(c, &raw)?;
-                acc.sizeof.push(s.getsizeof as f64);
-                acc.heap.push(s.heap_bytes as f64);
-                acc.first.push(s.first_item_ns as f64);
-                acc.throughput
-                    .push(s.items as f64 / (s.elapsed_ns.max(1) as f64 / 1e9));
-                acc.ops = s.items;
-            } else {
-                let (t, st, ops) = task_figures(c, &raw)?;
-                acc.throughput.push(t);
-                acc.startup.push(st);
-                acc.ops = ops;
-            }
-            Ok(())
-        })
+    /// One sample of case `c` from a fresh interpreter, checked.
+    fn take_sample(&self, c: &PyCase, timeout: std::time::Duration) -> Result<StudySample, String> {
+        let report = self.cp.call(&c.request(), timeout)?;
+        let raw = report.samples.first().ok_or("the driver sent no sample")?;
+        if c.workload == sequence::NAME {
+            seq_figures(c, raw)
+        } else {
+            task_figures(c, raw)
+        }
     }
 
     fn cases(&self, plan: &StudyPlan<'_>) -> Vec<PyCase> {
@@ -134,7 +115,8 @@ impl CPythonStudy {
                     };
                     let report = self.cp.call(&probe.request(), plan.timeout)?;
                     let first = report.samples.first().ok_or("the driver sent no sample")?;
-                    let (rate, _, _) = task_figures(&probe, first)?;
+                    let s = task_figures(&probe, first)?;
+                    let rate = s.ops as f64 / (s.elapsed_ns.max(1) as f64 / 1e9);
                     let per_unit = if c.workload == square::NAME {
                         WORK as f64
                     } else {
@@ -154,18 +136,6 @@ impl CPythonStudy {
     }
 }
 
-/// Per case, what the rounds gathered.
-#[derive(Default)]
-pub(crate) struct Acc {
-    pub(crate) throughput: Vec<f64>,
-    pub(crate) startup: Vec<f64>,
-    pub(crate) ops: u64,
-    pub(crate) sizeof: Vec<f64>,
-    pub(crate) heap: Vec<f64>,
-    pub(crate) first: Vec<f64>,
-    pub(crate) failed: Option<String>,
-}
-
 impl Study for CPythonStudy {
     fn name(&self) -> &'static str {
         "cpython"
@@ -183,7 +153,7 @@ impl Study for CPythonStudy {
         &MODELS
     }
     fn steps(&self, plan: &StudyPlan<'_>) -> u64 {
-        (self.cases(plan).len() * plan.samples) as u64
+        (self.cases(plan).len() * Rounds::of(plan).without_warmup().total()) as u64
     }
     fn estimate_s(&self, plan: &StudyPlan<'_>) -> f64 {
         // An interpreter start per sample (~30 ms), a sample, and a process start per worker
@@ -203,30 +173,27 @@ impl Study for CPythonStudy {
         if let Err(e) = self.size(plan, &mut cases) {
             return cases.iter().map(|c| (c.id(), Err(e.clone()))).collect();
         }
-        let mut accs: Vec<Acc> = cases.iter().map(|_| Acc::default()).collect();
         // Round by round, like the Rust cases: a drifting machine hits every case alike. No
         // warm-up round: every sample is a fresh interpreter anyway.
-        for _ in 0..plan.samples {
-            for (c, acc) in cases.iter().zip(accs.iter_mut()) {
-                if run.stopped() {
-                    break;
-                }
-                run.step(&c.id());
-                if acc.failed.is_some() {
-                    continue;
-                }
-                let result = self.take_sample(c, acc, plan.timeout);
-                if let Err(e) = result {
-                    acc.failed = Some(e);
-                }
-            }
-        }
         let label = self.cp.interpreter.label();
-        cases
-            .iter()
-            .zip(accs)
-            .map(|(c, a)| outcome(c, a, &label))
-            .collect()
+        let ids: Vec<(CaseId, PyCase)> = cases.into_iter().map(|c| (c.id(), c)).collect();
+        let by_id: BTreeMap<CaseId, PyCase> = ids.iter().cloned().collect();
+        let op = |c: &PyCase| match c.workload {
+            square::NAME => square::OP,
+            counter::NAME => counter::OP,
+            _ => sequence::OP,
+        };
+        let rounds_of = Rounds::of(plan).without_warmup();
+        rounds(rounds_of, run, ids, "ops", |c| {
+            self.take_sample(c, plan.timeout)
+        })
+        .into_iter()
+        .map(|(id, outcome)| {
+            let c = &by_id[&id];
+            let outcome = outcome.map(|ms| filed(c, ms, &label, op(c)));
+            (id, outcome)
+        })
+        .collect()
     }
 
     fn findings(&self, measurements: &[&Measurement]) -> Vec<String> {
@@ -298,52 +265,31 @@ pub(crate) fn gil_findings(ms: &[&Measurement], interp: &Interpreter) -> Vec<Str
     out
 }
 
-/// A case's measurements from its samples, or why it has none.
-fn outcome(c: &PyCase, a: Acc, label: &str) -> (CaseId, CaseOutcome) {
-    let id = c.id();
-    if let Some(why) = a.failed {
-        return (id, Err(why));
-    }
-    if a.throughput.is_empty() {
-        return (id, Err("interrupted".into()));
-    }
-    let mut ms = vec![Measurement::new(
-        &id,
-        Metric::Throughput,
-        a.throughput,
-        true,
-    )];
-    ms[0].ops_per_sample = Some(a.ops);
+/// A case's measurements as the round loop gave them, filed as threadfork files Rust's: the
+/// interpreter and the op on each; worker 0's start-up, for one worker of a model that starts
+/// workers, beside Rust's start costs (the `empty` workload) — request → the worker's first
+/// instruction does not depend on what the worker then does — and nowhere else.
+fn filed(c: &PyCase, ms: Vec<Measurement>, label: &str, op: &str) -> Vec<Measurement> {
     let starts = [Model::Threads, Model::Fork, Model::Spawn]
         .iter()
         .any(|m| m.name() == c.driver_model());
-    if c.workload == square::NAME && c.workers == 1 && starts {
-        // Request → the worker's first instruction does not depend on what the
-        // worker then does: filed beside Rust's start costs (the `empty`
-        // workload), on one chart.
-        let start = CaseId {
-            workload: empty::NAME.into(),
-            variant: "default".into(),
-            params: BTreeMap::from([("parent_rss".to_string(), 0)]),
-            ..id.clone()
-        };
-        ms.push(Measurement::new(&start, Metric::Startup, a.startup, true));
-    }
-    if c.workload == sequence::NAME {
-        ms.push(Measurement::new(&id, Metric::Getsizeof, a.sizeof, true));
-        ms.push(Measurement::new(&id, Metric::HeapBytes, a.heap, true));
-        ms.push(Measurement::new(&id, Metric::FirstItem, a.first, true));
-    }
-    for m in &mut ms {
-        m.runtime = Some(label.to_string());
-        m.op = Some(
-            match c.workload {
-                square::NAME => square::OP,
-                counter::NAME => counter::OP,
-                _ => sequence::OP,
+    let file_start = c.workload == square::NAME && c.workers == 1 && starts;
+    ms.into_iter()
+        .filter_map(|mut m| {
+            if m.is(Metric::Startup) {
+                if !file_start {
+                    return None;
+                }
+                m.case = CaseId {
+                    workload: empty::NAME.into(),
+                    variant: "default".into(),
+                    params: BTreeMap::from([("parent_rss".to_string(), 0)]),
+                    ..m.case
+                };
             }
-            .into(),
-        );
-    }
-    (id, Ok(ms))
+            m.runtime = Some(label.to_string());
+            m.op = Some(op.into());
+            Some(m)
+        })
+        .collect()
 }
