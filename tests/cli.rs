@@ -244,6 +244,35 @@ fn a_pools_start_records_the_state_of_the_process_it_was_opened_from() {
 }
 
 #[test]
+fn pool_tasks_are_sized_to_the_workload_unless_chunk_or_the_granularity_sweep_says_otherwise() {
+    let units = |extra: &[&str]| {
+        let out = TempDir::new("cli-pool-task");
+        threadfork()
+            .args(["run", "--quick", "--no-charts", "--workload", "square"])
+            .args([
+                "--model",
+                "thread-pool-map",
+                "--workers",
+                "1",
+                "--samples",
+                "1",
+            ])
+            .args(extra)
+            .arg("--out")
+            .arg(&out.0)
+            .assert()
+            .success();
+        let r = results::load(&json_files(&out)[0]).unwrap();
+        r.workload("square").unwrap().pool_task_units
+    };
+    // A unit of square is a task of 100 squares, well under 10 µs on any machine.
+    let auto = units(&[]).unwrap();
+    assert!(auto > 1, "{auto}");
+    assert_eq!(units(&["--chunk", "3"]), Some(3));
+    assert_eq!(units(&["--work", "1,10"]), Some(1));
+}
+
+#[test]
 fn a_list_in_param_sweeps_that_parameter_one_case_per_value() {
     let out = TempDir::new("param-sweep");
     threadfork()

@@ -50,6 +50,7 @@ pub(super) fn serve_main(rest: &[String], registry: &Registry) -> u8 {
             Command::Run(a) => {
                 let m = machine::fingerprint();
                 let mut plan = resolve(&a, flags.clone(), m.allowed_cpus, registry)?;
+                plan.one_unit_pool_tasks();
                 crate::exec::inject::set(plan.slowdown);
                 crate::sweep::preflight(&mut plan)?;
                 Ok(plan)
@@ -104,7 +105,8 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
     }
     let m = machine::fingerprint();
     // The flags are resolved here first: a mistake is reported once, before any side starts.
-    let plan = resolve(&a.run, args.clone(), m.allowed_cpus.clone(), registry)?;
+    let mut plan = resolve(&a.run, args.clone(), m.allowed_cpus.clone(), registry)?;
+    plan.one_unit_pool_tasks();
     // ab's own flags too, before a side (or callgrind) runs and writes anything.
     let threshold = crate::compare::parse_threshold(&a.threshold)?;
     let format = crate::options::parse::exporter(a.format.as_deref(), a.markdown, a.json)?;

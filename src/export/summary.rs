@@ -213,8 +213,9 @@ fn cell(m: &Measurement, op: &str) -> String {
         let from = m.parent.as_ref().and_then(|p| {
             let threads = p.threads.get(p.threads.len() / 2)?;
             Some(format!(
-                ", from a parent of {} RSS and {threads} threads",
-                format::bytes(p.rss_median()? as f64)
+                ", from a parent of {} RSS and {threads} thread{}",
+                format::bytes(p.rss_median()? as f64),
+                if *threads == 1 { "" } else { "s" }
             ))
         });
         format!(
@@ -263,6 +264,14 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
                 line.push_str(". ");
             }
             line.push_str(&format!("Parameters: {}.", ps.join(", ")));
+        }
+        let pools = ms.iter().any(|m| m.case.model.contains("pool"));
+        if let Some(n) = w.pool_task_units.filter(|_| pools) {
+            line.push_str(&format!(
+                " Pools hand out {} {} per task (--chunk).",
+                format::count(n),
+                if n == 1 { "unit" } else { "units" }
+            ));
         }
         if !line.is_empty() {
             d.push(Block::Para(line));
@@ -320,10 +329,11 @@ fn dominated(d: &mut Doc, ms: &[&Measurement]) {
         .collect();
     d.push(Block::Para(format!(
         "Dominated by scheduling (marked †; left out of speedups, efficiencies and the \
-         scalability fit): {}. The rule: past the cores, a sample must last at least {}× a \
-         sample of one unit per worker, stretched up to {}× --sample-time to get there. For \
-         example {}: {}.",
+         scalability fit): {}. The rule: past the cores, a sample must hold at least {}× the \
+         units and last {}× the time of a sample of one unit per worker; calibration aims at \
+         twice that, up to {}× --sample-time. For example {}: {}.",
         names.join(", "),
+        crate::sweep::sizing::FLOOR_SHARE,
         crate::sweep::sizing::FLOOR_SHARE,
         crate::sweep::sizing::MOST_STRETCH,
         first.case,

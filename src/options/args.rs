@@ -161,7 +161,7 @@ pub struct RunArgs {
     /// parameter and reports each model's break-even task size
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub work: Option<String>,
-    /// Units per task on the pools (Pool.map's chunksize) [default: 1]
+    /// Units per task on the pools (Pool.map's chunksize) [default: what takes about 10 µs of the workload's own code, measured; 1 when --work sweeps the task size, and in ab]
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub chunk: Option<String>,
     /// Shorthand for --param tasks=N: square tasks per sample, split between the workers

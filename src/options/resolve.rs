@@ -57,7 +57,6 @@ pub fn resolve(
         workloads: selected,
         studies,
         models: what.models.iter().filter_map(|m| Model::parse(m)).collect(),
-        chunk: chunk(a)?,
         // A full run's default 2×cores point oversubscribes the cores: for a pool that
         // measures the scheduler's wake-up chains more than the pool, and costs the most.
         pool_workers_max: a.workers.is_none().then_some(machine_cpus.len().max(1)),
@@ -304,6 +303,7 @@ fn select_workloads(
     given: &[GivenParam],
 ) -> Result<Vec<Selected>, BadInput> {
     let sweeps = sweeps(a)?;
+    let chunk = chunk(a)?;
     let declares = |w: &WorkloadRef, name: &str| w.info().params.iter().any(|p| p.name == name);
     for s in &sweeps {
         if !c.workloads.iter().any(|w| declares(w, &s.name)) {
@@ -341,12 +341,15 @@ fn select_workloads(
                 })
                 .collect();
         }
+        // The granularity sweep (`--work a,b`) measures tasks of one unit of each size.
+        let granularity = sweeps.iter().any(|s| s.name == "work") && declares(w, "work");
         for given in combos {
             selected.push(Selected {
                 workload: w.clone(),
                 params: params_for(w, &given)?,
                 time_sized: !size_given && !info.start_only,
                 unit_ns: None,
+                chunk: chunk.or(granularity.then_some(1)),
             });
         }
     }
@@ -402,16 +405,16 @@ fn select_studies(
     (studies, labels)
 }
 
-/// `--chunk`: units per task handed out by a pool.
-fn chunk(a: &RunArgs) -> Result<u64, BadInput> {
-    let Some(t) = &a.chunk else { return Ok(1) };
+/// `--chunk`: units per task handed out by a pool; `None`: sized by the preflight.
+fn chunk(a: &RunArgs) -> Result<Option<u64>, BadInput> {
+    let Some(t) = &a.chunk else { return Ok(None) };
     let n = positive("--chunk", t)?;
     if n > 1 << 40 {
         return Err(BadInput::new(format!(
             "--chunk: at most 2^40 units (got {n})"
         )));
     }
-    Ok(n)
+    Ok(Some(n))
 }
 
 /// `--workers`, or the default ladder for this machine.

@@ -80,6 +80,9 @@ pub struct WorkloadInfo {
     /// The parameters' values in this run.
     #[serde(default)]
     pub params: BTreeMap<String, u64>,
+    /// Units per task the pools handed out (`--chunk`, or sized to the workload's pace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_task_units: Option<u64>,
 }
 
 /// A figure measured repeatedly, with its summary.

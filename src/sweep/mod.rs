@@ -83,6 +83,10 @@ pub fn preflight(plan: &mut Plan) -> Result<(), BadInput> {
             units = want.max(units.saturating_mul(2)).min(largest);
         };
         plan.workloads[w].unit_ns = Some(per_unit_ns);
+        let task = (plan::POOL_TASK_NS / per_unit_ns.max(1e-3))
+            .round()
+            .max(1.0) as u64;
+        plan.workloads[w].chunk.get_or_insert(task);
         let estimate_ns = per_unit_ns * largest as f64;
         if !plan.workloads[w].time_sized && estimate_ns > plan.case_timeout.as_nanos() as f64 {
             return Err(BadInput::new(format!(
@@ -333,7 +337,13 @@ fn describe_workloads(plan: &Plan) -> Vec<WorkloadInfo> {
     for s in &plan.workloads {
         let d = s.describe();
         match workloads.iter_mut().find(|w| w.name == d.name) {
-            Some(w) => w.params.retain(|k, v| d.params.get(k) == Some(v)),
+            Some(w) => {
+                w.params.retain(|k, v| d.params.get(k) == Some(v));
+                // Swept values may run at paces of their own: a task size of each is not one.
+                if w.pool_task_units != d.pool_task_units {
+                    w.pool_task_units = None;
+                }
+            }
             None => workloads.push(d),
         }
     }
@@ -342,6 +352,7 @@ fn describe_workloads(plan: &Plan) -> Vec<WorkloadInfo> {
         op: s.study.op().into(),
         description: s.study.describe().into(),
         params: BTreeMap::new(),
+        pool_task_units: None,
     }));
     workloads
 }

@@ -23,7 +23,17 @@ pub struct Selected {
     pub time_sized: bool,
     /// Nanoseconds one unit of its own code takes on one core (from the preflight).
     pub unit_ns: Option<f64>,
+    /// Units per task on the pools: `--chunk`; one for a workload whose `work` is swept (the
+    /// granularity sweep); else, from the preflight, what lasts about [`POOL_TASK_NS`] of the
+    /// workload's own code (`None` until then).
+    pub chunk: Option<u64>,
 }
+
+/// How long a pool's task of a workload lasts by default, in the workload's own code on one
+/// core: long next to handing a task out (0.3–30 µs on the pools here, the granularity sweep
+/// shows where each pays), short next to a sample, so that a pool row measures the workload,
+/// not its dispatch. Tasks of one unit are what `--chunk 1` and the granularity sweep show.
+pub const POOL_TASK_NS: f64 = 10_000.0;
 
 impl Selected {
     /// The index of the parameter that sizes a sample, if any.
@@ -65,6 +75,7 @@ impl Selected {
             op: info.op.into(),
             description: info.describe.into(),
             params: self.named_params(),
+            pool_task_units: self.chunk,
         }
     }
 }
@@ -141,8 +152,6 @@ pub struct Plan {
     pub instructions: bool,
     /// How long a time-sized sample should last.
     pub sample_ns: u64,
-    /// Units per task on the pools (`--chunk`).
-    pub chunk: u64,
     pub scaling: Scaling,
     /// What starting workers costs here, measured by the preflight.
     pub costs: Costs,
@@ -310,7 +319,15 @@ impl Plan {
             } else {
                 Fault::None
             },
-            chunk: self.chunk,
+            chunk: sel.chunk.unwrap_or(1),
+        }
+    }
+
+    /// Pool tasks of one unit wherever `--chunk` did not size them: an A/B job's two builds
+    /// must hand out the same tasks, and each side's preflight would size them to its own pace.
+    pub fn one_unit_pool_tasks(&mut self) {
+        for sel in &mut self.workloads {
+            sel.chunk.get_or_insert(1);
         }
     }
 
