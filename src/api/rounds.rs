@@ -2,8 +2,8 @@
 //! round, the cases in the same order every round — so that a machine's slow spell, which
 //! lasts longer than a sample, hits every case alike and sample i of one case sits beside
 //! sample i of the next. The task cases, the sequence study, the CPython runtime and a user's
-//! study all run through [`round_robin`]; a study gets it, with the assembly of its
-//! measurements, from [`rounds`].
+//! study all run through one loop (`round_robin`, crate-private); a study gets it, with the
+//! assembly of its measurements, from [`crate::study::rounds`].
 
 use crate::results::{CaseId, Measurement, Metric};
 

@@ -121,9 +121,12 @@ pub(crate) fn worker_charts(
             .iter()
             .find(|m| m.case.model == threads && m.case.workers == 1)
     {
+        // N workers can do at most what the allowed cores do: the ideal levels off there
+        // (drawn on to 128 workers on a 2-core machine, it flattened every real line).
+        let cores = r.machine.allowed_cpus.len().max(1);
         lines.push(Line::guide(
-            "ideal: threads at 1 worker × N",
-            (1..=max_w).map(|k| (k as f64, one.median * k as f64)),
+            "ideal: threads at 1 worker × min(N, cores)",
+            (1..=max_w).map(|k| (k as f64, one.median * k.min(cores) as f64)),
         ));
     }
     out.push(Chart {
