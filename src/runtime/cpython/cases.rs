@@ -1,14 +1,9 @@
-//! One Python case: what the driver is asked, and its report read back into figures.
-
-use std::collections::BTreeMap;
+//! The driver's report read back into checked figures.
 
 use serde::Deserialize;
 
 use crate::api::study::StudySample;
-use crate::results::{CaseId, Metric};
-
-use super::*;
-use crate::builtin::{counter, square};
+use crate::results::Metric;
 
 /// A driver's report.
 #[derive(Debug, Deserialize)]
@@ -31,8 +26,6 @@ pub(crate) struct Worker {
 pub(crate) struct TaskSample {
     pub(crate) release_ns: u64,
     pub(crate) workers: Vec<Worker>,
-    #[serde(default)]
-    pub(crate) shared: Option<u64>,
 }
 
 /// One sequence sample's raw figures.
@@ -51,76 +44,16 @@ pub(crate) fn split(total: u64, k: usize, n: usize) -> u64 {
     total / n as u64 + u64::from((k as u64) < total % n as u64)
 }
 
-/// One case of the runtime.
-#[derive(Clone, Debug)]
-pub(crate) struct PyCase {
-    pub(crate) workload: &'static str,
-    pub(crate) model: &'static str,
-    pub(crate) workers: usize,
-    /// square: tasks per sample; counter: increments per worker; sequence: n.
-    pub(crate) size: u64,
-    pub(crate) hold: Hold,
-    /// sequence: the even numbers of 0..n only (the classic filter).
-    pub(crate) evens: bool,
-}
-
-impl PyCase {
-    pub(crate) fn id(&self) -> CaseId {
-        let (variant, params) = match self.workload {
-            square::NAME => ("default", BTreeMap::from([("work".to_string(), WORK)])),
-            // The classic example's increment without the sleep: hold 0, as Rust's default.
-            counter::NAME => (
-                "lock",
-                BTreeMap::from([
-                    ("hold_ns".to_string(), self.hold.ns),
-                    ("hold_sleep".to_string(), u64::from(self.hold.sleep)),
-                ]),
-            ),
-            _ => (
-                if self.evens { "evens" } else { "range" },
-                BTreeMap::from([("n".to_string(), self.size)]),
-            ),
-        };
-        CaseId {
-            workload: self.workload.into(),
-            model: self.model.into(),
-            variant: variant.into(),
-            workers: self.workers,
-            params,
-        }
-    }
-
-    pub(crate) fn driver_model(&self) -> &'static str {
-        self.model.trim_start_matches("cpython-")
-    }
-
-    pub(crate) fn request(&self) -> serde_json::Value {
-        let params = match self.workload {
-            square::NAME => serde_json::json!({"work": WORK, "tasks": self.size}),
-            counter::NAME => serde_json::json!({
-                "increments": self.size,
-                "hold_ns": self.hold.ns,
-                "hold_sleep": u64::from(self.hold.sleep),
-            }),
-            _ => serde_json::json!({"n": self.size, "evens": u64::from(self.evens)}),
-        };
-        serde_json::json!({
-            "workload": self.workload,
-            "model": self.driver_model(),
-            "workers": self.workers,
-            "samples": 1,
-            "warmup": 0,
-            "params": params,
-        })
-    }
-}
-
-/// What one sample of a task case gave, after its checks: its ops from the release to the
-/// last worker's end, and worker 0's start-up beside them.
-pub(crate) fn task_figures(case: &PyCase, raw: &serde_json::Value) -> Result<StudySample, String> {
+/// What one sample of a task case of `n` workers gave, after its checks — worker k counted the ops
+/// `expect(k, n)` gives and, where it gives one, that checksum: its ops from the release to
+/// the last worker's end, and worker 0's start-up beside them.
+pub(crate) fn task_figures(
+    n: usize,
+    raw: &serde_json::Value,
+    expect: impl Fn(usize, usize) -> (u64, Option<u64>),
+) -> Result<StudySample, String> {
     let s: TaskSample = serde_json::from_value(raw.clone())
         .map_err(|e| format!("the driver's sample is malformed: {e}"))?;
-    let n = case.workers;
     if s.workers.len() != n {
         return Err(format!(
             "the driver reported {} workers of {n}",
@@ -128,14 +61,7 @@ pub(crate) fn task_figures(case: &PyCase, raw: &serde_json::Value) -> Result<Stu
         ));
     }
     for (k, w) in s.workers.iter().enumerate() {
-        let (ops, checksum) = match case.workload {
-            square::NAME => {
-                let tasks = split(case.size, k, n);
-                let expected = crate::builtin::square::expected_task(WORK).wrapping_mul(tasks);
-                (tasks * WORK, Some(expected))
-            }
-            _ => (case.size, None),
-        };
+        let (ops, checksum) = expect(k, n);
         if w.ops != ops {
             return Err(format!("worker {k} counted {} ops, expected {ops}", w.ops));
         }
@@ -143,15 +69,6 @@ pub(crate) fn task_figures(case: &PyCase, raw: &serde_json::Value) -> Result<Stu
             return Err(format!(
                 "square checksum mismatch in worker {k}: got {}, expected {c}",
                 w.checksum
-            ));
-        }
-    }
-    if case.workload == counter::NAME {
-        let expected = case.size * n as u64;
-        if s.shared != Some(expected) {
-            return Err(format!(
-                "the locked counter ended at {:?}, expected exactly {expected}",
-                s.shared
             ));
         }
     }
@@ -163,12 +80,15 @@ pub(crate) fn task_figures(case: &PyCase, raw: &serde_json::Value) -> Result<Stu
 }
 
 /// A sequence sample, checked: its sum and count in closed form.
-pub(crate) fn seq_figures(case: &PyCase, raw: &serde_json::Value) -> Result<StudySample, String> {
+pub(crate) fn seq_figures(
+    n: u64,
+    evens: bool,
+    raw: &serde_json::Value,
+) -> Result<StudySample, String> {
     let s: SeqSample = serde_json::from_value(raw.clone())
         .map_err(|e| format!("the driver's sample is malformed: {e}"))?;
-    let n = case.size;
     // 0..n sums to n(n-1)/2; its m = ⌈n/2⌉ even numbers 0, 2, … to m(m-1).
-    let (items, expected) = if case.evens {
+    let (items, expected) = if evens {
         let m = n.div_ceil(2);
         (m, u128::from(m) * u128::from(m.saturating_sub(1)))
     } else {

@@ -157,6 +157,8 @@ impl CPython {
 
 mod cases;
 mod study;
+mod workloads;
 
 pub(crate) use cases::*;
 pub use study::*;
+pub(crate) use workloads::PyCase;

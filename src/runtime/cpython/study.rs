@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use crate::api::study::{CaseOutcome, Rounds, Study, StudyPlan, StudyRun, StudySample, rounds};
 use crate::results::{CaseId, Measurement, Metric};
 
+use super::workloads::{PY_WORKLOADS, PyWorkload, Shape};
 use super::*;
 use crate::api::Model;
-use crate::builtin::{counter, empty, sequence, square};
+use crate::builtin::{empty, square};
 
 /// The CPython runtime as a study beside the Rust workloads: its measurements carry the
 /// workload names `square`, `counter` and `sequence`, so they share the Rust figures' tables
@@ -30,61 +31,46 @@ pub struct Hold {
 }
 
 impl CPythonStudy {
-    /// One sample of case `c` from a fresh interpreter, checked.
+    /// One sample of case `c` from a fresh interpreter, checked by its workload.
     fn take_sample(&self, c: &PyCase, timeout: std::time::Duration) -> Result<StudySample, String> {
         let report = self.cp.call(&c.request(), timeout)?;
-        let raw = report.samples.first().ok_or("the driver sent no sample")?;
-        if c.workload == sequence::NAME {
-            seq_figures(c, raw)
-        } else {
-            task_figures(c, raw)
-        }
+        c.check(report.samples.first().ok_or("the driver sent no sample")?)
     }
 
+    /// The cases of every chosen workload on every chosen model that runs it, as each
+    /// workload declares them (`PY_WORKLOADS`).
     fn cases(&self, plan: &StudyPlan<'_>) -> Vec<PyCase> {
-        let chosen = |w: &str| self.workloads.contains(&w);
         let sizes: &[u64] = match (plan.sizes, plan.quick) {
             ([], true) => &QUICK_SIZES,
             ([], false) => &FULL_SIZES,
             (given, _) => given,
         };
+        let chosen = |w: &PyWorkload| w.chosen_by.iter().any(|n| self.workloads.contains(n));
         let mut out = Vec::new();
         for &model in plan.models {
             let Some(model) = MODELS.iter().copied().find(|m| *m == model) else {
                 continue;
             };
-            match model {
-                "cpython-list" | "cpython-generator" if chosen(sequence::NAME) => {
-                    for &n in sizes {
-                        for evens in [false, true] {
-                            out.push(PyCase {
-                                workload: sequence::NAME,
-                                model,
-                                workers: 1,
-                                size: n,
-                                hold: self.hold,
-                                evens,
-                            });
+            for w in PY_WORKLOADS
+                .iter()
+                .filter(|w| chosen(w) && w.runs_on(model))
+            {
+                let case = |workers, size, evens| PyCase {
+                    w,
+                    model,
+                    workers,
+                    size,
+                    hold: self.hold,
+                    evens,
+                };
+                match w.shape {
+                    Shape::Sequence => {
+                        for &n in sizes {
+                            out.extend([case(1, n, false), case(1, n, true)]);
                         }
                     }
-                }
-                "cpython-list" | "cpython-generator" => {}
-                _ => {
-                    for &workers in plan.workers {
-                        let task = |workload| PyCase {
-                            workload,
-                            model,
-                            workers,
-                            size: 0,
-                            hold: self.hold,
-                            evens: false,
-                        };
-                        if chosen(square::NAME) || chosen(empty::NAME) {
-                            out.push(task(square::NAME));
-                        }
-                        if !model.ends_with("pool") && chosen(counter::NAME) {
-                            out.push(task(counter::NAME));
-                        }
+                    Shape::Tasks { .. } => {
+                        out.extend(plan.workers.iter().map(|&n| case(n, 0, false)));
                     }
                 }
             }
@@ -98,35 +84,33 @@ impl CPythonStudy {
     fn size(&self, plan: &StudyPlan<'_>, cases: &mut [PyCase]) -> Result<(), String> {
         let target_s = plan.sample_ns.max(MIN_SAMPLE_NS) as f64 / 1e9;
         let mut paces: BTreeMap<(&str, &str), u64> = BTreeMap::new();
-        for c in cases.iter_mut().filter(|c| c.workload != sequence::NAME) {
-            let key = (c.workload, c.model);
-            let size = match paces.entry(key) {
+        for c in cases.iter_mut() {
+            let Shape::Tasks {
+                split,
+                probe,
+                unit_ops,
+                ..
+            } = c.w.shape
+            else {
+                continue;
+            };
+            let size = match paces.entry((c.w.name, c.model)) {
                 std::collections::btree_map::Entry::Occupied(e) => *e.get(),
                 std::collections::btree_map::Entry::Vacant(e) => {
-                    let probe = PyCase {
+                    let sizing = PyCase {
                         workers: 1,
-                        size: match (c.workload, c.hold.ns) {
-                            (square::NAME, _) => 500,
-                            (_, 0) => 20_000,
-                            // A held lock (30 ms per increment in the classic example).
-                            _ => 3,
-                        },
+                        size: probe(c.hold),
                         ..c.clone()
                     };
-                    let report = self.cp.call(&probe.request(), plan.timeout)?;
+                    let report = self.cp.call(&sizing.request(), plan.timeout)?;
                     let first = report.samples.first().ok_or("the driver sent no sample")?;
-                    let s = task_figures(&probe, first)?;
+                    let s = sizing.check(first)?;
                     let rate = s.ops as f64 / (s.elapsed_ns.max(1) as f64 / 1e9);
-                    let per_unit = if c.workload == square::NAME {
-                        WORK as f64
-                    } else {
-                        1.0
-                    };
-                    *e.insert(((rate * target_s / per_unit).ceil() as u64).max(1))
+                    *e.insert(((rate * target_s / unit_ops as f64).ceil() as u64).max(1))
                 }
             };
-            // Tasks are split between the workers; increments are per worker.
-            c.size = if c.workload == square::NAME {
+            // Split: between the workers, at least one each; else the same for each.
+            c.size = if split {
                 size.max(c.workers as u64)
             } else {
                 (size / c.workers as u64).max(1)
@@ -178,11 +162,7 @@ impl Study for CPythonStudy {
         let label = self.cp.interpreter.label();
         let ids: Vec<(CaseId, PyCase)> = cases.into_iter().map(|c| (c.id(), c)).collect();
         let by_id: BTreeMap<CaseId, PyCase> = ids.iter().cloned().collect();
-        let op = |c: &PyCase| match c.workload {
-            square::NAME => square::OP,
-            counter::NAME => counter::OP,
-            _ => sequence::OP,
-        };
+        let op = |c: &PyCase| c.w.op;
         let rounds_of = Rounds::of(plan).without_warmup();
         rounds(rounds_of, run, ids, "ops", |c| {
             self.take_sample(c, plan.timeout)
@@ -273,7 +253,8 @@ fn filed(c: &PyCase, ms: Vec<Measurement>, label: &str, op: &str) -> Vec<Measure
     let starts = [Model::Threads, Model::Fork, Model::Spawn]
         .iter()
         .any(|m| m.name() == c.driver_model());
-    let file_start = c.workload == square::NAME && c.workers == 1 && starts;
+    // The workload whose start-ups stand for `empty`'s (the one `empty` chooses).
+    let file_start = c.w.chosen_by.contains(&empty::NAME) && c.workers == 1 && starts;
     ms.into_iter()
         .filter_map(|mut m| {
             if m.is(Metric::Startup) {
