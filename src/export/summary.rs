@@ -277,8 +277,15 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
             d.push(Block::Para(line));
         }
     }
-    if !ms.is_empty() {
-        d.push(Block::Table(table(r, &ms, &op)));
+    // The sequential reference once, at one worker: its N shares run one after another, so
+    // at N workers it measures the same thing again (the results file keeps those rows).
+    let rows: Vec<&Measurement> = ms
+        .iter()
+        .copied()
+        .filter(|m| !(derived::is_sequential(&m.case.model) && m.case.workers > 1))
+        .collect();
+    if !rows.is_empty() {
+        d.push(Block::Table(table(r, &rows, &op)));
     }
     if ms.iter().any(|m| !m.verified) {
         d.push(Block::Para(
