@@ -29,24 +29,26 @@ impl Rounds {
 }
 
 /// The loop itself. Each round first runs `each_round` (told whether the round counts), then
-/// one `turn` of every case that has not failed, in order; a turn returns false when a stop
-/// cut it short, and the loop ends there, as it does when `stopped` says so.
-pub(crate) fn round_robin<A>(
+/// one `turn` of every case that has not failed, in order; both get `state`, what the rounds
+/// gather beside the cases. A turn returns false when a stop cut it short, and the loop ends
+/// there, as it does when `stopped` says so.
+pub(crate) fn round_robin<A, S>(
     rounds: Rounds,
     cases: &mut [A],
+    state: &mut S,
     stopped: &dyn Fn() -> bool,
     failed: impl Fn(&A) -> bool,
-    mut each_round: impl FnMut(bool),
-    mut turn: impl FnMut(&mut A, bool) -> bool,
+    mut each_round: impl FnMut(&mut S, bool),
+    mut turn: impl FnMut(&mut S, &mut A, bool) -> bool,
 ) {
     for round in 0..rounds.total() {
         let counted = round >= rounds.warmup;
         if stopped() {
             return;
         }
-        each_round(counted);
+        each_round(state, counted);
         for case in cases.iter_mut().filter(|c| !failed(c)) {
-            if stopped() || !turn(case, counted) {
+            if stopped() || !turn(state, case, counted) {
                 return;
             }
         }

@@ -189,10 +189,11 @@ pub fn rounds<C>(
     round_robin(
         rounds,
         &mut gathered,
+        run,
         &stopped,
         |(g, _)| g.failed.is_some(),
-        |_| {},
-        |(g, c), counted| {
+        |_, _| {},
+        |run, (g, c), counted| {
             run.step(&g.id);
             match sample(c) {
                 // A sample cut short by Ctrl-C is no failure: the samples before it stand.

@@ -265,7 +265,9 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
             }
             line.push_str(&format!("Parameters: {}.", ps.join(", ")));
         }
-        let pools = ms.iter().any(|m| m.case.model.contains("pool"));
+        let pools = ms.iter().any(|m| {
+            crate::api::Model::parse(&m.case.model).is_some_and(|model| model.pool().is_some())
+        });
         if let Some(n) = w.pool_task_units.filter(|_| pools) {
             line.push_str(&format!(
                 " Pools hand out {} {} per task (--chunk).",
@@ -325,7 +327,7 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
 fn dominated(d: &mut Doc, ms: &[&Measurement]) {
     let marked: Vec<&&Measurement> = ms
         .iter()
-        .filter(|m| m.dominated.is_some() && m.metric == "throughput")
+        .filter(|m| m.dominated.is_some() && m.is(crate::results::Metric::Throughput))
         .collect();
     let Some(first) = marked.first() else {
         return;

@@ -83,9 +83,7 @@ pub fn preflight(plan: &mut Plan) -> Result<(), BadInput> {
             units = want.max(units.saturating_mul(2)).min(largest);
         };
         plan.workloads[w].unit_ns = Some(per_unit_ns);
-        let task = (plan::POOL_TASK_NS / per_unit_ns.max(1e-3))
-            .round()
-            .max(1.0) as u64;
+        let task = plan.workloads[w].units_for(plan::POOL_TASK_NS);
         plan.workloads[w].chunk.get_or_insert(task);
         let estimate_ns = per_unit_ns * largest as f64;
         if !plan.workloads[w].time_sized && estimate_ns > plan.case_timeout.as_nanos() as f64 {

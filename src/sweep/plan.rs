@@ -33,7 +33,7 @@ pub struct Selected {
 /// core: long next to handing a task out (0.3–30 µs on the pools here, the granularity sweep
 /// shows where each pays), short next to a sample, so that a pool row measures the workload,
 /// not its dispatch. Tasks of one unit are what `--chunk 1` and the granularity sweep show.
-pub const POOL_TASK_NS: f64 = 10_000.0;
+pub const POOL_TASK_NS: u64 = 10_000;
 
 impl Selected {
     /// The index of the parameter that sizes a sample, if any.

@@ -158,24 +158,23 @@ pub fn run_task_group(
         samples: plan.samples,
     };
     let stopped = || stop.load(Ordering::Relaxed);
-    // The bare loops' figures and the cases' probes both go to the calibration: the round
-    // hook and the turns borrow it in turn.
-    let cal = std::cell::RefCell::new(cal);
+    // The bare loops' figures and the cases' probes both go to the calibration.
     round_robin(
         rounds,
         &mut accs,
+        cal,
         &stopped,
         |a| a.failed.is_some(),
-        |counted| {
+        |cal, counted| {
             for &w in &workloads {
                 if !stopped() && !bare_failed.contains(&w) {
-                    bare_round(plan, w, counted, &mut cal.borrow_mut(), &mut bare_failed);
+                    bare_round(plan, w, counted, cal, &mut bare_failed);
                 }
             }
         },
-        |acc, counted| {
+        |cal, acc, counted| {
             bar.set_message(acc.id.to_string());
-            sample_case(plan, acc, counted, stop, bar, &mut cal.borrow_mut())
+            sample_case(plan, acc, counted, stop, bar, cal)
         },
     );
     for acc in &mut accs {
