@@ -625,3 +625,46 @@ fn every_format_carries_the_same_verdicts_and_an_unknown_one_is_bad_input() {
     let xml = report("junit");
     assert!(xml.contains("tests=\"12\" failures=\"0\""), "{xml}");
 }
+
+#[test]
+fn a_process_pools_peak_rss_fixed_for_each_run_is_listed_not_judged() {
+    let dir = TempDir::new("cmp-per-run");
+    // The same step, one value repeated by every sample of each run, on a process pool and
+    // on fork: the pool's is where its long-lived workers' memory fell; fork's is a fresh
+    // child's per sample, and a change of it is judged.
+    let with_rss = |id: &str, kib: f64| {
+        let mut r = run(id, "m1", |_| 1.0);
+        for model in ["process-pool-map", "fork"] {
+            let c = case("square", model, 1);
+            let m = Measurement::new(&c, Metric::PeakRss, vec![kib * 1024.0; 10], true);
+            r.measurements.push(m);
+        }
+        r
+    };
+    let a = save(&dir, &with_rss("a", 440.0));
+    let b = save(&dir, &with_rss("b", 2_480.0));
+    let (code, report) = compare(&a, &b, &[]);
+    assert_eq!(code, 1, "{report}");
+    let verdict_of = |model: &str| {
+        report["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["model"] == model && c["metric"] == "peak_rss")
+            .map(|c| c["verdict"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(verdict_of("process-pool-map"), "info");
+    assert_eq!(verdict_of("fork"), "regressed");
+    assert_eq!(report["fixed_for_the_run"], 1);
+    assert_eq!(report["regressed"], 1);
+    let text = threadfork()
+        .args(["compare", a.to_str().unwrap(), b.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("1 peak RSS figure(s) of process pools listed, not judged"),
+        "{text}"
+    );
+}

@@ -1,7 +1,9 @@
 //! One change judged: the noise floor of each metric, the bootstrap interval of the ratio of
 //! medians beside the rank test, exact counts, and the spread between several baseline runs.
 
+use crate::api::model::{Model, Pool};
 use crate::results::derived::{self};
+use crate::results::metric::Metric;
 use crate::results::{Better, Measurement};
 use crate::stats::{mann_whitney, median, ratio_of_medians_ci};
 
@@ -34,6 +36,20 @@ pub(crate) fn long_enough(m: &Measurement) -> bool {
 /// harness's overhead over them is judged as its own key).
 pub fn is_judged(m: &Measurement) -> bool {
     !m.info && !derived::is_bare(m)
+}
+
+/// Whether a figure is one value per run: a process pool's peak RSS is the private memory of
+/// its long-lived workers, forked once, and every sample of a run repeats it. Where that value
+/// falls — a page more or less copied on write, a huge page — is settled once per pool, so runs
+/// differ by it whatever the build, and a run's samples say nothing of that spread. `medians`
+/// are the runs' medians `m` pools: each run repeats one value when every sample is one of them.
+pub(crate) fn fixed_for_the_run(m: &Measurement, medians: &[f64]) -> bool {
+    let process_pool = Model::parse(&m.case.model)
+        .and_then(Model::pool)
+        .is_some_and(|(pool, _)| pool == Pool::Processes);
+    process_pool
+        && m.metric == Metric::PeakRss.name()
+        && m.samples.iter().all(|x| medians.contains(x))
 }
 
 /// Judges one pair of measurements of the same key; `confidence` is the interval's level.

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::BadInput;
+use crate::results::metric::Metric;
 use crate::results::{Better, CaseId, Key, Measurement, Results};
 
 /// The chance of one or more false alarms allowed for a whole comparison.
@@ -134,6 +135,10 @@ pub struct Report {
     pub regressed: usize,
     /// Keys worse beyond their noise whose group did not move (listed, not failed).
     pub unconfirmed: usize,
+    /// Figures fixed for the run on both sides (a process pool's peak RSS), listed, not
+    /// judged.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub fixed_for_the_run: usize,
     pub improved: usize,
     pub unchanged: usize,
     pub comparisons: Vec<Comparison>,
@@ -242,6 +247,11 @@ pub fn compare(
         effective_threshold: allowance - 1.0,
         regressed: count(Verdict::Regressed),
         unconfirmed: count(Verdict::Unconfirmed),
+        // A peak RSS is listed, not judged, only when fixed for the run.
+        fixed_for_the_run: comparisons
+            .iter()
+            .filter(|c| c.verdict == Verdict::Info && c.metric == Metric::PeakRss.name())
+            .count(),
         improved: count(Verdict::Improved),
         unchanged: count(Verdict::Unchanged),
         comparisons,
@@ -249,6 +259,10 @@ pub fn compare(
         only_in_current,
         failed: failed_cases(cur.0),
     })
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The current run's failed cases, one line each.
@@ -316,7 +330,17 @@ fn judge_keys(
     for (key, (b, medians)) in base_keys {
         match index.get(key) {
             Some(c) => {
-                out.comparisons.push(judge(b, c, threshold, confidence));
+                let mut judged = judge(b, c, threshold, confidence);
+                // A figure fixed for the run is judged only against the spread of many
+                // baseline runs; against fewer, listed.
+                let cur_median = [crate::stats::median(&c.samples)];
+                if medians.len() < WELL_KNOWN_RUNS
+                    && fixed_for_the_run(b, medians)
+                    && fixed_for_the_run(c, &cur_median)
+                {
+                    judged.verdict = Verdict::Info;
+                }
+                out.comparisons.push(judged);
                 out.medians_of.push(medians.clone());
             }
             None => out.only_in_base.push(describe(b)),

@@ -95,6 +95,15 @@ fn method_lines(r: &Report) -> Vec<String> {
             100.0 * r.instructions_threshold
         ));
     }
+    if r.fixed_for_the_run > 0 {
+        lines.push(format!(
+            "{} peak RSS figure(s) of process pools listed, not judged: the private memory of a \
+             pool's long-lived workers is one value for the whole run (every sample repeats it), \
+             and where it falls — a page more or less copied on write — is settled once per \
+             pool; fewer than {WELL_KNOWN_RUNS} baseline runs cannot tell its change from that.",
+            r.fixed_for_the_run
+        ));
+    }
     if r.unconfirmed > 0 {
         lines.push(format!(
             "{} unconfirmed: worse beyond their own noise, but a key whose group (same \
