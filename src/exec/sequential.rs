@@ -10,6 +10,14 @@ use super::{Executor, Job, RawSample, SampleError, deadline};
 use crate::measure::clock::now_ns;
 use crate::measure::rss::PeakRssWindow;
 
+/// How long the thread rests before each share, outside every window: each share then starts
+/// as a worker released from the barrier does — its core left idle a moment — instead of
+/// straight after the last share's run of the same code. On the AMD EPYC VM a CPU-bound loop
+/// runs its first call after other code or an idle core 1.1–1.4× slower than the call right
+/// after it (`scripts/c/first_call.c`), so that with no rest, 8 and 64 shares came out 3–9%
+/// faster than one (`scripts/sequential-shares.sh`, `results/sequential-shares/`).
+pub const SHARE_NAP: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Every share on one thread.
 pub struct Sequential;
 
@@ -28,6 +36,7 @@ impl Executor for Sequential {
             .spawn(move || {
                 let mut joined = Vec::with_capacity(n);
                 for k in 0..n {
+                    std::thread::sleep(SHARE_NAP);
                     r.slot(k).requested_ns.store(now_ns(), Ordering::Relaxed);
                     let run = std::panic::AssertUnwindSafe(|| {
                         serve(&r, k, now_ns(), workload.as_ref(), false, true)

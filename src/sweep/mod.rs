@@ -141,7 +141,8 @@ fn measure_costs(plan: &mut Plan) {
                 .reduce(f64::min)
         });
         let ns = match model {
-            Model::Sequential => 0.0,
+            // The sequential thread rests before each share.
+            Model::Sequential => crate::exec::sequential::SHARE_NAP.as_nanos() as f64,
             _ => per_worker.unwrap_or(0.0),
         };
         plan.costs.start_ns.push((model, ns));
