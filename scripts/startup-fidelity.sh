@@ -3,7 +3,9 @@
 # those of `run --quick --workload empty` and of a minimal C loop (scripts/c/startup.c, built
 # with the system C compiler: `cc -O2 -pthread`), all in one job, ROUNDS times (default 3):
 # C loop, run --quick --workload empty, C loop, run --quick, C loop. The C figure set beside
-# a run is the mean of the C loops just before and just after it.
+# a run is the mean of the C loops just before and just after it. Each C loop is followed by
+# a minimal Rust loop of std's own thread spawn (scripts/rust/std_start.rs, built with
+# `rustc -O`): the threads model starts its workers with std, which adds to pthread_create.
 #
 #   scripts/startup-fidelity.sh [ROUNDS] [KEEP]
 #
@@ -20,8 +22,9 @@ mkdir -p "$keep"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -pthread -o "$work/cstart" scripts/c/startup.c
+rustc -O -o "$work/rstart" scripts/rust/std_start.rs
 
-c_loop() { "$work/cstart" 300 > "$keep/c-$1.txt"; }
+c_loop() { { "$work/cstart" 300 && "$work/rstart" 300; } > "$keep/c-$1.txt"; }
 run() {
     local name=$1
     shift
@@ -98,4 +101,19 @@ for k, label in labels:
 print()
 print(f"Widest gap, either way: quick vs empty {worst['qe']:.2f}× (must be ≤ 1.15); "
       f"quick vs C {worst['qc']:.2f}×, empty vs C {worst['ec']:.2f}× (must be ≤ 1.25).")
+print()
+print("Threads start-up (parent 0) against std's own spawn (scripts/rust/std_start.rs) beside it:")
+print()
+print("| round | quick | empty | std beside quick | quick ÷ std | empty ÷ std | std ÷ C |")
+print("|---:|---:|---:|---:|---:|---:|---:|")
+for r in range(1, rounds + 1):
+    e, _ = figures(f"{keep}/round{r}-empty.json")
+    q, _ = figures(f"{keep}/round{r}-quick.json")
+    both = lambda k, a, b: (c(f"{r}-{a}")[k] + c(f"{r}-{b}")[k]) / 2
+    if "std_thread_startup" not in c(f"{r}-0"):
+        continue
+    sq, se = both("std_thread_startup", 1, 2), both("std_thread_startup", 0, 1)
+    std_c = sq / both("pthread_startup", 1, 2)
+    k = "pthread_startup"
+    print(f"| {r} | {us(q[k])} | {us(e[k])} | {us(sq)} | {q[k] / sq:.2f} | {e[k] / se:.2f} | {std_c:.2f} |")
 PY
