@@ -215,3 +215,85 @@ fn report_rejects_a_foreign_file() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("x.json"));
 }
+
+/// A run of `machine` of square on four models at 1 and 2 workers, ten tight samples per
+/// figure: `spawn` at 2 workers at `spawn2` G squares/s, every other figure scaled by
+/// `scatter(k)` (k: the figure's index).
+fn square_run(
+    id: &str,
+    machine: &str,
+    spawn2: f64,
+    scatter: impl Fn(usize) -> f64,
+) -> threadfork::__private::results::Results {
+    use threadfork::__private::results::{CaseId, Measurement, Metric};
+    let tight = |c: f64| -> Vec<f64> { (0..10).map(|i| c * (1.0 + 0.001 * i as f64)).collect() };
+    let mut ms = Vec::new();
+    let mut k = 0;
+    for model in ["sequential", "threads", "fork", "spawn"] {
+        for workers in [1, 2] {
+            let c = CaseId {
+                workload: "square".into(),
+                model: model.into(),
+                variant: "default".into(),
+                workers,
+                params: Default::default(),
+            };
+            let g = if (model, workers) == ("spawn", 2) {
+                spawn2
+            } else {
+                workers as f64 * scatter(k)
+            };
+            ms.push(Measurement::new(
+                &c,
+                Metric::Throughput,
+                tight(1e9 * g),
+                true,
+            ));
+            k += 1;
+        }
+    }
+    common::synthetic_results(id, machine, None, ms)
+}
+
+/// What `report A B` says under "How the runs differ".
+fn differ_words(
+    a: &threadfork::__private::results::Results,
+    b: &threadfork::__private::results::Results,
+) -> String {
+    let dir = TempDir::new("report-differ");
+    let (pa, pb) = (dir.0.join("a.json"), dir.0.join("b.json"));
+    a.save(&pa).unwrap();
+    b.save(&pb).unwrap();
+    let out = threadfork()
+        .arg("report")
+        .arg(&pa)
+        .arg(&pb)
+        .arg("--out")
+        .arg(dir.0.join("out"))
+        .assert()
+        .success();
+    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+}
+
+#[test]
+fn two_runs_of_one_machine_differ_only_beyond_their_noise() {
+    // Every figure scattered by up to ±25% from run to run, spawn at 2 workers 1.3× slower:
+    // the intervals separate, but the pair's noise does not let it be told.
+    let noisy = |k: usize| [1.0, 1.25, 0.8, 1.2, 0.85, 1.15, 0.78, 1.22, 0.9][k % 9];
+    let base = square_run("a", "m1", 2.0, |_| 1.0);
+    let words = differ_words(&base, &square_run("b", "m1", 2.0 / 1.3, noisy));
+    assert!(words.contains("are runs of one machine"), "{words}");
+    let none = "No figure the answers quote differs beyond the runs' noise.";
+    assert!(words.contains(none), "{words}");
+    // The same 1.3× on a quiet pair is a change compare tells: said.
+    let words = differ_words(&base, &square_run("b", "m1", 2.0 / 1.3, |_| 1.0));
+    assert!(
+        words.contains("`square / spawn / default / 2 workers` throughput"),
+        "{words}"
+    );
+    assert!(words.contains("1.30× slower"), "{words}");
+    // Two machines differ in every figure: said where the intervals separate, with the caveat.
+    let words = differ_words(&base, &square_run("b", "m2", 2.0 / 1.3, noisy));
+    assert!(words.contains("are runs of different machines"), "{words}");
+    assert!(words.contains("1.30× slower"), "{words}");
+}

@@ -528,10 +528,13 @@ fn report_command(a: &ReportArgs) -> Result<u8> {
     } else {
         println!("## How the runs differ\n");
         let words = export::differ::differences(&runs);
-        if words.is_empty() {
-            println!("No figure the answers quote differs beyond both runs' 95% intervals.");
+        for rule in &words.rules {
+            println!("{rule}\n");
         }
-        for w in words {
+        if words.lines.is_empty() {
+            println!("{}", export::differ::NONE);
+        }
+        for w in words.lines {
             println!("- {w}");
         }
         println!();

@@ -1,19 +1,62 @@
 //! How runs differ, in words: for every figure the first run's answers quote, what each other
-//! run measured for the same case, as a ratio — said only where the two 95% intervals separate.
+//! run measured for the same case, as a ratio — said only where the change is more than the
+//! runs' noise. Two runs of one machine are judged as `compare` judges them (its threshold and
+//! this pair's run-to-run noise): two runs of one build minutes apart differ by more than their
+//! own 95% intervals. Runs of different machines differ in every figure; there a figure is
+//! said where the two intervals separate.
 
-use crate::results::{Better, Measurement, Quote, Results};
+use std::path::Path;
+
+use crate::compare::Verdict;
+use crate::results::{Better, CaseId, Measurement, Quote, Results};
 use crate::units as format;
 
-/// One line per quoted figure that moved beyond both runs' noise, for each later run against
-/// the first ("AMD EPYC · 2 cores starts `empty / fork / …` 1.41× faster than Intel Xeon …").
-pub fn differences(runs: &[Results]) -> Vec<String> {
+/// What was said about a pair of runs: how it was decided, then one line per figure.
+pub struct Differences {
+    pub rules: Vec<String>,
+    pub lines: Vec<String>,
+}
+
+/// Said when no figure the answers quote moved beyond the noise.
+pub const NONE: &str = "No figure the answers quote differs beyond the runs' noise.";
+
+/// compare's default threshold, for two runs of one machine.
+const SAME_MACHINE_THRESHOLD: f64 = 0.05;
+
+/// One line per quoted figure that moved beyond the runs' noise, for each later run against
+/// the first ("… on AMD EPYC · 2 cores · … against … on Intel Xeon … — 1.41× faster"), and
+/// the rule each pair was judged by.
+pub fn differences(runs: &[Results]) -> Differences {
+    let mut out = Differences {
+        rules: Vec::new(),
+        lines: Vec::new(),
+    };
     let Some((first, rest)) = runs.split_first() else {
-        return Vec::new();
+        return out;
     };
     let a_label = super::charts::run_label(first);
-    let mut out = Vec::new();
     for other in rest {
         let b_label = super::charts::run_label(other);
+        let changed = changed_keys(first, other);
+        out.rules.push(match &changed {
+            Some(Ok((_, sigma))) => format!(
+                "{b_label} and {a_label} are runs of one machine: a figure is said where \
+                 `compare` tells its change from this pair's noise (beyond {:.0}% and 4σ of \
+                 the changes from key to key, σ {:.1}%).",
+                100.0 * SAME_MACHINE_THRESHOLD,
+                100.0 * sigma
+            ),
+            Some(Err(why)) => format!(
+                "{b_label} and {a_label} are runs of one machine, which `compare` cannot judge \
+                 ({why}): nothing is said of them."
+            ),
+            None => format!(
+                "{b_label} and {a_label} are runs of different machines: a figure is said \
+                 where the two runs' 95% intervals separate. Each interval is one run's own \
+                 spread; runs of one machine also differ from run to run, which one run per \
+                 machine cannot show (repeat runs and `compare` can)."
+            ),
+        });
         let mut seen = Vec::new();
         for q in super::answers::answers(first)
             .iter()
@@ -23,16 +66,51 @@ pub fn differences(runs: &[Results]) -> Vec<String> {
             if seen.contains(&key) {
                 continue;
             }
+            let judged = match &changed {
+                None => true,
+                Some(Ok((keys, _))) => keys.contains(&key),
+                Some(Err(_)) => false,
+            };
             seen.push(key);
             let (Some(a), Some(b)) = (quoted(first, q), quoted(other, q)) else {
                 continue;
             };
-            if let Some(line) = differ(a, b, &b_label, &a_label) {
-                out.push(line);
+            if let Some(line) = differ(a, b, &b_label, &a_label).filter(|_| judged) {
+                out.lines.push(line);
             }
         }
     }
     out
+}
+
+/// What `compare` judges between two runs of one machine: the keys (case, metric as measured)
+/// it calls regressed or improved, and this pair's key-to-key noise; or why it cannot judge
+/// them. `None` for runs of different machines.
+type Judged = Option<Result<(Vec<(CaseId, String)>, f64), String>>;
+
+fn changed_keys(a: &Results, b: &Results) -> Judged {
+    if a.machine.id != b.machine.id {
+        return None;
+    }
+    let report = crate::compare::compare(
+        &[(a, Path::new(&a.run.id))],
+        (b, Path::new(&b.run.id)),
+        SAME_MACHINE_THRESHOLD,
+        SAME_MACHINE_THRESHOLD,
+        false,
+    );
+    Some(report.map_err(|e| e.to_string()).map(|report| {
+        let keys = report
+            .comparisons
+            .iter()
+            .filter(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Improved))
+            .map(|c| {
+                let metric = c.metric.split(' ').next().unwrap_or_default();
+                (c.case.clone(), metric.to_string())
+            })
+            .collect();
+        (keys, report.noise_sigma)
+    }))
 }
 
 /// `r`'s verified measurement of the case and metric `q` quotes.

@@ -140,12 +140,13 @@ pub fn page(runs: &[Results], charts: &[(String, String)]) -> String {
         let words = super::differ::differences(runs);
         let mut d = super::doc::Doc::default();
         d.push(super::doc::Block::Heading("How the runs differ".into()));
-        d.push(if words.is_empty() {
-            super::doc::Block::Para(
-                "No figure the answers quote differs beyond both runs' 95% intervals.".into(),
-            )
+        for rule in words.rules {
+            d.push(super::doc::Block::Para(rule));
+        }
+        d.push(if words.lines.is_empty() {
+            super::doc::Block::Para(super::differ::NONE.into())
         } else {
-            super::doc::Block::List(words)
+            super::doc::Block::List(words.lines)
         });
         s.push_str(&super::doc::html(&d));
         s.push_str(&side_by_side(runs));
