@@ -112,6 +112,19 @@ fn a_job_holds_both_sides_pair_for_pair_and_its_exit_code_says_the_verdict() {
     for k in keys {
         let (a, b) = (k["base"].as_array().unwrap(), k["head"].as_array().unwrap());
         assert_eq!(a.len(), b.len(), "{k}");
+        // A start-up's parent is the side's serve process: its state beside every pair, one
+        // thread (the serving one), holding at least the ballast asked.
+        if k["case"]["workload"] == "empty" {
+            let rss = k["case"]["params"]["parent_rss"].as_u64().unwrap();
+            for side in ["base_parent", "head_parent"] {
+                let states = k[side].as_array().unwrap_or_else(|| panic!("{side}: {k}"));
+                assert_eq!(states.len(), a.len(), "{k}");
+                for s in states {
+                    assert!(s[0].as_u64().unwrap() >= rss, "{k}");
+                    assert_eq!(s[2], 1, "{k}");
+                }
+            }
+        }
         // Task cases take --samples pairs; start-up cases at least the plan's start-up samples.
         assert!(a.len() >= 4, "{k}");
         assert_eq!(k["verified"], true, "{k}");

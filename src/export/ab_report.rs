@@ -38,6 +38,36 @@ fn row_line(r: &Row) -> String {
 
 const TABLE_HEAD: &str = "| row | metric | head ÷ base | interval | worse by | pairs | verdict |\n|---|---|---:|---|---:|---:|---|\n";
 
+/// Where the start-ups were taken: each side's serve process, as the parent at the start-ups
+/// from no ballast — its resident and mapped memory and threads (medians over the pairs).
+fn lean_line(r: &AbResults) -> Option<String> {
+    let lean: Vec<&crate::compare::ab::report::Key> = r
+        .keys
+        .iter()
+        .filter(|k| k.case.params.get("parent_rss") == Some(&0) && !k.base_parent.is_empty())
+        .collect();
+    let side = |pick: fn(&crate::compare::ab::report::Key) -> &Vec<[u64; 3]>| {
+        let at = |i: usize| {
+            let mut v: Vec<u64> = lean.iter().flat_map(|k| pick(k)).map(|p| p[i]).collect();
+            v.sort_unstable();
+            v.get(v.len() / 2).copied()
+        };
+        Some(format!(
+            "{} resident, {} mapped, {} thread(s)",
+            crate::units::bytes(at(0)? as f64),
+            crate::units::bytes(at(1)? as f64),
+            at(2)?
+        ))
+    };
+    Some(format!(
+        "Start-ups are taken in each side's serve process, a fresh process of its own build \
+         that runs nothing else; as the parent of a start-up from no ballast (medians): base \
+         {}; head {}.",
+        side(|k| &k.base_parent)?,
+        side(|k| &k.head_parent)?
+    ))
+}
+
 /// The job in Markdown: the verdict first, then what regressed, failed or stayed undecided,
 /// then every group row and every key.
 pub fn markdown(r: &AbResults) -> String {
@@ -64,6 +94,9 @@ pub fn markdown(r: &AbResults) -> String {
         "Time: {:.0} s starting both sides, {:.0} s mapping parent memory, {:.0} s of start-up pairs, {:.0} s calibrating, {:.0} s of task pairs.\n",
         p.hello_s, p.hold_s, p.startup_s, p.calibration_s, p.task_s
     );
+    if let Some(line) = lean_line(r) {
+        let _ = writeln!(s, "{line}\n");
+    }
     let _ = writeln!(s, "{}", side_line("base (A)", &r.base));
     let _ = writeln!(s, "{}\n", side_line("head (B)", &r.head));
     let count = |c: Call| r.rows.iter().filter(|x| x.call == c).count();

@@ -89,4 +89,8 @@ pub struct Reply {
     pub probe: Option<f64>,
     /// The sample passed its workload's check (false: unverified, a workload that cannot say).
     pub verified: bool,
+    /// At a start-up sample, the serving process's own state as the parent: resident bytes,
+    /// mapped bytes and threads, read just before it started the worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<[u64; 3]>,
 }

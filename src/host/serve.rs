@@ -211,6 +211,7 @@ impl<'a> Side<'a> {
                 }
                 // The core's speed of the moment, beside the sample: the judge of a start cost.
                 let probe = crate::measure::probe::probe();
+                let parent = crate::measure::rss::parent_state().map(|(r, m, t)| [r, m, t]);
                 let raw = take_sample(open.exec.as_mut(), &job).map_err(|e| e.to_string())?;
                 if let Verdict::Failed(why) = &raw.verdict {
                     return Err(why.clone());
@@ -226,6 +227,7 @@ impl<'a> Side<'a> {
                     ],
                     probe,
                     verified: raw.verdict != Verdict::Unverified,
+                    parent,
                     ..Reply::default()
                 })
             }

@@ -534,6 +534,18 @@ impl<'a> Job<'a> {
                     base_probe: c.pairs.iter().map(|(_, a, _)| a.probe).collect(),
                     head_probe: c.pairs.iter().map(|(_, _, b)| b.probe).collect(),
                     epoch: c.pairs.iter().map(|(e, _, _)| *e).collect(),
+                    base_parent: c
+                        .pairs
+                        .iter()
+                        .map(|(_, a, _)| a.parent)
+                        .collect::<Option<_>>()
+                        .unwrap_or_default(),
+                    head_parent: c
+                        .pairs
+                        .iter()
+                        .map(|(_, _, b)| b.parent)
+                        .collect::<Option<_>>()
+                        .unwrap_or_default(),
                     verified: c.pairs.iter().all(|(_, a, b)| a.verified && b.verified),
                 });
             }

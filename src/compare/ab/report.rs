@@ -61,6 +61,12 @@ pub struct Key {
     pub head_probe: Vec<Option<f64>>,
     /// The epoch (the pair of side processes) each pair was taken by.
     pub epoch: Vec<usize>,
+    /// At a start-up, each side's own state as the parent at each pair (resident bytes,
+    /// mapped bytes, threads), when every reply of the side carried it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub base_parent: Vec<[u64; 3]>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub head_parent: Vec<[u64; 3]>,
     /// Every sample of both sides passed its workload's check.
     pub verified: bool,
 }
@@ -362,6 +368,8 @@ mod tests {
             base_probe: vec![None; n],
             head_probe: vec![None; n],
             epoch,
+            base_parent: Vec::new(),
+            head_parent: Vec::new(),
             verified: true,
         }
     }
