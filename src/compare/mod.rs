@@ -247,11 +247,7 @@ pub fn compare(
         effective_threshold: allowance - 1.0,
         regressed: count(Verdict::Regressed),
         unconfirmed: count(Verdict::Unconfirmed),
-        // A peak RSS is listed, not judged, only when fixed for the run.
-        fixed_for_the_run: comparisons
-            .iter()
-            .filter(|c| c.verdict == Verdict::Info && c.metric == Metric::PeakRss.name())
-            .count(),
+        fixed_for_the_run: fixed_for_the_run_count(&comparisons),
         improved: count(Verdict::Improved),
         unchanged: count(Verdict::Unchanged),
         comparisons,
@@ -259,6 +255,15 @@ pub fn compare(
         only_in_current,
         failed: failed_cases(cur.0),
     })
+}
+
+/// How many figures are listed as fixed for the run: a peak RSS is listed, not judged, only
+/// then.
+fn fixed_for_the_run_count(comparisons: &[Comparison]) -> usize {
+    comparisons
+        .iter()
+        .filter(|c| c.verdict == Verdict::Info && c.metric == Metric::PeakRss.name())
+        .count()
 }
 
 fn is_zero(n: &usize) -> bool {
