@@ -42,7 +42,8 @@ pub fn is_judged(m: &Measurement) -> bool {
 /// its long-lived workers, forked once, and every sample of a run repeats it. Where that value
 /// falls — a page more or less copied on write, a huge page — is settled once per pool, so runs
 /// differ by it whatever the build, and a run's samples say nothing of that spread. `medians`
-/// are the runs' medians `m` pools: each run repeats one value when every sample is one of them.
+/// are the medians of the runs whose samples `m` pools: each of them repeated one value when
+/// every sample is one of these medians.
 pub(crate) fn fixed_for_the_run(m: &Measurement, medians: &[f64]) -> bool {
     let process_pool = Model::parse(&m.case.model)
         .and_then(Model::pool)

@@ -523,6 +523,16 @@ impl<'a> Job<'a> {
                     .collect();
                 let Some(both) = both else { continue };
                 let known = Metric::parse(&metric);
+                // One side's parent states, pair for pair, when every reply carried one.
+                let parents = |head: bool| -> Vec<[u64; 3]> {
+                    let pick =
+                        |(_, a, b): &(usize, Reply, Reply)| if head { b.parent } else { a.parent };
+                    c.pairs
+                        .iter()
+                        .map(pick)
+                        .collect::<Option<_>>()
+                        .unwrap_or_default()
+                };
                 keys.push(Key {
                     case: c.info.id.clone(),
                     metric: metric.clone(),
@@ -534,18 +544,8 @@ impl<'a> Job<'a> {
                     base_probe: c.pairs.iter().map(|(_, a, _)| a.probe).collect(),
                     head_probe: c.pairs.iter().map(|(_, _, b)| b.probe).collect(),
                     epoch: c.pairs.iter().map(|(e, _, _)| *e).collect(),
-                    base_parent: c
-                        .pairs
-                        .iter()
-                        .map(|(_, a, _)| a.parent)
-                        .collect::<Option<_>>()
-                        .unwrap_or_default(),
-                    head_parent: c
-                        .pairs
-                        .iter()
-                        .map(|(_, _, b)| b.parent)
-                        .collect::<Option<_>>()
-                        .unwrap_or_default(),
+                    base_parent: parents(false),
+                    head_parent: parents(true),
                     verified: c.pairs.iter().all(|(_, a, b)| a.verified && b.verified),
                 });
             }
