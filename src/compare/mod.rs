@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::BadInput;
-use crate::results::metric::Metric;
 use crate::results::{Better, CaseId, Key, Measurement, Results};
 
 /// The chance of one or more false alarms allowed for a whole comparison.
@@ -199,6 +198,7 @@ pub fn compare(
         medians_of,
         only_in_base,
         only_in_current,
+        fixed_for_the_run,
     } = judge_keys(&base_keys, &index, threshold, confidence);
     if comparisons.is_empty() {
         return Err(BadInput::new(format!(
@@ -247,7 +247,7 @@ pub fn compare(
         effective_threshold: allowance - 1.0,
         regressed: count(Verdict::Regressed),
         unconfirmed: count(Verdict::Unconfirmed),
-        fixed_for_the_run: fixed_for_the_run_count(&comparisons),
+        fixed_for_the_run,
         improved: count(Verdict::Improved),
         unchanged: count(Verdict::Unchanged),
         comparisons,
@@ -255,15 +255,6 @@ pub fn compare(
         only_in_current,
         failed: failed_cases(cur.0),
     })
-}
-
-/// How many figures are listed as fixed for the run: a peak RSS is listed, not judged, only
-/// then.
-fn fixed_for_the_run_count(comparisons: &[Comparison]) -> usize {
-    comparisons
-        .iter()
-        .filter(|c| c.verdict == Verdict::Info && c.metric == Metric::PeakRss.name())
-        .count()
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -317,6 +308,8 @@ struct Judged {
     medians_of: Vec<Vec<f64>>,
     only_in_base: Vec<String>,
     only_in_current: Vec<String>,
+    /// How many keys were listed as fixed for the run.
+    fixed_for_the_run: usize,
 }
 
 fn judge_keys(
@@ -331,6 +324,7 @@ fn judge_keys(
         medians_of: Vec::new(),
         only_in_base: Vec::new(),
         only_in_current: Vec::new(),
+        fixed_for_the_run: 0,
     };
     for (key, (b, medians)) in base_keys {
         match index.get(key) {
@@ -344,6 +338,7 @@ fn judge_keys(
                     && fixed_for_the_run(c, &cur_median)
                 {
                     judged.verdict = Verdict::Info;
+                    out.fixed_for_the_run += 1;
                 }
                 out.comparisons.push(judged);
                 out.medians_of.push(medians.clone());

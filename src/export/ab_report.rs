@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::compare::ab::judge::Call;
-use crate::compare::ab::report::{AbResults, Row, SCHEMA, SideInfo};
+use crate::compare::ab::report::{AbResults, Key, Row, SCHEMA, SideInfo};
 
 fn side_line(name: &str, s: &SideInfo) -> String {
     let injected = s
@@ -41,12 +41,12 @@ const TABLE_HEAD: &str = "| row | metric | head ÷ base | interval | worse by | 
 /// Where the start-ups were taken: each side's serve process, as the parent at the start-ups
 /// from no ballast — its resident and mapped memory and threads (medians over the pairs).
 fn lean_line(r: &AbResults) -> Option<String> {
-    let lean: Vec<&crate::compare::ab::report::Key> = r
+    let lean: Vec<&Key> = r
         .keys
         .iter()
         .filter(|k| k.case.params.get("parent_rss") == Some(&0) && !k.base_parent.is_empty())
         .collect();
-    let side = |pick: fn(&crate::compare::ab::report::Key) -> &Vec<[u64; 3]>| {
+    let side = |pick: fn(&Key) -> &Vec<[u64; 3]>| {
         let at = |i: usize| {
             let mut v: Vec<u64> = lean.iter().flat_map(|k| pick(k)).map(|p| p[i]).collect();
             v.sort_unstable();
