@@ -102,7 +102,7 @@ pub fn set(s: Option<Slowdown>) {
     }
 }
 
-/// A spawned worker's slowdown, from the environment its parent gave it.
+/// A counted child's slowdown, from the environment its parent gave it.
 pub fn from_env() {
     let s = std::env::var(ENV)
         .ok()
@@ -132,7 +132,31 @@ pub fn spec() -> Option<String> {
     ACTIVE.get().copied().flatten().map(|s| s.spec())
 }
 
-/// The environment a spawned worker or a counted child gets: the slowdown and, under a lock
+/// The argument a spawned worker gets: `-` for no slowdown, else its spec and, under a lock
+/// slowdown, `/` and the spins this process measured. An argument, not the environment: a
+/// command whose environment is changed builds a whole new one inside `spawn`, which a build
+/// without a slowdown does not — that alone made a spawn's start-up 3–6% slower here, a
+/// change the slowdown must not bring with it.
+pub fn child_arg() -> String {
+    let Some(spec) = spec() else {
+        return "-".into();
+    };
+    match futex::LOCK_EXTRA_SPINS.load(Ordering::Relaxed) {
+        0 => spec,
+        spins => format!("{spec}/{spins}"),
+    }
+}
+
+/// A spawned worker's slowdown, from the argument its parent gave it ([`child_arg`]).
+pub fn from_arg(arg: &str) {
+    let (spec, spins) = arg.split_once('/').unwrap_or((arg, ""));
+    let _ = ACTIVE.set(Slowdown::parse(spec).ok());
+    if let Ok(n) = spins.parse::<u64>() {
+        futex::LOCK_EXTRA_SPINS.store(n, Ordering::Relaxed);
+    }
+}
+
+/// The environment a counted child gets: the slowdown and, under a lock
 /// slowdown, the spins this process measured.
 pub fn child_env() -> Vec<(&'static str, String)> {
     let Some(spec) = spec() else {

@@ -33,6 +33,7 @@ impl Executor for Spawn {
             .fd()
             .ok_or_else(|| start_err(&"region has no memfd"))?;
         let parent = std::process::id().to_string();
+        let slowdown = super::inject::child_arg();
         // Everything a spawn needs is built before the clock starts. No `pre_exec` hook: it
         // would turn posix_spawn (vfork-like, flat in the parent's size) into fork+exec.
         let mut commands = Vec::with_capacity(job.workers);
@@ -42,10 +43,10 @@ impl Executor for Spawn {
             cmd.arg(WORKER_ARG)
                 .arg(info.name)
                 .arg(k.to_string())
+                .arg(&slowdown)
                 .arg(&parent)
                 .stdin(Stdio::from(stdin))
                 .stdout(Stdio::null());
-            cmd.envs(super::inject::child_env());
             commands.push(cmd);
         }
         let deadline_ns = deadline(job.timeout);
@@ -63,7 +64,8 @@ impl Executor for Spawn {
     }
 }
 
-/// `EXE __threadfork-worker NAME INDEX PARENT_PID`, with the region as standard input;
+/// `EXE __threadfork-worker NAME INDEX SLOWDOWN PARENT_PID`, with the region as standard
+/// input (`SLOWDOWN`: `-`, or what `--inject-slowdown` gave the parent);
 /// `find` looks the workload up in the host binary's registry. `started_ns` is the clock read
 /// at the top of `main`. Returns the process exit code.
 pub fn worker_main(
@@ -78,11 +80,11 @@ pub fn worker_main(
     }
     let usage = || {
         eprintln!(
-            "threadfork worker: internal; usage: {WORKER_ARG} WORKLOAD INDEX PARENT_PID, with a region on stdin"
+            "threadfork worker: internal; usage: {WORKER_ARG} WORKLOAD INDEX SLOWDOWN PARENT_PID, with a region on stdin"
         );
         2
     };
-    let [name, index, parent] = args else {
+    let [name, index, slowdown, parent] = args else {
         return usage();
     };
     let (Ok(index), Ok(parent)) = (index.parse::<usize>(), parent.parse::<i32>()) else {
@@ -91,7 +93,7 @@ pub fn worker_main(
     if !die_with_parent(parent) {
         return 1;
     }
-    super::inject::from_env();
+    super::inject::from_arg(slowdown);
     let Some(workload) = find(name) else {
         eprintln!("threadfork worker: this binary has no workload '{name}'");
         return 2;

@@ -38,6 +38,22 @@ fn row_line(r: &Row) -> String {
 
 const TABLE_HEAD: &str = "| row | metric | head ÷ base | interval | worse by | pairs | verdict |\n|---|---|---:|---|---:|---:|---|\n";
 
+/// Where the job's time went.
+fn time_line(p: &crate::compare::ab::report::Phases) -> String {
+    let more = if p.more_rounds > 0 {
+        format!(
+            " ({} round(s) past the planned pairs, of the cases not yet decided)",
+            p.more_rounds
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "Time: {:.0} s starting both sides, {:.0} s mapping parent memory, {:.0} s of start-up pairs, {:.0} s calibrating, {:.0} s of task pairs{more}.",
+        p.hello_s, p.hold_s, p.startup_s, p.calibration_s, p.task_s
+    )
+}
+
 /// Where the start-ups were taken: each side's serve process, as the parent at the start-ups
 /// from no ballast — its resident and mapped memory and threads (medians over the pairs).
 fn lean_line(r: &AbResults) -> Option<String> {
@@ -88,12 +104,7 @@ pub fn markdown(r: &AbResults) -> String {
             ""
         }
     );
-    let p = &r.phases;
-    let _ = writeln!(
-        s,
-        "Time: {:.0} s starting both sides, {:.0} s mapping parent memory, {:.0} s of start-up pairs, {:.0} s calibrating, {:.0} s of task pairs.\n",
-        p.hello_s, p.hold_s, p.startup_s, p.calibration_s, p.task_s
-    );
+    let _ = writeln!(s, "{}\n", time_line(&r.phases));
     if let Some(line) = lean_line(r) {
         let _ = writeln!(s, "{line}\n");
     }

@@ -132,6 +132,18 @@ pub fn hodges_lehmann(xs: &[f64], alpha: f64) -> Option<(f64, f64, f64)> {
     Some((centre, walsh[k - 1], walsh[m - k]))
 }
 
+/// Half the width of the interval `xs` would have at confidence 1 − `alpha`, from their
+/// spread alone (the normal approximation: z · 1.4826 · MAD ÷ √n), whichever way they lean
+/// and however few they are (`None`: fewer than 2).
+pub fn spread_half_width(xs: &[f64], alpha: f64) -> Option<f64> {
+    let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.len() < 2 {
+        return None;
+    }
+    let sigma = 1.4826 * crate::stats::mad(&v);
+    Some(normal_quantile_upper(alpha / 2.0) * sigma / (v.len() as f64).sqrt())
+}
+
 /// One judged row before family-wise control: its centre and interval in log units, and the
 /// sign test's p-value that it is worse at all.
 #[derive(Clone, Debug)]

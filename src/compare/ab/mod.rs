@@ -484,6 +484,7 @@ impl<'a> Job<'a> {
                 self.pair(base, head, k, round, epoch);
             }
         }
+        self.more_pairs(base, head, self.warmup + pairs, epoch, &over);
         self.phases.task_s += t0.elapsed().as_secs_f64();
         for k in 0..self.cases.len() {
             if base.dead.is_some() || head.dead.is_some() {
@@ -492,6 +493,43 @@ impl<'a> Job<'a> {
                     self.fail(k, why);
                 }
             }
+        }
+    }
+
+    /// Past the default pairs, within the epoch's share of the budget: further rounds of the
+    /// task cases whose rows have not settled yet ([`report::unsettled`]), from round `round`
+    /// on, until every row has settled or the time is up. A quiet job's spare time goes to
+    /// the rows it could not decide. Pairs asked for (`--samples`) or no budget: no more.
+    fn more_pairs(
+        &mut self,
+        base: &mut Side,
+        head: &mut Side,
+        mut round: usize,
+        epoch: usize,
+        over: &dyn Fn(&Job<'_>) -> bool,
+    ) {
+        if self.opts.budget.is_none() || self.opts.pairs.is_some() {
+            return;
+        }
+        while !over(self) {
+            let open = report::unsettled(&self.keys(), self.opts.threshold);
+            let ks: Vec<usize> = (0..self.cases.len())
+                .filter(|&k| {
+                    let c = &self.cases[k];
+                    !c.info.startup && !c.failed && open.contains(&c.info.id)
+                })
+                .collect();
+            if ks.is_empty() {
+                return;
+            }
+            for k in ks {
+                if self.cases[k].failed || over(self) {
+                    break;
+                }
+                self.pair(base, head, k, round, epoch);
+            }
+            self.phases.more_rounds += 1;
+            round += 1;
         }
     }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ALPHA;
 use super::epochs::{epoch_centres, epochs_agree};
-use super::judge::{Call, Judged, call, holm, judge, worse_log};
+use super::judge::{Call, Judged, call, holm, judge, spread_half_width, worse_log};
 use crate::host::protocol::Hello;
 use crate::machine::Machine;
 use crate::results::{Better, CaseId, Failure, Metric};
@@ -101,6 +101,9 @@ pub struct Phases {
     pub startup_s: f64,
     pub calibration_s: f64,
     pub task_s: f64,
+    /// Rounds past the planned pairs, of the task cases not yet settled (both epochs).
+    #[serde(default)]
+    pub more_rounds: usize,
 }
 
 /// A whole A/B job, as saved.
@@ -149,9 +152,9 @@ impl AbResults {
     }
 }
 
-/// A row before judging: its label, whether it is a group, a key standing for its metric,
-/// and its pairs' (epoch, log-ratio).
-type RowPairs<'a> = (String, bool, &'a Key, Vec<(usize, f64)>);
+/// A row before judging: its label, whether it is a group, its keys (the first stands for
+/// the metric), and its pairs' (epoch, log-ratio).
+type RowPairs<'a> = (String, bool, Vec<&'a Key>, Vec<(usize, f64)>);
 
 /// A key's log-ratios, signed so that positive is worse.
 fn worse_logs(k: &Key) -> Vec<(usize, f64)> {
@@ -175,21 +178,12 @@ fn worse_logs(k: &Key) -> Vec<(usize, f64)> {
 /// variants: the process-shared lock of every process model), and each workload's metric over
 /// two or more models; all called together under one family-wise error rate.
 pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
-    let judged: Vec<&Key> = keys.iter().filter(|k| k.judged).collect();
-    let mut rows: Vec<RowPairs<'_>> = Vec::new();
-    for k in &judged {
-        rows.push((k.case.to_string(), false, k, worse_logs(k)));
-    }
-    rows.extend(group_rows(&judged));
-    // Intervals at the Bonferroni level, so that all of them hold together.
-    let per_row = ALPHA / rows.len().max(1) as f64;
-    let all = |xs: &[(usize, f64)]| xs.iter().map(|p| p.1).collect::<Vec<f64>>();
-    let stats: Vec<Option<Judged>> = rows.iter().map(|r| judge(&all(&r.3), per_row)).collect();
-    let calls = call_rows(&rows, &stats, threshold.ln_1p());
+    let (rows, stats, calls) = judged_rows(keys, threshold);
     rows.into_iter()
         .zip(stats)
         .zip(calls)
-        .map(|(((label, group, key, xs), s), call)| {
+        .map(|(((label, group, members, xs), s), call)| {
+            let key = members[0];
             let epochs = epoch_centres(&xs)
                 .into_iter()
                 .map(|c| (c.exp() - 1.0) * 100.0)
@@ -218,6 +212,75 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
         .collect()
 }
 
+/// Every row of a job with its statistics (intervals at the Bonferroni level, so that all
+/// of them hold together) and its call.
+fn judged_rows(
+    keys: &[Key],
+    threshold: f64,
+) -> (Vec<RowPairs<'_>>, Vec<Option<Judged>>, Vec<Call>) {
+    let judged: Vec<&Key> = keys.iter().filter(|k| k.judged).collect();
+    let mut rows: Vec<RowPairs<'_>> = Vec::new();
+    for k in &judged {
+        rows.push((k.case.to_string(), false, vec![*k], worse_logs(k)));
+    }
+    rows.extend(group_rows(&judged));
+    let per_row = ALPHA / rows.len().max(1) as f64;
+    let all = |xs: &[(usize, f64)]| xs.iter().map(|p| p.1).collect::<Vec<f64>>();
+    let stats: Vec<Option<Judged>> = rows.iter().map(|r| judge(&all(&r.3), per_row)).collect();
+    let calls = call_rows(&rows, &stats, threshold.ln_1p());
+    (rows, stats, calls)
+}
+
+/// How wide (half its interval, in thresholds) a row not yet settled may be and still take
+/// more pairs: four times as many pairs halve it, which brings a row of 4 thresholds to 2 —
+/// enough to tell a change of twice the threshold. A row wider than that cannot settle in a
+/// job's spare time.
+const ROW_REACH: f64 = 4.0;
+
+/// How wide a key's own interval may be for its case to take more pairs for its rows: the
+/// pairs of a key ten thresholds wide (two workers contending for one lock, here ±20–60%)
+/// widen a group's interval more than they narrow it.
+const KEY_REACH: f64 = 10.0;
+
+/// The cases whose further pairs could still change a verdict: the cases of every row not
+/// settled yet (unchanged or improved) whose interval is within reach ([`ROW_REACH`]), each
+/// by a key of its own within [`KEY_REACH`]. Of the rows not settled, which take more pairs
+/// goes by the widths of their intervals, never by which way they lean; every row is judged
+/// once, at the end, on all the pairs its keys have then — so a row's alarm still needs its
+/// full pairs to say so at the job's family-wise level, and stopping what has settled cannot
+/// add alarms.
+pub fn unsettled(keys: &[Key], threshold: f64) -> Vec<CaseId> {
+    let (rows, _, calls) = judged_rows(keys, threshold);
+    let t = threshold.ln_1p();
+    // The width at the rows' Bonferroni level, from the spread (a few pairs have no interval
+    // at that level yet).
+    let per_row = ALPHA / rows.len().max(1) as f64;
+    let within = |i: usize, reach: f64| {
+        let xs: Vec<f64> = rows[i].3.iter().map(|p| p.1).collect();
+        spread_half_width(&xs, per_row).is_none_or(|h| h <= reach * t)
+    };
+    // The key rows come first, one per judged key.
+    let near_keys: Vec<&Key> = (0..rows.len())
+        .filter(|&i| !rows[i].1 && within(i, KEY_REACH))
+        .map(|i| rows[i].2[0])
+        .collect();
+    let mut cases: Vec<CaseId> = Vec::new();
+    for (i, (_, _, members, _)) in rows.iter().enumerate() {
+        if matches!(calls[i], Call::Unchanged | Call::Improved) || !within(i, ROW_REACH) {
+            continue;
+        }
+        for k in members {
+            let near = near_keys
+                .iter()
+                .any(|n| n.case == k.case && n.metric == k.metric);
+            if near && !cases.contains(&k.case) {
+                cases.push(k.case.clone());
+            }
+        }
+    }
+    cases
+}
+
 /// The group rows over `judged` keys: each workload's model and metric over two or more keys,
 /// each variant over two or more models (when the workload has variants), and each
 /// workload's metric over two or more models.
@@ -236,7 +299,7 @@ fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
     for ((w, model, _), ks) in &groups {
         if ks.len() >= 2 {
             let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
-            rows.push((format!("{w} / {model} / every key"), true, ks[0], xs));
+            rows.push((format!("{w} / {model} / every key"), true, ks.clone(), xs));
         }
     }
     let mut variants: BTreeMap<(String, String, String), Vec<&Key>> = BTreeMap::new();
@@ -258,7 +321,12 @@ fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
             > 1;
         if models.len() >= 2 && several {
             let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
-            rows.push((format!("{w} / {variant} / every model"), true, ks[0], xs));
+            rows.push((
+                format!("{w} / {variant} / every model"),
+                true,
+                ks.clone(),
+                xs,
+            ));
         }
     }
     for ((w, _), ks) in &across {
@@ -266,7 +334,7 @@ fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
             ks.iter().map(|k| k.case.model.as_str()).collect();
         if models.len() >= 2 {
             let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
-            rows.push((format!("{w} / every model"), true, ks[0], xs));
+            rows.push((format!("{w} / every model"), true, ks.clone(), xs));
         }
     }
     rows
@@ -289,11 +357,12 @@ fn call_rows(rows: &[RowPairs<'_>], stats: &[Option<Judged>], t: f64) -> Vec<Cal
     let model_group = |k: &Key| format!("{} / {} / every key", k.case.workload, k.case.model);
     let group_of: Vec<Option<usize>> = rows
         .iter()
-        .map(|(_, group, key, _)| {
+        .map(|(_, group, members, _)| {
+            let key = members[0];
             (!*group)
                 .then(|| {
-                    rows.iter().position(|(l, g, k, _)| {
-                        *g && *l == model_group(key) && k.metric == key.metric
+                    rows.iter().position(|(l, g, ks, _)| {
+                        *g && *l == model_group(key) && ks[0].metric == key.metric
                     })
                 })
                 .flatten()
@@ -421,5 +490,33 @@ mod tests {
             rows.iter().all(|r| r.label != "w / default / every model"),
             "{rows:?}"
         );
+    }
+
+    #[test]
+    fn more_pairs_go_to_the_rows_not_settled_whose_keys_are_within_reach() {
+        // No change at all, a 5% threshold: settled as unchanged, nothing takes more pairs.
+        assert!(unsettled(&[key("threads", 0.0, 0.0)], 0.05).is_empty());
+        // A key `shift` slower whose pairs swing by ±`swing` around it.
+        let steady = |model: &str, shift: f64, swing: f64| {
+            let mut k = key(model, 0.0, 0.0);
+            k.head = (k.base.iter().enumerate())
+                .map(|(i, b)| {
+                    b / (1.0 + shift)
+                        * if i % 2 == 0 {
+                            1.0 + swing
+                        } else {
+                            1.0 / (1.0 + swing)
+                        }
+                })
+                .collect();
+            k
+        };
+        // A change at the threshold, not told yet: its case takes more pairs. A key whose
+        // pairs swing by ±40% on their own would only widen the rows it joins: it does not.
+        let near = steady("threads", 0.01, 0.01);
+        let wide = steady("fork", 0.01, 0.4);
+        let rows = judge_rows(&[near.clone(), wide.clone()], 0.01);
+        assert!(rows.iter().all(|r| r.call != Call::Unchanged), "{rows:?}");
+        assert_eq!(unsettled(&[near.clone(), wide], 0.01), vec![near.case]);
     }
 }
