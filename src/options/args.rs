@@ -107,8 +107,9 @@ pub struct AbArgs {
     /// Smallest change that counts, e.g. 1% or 0.01
     #[arg(long, value_name = "PCT", default_value = "1%")]
     pub threshold: String,
-    /// The job's time: each epoch stops taking pairs at its share of it, the pairs taken
-    /// are judged and the rows they cannot decide are listed as undecided ("none": no limit)
+    /// The job's time: past the default pairs, each epoch takes more of the task cases whose
+    /// rows have not settled until its share of it is up; the pairs taken are judged and the
+    /// rows they cannot decide are listed as undecided ("none": no limit, no more pairs)
     #[arg(long, value_name = "TIME", default_value = "110s")]
     pub budget: String,
     /// Write the report as text, markdown, json, junit (JUnit XML, for CI test reports) or
