@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Start-up fidelity on this machine: the start-up figures of the README's `run --quick` beside
 # those of `run --quick --workload empty` and of a minimal C loop (scripts/c/startup.c, built
-# with the system C compiler: `cc -O2 -pthread`), all in one job, ROUNDS times (default 3):
+# with the system C compiler: `cc -O2 -pthread`), all in one job, ROUNDS times (default 5):
 # C loop, run --quick --workload empty, C loop, run --quick, C loop. The C figure set beside
 # a run is the mean of the C loops just before and just after it. Each C loop is followed by
 # a minimal Rust loop of std's own thread spawn (scripts/rust/std_start.rs, built with
-# `rustc -O`): the threads model starts its workers with std, which adds to pthread_create.
+# `rustc -O`): std's spawn, which adds to pthread_create (the threads model's workers start
+# with pthread_create itself).
 #
 #   scripts/startup-fidelity.sh [ROUNDS] [KEEP]
 #
@@ -13,7 +14,7 @@
 # the table (Markdown) goes to stdout and to KEEP/table.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-3}
+rounds=${1:-5}
 cargo build --release --quiet
 tf=target/release/threadfork
 machine=$($tf machine | awk '$1 == "id" { print $2 }')
@@ -101,6 +102,10 @@ for k, label in labels:
 print()
 print(f"Widest gap, either way: quick vs empty {worst['qe']:.2f}× (must be ≤ 1.15); "
       f"quick vs C {worst['qc']:.2f}×, empty vs C {worst['ec']:.2f}× (must be ≤ 1.25).")
+within = lambda key, bound: sum(fold(x) <= bound for k, _ in labels for x in per[k][key])
+n = rounds * len(labels)
+print(f"Per-round ratios within their bound: quick vs empty {within('qe', 1.15)} of {n}; "
+      f"quick vs C {within('qc', 1.25)} of {n}; empty vs C {within('ec', 1.25)} of {n}.")
 print()
 print("Threads start-up (parent 0) against std's own spawn (scripts/rust/std_start.rs) beside it:")
 print()

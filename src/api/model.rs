@@ -111,7 +111,7 @@ pub const MODELS: [Facts; 13] = [
         process: false,
         starts: Starts::PerSample,
         bare: "std::thread::spawn + join",
-        about: "one OS thread per worker, started and joined in every sample",
+        about: "one OS thread per worker (pthread_create), started and joined in every sample",
     },
     Facts {
         model: Model::Fork,

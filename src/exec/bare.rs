@@ -183,9 +183,10 @@ impl BareSpawn {
 
 /// A bare loop of an OS or std primitive, with nothing of the harness around it.
 pub enum Primitive {
-    /// `std::thread::spawn` + `join`: what the threads model is built on.
+    /// `std::thread::spawn` + `join`: what a Rust program's threads start with.
     StdThread,
-    /// `pthread_create` + `pthread_join`: the OS primitive under std's threads.
+    /// `pthread_create` + `pthread_join`: what the threads model's workers start with, and
+    /// the OS primitive under std's threads.
     Pthread,
     Fork,
     Spawn(BareSpawn),

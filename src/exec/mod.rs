@@ -247,7 +247,7 @@ pub trait Executor {
 pub fn executor(model: Model) -> Box<dyn Executor> {
     match model {
         Model::Sequential => Box::new(sequential::Sequential),
-        Model::Threads => Box::new(threads::Threads),
+        Model::Threads => Box::new(threads::Threads::default()),
         Model::Fork => Box::new(fork::Fork),
         Model::Spawn => Box::new(spawn::Spawn),
         Model::Pool(kind, pattern) => pool::executor(kind, pattern),

@@ -22,13 +22,16 @@ use crate::api::Model;
 use crate::api::workload::{Verdict, WorkloadRef};
 use crate::exec::bare::Primitive;
 use crate::exec::fault::Fault;
-use crate::exec::{Job, executor, take_sample};
+use crate::exec::{Job, RawSample, executor, take_sample};
 use crate::measure::ballast::Ballast;
 use crate::measure::rss::parent_state;
 use crate::results::ParentState;
 
 /// The hidden first argument that makes a host binary a lean parent.
 pub const LEAN_ARG: &str = "__threadfork-lean";
+
+/// The most samples a start-up case takes to fill its time (`Spec::fill_ms`).
+pub const STARTUP_SAMPLES_MAX: usize = 400;
 
 /// The line a lean parent writes when it is ready and after each sample: it is alive.
 const PROGRESS: &str = "progress";
@@ -49,6 +52,10 @@ pub struct Spec {
     pub parent_threads: usize,
     pub warmup: usize,
     pub samples: usize,
+    /// Past `samples`, more while the kept ones have run less than this many ms, up to
+    /// [`STARTUP_SAMPLES_MAX`] in all.
+    #[serde(default)]
+    pub fill_ms: u64,
     /// A sample's deadline, in ms.
     pub timeout_ms: u64,
     /// The binary the spawn model starts (the run's copy of the host binary).
@@ -156,7 +163,8 @@ impl Drop for Idle {
 }
 
 /// Measures the spec's case in this process: each sample of the workload's start-up beside one
-/// of each bare loop, in alternating order, the core-speed probe and the parent's state before.
+/// of each bare loop, in alternating order, after one start that is not kept, with the
+/// core-speed probe and the parent's state before; as many as [`Quota`] asks.
 fn measure(
     spec: &Spec,
     find: &impl Fn(&str) -> Option<WorkloadRef>,
@@ -192,11 +200,20 @@ fn measure(
     let bare_all =
         || -> Result<Vec<f64>, String> { bare.iter().map(|(_, b)| b.roundtrip(timeout)).collect() };
     tick();
-    for i in 0..spec.warmup + spec.samples {
+    let mut quota = Quota::new(spec);
+    for i in 0usize.. {
+        if !quota.more(i) {
+            break;
+        }
         tick();
         let state = parent_state();
         // The core's speed of the moment, beside the sample: the judge of a start cost.
         let p = crate::measure::probe::probe();
+        // One start just before, not kept: the probe and the progress line leave the other
+        // core idle, and a start right after that is slower than one among other starts (a
+        // thread started here after 0.1 ms of spinning took up to 18% longer, after 0.3 ms
+        // asleep 23-38%), which is what a loop of starts, as the C reference, measures.
+        warm(exec.as_mut(), &job)?;
         // Alternate which goes first: whatever one leaves behind (a child's teardown, a
         // freed stack) then weighs on both alike.
         let (raw, b) = if i % 2 == 0 {
@@ -212,28 +229,78 @@ fn measure(
         if let Verdict::Failed(why) = &raw.verdict {
             return Err(why.clone());
         }
-        if i < spec.warmup {
-            continue;
-        }
-        f.verified &= raw.verdict != Verdict::Unverified;
-        f.probes.extend(p);
-        let (rss, mapped, threads) = state.ok_or("cannot read /proc/self/statm")?;
-        f.parent.rss_bytes.push(rss);
-        f.parent.mapped_bytes.push(mapped);
-        f.parent.threads.push(threads);
-        let w = raw.workers[0];
-        f.startup
-            .push(w.started_ns.saturating_sub(w.requested_ns) as f64);
-        f.roundtrip
-            .push(w.joined_ns.saturating_sub(w.requested_ns) as f64);
-        for ((_, xs), x) in f.bare.iter_mut().zip(b) {
-            xs.push(x);
+        if i >= spec.warmup {
+            let state = state.ok_or("cannot read /proc/self/statm")?;
+            f.keep(state, p, &raw, b);
         }
     }
     exec.close();
     drop(idle);
     drop(ballast);
     Ok(f)
+}
+
+/// How many samples a case takes: its warm-up, then at least its samples, and more while the
+/// kept ones have run less than the spec's fill time, up to [`STARTUP_SAMPLES_MAX`].
+struct Quota {
+    warmup: usize,
+    samples: usize,
+    fill: Duration,
+    kept_since: Instant,
+}
+
+impl Quota {
+    fn new(spec: &Spec) -> Quota {
+        Quota {
+            warmup: spec.warmup,
+            samples: spec.samples,
+            fill: Duration::from_millis(spec.fill_ms),
+            kept_since: Instant::now(),
+        }
+    }
+
+    /// Whether round `i` (counted from 0, warm-up included) is to be taken.
+    fn more(&mut self, i: usize) -> bool {
+        if i == self.warmup {
+            self.kept_since = Instant::now();
+        }
+        let kept = i.saturating_sub(self.warmup);
+        kept < self.samples || kept < STARTUP_SAMPLES_MAX && self.kept_since.elapsed() < self.fill
+    }
+}
+
+impl Figures {
+    /// Keeps one round's figures: the parent's state and the probe before it, the sample,
+    /// and the bare loops beside it.
+    fn keep(
+        &mut self,
+        (rss, mapped, threads): (u64, u64, u64),
+        probe: Option<f64>,
+        raw: &RawSample,
+        bare: Vec<f64>,
+    ) {
+        self.verified &= raw.verdict != Verdict::Unverified;
+        self.probes.extend(probe);
+        self.parent.rss_bytes.push(rss);
+        self.parent.mapped_bytes.push(mapped);
+        self.parent.threads.push(threads);
+        let w = raw.workers[0];
+        self.startup
+            .push(w.started_ns.saturating_sub(w.requested_ns) as f64);
+        self.roundtrip
+            .push(w.joined_ns.saturating_sub(w.requested_ns) as f64);
+        for ((_, xs), x) in self.bare.iter_mut().zip(bare) {
+            xs.push(x);
+        }
+    }
+}
+
+/// One untimed start of the case, failed only if the workload's check failed.
+fn warm(exec: &mut dyn crate::exec::Executor, job: &Job<'_>) -> Result<(), String> {
+    match take_sample(exec, job).map_err(|e| e.to_string())?.verdict {
+        Verdict::Failed(why) => Err(why),
+        _ => Ok(()),
+    }
 }
 
 /// Measures `spec` with `workload` in this process, not in a lean parent: for a library caller
@@ -303,8 +370,9 @@ pub fn run_lean(spec: &Spec, stop: &AtomicBool) -> Result<Figures, String> {
             }
         }
     });
-    // One round: the sample and at most two bare loops, each bounded by the timeout.
-    let round = Duration::from_millis(spec.timeout_ms) * 3;
+    // One round: the start not kept, the sample and at most two bare loops, each bounded by
+    // the timeout.
+    let round = Duration::from_millis(spec.timeout_ms) * 4;
     let mut until = Instant::now() + round + LEAN_SLACK;
     let answer = loop {
         if stop.load(Ordering::Relaxed) {

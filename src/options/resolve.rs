@@ -64,6 +64,7 @@ pub fn resolve(
         samples: samples(a)?,
         warmup: if a.quick { 1 } else { 2 },
         startup_samples: if a.quick { 20 } else { 50 },
+        startup_fill: Duration::from_millis(if a.quick { 150 } else { 400 }),
         pin: pin.is_some(),
         cpus: pin.map_or(machine_cpus, |mode| topology.pin_order(mode)),
         parent_rss: parent_rss(a)?,

@@ -166,15 +166,27 @@ pub fn harness_share<'a>(r: &'a Results, workload: &'a str) -> Option<(f64, &'a 
     ratio(&ratio_samples(&t1.samples, &bare.samples, 1.0)).map(|x| (x, t1))
 }
 
-/// A start-only case's roundtrip against the bare OS loop of its model interleaved with it.
+/// A start-only case's roundtrip against the bare loop, interleaved with it, of the primitive
+/// its model starts workers with: `pthread_create` for threads (the `pthread` loop), the
+/// model's `bare` loop otherwise.
 pub fn harness_adds_samples(r: &Results, m: &Measurement) -> Vec<f64> {
-    let bare = with(&m.case, &m.case.model, BARE_VARIANT, m.case.workers);
-    find(r, &bare, &m.metric).map_or_else(Vec::new, |b| ratio_samples(&m.samples, &b.samples, 1.0))
+    let own = |variant: &str| {
+        find(
+            r,
+            &with(&m.case, &m.case.model, variant, m.case.workers),
+            &m.metric,
+        )
+    };
+    own(PTHREAD_VARIANT)
+        .or_else(|| own(BARE_VARIANT))
+        .map_or_else(Vec::new, |b| ratio_samples(&m.samples, &b.samples, 1.0))
 }
 
-/// The variant name of a bare OS loop measured beside a start-only case.
+/// The variant name of a bare loop measured beside a start-only case: the model's own OS
+/// primitive (fork, spawn), or for threads std's `thread::spawn` + join.
 pub const BARE_VARIANT: &str = "bare";
-/// The variant name of the bare `pthread_create` loop beside the threads model's start.
+/// The variant name of the bare `pthread_create` loop beside the threads model's start: the
+/// primitive its workers start with.
 pub const PTHREAD_VARIANT: &str = "pthread";
 
 /// Whether a measurement is one of the bare OS loops (context, not the harness's figure).

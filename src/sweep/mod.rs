@@ -171,6 +171,23 @@ fn measure_costs(plan: &mut Plan) {
     }
 }
 
+/// What one start-up case takes, in ns: each sample after a start not kept, beside its bare
+/// loop(s) and the probe (about 0.1 ms); as many as fill the case's time, at least the samples
+/// asked for; the parent's memory touched once.
+fn startup_ns(plan: &Plan, model: Model, parent_rss: u64) -> f64 {
+    let fork = if model == Model::Fork {
+        parent_rss as f64 * plan.costs.fork_ns_per_byte
+    } else {
+        0.0
+    };
+    let bare = if model == Model::Threads { 2.0 } else { 1.0 };
+    let round = (plan.costs.start(model) + fork) * (2.0 + bare) + 1e5;
+    let filled = (plan.startup_fill.as_nanos() as f64 / round)
+        .min(crate::host::lean::STARTUP_SAMPLES_MAX as f64);
+    let kept = filled.max(plan.startup_samples as f64);
+    (plan.warmup as f64 + kept) * round + parent_rss as f64 * plan.costs.touch_ns_per_byte
+}
+
 /// What the plan should take here, in seconds: every sample's work (the sample time, or a
 /// fixed size at the preflight's pace) and its workers' start costs, the calibration and the
 /// bare loops, the startup cases with their parent memory, and the studies' own estimates.
@@ -231,18 +248,7 @@ pub fn estimate_s(plan: &Plan) -> f64 {
             }
             Case::Startup {
                 model, parent_rss, ..
-            } => {
-                let per = plan.costs.start(model)
-                    + if model == Model::Fork {
-                        parent_rss as f64 * plan.costs.fork_ns_per_byte
-                    } else {
-                        0.0
-                    };
-                // Each sample beside its bare loop(s); the parent's memory touched once.
-                let bare = if model == Model::Threads { 2.0 } else { 1.0 };
-                ns += (plan.warmup + plan.startup_samples) as f64 * per * (1.0 + bare)
-                    + parent_rss as f64 * plan.costs.touch_ns_per_byte;
-            }
+            } => ns += startup_ns(plan, model, parent_rss),
         }
     }
     for &w in &task_workloads {

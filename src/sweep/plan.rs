@@ -122,6 +122,10 @@ pub struct Plan {
     pub warmup: usize,
     /// Startup cases are cheap: they take more samples.
     pub startup_samples: usize,
+    /// Past `startup_samples`, a start-up case takes more while its samples have run less
+    /// than this, up to `host::lean::STARTUP_SAMPLES_MAX` (400): a start costs microseconds,
+    /// and the median of a few dozen comes out where a host's slow and fast starts fall.
+    pub startup_fill: Duration,
     pub pin: bool,
     /// CPUs this process may use; "the machine's cores".
     pub cpus: Vec<usize>,

@@ -33,6 +33,7 @@ pub fn run_startup(plan: &Plan, case: &Case, stop: &AtomicBool) -> CaseOutcome {
         parent_threads: plan.parent_threads,
         warmup: plan.warmup,
         samples: plan.startup_samples,
+        fill_ms: plan.startup_fill.as_millis() as u64,
         timeout_ms: plan.case_timeout.as_millis() as u64,
         exe: plan.exe.clone(),
         slowdown: plan.slowdown.map(|s| s.spec()),
