@@ -14,6 +14,28 @@ pub const OP: &str = "starts";
 /// The built-in start-only workload.
 pub struct Empty;
 
+/// How far the run moved between its start-up cases at `lo` and at `hi` bytes of parent
+/// memory: the widest ratio, either way, of the threads model's bare loops between them (a
+/// thread start does not depend on the parent's memory), with that loop's variant name;
+/// `None` without both.
+fn drift(ms: &[&Measurement], lo: u64, hi: u64) -> Option<(f64, String)> {
+    let bare = |rss: u64| {
+        ms.iter().filter(move |m| {
+            m.case.model == Model::Threads.name()
+                && m.case.variant != "default"
+                && m.is(Metric::Roundtrip)
+                && m.param("parent_rss") == Some(rss)
+        })
+    };
+    bare(lo)
+        .filter_map(|a| {
+            let b = bare(hi).find(|b| b.case.variant == a.case.variant)?;
+            let r = b.median / a.median;
+            Some((r.max(1.0 / r), a.case.variant.clone()))
+        })
+        .max_by(|x, y| x.0.total_cmp(&y.0))
+}
+
 impl Workload for Empty {
     type Shared = ();
 
@@ -71,14 +93,27 @@ impl Workload for Empty {
                 .iter()
                 .find(|m| m.case.model == model && m.param("parent_rss") == Some(rss))
         };
+        let drift = drift(ms, lo, hi);
         models
             .into_iter()
             .filter_map(|model| {
                 let (a, b) = (at(model, lo)?, at(model, hi)?);
                 let ratio = b.median / a.median;
-                // Words only where the 95% intervals separate: else it is the run's noise.
+                // Words only where the 95% intervals separate, and by more than the run moved
+                // between the two cases: else it is the run's noise.
+                let within = drift.as_ref().map_or(1.0, |(d, _)| *d);
+                let moved = drift.as_ref().map_or(String::new(), |(d, v)| {
+                    format!(
+                        "no change beyond this run's drift between the two cases (the threads' \
+                         bare {v} loop, which does not depend on the parent's memory, moved \
+                         {}× between them)",
+                        format::sig3(*d)
+                    )
+                });
                 let verdict = if b.ci95[0] <= a.ci95[1] && a.ci95[0] <= b.ci95[1] {
                     "no change beyond this run's noise (the 95% intervals overlap)"
+                } else if ratio.max(1.0 / ratio) <= within {
+                    moved.as_str()
                 } else if ratio >= 10.0 {
                     "grows by an order of magnitude: the kernel copies the parent's page tables"
                 } else if ratio > 1.0 {
@@ -174,5 +209,60 @@ impl Workload for Empty {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::answers::CaseId;
+
+    const GIB: u64 = 1 << 30;
+
+    /// A measurement of the empty case at `rss` bytes of parent memory, 40 samples spread
+    /// ±1% around `ns`.
+    fn at(model: &str, variant: &str, metric: Metric, rss: u64, ns: f64) -> Measurement {
+        let case = CaseId {
+            workload: NAME.into(),
+            model: model.into(),
+            variant: variant.into(),
+            workers: 1,
+            params: [("parent_rss".to_string(), rss)].into(),
+        };
+        let samples = (0..40).map(|i| ns * (0.99 + 0.0005 * i as f64)).collect();
+        Measurement::new(&case, metric, samples, true)
+    }
+
+    /// Findings of a run whose threads start at `t0` and `t1` ns from the small and the big
+    /// parent, whose bare pthread loop took `b0` and `b1`, and whose fork went 100× slower.
+    fn findings(t0: f64, t1: f64, b0: f64, b1: f64) -> Vec<String> {
+        let ms = [
+            at("threads", "default", Metric::Startup, 0, t0),
+            at("threads", "default", Metric::Startup, GIB, t1),
+            at("threads", "pthread", Metric::Roundtrip, 0, b0),
+            at("threads", "pthread", Metric::Roundtrip, GIB, b1),
+            at("fork", "default", Metric::Startup, 0, 100e3),
+            at("fork", "default", Metric::Startup, GIB, 10e6),
+        ];
+        Empty.findings(&ms.iter().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_start_up_change_within_what_the_run_moved_between_its_cases_is_no_finding() {
+        // The threads' start fell 20% and so did their bare loop: the run moved, not the start.
+        let f = findings(20e3, 16e3, 30e3, 24e3);
+        assert!(
+            f[0].starts_with("threads startup")
+                && f[0].contains("no change beyond this run's drift"),
+            "{f:?}"
+        );
+        assert!(
+            f[0].contains("bare pthread loop") && f[0].contains("1.25×"),
+            "{f:?}"
+        );
+        assert!(f[1].contains("grows by an order of magnitude"), "{f:?}");
+        // The bare loop held still: the same fall is a finding.
+        let f = findings(20e3, 16e3, 30e3, 30e3);
+        assert!(f[0].ends_with("falls as the parent grows."), "{f:?}");
     }
 }
