@@ -93,23 +93,21 @@ impl Workload for Empty {
                 .iter()
                 .find(|m| m.case.model == model && m.param("parent_rss") == Some(rss))
         };
-        let drift = drift(ms, lo, hi);
+        // Words only where the 95% intervals separate, and by more than the run moved between
+        // the two cases: else it is the run's noise.
+        let (within, moved) = drift(ms, lo, hi).map_or((1.0, String::new()), |(d, v)| {
+            let words = format!(
+                "no change beyond this run's drift between the two cases (the threads' bare {v} \
+                 loop, which does not depend on the parent's memory, moved {}× between them)",
+                format::sig3(d)
+            );
+            (d, words)
+        });
         models
             .into_iter()
             .filter_map(|model| {
                 let (a, b) = (at(model, lo)?, at(model, hi)?);
                 let ratio = b.median / a.median;
-                // Words only where the 95% intervals separate, and by more than the run moved
-                // between the two cases: else it is the run's noise.
-                let within = drift.as_ref().map_or(1.0, |(d, _)| *d);
-                let moved = drift.as_ref().map_or(String::new(), |(d, v)| {
-                    format!(
-                        "no change beyond this run's drift between the two cases (the threads' \
-                         bare {v} loop, which does not depend on the parent's memory, moved \
-                         {}× between them)",
-                        format::sig3(*d)
-                    )
-                });
                 let verdict = if b.ci95[0] <= a.ci95[1] && a.ci95[0] <= b.ci95[1] {
                     "no change beyond this run's noise (the 95% intervals overlap)"
                 } else if ratio.max(1.0 / ratio) <= within {

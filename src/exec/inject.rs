@@ -138,13 +138,17 @@ pub fn spec() -> Option<String> {
 /// without a slowdown does not (in 3 of 20 A/B jobs here a code slowdown came with spawn
 /// start-ups 3–6% slower): a change the slowdown must not bring with it.
 pub fn child_arg() -> String {
-    let Some(spec) = spec() else {
-        return "-".into();
-    };
-    match futex::LOCK_EXTRA_SPINS.load(Ordering::Relaxed) {
-        0 => spec,
-        spins => format!("{spec}/{spins}"),
+    match passed_on() {
+        None => "-".into(),
+        Some((spec, 0)) => spec,
+        Some((spec, spins)) => format!("{spec}/{spins}"),
     }
+}
+
+/// What a child is handed of this process's slowdown: its spec, and the lock spins measured
+/// here (0 without a lock slowdown).
+fn passed_on() -> Option<(String, u64)> {
+    spec().map(|s| (s, futex::LOCK_EXTRA_SPINS.load(Ordering::Relaxed)))
 }
 
 /// A spawned worker's slowdown, from the argument its parent gave it ([`child_arg`]).
@@ -159,11 +163,10 @@ pub fn from_arg(arg: &str) {
 /// The environment a counted child gets: the slowdown and, under a lock
 /// slowdown, the spins this process measured.
 pub fn child_env() -> Vec<(&'static str, String)> {
-    let Some(spec) = spec() else {
+    let Some((spec, spins)) = passed_on() else {
         return Vec::new();
     };
     let mut env = vec![(ENV, spec)];
-    let spins = futex::LOCK_EXTRA_SPINS.load(Ordering::Relaxed);
     if spins > 0 {
         env.push((LOCK_SPINS_ENV, spins.to_string()));
     }
