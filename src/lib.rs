@@ -37,14 +37,14 @@
 //!
 //! struct Bank;
 //!
-//! const PARAMS: [Param; 1] = [Param::new("deposits", 10_000).range(1, 1 << 40)];
+//! const DEPOSITS: Param = Param::new("deposits", 10_000).range(1, 1 << 40);
 //!
 //! impl Workload for Bank {
 //!     type Shared = Mutex<[u64; 8]>;
 //!     fn name(&self) -> &'static str { "bank" }
 //!     fn op(&self) -> &'static str { "deposits" }
-//!     fn params(&self) -> &'static [Param] { &PARAMS }
-//!     fn size(&self) -> Size { Size::PerWorker("deposits") }
+//!     fn params(&self) -> &'static [Param] { &[DEPOSITS] }
+//!     fn size(&self) -> Size { Size::PerWorker(DEPOSITS) }
 //!     fn run(&self, ctx: &Ctx<'_, Self::Shared>) -> Output {
 //!         for i in 0..ctx.units() {
 //!             ctx.shared().lock()[(i % 8) as usize] += 1;
@@ -128,7 +128,8 @@ pub mod __private {
 pub use api::answers;
 pub use api::study;
 pub use api::{
-    Ctx, Model, Output, Param, Params, Registry, Sample, Size, Verdict, Workload, split,
+    Ctx, Metric, Model, Output, Param, ParamValues, Params, Registry, Sample, Size, Verdict,
+    Workload, split,
 };
 pub use cli::run_main;
 pub use sys::futex::{Mutex, MutexGuard};

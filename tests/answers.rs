@@ -85,7 +85,8 @@ fn the_quick_summary_opens_with_answers_quoting_verified_figures_of_the_run() {
 /// Bins counted under one lock: `padded` does twice the work of `packed`.
 struct Bins;
 
-const BINS_PARAMS: [Param; 1] = [Param::new("adds", 20_000).range(1, 1 << 30)];
+const ADDS: Param = Param::new("adds", 20_000).range(1, 1 << 30);
+const BINS_PARAMS: [Param; 1] = [ADDS];
 
 impl Workload for Bins {
     type Shared = ();
@@ -102,7 +103,7 @@ impl Workload for Bins {
         &["packed", "padded"]
     }
     fn size(&self) -> Size {
-        Size::PerWorker("adds")
+        Size::PerWorker(ADDS)
     }
     fn run(&self, ctx: &Ctx<'_, ()>) -> Output {
         let rounds = if ctx.variant() == "padded" { 2 } else { 1 };
@@ -184,8 +185,8 @@ impl Workload for OwnWords {
     fn answers(&self, run: &RunFigures<'_>) -> Vec<Answer> {
         let n = run.widest().unwrap_or(1);
         let (Some(packed), Some(padded)) = (
-            run.find("threads", "packed", n, "throughput"),
-            run.find("threads", "padded", n, "throughput"),
+            run.find("threads", "packed", n, threadfork::Metric::Throughput),
+            run.find("threads", "padded", n, threadfork::Metric::Throughput),
         ) else {
             return vec![];
         };

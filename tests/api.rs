@@ -20,7 +20,8 @@ threadfork::shared_struct! {
     }
 }
 
-const TALLY_PARAMS: [Param; 1] = [Param::new("adds", 5_000).range(1, 1 << 30)];
+const ADDS: Param = Param::new("adds", 5_000).range(1, 1 << 30);
+const TALLY_PARAMS: [Param; 1] = [ADDS];
 
 impl Workload for Tally {
     type Shared = TallyState;
@@ -34,7 +35,7 @@ impl Workload for Tally {
         &TALLY_PARAMS
     }
     fn size(&self) -> Size {
-        Size::PerWorker("adds")
+        Size::PerWorker(ADDS)
     }
     fn run(&self, ctx: &Ctx<'_, TallyState>) -> Output {
         let mut done = 0;

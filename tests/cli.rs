@@ -63,7 +63,7 @@ fn quick_run_writes_a_v2_results_file_that_loads_back() {
     let throughput: Vec<_> = r
         .measurements
         .iter()
-        .filter(|m| m.metric == "throughput" && m.case.workload == "square")
+        .filter(|m| m.metric.name() == "throughput" && m.case.workload == "square")
         .collect();
     assert_eq!(throughput.len(), 4, "2 models × 2 worker counts");
     for m in &throughput {
@@ -79,7 +79,7 @@ fn quick_run_writes_a_v2_results_file_that_loads_back() {
     let startup = r
         .measurements
         .iter()
-        .filter(|m| m.metric == "startup")
+        .filter(|m| m.metric.name() == "startup")
         .count();
     assert_eq!(
         startup, 1,
@@ -220,7 +220,7 @@ fn a_pools_start_records_the_state_of_the_process_it_was_opened_from() {
     let starts: Vec<_> = r
         .measurements
         .iter()
-        .filter(|m| m.metric == "pool_start")
+        .filter(|m| m.metric.name() == "pool_start")
         .collect();
     assert!(!starts.is_empty());
     for m in starts {
@@ -286,7 +286,7 @@ fn a_list_in_param_sweeps_that_parameter_one_case_per_value() {
     let mut seen: Vec<u64> = r
         .measurements
         .iter()
-        .filter(|m| m.metric == "throughput" && m.case.variant == "atomic")
+        .filter(|m| m.metric.name() == "throughput" && m.case.variant == "atomic")
         .map(|m| m.case.params["increments"])
         .collect();
     seen.sort();

@@ -46,7 +46,7 @@ fn the_classic_examples_run_verified_with_their_runtime_recorded() {
             .iter()
             .find(|m| {
                 m.case.model == model
-                    && m.metric == metric
+                    && m.metric.name() == metric
                     && m.case.workload == "sequence"
                     && m.case.variant == "range"
             })
@@ -81,7 +81,7 @@ fn the_classic_examples_run_verified_with_their_runtime_recorded() {
                     r.measurements.iter().any(|m| m.case.model == model
                         && m.case.workload == workload
                         && m.case.workers == workers
-                        && m.metric == "throughput"),
+                        && m.metric.name() == "throughput"),
                     "{workload} {model} {workers}"
                 );
             }

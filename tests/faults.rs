@@ -87,7 +87,7 @@ fn check_fault(model: &str, fault: &str, reason: &str, extra: &[&str]) {
     let measured = r
         .measurements
         .iter()
-        .filter(|m| m.case.model == "sequential" && m.metric == "throughput")
+        .filter(|m| m.case.model == "sequential" && m.metric.name() == "throughput")
         .count();
     assert_eq!(
         measured, 4,

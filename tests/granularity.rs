@@ -5,7 +5,7 @@
 mod common;
 
 use threadfork::__private::results::{CaseId, Measurement, Metric};
-use threadfork::__private::sweep::granularity::{self, BREAK_EVEN, TASK_OVERHEAD};
+use threadfork::__private::sweep::granularity;
 
 fn throughput(model: &str, workers: usize, work: u64, per_s: f64) -> Measurement {
     let case = CaseId {
@@ -40,30 +40,30 @@ fn break_even_is_the_interpolated_crossing_and_a_loser_has_none() {
     }
     let mut r = common::synthetic_results("granularity", "synthetic", Some(2), ms);
     granularity::derive(&mut r);
-    let find = |model: &str, metric: &str| {
+    let find = |model: &str, metric: Metric| {
         r.measurements
             .iter()
             .find(|m| m.case.model == model && m.metric == metric)
     };
     // Between 100 (0.8×) and 1000 (1.6×): 100 × 10^((ln 1.05 − ln 0.8) / ln 2) ≈ 246.9.
-    let be = find("thread-pool-map", BREAK_EVEN).expect("a break-even");
+    let be = find("thread-pool-map", Metric::BreakEven).expect("a break-even");
     assert!((be.median - 246.9).abs() < 0.5, "{}", be.median);
     assert_eq!(
         be.param("work"),
         None,
         "the figure belongs to the whole sweep"
     );
-    assert!(find("thread-pool-submit-wait", BREAK_EVEN).is_none());
+    assert!(find("thread-pool-submit-wait", Metric::BreakEven).is_none());
     // A model that wins from the smallest size on breaks even there.
-    assert_eq!(find("threads", BREAK_EVEN).unwrap().median, 1.0);
+    assert_eq!(find("threads", Metric::BreakEven).unwrap().median, 1.0);
     // A per-task overhead is a pool's figure only.
     assert!(
-        find("thread-pool-map", TASK_OVERHEAD)
+        find("thread-pool-map", Metric::TaskOverhead)
             .unwrap()
             .median
             .is_finite()
     );
-    assert!(find("threads", TASK_OVERHEAD).is_none());
+    assert!(find("threads", Metric::TaskOverhead).is_none());
     let words = granularity::findings(&r).join("\n");
     assert!(
         words.contains("thread-pool-submit-wait never up to 10^3"),

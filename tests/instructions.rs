@@ -34,7 +34,7 @@ fn counts(file: &std::path::Path) -> Vec<(String, Vec<f64>, bool, Option<u64>)> 
     r.measurements
         .iter()
         .map(|m| {
-            assert_eq!(m.metric, "instructions");
+            assert_eq!(m.metric.name(), "instructions");
             assert_eq!(m.case.workers, 1);
             (
                 m.case.model.clone(),

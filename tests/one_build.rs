@@ -61,7 +61,7 @@ fn a_binary_replaced_mid_run_does_not_reach_the_run() {
     let spawn = r
         .measurements
         .iter()
-        .find(|m| m.case.workload == "square" && m.metric == "throughput")
+        .find(|m| m.case.workload == "square" && m.metric.name() == "throughput")
         .expect("square on spawn");
     assert_eq!(spawn.samples.len(), 150);
     assert!(spawn.verified);

@@ -145,6 +145,8 @@ fn a_crashed_pool_worker_fails_the_case_with_its_reason_and_leaves_nothing() {
 /// its share it starts.
 struct Numbered;
 
+const N: threadfork::Param = threadfork::Param::new("n", 1000);
+
 impl threadfork::Workload for Numbered {
     type Shared = ();
     fn name(&self) -> &'static str {
@@ -154,11 +156,10 @@ impl threadfork::Workload for Numbered {
         "units"
     }
     fn params(&self) -> &'static [threadfork::Param] {
-        const P: [threadfork::Param; 1] = [threadfork::Param::new("n", 1000)];
-        &P
+        &[N]
     }
     fn size(&self) -> threadfork::Size {
-        threadfork::Size::Split("n")
+        threadfork::Size::Split(N)
     }
     fn run(&self, ctx: &threadfork::Ctx<'_, ()>) -> threadfork::Output {
         let k = ctx.index() as u64 + 1;

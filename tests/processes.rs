@@ -99,7 +99,7 @@ fn no_lock_reports_lost_updates_instead_of_failing() {
         let raw = sample(&b, model, 2);
         match raw.verdict {
             Verdict::PassedWith { metric, value } => {
-                assert_eq!(metric, "lost_updates");
+                assert_eq!(metric, threadfork::Metric::LostUpdates);
                 assert!((0.0..400_000.0).contains(&value), "{model}: {value}");
             }
             other => panic!("{model}: {other:?}"),

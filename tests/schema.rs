@@ -53,7 +53,7 @@ fn committed_v1_runs_and_the_baseline_load_as_v2() {
         assert!(
             r.measurements
                 .iter()
-                .filter(|m| m.metric == "lost_updates")
+                .filter(|m| m.metric.name() == "lost_updates")
                 .all(|m| m.info)
         );
     }

@@ -9,7 +9,10 @@ use threadfork::{Ctx, Output, Param, Registry, Sample, Size, Verdict, Workload};
 
 mod common;
 
-const PARAMS: [Param; 1] = [Param::new("items", 1000).range(1, 1 << 30)];
+const ITEMS: Param = Param::new("items", 1000).range(1, 1 << 30);
+const PARAMS: [Param; 1] = [ITEMS];
+/// A parameter the workload reads but never lists in `params()`.
+const ITMES: Param = Param::new("itmes", 1000);
 
 /// What each workload gets wrong.
 #[derive(Clone, Copy)]
@@ -36,11 +39,11 @@ impl Workload for Mistaken {
         &PARAMS
     }
     fn size(&self) -> Size {
-        Size::Split("items")
+        Size::Split(ITEMS)
     }
     fn run(&self, ctx: &Ctx<'_, ()>) -> Output {
         if let Mistake::Undeclared = self.0 {
-            let _ = ctx.param("itmes"); // UNDECLARED-LINE
+            let _ = ctx.get(ITMES); // UNDECLARED-LINE
         }
         Output::new(ctx.units(), 0)
     }

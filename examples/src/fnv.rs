@@ -29,14 +29,14 @@ impl Default for Fnv {
     }
 }
 
-const PARAMS: [Param; 2] = [
-    Param::new("bytes", 1024)
-        .range(1, MAX_BYTES as u64)
-        .help("bytes hashed per task"),
-    Param::new("tasks", 20_000)
-        .range(1, 1 << 40)
-        .help("tasks per sample, split between the workers"),
-];
+/// Bytes hashed per task.
+const BYTES: Param = Param::new("bytes", 1024)
+    .range(1, MAX_BYTES as u64)
+    .help("bytes hashed per task");
+/// Tasks per sample.
+const TASKS: Param = Param::new("tasks", 20_000)
+    .range(1, 1 << 40)
+    .help("tasks per sample, split between the workers");
 
 impl Workload for Fnv {
     type Shared = ();
@@ -52,14 +52,14 @@ impl Workload for Fnv {
          its tasks"
     }
     fn params(&self) -> &'static [Param] {
-        &PARAMS
+        &[BYTES, TASKS]
     }
     fn size(&self) -> Size {
-        Size::Split("tasks")
+        Size::Split(TASKS)
     }
 
     fn run(&self, ctx: &Ctx<'_, ()>) -> Output {
-        let buf = &self.data[..ctx.param("bytes") as usize];
+        let buf = &self.data[..ctx.get(BYTES) as usize];
         let (mut done, mut sum) = (0u64, 0u64);
         for _ in 0..ctx.units() {
             // black_box: every task really hashes, none is folded into the one before.
@@ -70,7 +70,7 @@ impl Workload for Fnv {
     }
 
     fn verify(&self, s: &Sample<'_, ()>) -> Verdict {
-        let bytes = s.param("bytes");
+        let bytes = s.get(BYTES);
         let one = fnv1a(&self.data[..bytes as usize]);
         for (k, out) in s.outputs().iter().enumerate() {
             let tasks = s.units(k);

@@ -28,9 +28,10 @@ pub fn order(k: usize, i: u64) -> (usize, u64) {
 /// Each worker places `orders` orders into the one shared book.
 pub struct OrderBook;
 
-const PARAMS: [Param; 1] = [Param::new("orders", 500_000)
+/// Orders each worker places per sample.
+const ORDERS: Param = Param::new("orders", 500_000)
     .range(1, 1 << 32)
-    .help("orders each worker places per sample")];
+    .help("orders each worker places per sample");
 
 impl Workload for OrderBook {
     type Shared = Mutex<Book>;
@@ -47,10 +48,10 @@ impl Workload for OrderBook {
          placed, exactly"
     }
     fn params(&self) -> &'static [Param] {
-        &PARAMS
+        &[ORDERS]
     }
     fn size(&self) -> Size {
-        Size::PerWorker("orders")
+        Size::PerWorker(ORDERS)
     }
 
     fn run(&self, ctx: &Ctx<'_, Mutex<Book>>) -> Output {

@@ -5,14 +5,14 @@
 //! the sequential run and how each variant compares with the first.
 //!
 //! ```
-//! use threadfork::answers::{Answer, Line, RunFigures};
+//! use threadfork::answers::{Answer, Line, Metric, RunFigures};
 //!
 //! /// "Packed bins against padded ones, on threads at the widest worker count."
 //! fn packed_vs_padded(run: &RunFigures<'_>) -> Vec<Answer> {
 //!     let Some(n) = run.widest() else { return Vec::new() };
 //!     let (Some(packed), Some(padded)) = (
-//!         run.find("threads", "packed", n, "throughput"),
-//!         run.find("threads", "padded", n, "throughput"),
+//!         run.find("threads", "packed", n, Metric::Throughput),
+//!         run.find("threads", "padded", n, Metric::Throughput),
 //!     ) else {
 //!         return Vec::new();
 //!     };
@@ -70,7 +70,7 @@ impl<'a> RunFigures<'a> {
         model: &str,
         variant: &str,
         workers: usize,
-        metric: &str,
+        metric: Metric,
     ) -> Option<&'a Measurement> {
         self.measurements().find(|m| {
             m.case.model == model
@@ -117,7 +117,7 @@ impl<'a> RunFigures<'a> {
             return out;
         };
         let tp = |m: &&Measurement| {
-            m.metric == "throughput" && m.verified && m.runtime.is_none() && m.case.workers == n
+            m.is(Metric::Throughput) && m.verified && m.runtime.is_none() && m.case.workers == n
         };
         // The variants in the order they were measured, each once.
         let mut variants: Vec<&str> = Vec::new();
@@ -134,7 +134,12 @@ impl<'a> RunFigures<'a> {
             .max_by(|a, b| a.median.total_cmp(&b.median));
         if let Some(b) = best {
             let mut l = Line::default();
-            let seq = self.find(crate::api::Model::Sequential.name(), first, 1, "throughput");
+            let seq = self.find(
+                crate::api::Model::Sequential.name(),
+                first,
+                1,
+                Metric::Throughput,
+            );
             let vs = seq.map_or(String::new(), |s| {
                 format!(
                     ", {}× its sequential run at 1 worker ({})",
@@ -152,7 +157,10 @@ impl<'a> RunFigures<'a> {
         for v in variants.iter().skip(1) {
             let pair = self.measurements().filter(tp).find_map(|a| {
                 (a.case.variant == first)
-                    .then(|| self.find(&a.case.model, v, n, "throughput").map(|b| (a, b)))
+                    .then(|| {
+                        self.find(&a.case.model, v, n, Metric::Throughput)
+                            .map(|b| (a, b))
+                    })
                     .flatten()
             });
             if let Some((a, b)) = pair {
@@ -183,13 +191,10 @@ impl Line {
     pub fn fig(&mut self, m: &Measurement, op: &str) -> String {
         self.quotes.push(Quote {
             case: m.case.clone(),
-            metric: m.metric.clone(),
+            metric: m.metric,
             value: m.median,
         });
-        let f = |v: f64| match m.unit.as_str() {
-            "ops/s" => format::rate_of(v, op),
-            unit => format::value(v, unit),
-        };
+        let f = |v: f64| m.metric.show(v, op);
         // The 95% interval as its wider side's distance from the median, in per cent.
         let half = (m.median - m.ci95[0]).max(m.ci95[1] - m.median).max(0.0);
         let pct = if m.median != 0.0 {

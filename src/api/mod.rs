@@ -4,11 +4,15 @@
 
 pub mod answers;
 pub mod model;
+pub mod params;
 pub mod registry;
 pub mod rounds;
 pub mod study;
 pub mod workload;
 
+pub use crate::results::metric::Metric;
 pub use model::Model;
 pub use registry::Registry;
-pub use workload::{Ctx, Output, Param, Params, Sample, Size, Verdict, Workload, split};
+pub use workload::{
+    Ctx, Output, Param, ParamValues, Params, Sample, Size, Verdict, Workload, split,
+};

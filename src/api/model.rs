@@ -55,6 +55,13 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// The pools' names, for help and error lines: "thread-pool, rayon, process-pool".
+    pub fn names() -> String {
+        Pool::ALL.map(Pool::name).join(", ")
+    }
+}
+
 impl Pattern {
     pub const ALL: [Pattern; 3] = [Pattern::Map, Pattern::AsCompleted, Pattern::SubmitWait];
 
@@ -86,6 +93,13 @@ pub struct Facts {
     pub name: &'static str,
     /// Whether workers are separate processes.
     pub process: bool,
+    /// Whether it is the reference: its N shares run one after another on one thread.
+    pub reference: bool,
+    /// The kind of pool it feeds, for a pool model.
+    pub pool: Option<Pool>,
+    /// Whether its workers' private memory is settled once per case (forked once, when the
+    /// pool opens), so that every sample of a run repeats one figure.
+    pub memory_once: bool,
     pub starts: Starts,
     /// The bare OS primitive measured beside its start-up (empty: none).
     pub bare: &'static str,
@@ -100,6 +114,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Sequential,
         name: "sequential",
+        reference: true,
+        pool: None,
+        memory_once: false,
         process: false,
         starts: Starts::Nothing,
         bare: "",
@@ -108,6 +125,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Threads,
         name: "threads",
+        reference: false,
+        pool: None,
+        memory_once: false,
         process: false,
         starts: Starts::PerSample,
         bare: "std::thread::spawn + join",
@@ -116,6 +136,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Fork,
         name: "fork",
+        reference: false,
+        pool: None,
+        memory_once: false,
         process: true,
         starts: Starts::PerSample,
         bare: "fork + _exit + waitpid",
@@ -124,6 +147,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Spawn,
         name: "spawn",
+        reference: false,
+        pool: None,
+        memory_once: false,
         process: true,
         starts: Starts::PerSample,
         bare: "posix_spawn + waitpid",
@@ -132,6 +158,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Pool(Pool::Threads, Pattern::Map),
         name: "thread-pool-map",
+        reference: false,
+        pool: Some(Pool::Threads),
+        memory_once: false,
         process: false,
         starts: Starts::PerCase,
         bare: "",
@@ -140,6 +169,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Pool(Pool::Threads, Pattern::AsCompleted),
         name: "thread-pool-as-completed",
+        reference: false,
+        pool: Some(Pool::Threads),
+        memory_once: false,
         process: false,
         starts: Starts::PerCase,
         bare: "",
@@ -148,6 +180,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Pool(Pool::Threads, Pattern::SubmitWait),
         name: "thread-pool-submit-wait",
+        reference: false,
+        pool: Some(Pool::Threads),
+        memory_once: false,
         process: false,
         starts: Starts::PerCase,
         bare: "",
@@ -156,6 +191,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Pool(Pool::Rayon, Pattern::Map),
         name: "rayon-map",
+        reference: false,
+        pool: Some(Pool::Rayon),
+        memory_once: false,
         process: false,
         starts: Starts::PerCase,
         bare: "",
@@ -164,6 +202,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Pool(Pool::Rayon, Pattern::AsCompleted),
         name: "rayon-as-completed",
+        reference: false,
+        pool: Some(Pool::Rayon),
+        memory_once: false,
         process: false,
         starts: Starts::PerCase,
         bare: "",
@@ -172,6 +213,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Pool(Pool::Rayon, Pattern::SubmitWait),
         name: "rayon-submit-wait",
+        reference: false,
+        pool: Some(Pool::Rayon),
+        memory_once: false,
         process: false,
         starts: Starts::PerCase,
         bare: "",
@@ -180,6 +224,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Pool(Pool::Processes, Pattern::Map),
         name: "process-pool-map",
+        reference: false,
+        pool: Some(Pool::Processes),
+        memory_once: true,
         process: true,
         starts: Starts::PerCase,
         bare: "",
@@ -188,6 +235,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Pool(Pool::Processes, Pattern::AsCompleted),
         name: "process-pool-as-completed",
+        reference: false,
+        pool: Some(Pool::Processes),
+        memory_once: true,
         process: true,
         starts: Starts::PerCase,
         bare: "",
@@ -196,6 +246,9 @@ pub const MODELS: [Facts; 13] = [
     Facts {
         model: Model::Pool(Pool::Processes, Pattern::SubmitWait),
         name: "process-pool-submit-wait",
+        reference: false,
+        pool: Some(Pool::Processes),
+        memory_once: true,
         process: true,
         starts: Starts::PerCase,
         bare: "",
@@ -255,6 +308,65 @@ impl Model {
             Model::Pool(p, q) => Some((p, q)),
             _ => None,
         }
+    }
+}
+
+/// The runtimes besides threadfork's own Rust that run cases of their own: a results file
+/// names their models `RUNTIME-MODEL` (`cpython-threads`).
+pub const RUNTIMES: [&str; 1] = ["cpython"];
+
+/// A model as a results file names it: one of [`MODELS`], the same model run by another
+/// runtime (`cpython-threads`), or a study's or a runtime's own (`lazy`, `cpython-list`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Named {
+    /// The runtime that ran it, when not threadfork's Rust.
+    pub runtime: Option<&'static str>,
+    /// The model of [`MODELS`] it is, if any.
+    pub model: Option<Model>,
+}
+
+impl Named {
+    /// What `name` is.
+    pub fn of(name: &str) -> Named {
+        let prefixed = RUNTIMES.iter().find_map(|rt| {
+            let rest = name.strip_prefix(rt)?.strip_prefix('-')?;
+            Some((*rt, rest))
+        });
+        match prefixed {
+            Some((rt, rest)) => Named {
+                runtime: Some(rt),
+                model: Model::parse(rest),
+            },
+            None => Named {
+                runtime: None,
+                model: Model::parse(name),
+            },
+        }
+    }
+
+    /// Whether it is a reference: its workers' shares run one after another on one thread, so
+    /// that its figure at N workers is not a parallel one.
+    pub fn is_reference(self) -> bool {
+        self.model.is_some_and(|m| m.facts().reference)
+    }
+
+    /// The name of the reference its speedups are measured against: its own runtime's.
+    pub fn reference(self) -> String {
+        let seq = Model::Sequential.name();
+        match self.runtime {
+            Some(rt) => format!("{rt}-{seq}"),
+            None => seq.to_string(),
+        }
+    }
+
+    /// Whether it is a pool (of any runtime).
+    pub fn is_pool(self) -> bool {
+        self.model.is_some_and(|m| m.facts().pool.is_some())
+    }
+
+    /// Its row of [`MODELS`], if it is one of them.
+    pub fn facts(self) -> Option<&'static Facts> {
+        self.model.map(Model::facts)
     }
 }
 

@@ -110,9 +110,12 @@ fn check(info: &super::workload::Info, taken: &[&str]) -> Option<String> {
         ));
     }
     if let Size::Split(n) | Size::PerWorker(n) = info.size
-        && !info.params.iter().any(|p| p.name == n)
+        && !info.params.contains(&n)
     {
-        return Some(format!("its size parameter '{n}' is not declared"));
+        return Some(format!(
+            "its size parameter '{}' is not declared in params()",
+            n.name
+        ));
     }
     if info.variants.is_empty() || info.variants.iter().any(|v| !valid_name(v)) {
         return Some("variants must be one or more valid names".into());

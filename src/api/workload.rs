@@ -1,70 +1,13 @@
 //! What a user implements: the [`Workload`] trait, the context one worker runs in, and what a
 //! worker and a verification report. Nothing here knows about threads, processes or files.
 
+pub use super::params::*;
 use std::sync::Arc;
 
 use super::model::Model;
 use crate::api::answers::{Answer, RunFigures};
-use crate::results::Measurement;
+use crate::results::{Measurement, Metric};
 use crate::sys::shared::{Shared, SharedArea};
-
-/// Most parameters a workload may declare: they travel to every worker in the region's header.
-pub const MAX_PARAMS: usize = 8;
-
-/// A named whole-number parameter of a workload, settable with `--param NAME=VALUE`, and
-/// recorded with every measurement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Param {
-    pub name: &'static str,
-    pub default: u64,
-    pub min: u64,
-    pub max: u64,
-    pub help: &'static str,
-}
-
-impl Param {
-    /// A parameter with a default, accepting 0 ..= u64::MAX.
-    pub const fn new(name: &'static str, default: u64) -> Param {
-        Param {
-            name,
-            default,
-            min: 0,
-            max: u64::MAX,
-            help: "",
-        }
-    }
-
-    /// The values accepted on the command line.
-    pub const fn range(mut self, min: u64, max: u64) -> Param {
-        self.min = min;
-        self.max = max;
-        self
-    }
-
-    /// One line of help, shown by `threadfork run --help`'s workload list.
-    pub const fn help(mut self, help: &'static str) -> Param {
-        self.help = help;
-        self
-    }
-}
-
-/// How one sample's work is sized and shared between its workers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Size {
-    /// The parameter's value is the sample's total, split as evenly as possible between the
-    /// workers (strong scaling): more workers, less each.
-    Split(&'static str),
-    /// Every worker does the parameter's value (weak scaling).
-    PerWorker(&'static str),
-    /// No size: the workload measures start and stop only (see [`Workload::start_only`]).
-    None,
-}
-
-/// Worker `k` of `n`'s share of `total` when it is split as evenly as possible.
-pub fn split(total: u64, k: usize, n: usize) -> u64 {
-    let n = n.max(1) as u64;
-    total / n + u64::from((k as u64) < total % n)
-}
 
 /// What one worker did in one sample: operations it counted itself and a checksum of its
 /// results that [`Workload::verify`] can check.
@@ -87,7 +30,7 @@ pub enum Verdict {
     Passed,
     /// Passed, and recorded one more figure (e.g. the updates a lock-free race lost): listed
     /// beside the throughput, never judged as a cost.
-    PassedWith { metric: &'static str, value: f64 },
+    PassedWith { metric: Metric, value: f64 },
     /// The result is wrong: the case fails with this reason and reports no number.
     Failed(String),
     /// The workload has nothing to check: its figures are marked unverified everywhere.
@@ -102,52 +45,6 @@ impl Verdict {
         } else {
             Verdict::Failed(why())
         }
-    }
-}
-
-/// A workload's parameters as set for one case, by name.
-#[derive(Clone, Copy, Debug)]
-pub struct Params<'a> {
-    names: &'static [Param],
-    values: &'a [u64],
-}
-
-impl<'a> Params<'a> {
-    pub fn new(names: &'static [Param], values: &'a [u64]) -> Params<'a> {
-        Params { names, values }
-    }
-
-    /// The value of parameter `name`. Panics on a name the workload did not declare: a bug in
-    /// the workload, reported as its case's failure at the caller's line.
-    #[track_caller]
-    #[inline]
-    pub fn get(&self, name: &str) -> u64 {
-        match self.names.iter().position(|p| p.name == name) {
-            Some(i) => self.values.get(i).copied().unwrap_or(self.names[i].default),
-            None => self.undeclared(name),
-        }
-    }
-
-    /// The panic of [`Params::get`], kept out of its way: `get` runs in every task of a pool,
-    /// and with this body inline it was left uninlined — the counter's `rayon-map` at 1
-    /// worker ran at 0.72–0.80× the earlier build's speed in 4 of 4 pairs, 0.94–0.99× since.
-    #[cold]
-    #[inline(never)]
-    #[track_caller]
-    fn undeclared(&self, name: &str) -> ! {
-        let declared: Vec<&str> = self.names.iter().map(|p| p.name).collect();
-        panic!(
-            "no parameter named '{name}' was declared by this workload (it declares: {})",
-            if declared.is_empty() {
-                "none".to_string()
-            } else {
-                declared.join(", ")
-            }
-        )
-    }
-
-    pub fn values(&self) -> &'a [u64] {
-        self.values
     }
 }
 
@@ -204,9 +101,21 @@ impl<'a, S> Sample<'a, S> {
     pub fn variant(&self) -> &'static str {
         self.variant
     }
+    /// The value of parameter `p` in this sample: `ctx.get(WORK)`.
+    #[track_caller]
+    #[inline]
+    pub fn get(&self, p: Param) -> u64 {
+        self.params.get(p)
+    }
+    /// The value of the parameter named `name`.
+    #[deprecated(
+        since = "0.2.0",
+        note = "read a parameter by its handle: `ctx.get(NAME)`, with `const NAME: Param = Param::new(..)` declared once and listed in `params()`"
+    )]
     #[track_caller]
     pub fn param(&self, name: &str) -> u64 {
-        self.params.get(name)
+        #[allow(deprecated)]
+        self.params.by_name(name)
     }
     pub fn shared(&self) -> &'a S {
         self.shared
@@ -229,15 +138,6 @@ impl<'a, S> Sample<'a, S> {
     }
 }
 
-/// Worker `k` of `n`'s units under `size`.
-pub fn units_of(size: Size, params: Params<'_>, k: usize, n: usize) -> u64 {
-    match size {
-        Size::Split(name) => split(params.get(name), k, n),
-        Size::PerWorker(name) => params.get(name),
-        Size::None => 0,
-    }
-}
-
 /// A piece of work threadfork runs as threads, as forked and spawned processes and
 /// sequentially, measuring start-up, memory and throughput at every worker count.
 ///
@@ -253,17 +153,19 @@ pub fn units_of(size: Size, params: Params<'_>, k: usize, n: usize) -> u64 {
 /// /// Sums 0..n per task: a CPU kernel with nothing shared.
 /// struct Sums;
 ///
+/// const N: Param = Param::new("n", 1000);
+/// const TASKS: Param = Param::new("tasks", 10_000);
+///
 /// impl Workload for Sums {
 ///     type Shared = ();
 ///     fn name(&self) -> &'static str { "sums" }
 ///     fn op(&self) -> &'static str { "additions" }
 ///     fn params(&self) -> &'static [Param] {
-///         const P: [Param; 2] = [Param::new("n", 1000), Param::new("tasks", 10_000)];
-///         &P
+///         &[N, TASKS]
 ///     }
-///     fn size(&self) -> Size { Size::Split("tasks") }
+///     fn size(&self) -> Size { Size::Split(TASKS) }
 ///     fn run(&self, ctx: &Ctx<'_, ()>) -> Output {
-///         let n = ctx.param("n");
+///         let n = ctx.get(N);
 ///         let mut sum = 0u64;
 ///         for _ in 0..ctx.units() {
 ///             sum = sum.wrapping_add((0..n).map(std::hint::black_box).sum::<u64>());
@@ -271,7 +173,7 @@ pub fn units_of(size: Size, params: Params<'_>, k: usize, n: usize) -> u64 {
 ///         Output::new(ctx.units() * n, sum)
 ///     }
 ///     fn verify(&self, s: &Sample<'_, ()>) -> Verdict {
-///         let n = s.param("n");
+///         let n = s.get(N);
 ///         let ok = s.outputs().iter().enumerate().all(|(k, o)| {
 ///             o.checksum == (n * n.saturating_sub(1) / 2).wrapping_mul(s.units(k))
 ///         });
@@ -302,10 +204,9 @@ pub trait Workload: Send + Sync + 'static {
     }
 
     /// Adjusts parameter values after the command line set them (e.g. a default that depends
-    /// on another parameter). `values` follow [`Workload::params`]' order; `given[i]` says
-    /// whether value `i` was set on the command line.
-    fn finish_params(&self, values: &mut [u64], given: &[bool]) {
-        let _ = (values, given);
+    /// on another parameter), each read, set and asked whether it was given by its handle.
+    fn finish_params(&self, values: &mut ParamValues<'_>) {
+        let _ = values;
     }
 
     /// Which parameter sizes a sample, and how it is shared between workers.
@@ -459,7 +360,7 @@ impl<W: Workload> Erased for W {
     }
 
     fn finish_params(&self, values: &mut [u64], given: &[bool]) {
-        Workload::finish_params(self, values, given)
+        Workload::finish_params(self, &mut ParamValues::new(self.params(), values, given))
     }
 
     fn setup(&self, area: SharedArea<'_>, of: SampleOf<'_>) {
@@ -514,14 +415,5 @@ mod tests {
             let (lo, hi) = (shares.iter().min().unwrap(), shares.iter().max().unwrap());
             assert!(hi - lo <= 1, "{shares:?}");
         }
-    }
-
-    #[test]
-    fn params_are_read_by_name() {
-        const P: [Param; 2] = [Param::new("a", 1), Param::new("b", 2)];
-        let p = Params::new(&P, &[5, 6]);
-        assert_eq!((p.get("a"), p.get("b")), (5, 6));
-        let r = std::panic::catch_unwind(|| p.get("c"));
-        assert!(r.is_err());
     }
 }

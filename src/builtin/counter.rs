@@ -9,10 +9,10 @@ use std::time::Duration;
 use crossbeam::channel::{RecvTimeoutError, Sender, TryRecvError};
 
 use crate::Mutex;
-use crate::api::answers::{Answer, Line, RunFigures};
+use crate::api::answers::{Answer, Line, Metric, RunFigures};
 use crate::api::model::{Pattern, Pool};
 use crate::api::study::tools::now_ns;
-use crate::api::{Ctx, Model, Output, Param, Sample, Size, Verdict, Workload};
+use crate::api::{Ctx, Model, Output, Param, ParamValues, Sample, Size, Verdict, Workload};
 
 /// The workload's name, as runs, results and `--workload` name it.
 pub const NAME: &str = "counter";
@@ -30,17 +30,19 @@ const HOLD_BUDGET_NS: u64 = 100_000_000;
 /// never idles while workers are sending, small enough to stay in cache.
 const CHANNEL_CAPACITY: usize = 1024;
 
-const PARAMS: [Param; 3] = [
-    Param::new("increments", DEFAULT_INCREMENTS)
-        .range(1, u64::MAX)
-        .help("increments per worker (default: 100000, or ~100 ms of holds)"),
-    Param::new("hold_ns", 0)
-        .range(0, MAX_HOLD_NS)
-        .help("time the lock is held per increment, in ns"),
-    Param::new("hold_sleep", 0)
-        .range(0, 1)
-        .help("1: the hold sleeps (a slow write); 0: it busy-waits"),
-];
+/// Increments per worker.
+pub const INCREMENTS: Param = Param::new("increments", DEFAULT_INCREMENTS)
+    .range(1, u64::MAX)
+    .help("increments per worker (default: 100000, or ~100 ms of holds)");
+/// How long the lock is held per increment.
+pub const HOLD_NS: Param = Param::new("hold_ns", 0)
+    .range(0, MAX_HOLD_NS)
+    .help("time the lock is held per increment, in ns");
+/// Whether the hold sleeps rather than busy-waits.
+pub const HOLD_SLEEP: Param = Param::new("hold_sleep", 0)
+    .range(0, 1)
+    .help("1: the hold sleeps (a slow write); 0: it busy-waits");
+const PARAMS: [Param; 3] = [INCREMENTS, HOLD_NS, HOLD_SLEEP];
 
 /// The longest hold: a minute per increment (`--hold` refuses more).
 pub const MAX_HOLD_NS: u64 = 60_000_000_000;
@@ -297,7 +299,7 @@ fn channel_owner(
 }
 
 fn hold_of<S>(s: &Sample<'_, S>) -> Hold {
-    Hold::from_params(s.param("hold_ns"), s.param("hold_sleep"))
+    Hold::from_params(s.get(HOLD_NS), s.get(HOLD_SLEEP))
 }
 
 impl Workload for Counter {
@@ -317,13 +319,14 @@ impl Workload for Counter {
     fn params(&self) -> &'static [Param] {
         &PARAMS
     }
-    fn finish_params(&self, values: &mut [u64], given: &[bool]) {
-        if !given[0] {
-            values[0] = default_increments(Hold::from_params(values[1], values[2]));
+    fn finish_params(&self, values: &mut ParamValues<'_>) {
+        if !values.given(INCREMENTS) {
+            let hold = Hold::from_params(values.get(HOLD_NS), values.get(HOLD_SLEEP));
+            values.set(INCREMENTS, default_increments(hold));
         }
     }
     fn size(&self) -> Size {
-        Size::PerWorker("increments")
+        Size::PerWorker(INCREMENTS)
     }
     fn variants(&self) -> &'static [&'static str] {
         &VARIANT_NAMES
@@ -364,7 +367,7 @@ impl Workload for Counter {
     }
 
     fn run(&self, ctx: &Ctx<'_, CounterShared>) -> Output {
-        let hold = Hold::from_params(ctx.param("hold_ns"), ctx.param("hold_sleep"));
+        let hold = Hold::from_params(ctx.get(HOLD_NS), ctx.get(HOLD_SLEEP));
         let n = ctx.units();
         let sh = ctx.shared();
         let done = match ctx.variant() {
@@ -407,7 +410,7 @@ impl Workload for Counter {
             // above proves each one did its increments.
             return match expected.checked_sub(got) {
                 Some(lost) if got > 0 => Verdict::PassedWith {
-                    metric: "lost_updates",
+                    metric: Metric::LostUpdates,
                     value: lost as f64,
                 },
                 Some(_) => Verdict::Failed(format!(
@@ -432,8 +435,8 @@ impl Workload for Counter {
             return out;
         };
         let (op, threads) = (run.op(), Model::Threads.name());
-        let one = run.find(threads, "std-mutex", 1, "throughput");
-        let many = run.find(threads, "std-mutex", w, "throughput");
+        let one = run.find(threads, "std-mutex", 1, Metric::Throughput);
+        let many = run.find(threads, "std-mutex", w, Metric::Throughput);
         if let (Some(a), Some(b)) = (one, many) {
             let mut l = Line::default();
             let line = format!(
@@ -444,8 +447,8 @@ impl Workload for Counter {
             );
             out.push(l.done(line));
         }
-        let lost = run.find(threads, "no-lock", w, "lost_updates");
-        let ran = run.find(threads, "no-lock", w, "throughput");
+        let lost = run.find(threads, "no-lock", w, Metric::LostUpdates);
+        let ran = run.find(threads, "no-lock", w, Metric::Throughput);
         if let (Some(lost), Some(ops)) = (lost, ran.and_then(|m| m.ops_per_sample)) {
             // Said only where it holds: every locked case passed its exact check.
             let exact = !run.any_failed()

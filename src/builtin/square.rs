@@ -4,8 +4,8 @@
 use std::hint::black_box;
 
 use crate::api::answers::format;
-use crate::api::answers::{Answer, Line, RunFigures};
-use crate::api::model::{Pattern, Pool};
+use crate::api::answers::{Answer, Line, Metric, RunFigures};
+use crate::api::model::{Named, Pattern, Pool};
 use crate::api::{Ctx, Model, Output, Param, Sample, Size, Verdict, Workload};
 
 /// The workload's name, as runs, results and `--workload` name it.
@@ -21,14 +21,15 @@ pub struct Square;
 /// (tens of µs) stays under 0.5% of a sample, short enough for a quick run.
 pub const DEFAULT_TASKS: u64 = 250_000;
 
-const PARAMS: [Param; 2] = [
-    Param::new("work", DEFAULT_WORK)
-        .range(1, 1 << 40)
-        .help("squares per task (the closed form is exact up to 2^40)"),
-    Param::new("tasks", DEFAULT_TASKS)
-        .range(1, u64::MAX)
-        .help("tasks per sample, split between the workers"),
-];
+/// Squares per task.
+pub const WORK: Param = Param::new("work", DEFAULT_WORK)
+    .range(1, 1 << 40)
+    .help("squares per task (the closed form is exact up to 2^40)");
+/// Tasks per sample, split between the workers.
+pub const TASKS: Param = Param::new("tasks", DEFAULT_TASKS)
+    .range(1, u64::MAX)
+    .help("tasks per sample, split between the workers");
+const PARAMS: [Param; 2] = [WORK, TASKS];
 
 impl Workload for Square {
     type Shared = ();
@@ -47,17 +48,17 @@ impl Workload for Square {
         &PARAMS
     }
     fn size(&self) -> Size {
-        Size::Split("tasks")
+        Size::Split(TASKS)
     }
 
     fn run(&self, ctx: &Ctx<'_, ()>) -> Output {
-        let work = ctx.param("work");
+        let work = ctx.get(WORK);
         let (tasks, checksum) = run_tasks(work, ctx.units());
         Output::new(tasks.wrapping_mul(work), checksum)
     }
 
     fn verify(&self, s: &Sample<'_, ()>) -> Verdict {
-        let work = s.param("work");
+        let work = s.get(WORK);
         for (k, out) in s.outputs().iter().enumerate() {
             let tasks = s.units(k);
             let expected = expected_task(work).wrapping_mul(tasks);
@@ -93,14 +94,14 @@ impl Workload for Square {
 fn on_pools<'a>(
     run: &RunFigures<'a>,
     workers: usize,
-    metric: &'a str,
+    metric: Metric,
 ) -> impl Iterator<Item = &'a crate::api::answers::Measurement> + 'a {
     run.measurements().filter(move |m| {
         m.case.workers == workers
             && m.metric == metric
             && m.verified
             && m.runtime.is_none()
-            && Model::parse(&m.case.model).is_some_and(|x| x.pool().is_some())
+            && Named::of(&m.case.model).is_pool()
     })
 }
 
@@ -108,7 +109,7 @@ fn cpu_bound(run: &RunFigures<'_>) -> Option<Answer> {
     let w = run.widest()?;
     let op = run.op();
     let mut l = Line::default();
-    let throughput = "throughput";
+    let throughput = Metric::Throughput;
     let Some(seq) = run.find(Model::Sequential.name(), "default", 1, throughput) else {
         return Some(
             l.done(
@@ -157,9 +158,9 @@ fn pools(run: &RunFigures<'_>) -> Vec<Answer> {
     };
     let mut l = Line::default();
     let mut parts = Vec::new();
-    for pool in [Pool::Threads, Pool::Rayon, Pool::Processes] {
+    for pool in Pool::ALL {
         let model = Model::Pool(pool, Pattern::Map);
-        let started = on_pools(run, w, "pool_start").find(|m| m.case.model == model.name());
+        let started = on_pools(run, w, Metric::PoolStart).find(|m| m.case.model == model.name());
         if let Some(m) = started {
             parts.push(format!("{} {}", pool.name(), l.fig(m, "")));
         }
@@ -172,7 +173,7 @@ fn pools(run: &RunFigures<'_>) -> Vec<Answer> {
     }
     let mut works: Vec<Option<u64>> = run
         .measurements()
-        .filter(|m| m.metric == "throughput")
+        .filter(|m| m.is(Metric::Throughput))
         .map(|m| m.param("work"))
         .collect();
     works.sort_unstable();

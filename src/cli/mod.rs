@@ -239,7 +239,10 @@ pub fn list(registry: &Registry) -> String {
             st.models().join(", ")
         ));
     }
-    s.push_str("models (a pool's three by its name: thread-pool, rayon, process-pool)\n");
+    s.push_str(&format!(
+        "models (a pool's three by its name: {})\n",
+        crate::api::model::Pool::names()
+    ));
     for f in crate::api::model::MODELS {
         s.push_str(&format!("    {:<26}{}\n", f.name, f.about));
     }

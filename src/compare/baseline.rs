@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::results::{Better, CaseId, Measurement};
+use crate::results::{Better, CaseId, Measurement, Metric};
 use crate::stats::median;
 
 use super::*;
@@ -92,7 +92,7 @@ pub(crate) fn decide_between_runs(c: &mut Comparison, medians: &[f64], pool: f64
 }
 
 /// A group row's members: one workload's model and metric.
-type Group = (String, String, String);
+type Group = (String, String, Metric);
 
 /// The keys of each group that every baseline run holds, groups of two keys or more.
 fn groups_of(
@@ -108,11 +108,7 @@ fn groups_of(
             && m.iter().all(|x| *x > 0.0)
             && c.current_median > 0.0;
         if usable {
-            let g = (
-                c.case.workload.clone(),
-                c.case.model.clone(),
-                c.metric.clone(),
-            );
+            let g = (c.case.workload.clone(), c.case.model.clone(), c.metric);
             groups.entry(g).or_default().push(i);
         }
     }
@@ -184,7 +180,7 @@ pub(crate) fn group_rows(
     };
     let mut rows = Vec::new();
     for ((workload, model, metric), per_run) in levels {
-        let members = &groups[&(workload.clone(), model.clone(), metric.clone())];
+        let members = &groups[&(workload.clone(), model.clone(), metric)];
         let first = &comparisons[members[0]];
         let base = (per_run.iter().map(|x| x.ln()).sum::<f64>() / per_run.len() as f64).exp();
         let current = geo(&mut members.iter().map(|&i| (i, comparisons[i].current_median)));
@@ -197,8 +193,10 @@ pub(crate) fn group_rows(
                 workers: 0,
                 params: BTreeMap::new(),
             },
-            metric: format!(
-                "{metric} (geometric mean of {} keys, each weighted by its steadiness)",
+            metric,
+            label: format!(
+                "{} (geometric mean of {} keys, each weighted by its steadiness)",
+                first.label,
                 members.len()
             ),
             unit: first.unit.clone(),
@@ -250,15 +248,8 @@ pub(crate) fn confirm_groups(rows: &mut [Comparison], runs: usize) {
     if runs >= WELL_KNOWN_RUNS {
         return;
     }
-    let kind = |c: &Comparison| {
-        let metric = c
-            .metric
-            .split(" (geometric mean")
-            .next()
-            .unwrap_or_default();
-        (c.case.workload.clone(), metric.to_string())
-    };
-    let mut regressed: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let kind = |c: &Comparison| (c.case.workload.clone(), c.metric);
+    let mut regressed: BTreeMap<(String, Metric), usize> = BTreeMap::new();
     for c in rows.iter().filter(|c| c.verdict == Verdict::Regressed) {
         *regressed.entry(kind(c)).or_default() += 1;
     }

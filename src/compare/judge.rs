@@ -1,7 +1,7 @@
 //! One change judged: the noise floor of each metric, the bootstrap interval of the ratio of
 //! medians beside the rank test, exact counts, and the spread between several baseline runs.
 
-use crate::api::model::{Model, Pool};
+use crate::api::model::Named;
 use crate::results::derived::{self};
 use crate::results::metric::Metric;
 use crate::results::{Better, Measurement};
@@ -9,22 +9,16 @@ use crate::stats::{mann_whitney, median, ratio_of_medians_ci};
 
 use super::*;
 
-/// Absolute differences below the metric's floor (`results::metric::FACTS`) are noise
-/// whatever their ratio; a derived ratio has none.
-pub(crate) fn noise_floor(metric: &str) -> f64 {
-    crate::results::metric::facts_of(metric).map_or(0.0, |f| f.noise_floor)
-}
-
 /// A throughput sample shorter than this is mostly start and stop: a thread placed on a busy
 /// core, a page fault, the clock's own cost. Such figures are listed, not judged.
 pub(crate) const MIN_JUDGED_SAMPLE_NS: f64 = 1_000_000.0;
 
 /// Whether a throughput measurement's samples last long enough to be judged.
 pub(crate) fn long_enough(m: &Measurement) -> bool {
-    if !m.metric.starts_with("throughput") {
+    if !m.is(Metric::Throughput) {
         return true;
     }
-    let (raw_median, _) = raw(m);
+    let (raw_median, _) = m.raw();
     match m.ops_per_sample {
         Some(ops) if raw_median > 0.0 => ops as f64 / raw_median * 1e9 >= MIN_JUDGED_SAMPLE_NS,
         _ => true,
@@ -45,12 +39,10 @@ pub fn is_judged(m: &Measurement) -> bool {
 /// are the medians of the runs whose samples `m` pools: each of them repeated one value when
 /// every sample is one of these medians.
 pub(crate) fn fixed_for_the_run(m: &Measurement, medians: &[f64]) -> bool {
-    let process_pool = Model::parse(&m.case.model)
-        .and_then(Model::pool)
-        .is_some_and(|(pool, _)| pool == Pool::Processes);
-    process_pool
-        && m.metric == Metric::PeakRss.name()
-        && m.samples.iter().all(|x| medians.contains(x))
+    let once = Named::of(&m.case.model)
+        .facts()
+        .is_some_and(|f| f.memory_once);
+    once && m.is(Metric::PeakRss) && m.samples.iter().all(|x| medians.contains(x))
 }
 
 /// Judges one pair of measurements of the same key; `confidence` is the interval's level.
@@ -66,13 +58,14 @@ pub fn judge(base: &Measurement, cur: &Measurement, threshold: f64, confidence: 
         )
     };
     let (_, p) = mann_whitney(&base.samples, &cur.samples);
-    let ((base_raw, raw_unit), (current_raw, _)) = (raw(base), raw(cur));
+    let ((base_raw, raw_unit), (current_raw, _)) = (base.raw(), cur.raw());
     let mut c = Comparison {
         base_raw,
         current_raw,
-        raw_unit,
+        raw_unit: raw_unit.to_string(),
         case: base.case.clone(),
-        metric: base.metric.clone(),
+        metric: base.metric,
+        label: base.label(),
         unit: base.unit.clone(),
         better: base.better,
         base_median: bm,
@@ -110,14 +103,13 @@ pub(crate) fn decide_exact(c: &mut Comparison, threshold: f64) {
 
 /// Whether a comparison is of an exact count.
 pub(crate) fn is_exact(c: &Comparison) -> bool {
-    c.metric == "instructions"
+    c.metric.is_exact()
 }
 
 /// Whether a change is beyond its metric's noise floor, and the interval of its
 /// worse-direction factor (above 1: current is worse).
 pub(crate) fn floor_and_worse(c: &Comparison) -> (bool, f64, f64) {
-    let metric = c.metric.split(' ').next().unwrap_or_default();
-    let beyond_floor = (c.current_raw - c.base_raw).abs() > noise_floor(metric);
+    let beyond_floor = (c.current_raw - c.base_raw).abs() > c.metric.facts().noise_floor;
     let [lo, hi] = c.ratio_ci95;
     match c.better {
         Better::Higher => (beyond_floor, 1.0 / hi, 1.0 / lo),
@@ -156,10 +148,7 @@ pub fn noise_sigma(comparisons: &[Comparison]) -> f64 {
         .iter()
         .filter(|c| c.verdict != Verdict::Info && !is_exact(c))
         .filter(|c| c.ratio.is_finite() && c.ratio > 0.0)
-        .filter(|c| {
-            let metric = c.metric.split(' ').next().unwrap_or_default();
-            (c.current_raw - c.base_raw).abs() > noise_floor(metric)
-        })
+        .filter(|c| (c.current_raw - c.base_raw).abs() > c.metric.facts().noise_floor)
         .map(|c| c.ratio.ln())
         .collect();
     if logs.len() < 6 {

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::BadInput;
-use crate::results::{Better, CaseId, Key, Measurement, Results};
+use crate::results::{Better, CaseId, Key, Measurement, Metric, Results};
 
 /// The chance of one or more false alarms allowed for a whole comparison.
 pub const FAMILY_ALPHA: f64 = 0.05;
@@ -59,7 +59,12 @@ impl Verdict {
 pub struct Comparison {
     #[serde(flatten)]
     pub case: CaseId,
-    pub metric: String,
+    #[serde(skip)]
+    pub metric: Metric,
+    /// The figure's name as judged: its metric, how it was put in units of the core's speed
+    /// ("throughput ÷ core speed"), and for a group row what it averages.
+    #[serde(rename = "metric")]
+    pub label: String,
     pub unit: String,
     pub better: Better,
     pub base_median: f64,
@@ -318,7 +323,7 @@ fn judge_keys(
     threshold: f64,
     confidence: f64,
 ) -> Judged {
-    let describe = |m: &Measurement| format!("{} / {}", m.case, m.metric);
+    let describe = |m: &Measurement| format!("{} / {}", m.case, m.label());
     let mut out = Judged {
         comparisons: Vec::new(),
         medians_of: Vec::new(),
@@ -435,19 +440,10 @@ fn confirm_by_groups(
     threshold: f64,
 ) {
     let groups = group_rows(comparisons, medians_of, runs, threshold);
-    let group_verdict: BTreeMap<(String, String, String), Verdict> = groups
+    let group_verdict: BTreeMap<(String, String, Metric), Verdict> = groups
         .iter()
         .map(|g| {
-            let metric = g
-                .metric
-                .split(" (geometric mean")
-                .next()
-                .unwrap_or_default();
-            let key = (
-                g.case.workload.clone(),
-                g.case.model.clone(),
-                metric.to_string(),
-            );
+            let key = (g.case.workload.clone(), g.case.model.clone(), g.metric);
             (key, g.verdict)
         })
         .collect();
@@ -455,11 +451,7 @@ fn confirm_by_groups(
         .iter_mut()
         .filter(|c| c.verdict == Verdict::Regressed)
     {
-        let key = (
-            c.case.workload.clone(),
-            c.case.model.clone(),
-            c.metric.clone(),
-        );
+        let key = (c.case.workload.clone(), c.case.model.clone(), c.metric);
         if group_verdict
             .get(&key)
             .is_some_and(|v| *v != Verdict::Regressed)

@@ -5,66 +5,61 @@ use std::collections::BTreeMap;
 
 use crate::api::Model;
 use crate::results::derived::{self, ratio_samples};
-use crate::results::{Better, CaseId, Key, Measurement, Results};
+use crate::results::metric::{Across, Speed};
+use crate::results::{CaseId, Key, Measurement, Metric, Results};
 
 use super::*;
 
 pub(crate) fn derived(
-    metric: &str,
-    better: Better,
+    metric: Metric,
     like: &Measurement,
     samples: Vec<f64>,
 ) -> Option<Measurement> {
     if samples.is_empty() {
         return None;
     }
-    let mut m = Measurement::named(&like.case, metric, "ratio", better, samples, like.verified);
+    let mut m = Measurement::new(&like.case, metric, samples, like.verified);
     m.ops_per_sample = like.ops_per_sample;
     Some(m)
 }
 
-/// The machine-independent figures of a run: speedup over sequential and scaling efficiency
-/// of every throughput, each model's startup ÷ the threads model's startup at the same
-/// parameters, the harness's overhead over the bare OS loops, and exact heap byte counts.
+/// The machine-independent figures of a run: each measurement's, as its metric's row says
+/// (`Across`) — speedup over sequential and scaling efficiency of a throughput, a start-up ÷
+/// the threads model's start-up at the same parameters, exact heap bytes as they are — and
+/// the harness's overhead over the bare OS loops.
 pub fn machine_independent(r: &Results) -> Vec<Measurement> {
     let mut out = Vec::new();
     for m in r.measurements.iter().filter(|m| is_judged(m)) {
-        match m.metric.as_str() {
-            "throughput" => {
-                if m.case.model != derived::sequential_of(&m.case.model) {
-                    out.extend(derived(
-                        "speedup",
-                        Better::Higher,
-                        m,
-                        derived::speedup_samples(r, m),
-                    ));
+        match m.metric.facts().across {
+            Across::Scaling => {
+                if !derived::is_reference(&m.case.model) {
+                    out.extend(derived(Metric::Speedup, m, derived::speedup_samples(r, m)));
                 }
                 if m.case.workers > 1 {
                     out.extend(derived(
-                        "efficiency",
-                        Better::Higher,
+                        Metric::Efficiency,
                         m,
                         derived::efficiency_samples(r, m),
                     ));
                 }
             }
-            "startup" if m.case.model != Model::Threads.name() => {
+            Across::VsThreads => {
                 let threads = CaseId {
                     model: Model::Threads.name().into(),
                     ..m.case.clone()
                 };
-                if let Some(t) = derived::find(r, &threads, "startup") {
-                    let name = format!("{}_thread_startup_ratio", m.case.model);
+                if m.case != threads
+                    && let Some(t) = derived::find(r, &threads, m.metric)
+                {
                     out.extend(derived(
-                        &name,
-                        Better::Lower,
+                        Metric::ThreadStartupRatio,
                         m,
                         ratio_samples(&m.samples, &t.samples, 1.0),
                     ));
                 }
             }
-            "heap_bytes" => out.push(m.clone()),
-            _ => {}
+            Across::Itself => out.push(m.clone()),
+            Across::Omitted => {}
         }
     }
     out.extend(harness_adds(r));
@@ -80,21 +75,19 @@ pub fn machine_independent(r: &Results) -> Vec<Measurement> {
 /// A start cost (startup, roundtrip) follows the core's speed only in part: the kernel's
 /// side of a `fork` copies page tables, which the memory keeps pace with as much as the core.
 /// It is multiplied by the square root of the probe taken before its sample ([`START_SPEED_POWER`]).
-pub(crate) fn reference(m: &Measurement) -> Option<(&'static str, Vec<f64>)> {
+pub(crate) fn reference(m: &Measurement) -> Option<(Speed, Vec<f64>)> {
     if m.probe.len() != m.samples.len() || m.probe.iter().any(|p| *p <= 0.0) {
         return None;
     }
-    use crate::results::metric::{Speed, facts_of};
-    match facts_of(&m.metric)?.speed {
-        Speed::Divided => Some(("÷ core speed", m.probe.clone())),
+    let speed = m.metric.facts().speed;
+    let refs = match speed {
+        Speed::Divided => m.probe.clone(),
         // Time in units of work the core could have done meanwhile.
-        Speed::Multiplied => Some(("× core speed", m.probe.iter().map(|p| 1.0 / p).collect())),
-        Speed::StartCost => Some((
-            "× √core speed",
-            m.probe.iter().map(|p| p.powf(-START_SPEED_POWER)).collect(),
-        )),
-        Speed::Exact => None,
-    }
+        Speed::Multiplied => m.probe.iter().map(|p| 1.0 / p).collect(),
+        Speed::StartCost => m.probe.iter().map(|p| p.powf(-START_SPEED_POWER)).collect(),
+        Speed::Exact => return None,
+    };
+    Some((speed, refs))
 }
 
 /// How a start cost is put in units of the core's speed: times the probe to this power. On
@@ -111,15 +104,8 @@ pub const START_SPEED_POWER: f64 = 0.5;
 pub(crate) fn harness_adds(r: &Results) -> Vec<Measurement> {
     r.measurements
         .iter()
-        .filter(|m| m.metric == "roundtrip" && is_judged(m))
-        .filter_map(|m| {
-            derived(
-                "harness_adds",
-                Better::Lower,
-                m,
-                derived::harness_adds_samples(r, m),
-            )
-        })
+        .filter(|m| m.is(Metric::Roundtrip) && is_judged(m))
+        .filter_map(|m| derived(Metric::HarnessAdds, m, derived::harness_adds_samples(r, m)))
         .collect()
 }
 
@@ -136,14 +122,12 @@ pub(crate) fn normalized_with(
         .measurements
         .iter()
         .map(|m| match reference(m).filter(|_| use_ref(m)) {
-            Some((label, refs)) => {
+            Some((speed, refs)) => {
                 let samples: Vec<f64> = m.samples.iter().zip(&refs).map(|(x, y)| x / y).collect();
-                let mut n = derived(&format!("{} {label}", m.metric), m.better, m, samples)
-                    .unwrap_or_else(|| m.clone());
-                n.verified = m.verified;
-                // The raw figures ride along for display and for the noise floor.
-                n.unit = format!("ratio of {}", m.unit);
-                n.min = m.median;
+                let mut n = m.clone();
+                n.stat = crate::results::Stat::new(&m.unit, samples);
+                // The raw median rides along for display and for the noise floor.
+                n.per = Some((speed, m.median));
                 n
             }
             None => m.clone(),
@@ -160,10 +144,10 @@ pub(crate) fn normalized_pair(
     base: &Results,
     cur: &Results,
 ) -> (Vec<Measurement>, Vec<Measurement>) {
-    let labels = |r: &Results| -> BTreeMap<Key, &'static str> {
+    let labels = |r: &Results| -> BTreeMap<Key, Speed> {
         r.measurements
             .iter()
-            .filter_map(|m| reference(m).map(|(label, _)| (m.key(), label)))
+            .filter_map(|m| reference(m).map(|(speed, _)| (m.key(), speed)))
             .collect()
     };
     let (lb, lc) = (labels(base), labels(cur));
@@ -173,13 +157,4 @@ pub(crate) fn normalized_pair(
         same_probe && lb.get(&k).is_some_and(|l| lc.get(&k) == Some(l))
     };
     (normalized_with(base, same), normalized_with(cur, same))
-}
-
-/// A judged figure's raw median (in its own unit) and the unit: normalised figures carry
-/// them from [`normalized_with`].
-pub(crate) fn raw(m: &Measurement) -> (f64, String) {
-    match m.unit.strip_prefix("ratio of ") {
-        Some(unit) => (m.min, unit.to_string()),
-        None => (m.median, m.unit.clone()),
-    }
 }

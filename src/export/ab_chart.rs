@@ -89,7 +89,7 @@ pub fn svg(rows: &[&Row], threshold: f64) -> String {
             LABEL_W - 8.0,
             y + 4.0,
             esc(&r.label),
-            esc(&r.metric)
+            esc(r.metric.name())
         );
         let (Some(ratio), Some([a, b])) = (r.ratio, r.ratio_interval) else {
             continue;
@@ -151,7 +151,7 @@ pub fn write_page(r: &AbResults, dir: &Path) -> std::io::Result<PathBuf> {
             h,
             "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td style=\"color:{}\">{}</td></tr>",
             esc(&x.label),
-            esc(&x.metric),
+            esc(x.metric.name()),
             x.ratio.map_or("–".into(), |v| format!("{v:.4}")),
             x.ratio_interval
                 .map_or("–".into(), |[a, b]| format!("{a:.4} – {b:.4}")),

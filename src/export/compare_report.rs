@@ -148,7 +148,7 @@ pub(crate) fn row_cells(c: &Comparison) -> [String; 8] {
     [
         c.verdict.name().to_string(),
         c.case(),
-        c.metric.clone(),
+        c.label.clone(),
         if c.raw_unit == "ratio" {
             format!("{:.3}", c.base_raw)
         } else {

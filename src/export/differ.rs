@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use crate::compare::Verdict;
-use crate::results::{Better, CaseId, Measurement, Quote, Results};
+use crate::results::{Better, CaseId, Measurement, Metric, Quote, Results};
 use crate::units as format;
 
 /// What was said about a pair of runs: how it was decided, then one line per figure.
@@ -62,7 +62,7 @@ pub fn differences(runs: &[Results]) -> Differences {
             .iter()
             .flat_map(|a| &a.quotes)
         {
-            let key = (q.case.clone(), q.metric.clone());
+            let key = (q.case.clone(), q.metric);
             if seen.contains(&key) {
                 continue;
             }
@@ -86,7 +86,7 @@ pub fn differences(runs: &[Results]) -> Differences {
 /// What `compare` judges between two runs of one machine: the keys (case, metric as measured)
 /// it calls regressed or improved, and this pair's key-to-key noise; or why it cannot judge
 /// them. `None` for runs of different machines.
-type Judged = Option<Result<(Vec<(CaseId, String)>, f64), String>>;
+type Judged = Option<Result<(Vec<(CaseId, Metric)>, f64), String>>;
 
 fn changed_keys(a: &Results, b: &Results) -> Judged {
     if a.machine.id != b.machine.id {
@@ -104,10 +104,7 @@ fn changed_keys(a: &Results, b: &Results) -> Judged {
             .comparisons
             .iter()
             .filter(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Improved))
-            .map(|c| {
-                let metric = c.metric.split(' ').next().unwrap_or_default();
-                (c.case.clone(), metric.to_string())
-            })
+            .map(|c| (c.case.clone(), c.metric))
             .collect();
         (keys, report.noise_sigma)
     }))
@@ -131,25 +128,19 @@ fn differ(a: &Measurement, b: &Measurement, b_label: &str, a_label: &str) -> Opt
         Better::Higher => b.median / a.median,
         Better::Lower => a.median / b.median,
     };
-    let (up, down) = match a.unit.as_str() {
-        "bytes" => ("smaller", "larger"),
-        "ops/s" | "ns" => ("faster", "slower"),
-        _ => ("better", "worse"),
-    };
+    let (up, down) = a.metric.words();
     let (k, word) = if gain >= 1.0 {
         (gain, up)
     } else {
         (1.0 / gain, down)
     };
     // A rate in the workload's own op ("squares/s"), else the figure in its unit.
-    let f = |m: &Measurement| match (m.unit.as_str(), &m.op) {
-        ("ops/s", Some(op)) => format::rate_of(m.median, op),
-        (unit, _) => format::value(m.median, unit),
-    };
+    let op = a.op.as_deref().unwrap_or("ops");
+    let f = |m: &Measurement| m.metric.show(m.median, op);
     Some(format!(
         "`{}` {}: {} on {b_label} against {} on {a_label} — {}× {word}.",
         a.case,
-        a.metric.replace('_', " "),
+        a.metric.name().replace('_', " "),
         f(b),
         f(a),
         format::sig3(k)

@@ -88,17 +88,21 @@ fn side_by_side(runs: &[Results]) -> String {
             s,
             "<tr><td>{}</td><td>{}</td>",
             esc(&case.to_string()),
-            esc(metric)
+            esc(metric.name())
         );
-        let medians: Vec<Option<(f64, &str)>> = runs
+        let medians: Vec<Option<(f64, crate::results::Metric)>> = runs
             .iter()
             .map(|r| {
                 let m = r.measurements.iter().find(|m| m.key() == k)?;
-                Some((m.median, m.unit.as_str()))
+                Some((m.median, m.metric))
             })
             .collect();
         for m in &medians {
-            let cell = m.map_or("–".into(), |(v, unit)| crate::units::value(v, unit));
+            let op = runs
+                .iter()
+                .find_map(|r| r.workload(&case.workload).map(|w| w.op.clone()))
+                .unwrap_or_else(|| "ops".into());
+            let cell = m.map_or("–".into(), |(v, metric)| metric.show(v, &op));
             let _ = write!(s, "<td class=\"n\">{}</td>", esc(&cell));
         }
         let ratio = match (medians.first(), medians.last()) {

@@ -4,7 +4,9 @@
 //! op names, units, `better` and verification come from the file, never from a workload's name.
 
 use super::doc::{Block, Doc, Table};
+use crate::api::model::Named;
 use crate::results::derived::{self, ratio};
+use crate::results::metric::Format;
 use crate::results::usl;
 use crate::results::{CaseId, Measurement, Metric, Results};
 use crate::units as format;
@@ -142,8 +144,8 @@ fn calibration(d: &mut Doc, r: &Results) {
     }
     for (model, st) in &c.bare_roundtrip {
         // The pthread loop is a variant of the threads model's bare loop, keyed by its own name.
-        let what = match crate::api::Model::parse(model) {
-            Some(m) if !m.facts().bare.is_empty() => m.facts().bare,
+        let what = match Named::of(model).facts() {
+            Some(f) if !f.bare.is_empty() => f.bare,
             _ if model == derived::PTHREAD_VARIANT => "pthread_create + pthread_join",
             _ => model.as_str(),
         };
@@ -155,45 +157,16 @@ fn calibration(d: &mut Doc, r: &Results) {
     }
 }
 
-/// A derived column: its header and how to compute it from a measurement.
-type Derived = (&'static str, fn(&Results, &Measurement) -> Vec<f64>, bool);
-
-/// The columns derived from a metric, shown right after it.
-fn derived_for(metric: &str) -> &'static [Derived] {
-    const THROUGHPUT: [Derived; 3] = [
-        ("efficiency", derived::efficiency_samples, false),
-        (
-            "vs cores' own speed",
-            derived::efficiency_vs_cores_samples,
-            false,
-        ),
-        ("vs sequential", derived::speedup_samples, true),
-    ];
-    const ROUNDTRIP: [Derived; 1] = [("harness adds", derived::harness_adds_samples, false)];
-    match metric {
-        "throughput" => &THROUGHPUT,
-        "roundtrip" => &ROUNDTRIP,
-        _ => &[],
-    }
-}
-
-fn metric_title(metric: &str, op: &str) -> String {
-    match crate::results::metric::facts_of(metric) {
-        Some(f) => crate::results::metric::with_op(f.title, op),
-        None => metric.replace('_', " "),
-    }
-}
-
 fn cell(m: &Measurement, op: &str) -> String {
-    let v = if m.unit == "ops/s" {
-        let op = m.op.as_deref().unwrap_or(op);
+    let op = m.op.as_deref().unwrap_or(op);
+    let v = if m.metric.facts().format == Format::Rate {
         format!(
             "{} ({} – {})",
             format::rate_of(m.median, op),
             format::rate_of(m.ci95[0], op),
             format::rate_of(m.ci95[1], op)
         )
-    } else if m.unit == "instructions" {
+    } else if m.metric.is_exact() || m.is(Metric::Instructions) {
         let per_op = m
             .ops_per_sample
             .filter(|&n| n > 0)
@@ -220,11 +193,11 @@ fn cell(m: &Measurement, op: &str) -> String {
         });
         format!(
             "{} (median){}",
-            format::value(m.median, &m.unit),
+            m.metric.show(m.median, op),
             from.unwrap_or_default()
         )
     } else {
-        format::value(m.median, &m.unit)
+        m.metric.show(m.median, op)
     };
     let v = if m.dominated.is_some() {
         format!("{v} †")
@@ -265,9 +238,7 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
             }
             line.push_str(&format!("Parameters: {}.", ps.join(", ")));
         }
-        let pools = ms.iter().any(|m| {
-            crate::api::Model::parse(&m.case.model).is_some_and(|model| model.pool().is_some())
-        });
+        let pools = ms.iter().any(|m| Named::of(&m.case.model).is_pool());
         if let Some(n) = w.pool_task_units.filter(|_| pools) {
             line.push_str(&format!(
                 " Pools hand out {} {} per task (--chunk).",
@@ -284,7 +255,7 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
     let rows: Vec<&Measurement> = ms
         .iter()
         .copied()
-        .filter(|m| !(derived::is_sequential(&m.case.model) && m.case.workers > 1))
+        .filter(|m| !(derived::is_reference(&m.case.model) && m.case.workers > 1))
         .collect();
     if !rows.is_empty() {
         d.push(Block::Table(table(r, &rows, &op)));
@@ -431,11 +402,11 @@ fn scaling(d: &mut Doc, r: &Results, name: &str) {
     }));
 }
 
-/// One row per case, one column per metric (and the figures derived from it), and a column
-/// for each parameter that differs between the rows.
+/// One row per case, one column per metric (and the figures derived from it, as its row of
+/// the table lists them), and a column for each parameter that differs between the rows.
 fn table(r: &Results, ms: &[&Measurement], op: &str) -> Table {
     let cases: Vec<&CaseId> = distinct(ms.iter().map(|m| &m.case));
-    let metrics: Vec<&str> = distinct(ms.iter().map(|m| m.metric.as_str()));
+    let metrics: Vec<Metric> = distinct(ms.iter().map(|m| m.metric));
     let varying: Vec<&String> = distinct(cases.iter().flat_map(|c| c.params.keys()))
         .into_iter()
         .filter(|k| distinct(cases.iter().map(|c| c.params.get(*k))).len() > 1)
@@ -455,15 +426,15 @@ fn table(r: &Results, ms: &[&Measurement], op: &str) -> Table {
     }
     col(&mut t, "workers".into(), true);
     // A derived column is shown only when some row has it.
-    let mut shown: Vec<(&str, &Derived)> = Vec::new();
-    for metric in &metrics {
-        col(&mut t, metric_title(metric, op), true);
-        for d in derived_for(metric) {
+    let mut shown: Vec<(Metric, Metric)> = Vec::new();
+    for &metric in &metrics {
+        col(&mut t, metric.title(op), true);
+        for &d in metric.facts().columns {
             let any = ms
                 .iter()
-                .any(|m| m.metric == *metric && !(d.1)(r, m).is_empty() && !derived::is_bare(m));
+                .any(|m| m.metric == metric && !derived::column_samples(d, r, m).is_empty());
             if any {
-                col(&mut t, d.0.into(), true);
+                col(&mut t, d.title(op), true);
                 shown.push((metric, d));
             }
         }
@@ -485,34 +456,33 @@ fn table(r: &Results, ms: &[&Measurement], op: &str) -> Table {
             row.push(case.variant.clone());
         }
         row.push(case.workers.to_string());
-        for metric in &metrics {
-            let m = ms.iter().find(|m| m.case == *case && m.metric == *metric);
+        for &metric in &metrics {
+            let m = ms.iter().find(|m| m.case == *case && m.metric == metric);
             row.push(m.map_or("–".into(), |m| cell(m, op)));
-            for (_, d) in shown.iter().filter(|(mm, _)| mm == metric) {
+            for &(_, d) in shown.iter().filter(|(mm, _)| *mm == metric) {
                 let samples = m
-                    .filter(|m| !derived::is_bare(m))
-                    .map(|m| (d.1)(r, m))
+                    .map(|m| derived::column_samples(d, r, m))
                     .unwrap_or_default();
-                let v = ratio(&samples);
-                // An efficiency (vs N × one worker, or vs the cores alone) is at most 1.
-                let capped = !d.2 && d.0 != "harness adds";
-                let beyond = capped.then(|| derived::unresolved(&samples, 1.0)).flatten();
-                row.push(match (v, d.2) {
-                    (None, _) => "–".into(),
-                    (Some(_), _) if beyond.is_some() => {
-                        format!("unresolved (σ {:.0}%)", 100.0 * beyond.unwrap_or(0.0))
-                    }
-                    (Some(x), true) => format!("{x:.2}×"),
-                    (Some(x), false) if d.0 == "harness adds" => {
-                        format!("{:+.1}%", 100.0 * (x - 1.0))
-                    }
-                    (Some(x), false) => format!("{x:.2}"),
-                });
+                row.push(derived_cell(d, &samples));
             }
         }
         t.rows.push(row);
     }
     t
+}
+
+/// A derived figure's cell: its median per-round ratio, or — past what physics allows
+/// (its row's cap) beyond the ratios' spread — unresolved.
+fn derived_cell(d: Metric, samples: &[f64]) -> String {
+    let beyond = d
+        .facts()
+        .cap
+        .and_then(|cap| derived::unresolved(samples, cap));
+    match (ratio(samples), beyond) {
+        (None, _) => "–".into(),
+        (Some(_), Some(sigma)) => format!("unresolved (σ {:.0}%)", 100.0 * sigma),
+        (Some(x), None) => d.show(x, ""),
+    }
 }
 
 /// The Markdown summary printed after a run and by `report`.

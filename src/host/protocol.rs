@@ -72,7 +72,7 @@ pub enum Request {
 /// One figure of a sample, named as in results files (`throughput`, `startup`, …).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Figure {
-    pub metric: String,
+    pub metric: crate::results::Metric,
     pub value: f64,
 }
 

@@ -240,20 +240,17 @@ impl<'a> Side<'a> {
                 let raw = take_sample(open.exec.as_mut(), &job).map_err(|e| e.to_string())?;
                 let f = figures(model, &raw)?;
                 let mut out = vec![Figure {
-                    metric: Metric::Throughput.name().into(),
+                    metric: Metric::Throughput,
                     value: f.throughput,
                 }];
                 if let Some(rss) = f.rss_bytes {
                     out.push(Figure {
-                        metric: Metric::PeakRss.name().into(),
+                        metric: Metric::PeakRss,
                         value: rss,
                     });
                 }
                 if let Some((metric, value)) = f.extra {
-                    out.push(Figure {
-                        metric: metric.into(),
-                        value,
-                    });
+                    out.push(Figure { metric, value });
                 }
                 Ok(Reply {
                     figures: out,
@@ -313,7 +310,7 @@ fn case_model(case: &Case) -> crate::api::Model {
 
 fn figure(metric: Metric, ns: u64) -> Figure {
     Figure {
-        metric: metric.name().into(),
+        metric,
         value: ns as f64,
     }
 }

@@ -139,10 +139,7 @@ pub struct RunArgs {
     /// Workloads to run (comma-separated or repeated; `list` shows them) [default: all]
     #[arg(long, value_name = "LIST")]
     pub workload: Vec<String>,
-    /// Models to run (`list` shows each): sequential, threads, fork, spawn, the pools
-    /// (thread-pool, rayon, process-pool: each pattern -map, -as-completed, -submit-wait, or
-    /// all three by the pool's name) and the studies' own [default: all]
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", help = model_help())]
     pub model: Vec<String>,
     /// Worker counts, e.g. 1,2,4 [default: 1, 2, 4, … and the core count; 2× cores in full runs]
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
@@ -225,4 +222,26 @@ pub struct RunArgs {
     /// The Python interpreter for --runtime cpython
     #[arg(long, value_name = "PATH", default_value = "python3")]
     pub python: PathBuf,
+}
+
+/// `--model`'s help, from the table of models: the per-sample models by name, the pools by
+/// their families.
+fn model_help() -> String {
+    use crate::api::model::{MODELS, Pattern, Pool, Starts};
+    let own: Vec<&str> = MODELS
+        .iter()
+        .filter(|f| f.starts != Starts::PerCase)
+        .map(|f| f.name)
+        .collect();
+    let patterns: Vec<String> = Pattern::ALL
+        .iter()
+        .map(|p| format!("-{}", p.name()))
+        .collect();
+    format!(
+        "Models to run (`list` shows each): {}, the pools ({}: each pattern {}, or all three by \
+         the pool's name) and the studies' own [default: all]",
+        own.join(", "),
+        Pool::names(),
+        patterns.join(", ")
+    )
 }

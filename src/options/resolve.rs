@@ -198,8 +198,9 @@ fn choose_models(
             }
         },
         &format!(
-            "a model ({}, or a pool: thread-pool, rayon, process-pool)",
-            all_models.join(", ")
+            "a model ({}, or a pool: {})",
+            all_models.join(", "),
+            crate::api::model::Pool::names()
         ),
     )?;
     let runs = |m: &str| {
@@ -320,7 +321,7 @@ fn select_workloads(
     for w in &c.workloads {
         let info = w.info();
         let size_given = match info.size {
-            Size::Split(n) | Size::PerWorker(n) => given.iter().any(|g| g.name == n),
+            Size::Split(n) | Size::PerWorker(n) => given.iter().any(|g| g.name == n.name),
             Size::None => true,
         };
         // Every combination of this workload's swept values, the first sweep outermost.

@@ -4,6 +4,7 @@
 
 use super::metric::Metric;
 use super::schema::{CaseId, Measurement, Results};
+use crate::api::model::{Model, Named};
 use crate::stats::median;
 
 /// Per-round ratios `a[i] / (scale × b[i])` when both were sampled round by round side by side
@@ -39,7 +40,7 @@ pub fn unresolved(samples: &[f64], limit: f64) -> Option<f64> {
 }
 
 /// The measurement of `metric` for `case`.
-pub fn find<'a>(r: &'a Results, case: &CaseId, metric: &str) -> Option<&'a Measurement> {
+pub fn find<'a>(r: &'a Results, case: &CaseId, metric: Metric) -> Option<&'a Measurement> {
     r.measurements
         .iter()
         .find(|m| m.case == *case && m.metric == metric)
@@ -55,30 +56,28 @@ fn with(case: &CaseId, model: &str, variant: &str, workers: usize) -> CaseId {
 }
 
 /// Throughput(N) ÷ (N × throughput(1)) of the same model and variant, per round; none for a
-/// sequential model or a case dominated by scheduling.
+/// reference model or a case dominated by scheduling.
 pub fn efficiency_samples(r: &Results, m: &Measurement) -> Vec<f64> {
-    if is_sequential(&m.case.model) || m.dominated.is_some() {
+    if is_reference(&m.case.model) || m.dominated.is_some() {
         return Vec::new();
     }
     let one = with(&m.case, &m.case.model, &m.case.variant, 1);
-    find(r, &one, &m.metric).map_or_else(Vec::new, |o| {
+    find(r, &one, m.metric).map_or_else(Vec::new, |o| {
         ratio_samples(&m.samples, &o.samples, m.case.workers as f64)
     })
 }
 
-/// The sequential model a model's speedup is measured against: its own runtime's (a model
-/// named `RUNTIME-…`, such as `cpython-threads`, against `RUNTIME-sequential`).
-pub fn sequential_of(model: &str) -> &'static str {
-    match model.split_once('-') {
-        Some(("cpython", _)) => "cpython-sequential",
-        _ => "sequential",
-    }
+/// The reference a model's speedup is measured against: its own runtime's sequential model
+/// (a model named `RUNTIME-…`, such as `cpython-threads`, against `RUNTIME-sequential`).
+pub fn reference_of(model: &str) -> String {
+    Named::of(model).reference()
 }
 
-/// Whether `model` is a sequential model: its N shares run one after another on one thread,
-/// so its efficiency at N workers is 1/N by definition, not a finding, and is not shown.
-pub fn is_sequential(model: &str) -> bool {
-    sequential_of(model) == model
+/// Whether `model` is a reference: its N shares run one after another on one thread, so its
+/// efficiency at N workers is 1/N by definition, not a finding, and is not shown; nor is it
+/// ever an answer to what N workers buy.
+pub fn is_reference(model: &str) -> bool {
+    Named::of(model).is_reference()
 }
 
 /// Throughput ÷ the sequential model's throughput at 1 worker, of the same variant, or of the
@@ -87,9 +86,9 @@ pub fn speedup_samples(r: &Results, m: &Measurement) -> Vec<f64> {
     if m.dominated.is_some() {
         return Vec::new();
     }
-    let sequential = sequential_of(&m.case.model);
-    let same = with(&m.case, sequential, &m.case.variant, 1);
-    let base = find(r, &same, &m.metric).or_else(|| {
+    let sequential = reference_of(&m.case.model);
+    let same = with(&m.case, &sequential, &m.case.variant, 1);
+    let base = find(r, &same, m.metric).or_else(|| {
         let mut seq = r.measurements.iter().filter(|b| {
             b.case.workload == m.case.workload
                 && b.case.model == sequential
@@ -140,7 +139,7 @@ pub fn cores_reference(
 pub fn runs_bare_code(r: &Results, m: &Measurement) -> bool {
     r.measurements.iter().any(|s| {
         s.case.workload == m.case.workload
-            && s.case.model == "sequential"
+            && s.case.model == Model::Sequential.name()
             && s.case.variant == m.case.variant
             && s.metric == m.metric
     })
@@ -149,7 +148,7 @@ pub fn runs_bare_code(r: &Results, m: &Measurement) -> bool {
 /// Throughput ÷ what the cores it could use did alone in the same rounds, running the same
 /// code: unlike the efficiency, this stays near 1 on a machine whose cores differ in speed.
 pub fn efficiency_vs_cores_samples(r: &Results, m: &Measurement) -> Vec<f64> {
-    if is_sequential(&m.case.model) || m.dominated.is_some() || !runs_bare_code(r, m) {
+    if is_reference(&m.case.model) || m.dominated.is_some() || !runs_bare_code(r, m) {
         return Vec::new();
     }
     cores_reference(r, &m.case.workload, m.samples.len(), m.case.workers)
@@ -160,9 +159,9 @@ pub fn efficiency_vs_cores_samples(r: &Results, m: &Measurement) -> Vec<f64> {
 /// harness's overhead on throughput (1.0 = none).
 pub fn harness_share<'a>(r: &'a Results, workload: &'a str) -> Option<(f64, &'a Measurement)> {
     let bare = r.calibration.bare_loop.get(workload)?;
-    let t1 = r
-        .select(workload, Metric::Throughput)
-        .find(|m| m.case.model == "threads" && m.case.workers == 1 && runs_bare_code(r, m))?;
+    let t1 = r.select(workload, Metric::Throughput).find(|m| {
+        m.case.model == Model::Threads.name() && m.case.workers == 1 && runs_bare_code(r, m)
+    })?;
     ratio(&ratio_samples(&t1.samples, &bare.samples, 1.0)).map(|x| (x, t1))
 }
 
@@ -174,7 +173,7 @@ pub fn harness_adds_samples(r: &Results, m: &Measurement) -> Vec<f64> {
         find(
             r,
             &with(&m.case, &m.case.model, variant, m.case.workers),
-            &m.metric,
+            m.metric,
         )
     };
     own(PTHREAD_VARIANT)
@@ -188,6 +187,36 @@ pub const BARE_VARIANT: &str = "bare";
 /// The variant name of the bare `pthread_create` loop beside the threads model's start: the
 /// primitive its workers start with.
 pub const PTHREAD_VARIANT: &str = "pthread";
+
+/// The per-round samples of derived figure `column` of measurement `m` (one of a metric's
+/// `columns` in the table); empty where it has none.
+pub fn column_samples(column: Metric, r: &Results, m: &Measurement) -> Vec<f64> {
+    if is_bare(m) {
+        return Vec::new();
+    }
+    match column {
+        Metric::Efficiency => efficiency_samples(r, m),
+        Metric::EfficiencyVsCores => efficiency_vs_cores_samples(r, m),
+        Metric::Speedup => speedup_samples(r, m),
+        Metric::HarnessAdds => harness_adds_samples(r, m),
+        Metric::Throughput
+        | Metric::Startup
+        | Metric::Roundtrip
+        | Metric::PeakRss
+        | Metric::HeapBytes
+        | Metric::FirstItem
+        | Metric::Instructions
+        | Metric::Getsizeof
+        | Metric::VoluntarySwitches
+        | Metric::InvoluntarySwitches
+        | Metric::PoolStart
+        | Metric::LostUpdates
+        | Metric::BreakEven
+        | Metric::TaskOverhead
+        | Metric::ThreadStartupRatio
+        | Metric::Own(_) => Vec::new(),
+    }
+}
 
 /// Whether a measurement is one of the bare OS loops (context, not the harness's figure).
 pub fn is_bare(m: &Measurement) -> bool {
@@ -211,9 +240,11 @@ mod tests {
 
     #[test]
     fn only_parallel_models_have_an_efficiency() {
-        assert!(is_sequential("sequential") && is_sequential("cpython-sequential"));
-        assert!(!is_sequential("threads") && !is_sequential("cpython-threads"));
-        assert!(!is_sequential("process-pool-map"));
+        assert!(is_reference("sequential") && is_reference("cpython-sequential"));
+        assert!(!is_reference("threads") && !is_reference("cpython-threads"));
+        assert!(!is_reference("process-pool-map") && !is_reference("lazy"));
+        assert_eq!(reference_of("cpython-fork"), "cpython-sequential");
+        assert_eq!(reference_of("spawn"), "sequential");
     }
 
     #[test]

@@ -1,14 +1,18 @@
-//! What each metric is, in one table: its name in the results file, unit, the direction that
-//! is better, the noise floor below which compare does not judge it, how compare and A/B put
-//! it in units of the core's speed, and how the summary and the charts title it. Nothing
-//! else in threadfork says what a metric is; adding one is one variant and one row here.
-//!
-//! Figures derived from a run (speedup, efficiency, start-up ratios: unit "ratio") are not
-//! metrics of a sample and have no row: they are judged as they are, with no floor.
+//! What each figure is, in one table: the metrics measured per sample, the figures of a case
+//! (a pool's opening, a break-even task size) and the figures derived from a run (speedup,
+//! efficiency, start-up ratios). Each row holds its name in the results file, unit, the
+//! direction that is better, the noise floor below which compare does not judge it, how
+//! compare and A/B put it in units of the core's speed, whether it is judged or listed, how
+//! the summary titles and formats it, which derived columns follow it and which chart draws
+//! it. Nothing else in threadfork says what a figure is: adding one is one variant and one
+//! row here, plus the code that measures it.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-/// What a measurement measures.
+/// What a figure measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Metric {
     Throughput,
@@ -19,6 +23,30 @@ pub enum Metric {
     FirstItem,
     Instructions,
     Getsizeof,
+    /// Times the workers gave up their CPU themselves (blocked on a lock, a futex, I/O).
+    VoluntarySwitches,
+    /// Times the workers were taken off their CPU by the scheduler (preempted).
+    InvoluntarySwitches,
+    /// From asking for a pool to every worker running.
+    PoolStart,
+    /// A lock-free race's lost updates: what a workload's check passed with.
+    LostUpdates,
+    /// The smallest task size at which a pool beats sequential.
+    BreakEven,
+    /// What one task costs a pool beyond its work.
+    TaskOverhead,
+    /// Throughput ÷ the sequential model's at 1 worker.
+    Speedup,
+    /// Throughput(N) ÷ (N × throughput(1)) of the same model.
+    Efficiency,
+    /// Throughput ÷ what the cores it could use did alone in the same rounds.
+    EfficiencyVsCores,
+    /// A model's start-up ÷ the threads model's at the same parameters.
+    ThreadStartupRatio,
+    /// A start-only case's roundtrip ÷ the bare OS loop interleaved with it.
+    HarnessAdds,
+    /// A figure a workload's check passed with that threadfork has no row for, by its name.
+    Own(&'static str),
 }
 
 /// Which way is better.
@@ -31,9 +59,9 @@ pub enum Better {
 
 /// How a sample of the metric is put in units of its core's speed at the time (the frozen
 /// probe taken beside it), so that a slower core of the moment is removed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Speed {
-    /// Not at all: bytes and instruction counts do not follow the core's speed.
+    /// Not at all: bytes, counts and ratios do not follow the core's speed.
     Exact,
     /// Divided by the probe: operations per probe step.
     Divided,
@@ -42,6 +70,74 @@ pub enum Speed {
     /// Multiplied by the probe to the power `normalize::START_SPEED_POWER`: a start cost,
     /// which follows the core only in part (the kernel's page-table copies follow memory).
     StartCost,
+}
+
+impl Speed {
+    /// What a figure put in units of the core's speed is called after its metric's name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Speed::Exact => "",
+            Speed::Divided => "÷ core speed",
+            Speed::Multiplied => "× core speed",
+            Speed::StartCost => "× √core speed",
+        }
+    }
+}
+
+/// Whether a figure is judged as a cost or listed beside the costs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judged {
+    /// A cost: compare and A/B judge it.
+    Cost,
+    /// Exact: judged on its counts, with no noise to allow for.
+    Exact,
+    /// Listed, never judged (a race's outcome, a pool's opening, a fitted size).
+    Listed,
+}
+
+/// How a value of the figure is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Operations per second, in the workload's own operation.
+    Rate,
+    /// A time in ns.
+    Time,
+    Bytes,
+    /// A count of things (switches, updates, instructions).
+    Count,
+    /// A ratio near 1, two decimals ("0.97").
+    Ratio,
+    /// A factor ("1.97×").
+    Times,
+    /// What is added, in per cent ("+3.1%").
+    Added,
+}
+
+/// Which chart draws the figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chart {
+    /// Against the worker count, one line per model (and an efficiency chart beside it).
+    Workers,
+    /// Every sample, one column per model (start costs).
+    Strip,
+    /// Against the parameter that varies, one line per model.
+    Param,
+    /// In the tables only.
+    None,
+}
+
+/// Where the figure stands across machines (`compare` of two machines' runs): the
+/// machine-independent figures it gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Across {
+    /// Its speedup over sequential and its efficiency.
+    Scaling,
+    /// Its ratio to the threads model's figure at the same parameters.
+    VsThreads,
+    /// Itself: it does not depend on the machine's speed (exact bytes).
+    Itself,
+    /// Nothing: it says how fast this machine is.
+    Omitted,
 }
 
 /// One row of the table.
@@ -55,103 +151,276 @@ pub struct Facts {
     /// Absolute differences below this, in `unit`, are noise whatever their ratio.
     pub noise_floor: f64,
     pub speed: Speed,
+    pub judged: Judged,
+    pub format: Format,
+    /// The largest value physics allows (an efficiency's 1): beyond it, beyond its noise,
+    /// the figure is unresolved rather than reported.
+    pub cap: Option<f64>,
     /// The summary table's column head; `{op}` stands for the workload's operation.
     pub title: &'static str,
     /// The charts' y axis; `{op}` as above.
     pub axis: &'static str,
+    /// The derived figures shown right after it in the summary.
+    pub columns: &'static [Metric],
+    pub chart: Chart,
+    pub across: Across,
 }
 
-/// Every metric, in [`Metric`]'s order.
-pub const FACTS: [Facts; 8] = [
+/// A row with the defaults of a listed count; rows below override what differs.
+const LISTED: Facts = Facts {
+    metric: Metric::Own(""),
+    name: "",
+    unit: "count",
+    better: Better::Lower,
+    noise_floor: 0.0,
+    speed: Speed::Exact,
+    judged: Judged::Listed,
+    format: Format::Count,
+    cap: None,
+    title: "",
+    axis: "",
+    columns: &[],
+    chart: Chart::None,
+    across: Across::Omitted,
+};
+
+/// A derived ratio's defaults.
+const RATIO: Facts = Facts {
+    unit: "ratio",
+    better: Better::Higher,
+    judged: Judged::Cost,
+    format: Format::Ratio,
+    ..LISTED
+};
+
+/// Every figure with a row, in [`Metric`]'s order ([`Metric::Own`] has none).
+pub const FACTS: [Facts; 19] = [
     Facts {
         metric: Metric::Throughput,
         name: "throughput",
         unit: "ops/s",
         better: Better::Higher,
-        noise_floor: 0.0,
         speed: Speed::Divided,
+        judged: Judged::Cost,
+        format: Format::Rate,
         title: "{op} per second (95% CI)",
         axis: "{op} per second (median, 95% CI)",
+        columns: &[
+            Metric::Efficiency,
+            Metric::EfficiencyVsCores,
+            Metric::Speedup,
+        ],
+        chart: Chart::Workers,
+        across: Across::Scaling,
+        ..LISTED
     },
     Facts {
         metric: Metric::Startup,
         name: "startup",
         unit: "ns",
-        better: Better::Lower,
         // A clock read is ~25 ns; a start moves by a microsecond with where the scheduler
         // puts the new thread or process.
         noise_floor: 1_000.0,
         speed: Speed::StartCost,
+        judged: Judged::Cost,
+        format: Format::Time,
         title: "startup: request → first instruction",
         axis: "startup (median)",
+        chart: Chart::Strip,
+        across: Across::VsThreads,
+        ..LISTED
     },
     Facts {
         metric: Metric::Roundtrip,
         name: "roundtrip",
         unit: "ns",
-        better: Better::Lower,
         noise_floor: 1_000.0,
         speed: Speed::StartCost,
+        judged: Judged::Cost,
+        format: Format::Time,
         title: "roundtrip: start + run + join/reap",
         axis: "roundtrip (median)",
+        columns: &[Metric::HarnessAdds],
+        chart: Chart::Strip,
+        ..LISTED
     },
     Facts {
         metric: Metric::PeakRss,
         name: "peak_rss",
         unit: "bytes",
-        better: Better::Lower,
         // A forked child's private bytes jump by 128 KiB between runs with which stack and
         // libc pages the kernel happens to copy (seen: 68 and 196 KiB per worker).
         noise_floor: 256.0 * 1024.0,
-        speed: Speed::Exact,
+        judged: Judged::Cost,
+        format: Format::Bytes,
         title: "peak RSS",
         axis: "peak RSS (median; 0 drawn at 1 B)",
+        chart: Chart::Param,
+        ..LISTED
     },
     Facts {
         metric: Metric::HeapBytes,
         name: "heap_bytes",
         unit: "bytes",
-        better: Better::Lower,
         // A pipeline's heap moves by a few hundred bytes with how often its threads blocked.
         noise_floor: 1024.0,
-        speed: Speed::Exact,
+        judged: Judged::Cost,
+        format: Format::Bytes,
         title: "heap bytes",
         axis: "heap bytes (median; 0 drawn at 1 B)",
+        chart: Chart::Param,
+        across: Across::Itself,
+        ..LISTED
     },
     Facts {
         metric: Metric::FirstItem,
         name: "first_item",
         unit: "ns",
-        better: Better::Lower,
         // A first item within 50 µs depends on where the scheduler puts a thread, not on code.
         noise_floor: 50_000.0,
         speed: Speed::Multiplied,
+        judged: Judged::Cost,
+        format: Format::Time,
         title: "first item",
         axis: "first item (median)",
+        chart: Chart::Param,
+        ..LISTED
     },
     Facts {
         metric: Metric::Instructions,
         name: "instructions",
         unit: "instructions",
-        better: Better::Lower,
-        noise_floor: 0.0,
-        speed: Speed::Exact,
+        judged: Judged::Exact,
         title: "instructions",
         axis: "instructions",
+        ..LISTED
     },
     Facts {
         metric: Metric::Getsizeof,
         name: "getsizeof",
         unit: "bytes",
-        better: Better::Lower,
-        noise_floor: 0.0,
-        speed: Speed::Exact,
+        judged: Judged::Cost,
+        format: Format::Bytes,
         title: "getsizeof",
         axis: "getsizeof (median; 0 drawn at 1 B)",
+        chart: Chart::Param,
+        ..LISTED
+    },
+    Facts {
+        metric: Metric::VoluntarySwitches,
+        name: "voluntary_switches",
+        unit: "switches",
+        title: "voluntary switches per sample",
+        axis: "voluntary context switches per sample (median)",
+        chart: Chart::Param,
+        ..LISTED
+    },
+    Facts {
+        metric: Metric::InvoluntarySwitches,
+        name: "involuntary_switches",
+        unit: "switches",
+        title: "preemptions per sample",
+        axis: "involuntary context switches per sample (median)",
+        chart: Chart::Param,
+        ..LISTED
+    },
+    Facts {
+        metric: Metric::PoolStart,
+        name: "pool_start",
+        unit: "ns",
+        format: Format::Time,
+        title: "pool start: request → every worker running",
+        axis: "pool start (median)",
+        ..LISTED
+    },
+    Facts {
+        metric: Metric::LostUpdates,
+        name: "lost_updates",
+        unit: "count",
+        title: "lost updates",
+        axis: "lost updates (median)",
+        ..LISTED
+    },
+    Facts {
+        metric: Metric::BreakEven,
+        name: "break_even_work",
+        unit: "work",
+        title: "break-even task size",
+        axis: "work per task",
+        ..LISTED
+    },
+    Facts {
+        metric: Metric::TaskOverhead,
+        name: "task_overhead_ns",
+        unit: "ns",
+        format: Format::Time,
+        title: "cost of a task beyond its work",
+        axis: "ns per task",
+        ..LISTED
+    },
+    Facts {
+        metric: Metric::Speedup,
+        name: "speedup",
+        format: Format::Times,
+        title: "vs sequential",
+        axis: "throughput ÷ sequential at 1 worker",
+        ..RATIO
+    },
+    Facts {
+        metric: Metric::Efficiency,
+        name: "efficiency",
+        cap: Some(1.0),
+        title: "efficiency",
+        axis: "throughput(N) ÷ (N × throughput(1))",
+        ..RATIO
+    },
+    Facts {
+        metric: Metric::EfficiencyVsCores,
+        name: "efficiency_vs_cores",
+        cap: Some(1.0),
+        title: "vs cores' own speed",
+        axis: "throughput ÷ the cores' own speed alone",
+        ..RATIO
+    },
+    Facts {
+        metric: Metric::ThreadStartupRatio,
+        name: "thread_startup_ratio",
+        better: Better::Lower,
+        format: Format::Times,
+        title: "start-up ÷ a thread's",
+        axis: "start-up ÷ the threads model's",
+        ..RATIO
+    },
+    Facts {
+        metric: Metric::HarnessAdds,
+        name: "harness_adds",
+        better: Better::Lower,
+        format: Format::Added,
+        title: "harness adds",
+        axis: "roundtrip ÷ the bare OS loop beside it",
+        ..RATIO
     },
 ];
 
+/// Names of figures that have no row, read from results files or given by workloads: kept
+/// once each for the life of the process, so that a [`Metric`] stays `Copy`.
+static OWN_NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+
+/// `name` as a `'static` string, the same one for every call with the same text.
+fn intern(name: &str) -> &'static str {
+    let mut names = OWN_NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    match names.get(name) {
+        Some(n) => n,
+        None => {
+            let n: &'static str = Box::leak(name.to_string().into_boxed_str());
+            names.insert(n);
+            n
+        }
+    }
+}
+
 impl Metric {
+    /// Every figure with a row, in the table's order.
     pub const ALL: [Metric; FACTS.len()] = {
         let mut all = [Metric::Throughput; FACTS.len()];
         let mut i = 0;
@@ -162,18 +431,32 @@ impl Metric {
         all
     };
 
-    /// Its row of the table.
+    /// Its row of the table; a workload's own figure gets a listed count's.
     pub fn facts(self) -> &'static Facts {
-        &FACTS[self as usize]
+        match FACTS.iter().find(|f| f.metric == self) {
+            Some(f) => f,
+            None => &LISTED,
+        }
     }
 
-    /// The metric a results file names, `None` for a derived figure's name.
-    pub fn parse(s: &str) -> Option<Metric> {
+    /// The figure a results file or a workload names: its row's, or a workload's own.
+    pub fn parse(s: &str) -> Metric {
+        match FACTS.iter().find(|f| f.name == s) {
+            Some(f) => f.metric,
+            None => Metric::Own(intern(s)),
+        }
+    }
+
+    /// A metric that has a row, `None` for any other name.
+    pub fn known(s: &str) -> Option<Metric> {
         FACTS.iter().find(|f| f.name == s).map(|f| f.metric)
     }
 
     pub fn name(self) -> &'static str {
-        self.facts().name
+        match self {
+            Metric::Own(name) => name,
+            m => m.facts().name,
+        }
     }
 
     pub fn unit(self) -> &'static str {
@@ -183,16 +466,87 @@ impl Metric {
     pub fn better(self) -> Better {
         self.facts().better
     }
+
+    /// Whether compare and A/B judge it (exactly or against noise) rather than list it.
+    pub fn is_judged(self) -> bool {
+        self.facts().judged != Judged::Listed
+    }
+
+    /// Whether it is an exact count, judged with no noise to allow for.
+    pub fn is_exact(self) -> bool {
+        self.facts().judged == Judged::Exact
+    }
+
+    /// The summary's column head, with the workload's operation put in.
+    pub fn title(self, op: &str) -> String {
+        match self {
+            Metric::Own(name) => name.replace('_', " "),
+            m => m.facts().title.replace("{op}", op),
+        }
+    }
+
+    /// The charts' y axis, with the workload's operation put in.
+    pub fn axis(self, op: &str) -> String {
+        match self {
+            Metric::Own(name) => name.replace('_', " "),
+            m => m.facts().axis.replace("{op}", op),
+        }
+    }
+
+    /// Whether it is what a workload's check passed with (`Verdict::PassedWith`): an outcome
+    /// listed beside the case's throughput, such as a race's lost updates.
+    pub fn is_outcome(self) -> bool {
+        matches!(self, Metric::LostUpdates | Metric::Own(_))
+    }
+
+    /// A value of the figure written as its row says: a rate in the workload's `op`, a time,
+    /// bytes, a count, a ratio, a factor or what is added.
+    pub fn show(self, v: f64, op: &str) -> String {
+        use crate::units;
+        match self.facts().format {
+            Format::Rate => units::rate_of(v, op),
+            Format::Time => units::ns(v),
+            Format::Bytes => units::bytes(v),
+            Format::Count => format!("{v:.0}"),
+            Format::Ratio => format!("{v:.2}"),
+            Format::Times => format!("{v:.2}×"),
+            Format::Added => format!("{:+.1}%", 100.0 * (v - 1.0)),
+        }
+    }
+
+    /// The words for better and worse of the figure: faster and slower for times and rates,
+    /// smaller and larger for sizes.
+    pub fn words(self) -> (&'static str, &'static str) {
+        match self.facts().format {
+            Format::Rate | Format::Time => ("faster", "slower"),
+            Format::Bytes => ("smaller", "larger"),
+            Format::Count | Format::Ratio | Format::Times | Format::Added => ("better", "worse"),
+        }
+    }
+
+    /// A name that may become part of a file's name.
+    pub fn slug(self) -> String {
+        self.name().replace(['_', ' '], "-")
+    }
 }
 
-/// The row of a metric by its name in a results file, `None` for a derived figure.
-pub fn facts_of(name: &str) -> Option<&'static Facts> {
-    Metric::parse(name).map(Metric::facts)
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
-/// A title or axis of the table with the workload's operation put in.
-pub fn with_op(text: &str, op: &str) -> String {
-    text.replace("{op}", op)
+impl Serialize for Metric {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Metric {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Metric, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Ok(Metric::parse(&name))
+    }
 }
 
 #[cfg(test)]
@@ -200,17 +554,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_row_sits_at_its_metric_and_names_are_distinct() {
-        for (i, f) in FACTS.iter().enumerate() {
-            assert_eq!(f.metric as usize, i, "{}", f.name);
-            assert_eq!(Metric::parse(f.name), Some(f.metric));
-        }
-        let names: std::collections::BTreeSet<_> = FACTS.iter().map(|f| f.name).collect();
+    fn each_row_names_its_own_metric_once_and_names_round_trip() {
+        let names: BTreeSet<_> = FACTS.iter().map(|f| f.name).collect();
         assert_eq!(names.len(), FACTS.len());
-        assert_eq!(facts_of("speedup").map(|f| f.name), None);
+        for f in FACTS {
+            assert_eq!(Metric::parse(f.name), f.metric);
+            assert_eq!(f.metric.name(), f.name);
+            assert!(!matches!(f.metric, Metric::Own(_)));
+        }
+        // Metric::ALL follows the enum's order, so a row out of place shows as a mismatch.
+        let mut sorted = Metric::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Metric::ALL);
         assert_eq!(
-            with_op(FACTS[0].title, "squares"),
+            Metric::Throughput.title("squares"),
             "squares per second (95% CI)"
+        );
+    }
+
+    #[test]
+    fn a_name_without_a_row_is_a_workloads_own_listed_figure() {
+        let m = Metric::parse("bins_touched");
+        assert_eq!(m, Metric::Own("bins_touched"));
+        assert_eq!(m.name(), "bins_touched");
+        assert!(!m.is_judged());
+        assert_eq!(Metric::parse("bins_touched"), m);
+        assert_eq!(Metric::known("bins_touched"), None);
+        let json = serde_json::to_string(&Metric::PeakRss).unwrap();
+        assert_eq!(json, "\"peak_rss\"");
+        assert_eq!(
+            serde_json::from_str::<Metric>(&json).unwrap(),
+            Metric::PeakRss
         );
     }
 }

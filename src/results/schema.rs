@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::machine::Machine;
 use crate::stats::summarize;
 
-use super::metric::{Better, Metric};
+use super::metric::{Better, Metric, Speed};
 
 pub const SCHEMA: &str = "threadfork/results/v2";
 /// The previous schema, still read: its files are upgraded on load.
@@ -139,10 +139,6 @@ pub struct Calibration {
     pub bare_roundtrip: BTreeMap<String, Stat>,
 }
 
-/// The metric a pool's opening is stored under (beside the task metrics of its cases): a
-/// case with one is a pool's.
-pub const POOL_START: &str = "pool_start";
-
 /// Everything that names a case except the metric: shared by measurements, failures and
 /// comparisons.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -184,7 +180,7 @@ impl std::fmt::Display for CaseId {
 pub struct Measurement {
     #[serde(flatten)]
     pub case: CaseId,
-    pub metric: String,
+    pub metric: Metric,
     pub better: Better,
     /// What one operation is ("squares"), for throughputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,6 +217,10 @@ pub struct Measurement {
     /// shown, but left out of speedups and efficiencies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dominated: Option<String>,
+    /// In a comparison only: how the samples were put in units of the core's speed, and the
+    /// median as measured, in `unit`, before that.
+    #[serde(skip)]
+    pub per: Option<(Speed, f64)>,
 }
 
 /// The real state of the process a worker was started from, beside each sample of a start-up
@@ -249,44 +249,27 @@ impl ParentState {
 }
 
 /// What identifies a measurement across runs: its case and metric.
-pub type Key = (CaseId, String);
+pub type Key = (CaseId, Metric);
 
 impl Measurement {
-    /// A measurement of `metric` from raw samples (at least one).
+    /// A measurement of `metric` from raw samples (at least one), in its table's unit; a
+    /// figure that is listed, not judged, is marked `info`.
     pub fn new(case: &CaseId, metric: Metric, samples: Vec<f64>, verified: bool) -> Measurement {
-        Self::named(
-            case,
-            metric.name(),
-            metric.unit(),
-            metric.better(),
-            samples,
-            verified,
-        )
-    }
-
-    /// A measurement of a figure that is not one of the [`Metric`]s.
-    pub fn named(
-        case: &CaseId,
-        metric: &str,
-        unit: &str,
-        better: Better,
-        samples: Vec<f64>,
-        verified: bool,
-    ) -> Measurement {
         Measurement {
             case: case.clone(),
-            metric: metric.into(),
-            better,
+            metric,
+            better: metric.better(),
             op: None,
             ops_per_sample: None,
             durations_ns: Vec::new(),
-            stat: Stat::new(unit, samples),
+            stat: Stat::new(metric.unit(), samples),
             verified,
-            info: false,
+            info: !metric.is_judged(),
             probe: Vec::new(),
             runtime: None,
             parent: None,
             dominated: None,
+            per: None,
         }
     }
 
@@ -299,7 +282,7 @@ impl Measurement {
     }
 
     pub fn key(&self) -> Key {
-        (self.case.clone(), self.metric.clone())
+        (self.case.clone(), self.metric)
     }
 
     pub fn param(&self, name: &str) -> Option<u64> {
@@ -307,7 +290,24 @@ impl Measurement {
     }
 
     pub fn is(&self, metric: Metric) -> bool {
-        self.metric == metric.name()
+        self.metric == metric
+    }
+
+    /// The median as measured and its unit, before any putting in units of the core's speed.
+    pub fn raw(&self) -> (f64, &str) {
+        match self.per {
+            Some((_, median)) => (median, &self.unit),
+            None => (self.median, &self.unit),
+        }
+    }
+
+    /// The figure's name as judged: its metric's, and how it was put in units of the core's
+    /// speed ("throughput ÷ core speed").
+    pub fn label(&self) -> String {
+        match self.per {
+            Some((speed, _)) => format!("{} {}", self.metric, speed.label()),
+            None => self.metric.to_string(),
+        }
     }
 }
 
@@ -337,7 +337,7 @@ pub struct Answer {
 pub struct Quote {
     #[serde(flatten)]
     pub case: CaseId,
-    pub metric: String,
+    pub metric: Metric,
     pub value: f64,
 }
 

@@ -222,9 +222,7 @@ fn fit_curve(
 /// A throughput against the worker count: the sequential model runs one worker's pace at any
 /// count, so it has no scaling curve.
 fn is_curve_point(m: &Measurement) -> bool {
-    m.is(Metric::Throughput)
-        && !m.info
-        && m.case.model != super::derived::sequential_of(&m.case.model)
+    m.is(Metric::Throughput) && !m.info && !super::derived::is_reference(&m.case.model)
 }
 
 /// The fits alone.

@@ -1,19 +1,16 @@
 //! The granularity sweep's derived figures (`run --work 1,10,…`): for every model and worker
 //! count, its speedup over sequential at each task size, the per-task cost its time fits at
 //! zero work (pools only), and its **break-even task size** — the smallest swept `work` from
-//! which on it beats sequential (by at least [`BEATS`]). Stored in the results as measurements named [`BREAK_EVEN`] and
-//! [`TASK_OVERHEAD`] (on the case without its `work` parameter), read by the summary and the
-//! charts.
+//! which on it beats sequential (by at least [`BEATS`]). Stored in the results as measurements of
+//! [`Metric::BreakEven`] and [`Metric::TaskOverhead`] (on the case without its `work`
+//! parameter), read by the summary and the charts.
 
 use std::collections::BTreeMap;
 
-use crate::api::model::{Model, Pattern};
-use crate::results::derived::{ratio, sequential_of, speedup_samples};
-use crate::results::{Better, CaseId, Measurement, Results};
+use crate::api::model::{Model, Named, Pattern};
+use crate::results::derived::{is_reference, ratio, speedup_samples};
+use crate::results::{CaseId, Measurement, Metric, Results};
 use crate::stats::median;
-
-pub const BREAK_EVEN: &str = "break_even_work";
-pub const TASK_OVERHEAD: &str = "task_overhead_ns";
 
 /// A model beats sequential at a speedup of at least this: a shared machine moves a ratio of
 /// two medians by a few percent either way, so 1.01× is no win.
@@ -40,7 +37,7 @@ pub struct Curve {
 pub fn curves(r: &Results) -> Vec<Curve> {
     let mut groups: BTreeMap<String, (CaseId, Vec<&Measurement>)> = BTreeMap::new();
     for m in r.measurements.iter().filter(|m| {
-        m.metric == "throughput"
+        m.is(Metric::Throughput)
             && m.param("work").is_some()
             && !crate::results::derived::is_bare(m)
     }) {
@@ -55,7 +52,7 @@ pub fn curves(r: &Results) -> Vec<Curve> {
     let mut out = Vec::new();
     for (_, (case, mut ms)) in groups {
         ms.sort_by_key(|m| m.param("work"));
-        if ms.len() < 2 || case.model == sequential_of(&case.model) {
+        if ms.len() < 2 || is_reference(&case.model) {
             continue;
         }
         let points: Vec<(u64, f64)> = ms
@@ -91,7 +88,7 @@ pub fn curves(r: &Results) -> Vec<Curve> {
             }
         });
         // Only a pool hands out tasks; a per-sample model's cost is per sample, not per task.
-        let pool = crate::api::Model::parse(&case.model).is_some_and(|m| m.pool().is_some());
+        let pool = Named::of(&case.model).is_pool();
         out.push(Curve {
             case,
             points,
@@ -129,15 +126,13 @@ pub fn intercept(points: &[(f64, f64)]) -> Option<f64> {
 /// never breaks even stores no break-even: the summary says so in words).
 pub fn derive(r: &mut Results) {
     for c in curves(r) {
-        for (metric, unit, value) in [
-            (BREAK_EVEN, "work", c.crossing),
-            (TASK_OVERHEAD, "ns", c.overhead_ns),
+        for (metric, value) in [
+            (Metric::BreakEven, c.crossing),
+            (Metric::TaskOverhead, c.overhead_ns),
         ] {
             if let Some(v) = value {
-                let mut m =
-                    Measurement::named(&c.case, metric, unit, Better::Lower, vec![v], c.verified);
-                m.info = true;
-                r.measurements.push(m);
+                r.measurements
+                    .push(Measurement::new(&c.case, metric, vec![v], c.verified));
             }
         }
     }
@@ -161,9 +156,10 @@ fn submit_wait_finding(r: &Results, w: &str) -> Option<String> {
     let mut waits: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let submit_wait = r.measurements.iter().filter(|m| {
         m.case.workload == w
-            && m.metric == "throughput"
+            && m.is(Metric::Throughput)
             && !crate::results::derived::is_bare(m)
-            && Model::parse(&m.case.model)
+            && Named::of(&m.case.model)
+                .model
                 .and_then(Model::pool)
                 .map(|p| p.1)
                 == Some(Pattern::SubmitWait)
@@ -254,12 +250,8 @@ fn opening_findings(r: &Results) -> Vec<String> {
     use crate::units::ns;
     let mut out = Vec::new();
     let mut opens: BTreeMap<(usize, &str), Vec<f64>> = BTreeMap::new();
-    for m in r
-        .measurements
-        .iter()
-        .filter(|m| m.metric == crate::results::schema::POOL_START)
-    {
-        let Some((pool, _)) = Model::parse(&m.case.model).and_then(Model::pool) else {
+    for m in r.measurements.iter().filter(|m| m.is(Metric::PoolStart)) {
+        let Some((pool, _)) = Named::of(&m.case.model).model.and_then(Model::pool) else {
             continue;
         };
         let family = pool.name();

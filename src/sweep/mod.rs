@@ -57,7 +57,7 @@ pub fn preflight(plan: &mut Plan) -> Result<(), BadInput> {
             Size::PerWorker(name) => (name, true),
             Size::None => continue,
         };
-        let Some(i) = info.params.iter().position(|p| p.name == name) else {
+        let Some(i) = info.params.iter().position(|p| p.name == name.name) else {
             continue;
         };
         let largest = sel.params[i].saturating_mul(if per_worker { max_workers } else { 1 });
@@ -281,9 +281,7 @@ const POOL_THREADS_APART: usize = 64;
 /// 3–7 s (25–55 ms a fork); opened from a harness without them, about 0.15 s (1.2 ms a fork).
 fn task_groups(tasks: Vec<Case>) -> Vec<Vec<Case>> {
     let in_process_pool = |c: &Case| match c {
-        Case::Task { model, .. } => model
-            .pool()
-            .is_some_and(|(p, _)| p != crate::api::model::Pool::Processes),
+        Case::Task { model, .. } => model.facts().pool.is_some() && !model.is_process(),
         Case::Startup { .. } => false,
     };
     let pool_threads: usize = tasks

@@ -41,7 +41,7 @@ impl Selected {
         let info = self.workload.info();
         match info.size {
             Size::Split(name) | Size::PerWorker(name) => {
-                info.params.iter().position(|p| p.name == name)
+                info.params.iter().position(|p| p.name == name.name)
             }
             Size::None => None,
         }
@@ -105,6 +105,15 @@ pub enum Case {
         model: Model,
         parent_rss: u64,
     },
+}
+
+impl Case {
+    /// The model the case runs on.
+    pub fn model(&self) -> Model {
+        match *self {
+            Case::Task { model, .. } | Case::Startup { model, .. } => model,
+        }
+    }
 }
 
 /// Everything a run needs, validated.

@@ -22,7 +22,7 @@ use crate::api::workload::Verdict;
 use crate::exec::bare::{bare_run, rate};
 use crate::exec::{Bound, Executor, Job, RawSample, SampleError, executor};
 use crate::measure::rss::parent_state;
-use crate::results::{Better, CaseId, Measurement, Metric, ParentState};
+use crate::results::{CaseId, Measurement, Metric, ParentState};
 
 /// Same-run reference figures gathered while the task cases run.
 #[derive(Default)]
@@ -51,7 +51,7 @@ struct TaskAcc {
     throughput: Vec<f64>,
     durations: Vec<f64>,
     rss: Vec<Option<f64>>,
-    extra: Option<(&'static str, Vec<f64>)>,
+    extra: Option<(Metric, Vec<f64>)>,
     probe: Vec<f64>,
     ops_per_sample: u64,
     verified: bool,
@@ -64,9 +64,6 @@ struct TaskAcc {
     floor: Option<Floor>,
 }
 
-/// The name of a pool's start-up figure: from asking for the pool to every worker running.
-pub use crate::results::schema::POOL_START;
-
 /// Times a pool is opened for its start-up figure.
 pub const POOL_OPENS: usize = 5;
 
@@ -75,7 +72,7 @@ pub(crate) struct Figures {
     pub(crate) throughput: f64,
     pub(crate) elapsed_ns: f64,
     pub(crate) rss_bytes: Option<f64>,
-    pub(crate) extra: Option<(&'static str, f64)>,
+    pub(crate) extra: Option<(Metric, f64)>,
     pub(crate) ops: u64,
     pub(crate) verified: bool,
     /// The workers' own cores' speed around the sample.
@@ -344,7 +341,7 @@ fn sample_case(
     bar: &ProgressBar,
     cal: &mut CalibrationAcc,
 ) -> bool {
-    let model = Model::parse(&acc.id.model).unwrap_or(Model::Sequential);
+    let model = acc.case.model();
     let mut sample;
     let mut tries = 0;
     loop {
@@ -411,9 +408,7 @@ fn case_outcome(plan: &Plan, a: TaskAcc) -> (CaseId, CaseOutcome) {
         };
         if !a.opens.is_empty() {
             // Listed, not judged: one opening per sample, a handful in all.
-            let mut m =
-                Measurement::named(&a.id, POOL_START, "ns", Better::Lower, a.opens, a.verified);
-            m.info = true;
+            let mut m = Measurement::new(&a.id, Metric::PoolStart, a.opens, a.verified);
             m.parent = a.parent;
             ms.push(m);
         }
@@ -431,7 +426,7 @@ fn finish(
     failed: Option<String>,
     throughput: Vec<f64>,
     rss: Vec<Option<f64>>,
-    extra: Option<(&'static str, Vec<f64>)>,
+    extra: Option<(Metric, Vec<f64>)>,
 ) -> CaseOutcome {
     if let Some(reason) = failed {
         return Err(reason);
@@ -446,9 +441,7 @@ fn finish(
         out.push(Measurement::new(id, Metric::PeakRss, rss, true));
     }
     if let Some((metric, values)) = extra {
-        let mut m = Measurement::named(id, metric, "count", Better::Lower, values, true);
-        m.info = true;
-        out.push(m);
+        out.push(Measurement::new(id, metric, values, true));
     }
     Ok(out)
 }

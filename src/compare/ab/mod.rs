@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::BadInput;
 use crate::host::protocol::{CaseInfo, Hello, PROTOCOL, Reply, Request};
+use crate::results::metric::Format;
 use crate::results::{Failure, Metric, timestamps};
 use report::{AbResults, Key, SideInfo};
 use sides::{Side, Which};
@@ -541,12 +542,7 @@ impl<'a> Job<'a> {
             .iter()
             .filter(|c| !c.failed && !c.pairs.is_empty())
         {
-            let metrics: Vec<String> = c.pairs[0]
-                .2
-                .figures
-                .iter()
-                .map(|f| f.metric.clone())
-                .collect();
+            let metrics: Vec<Metric> = c.pairs[0].2.figures.iter().map(|f| f.metric).collect();
             for metric in metrics {
                 let value = |r: &Reply| {
                     r.figures
@@ -560,7 +556,6 @@ impl<'a> Job<'a> {
                     .map(|(_, a, b)| Some((value(a)?, value(b)?)))
                     .collect();
                 let Some(both) = both else { continue };
-                let known = Metric::parse(&metric);
                 // One side's parent states, pair for pair, when every reply carried one.
                 let parents = |head: bool| -> Vec<[u64; 3]> {
                     let pick =
@@ -573,10 +568,10 @@ impl<'a> Job<'a> {
                 };
                 keys.push(Key {
                     case: c.info.id.clone(),
-                    metric: metric.clone(),
-                    unit: known.map_or("count".into(), |m| unit_of(m, &c.info.op)),
-                    better: known.map_or(crate::results::Better::Lower, Metric::better),
-                    judged: known.is_some(),
+                    metric,
+                    unit: unit_of(metric, &c.info.op),
+                    better: metric.better(),
+                    judged: metric.is_judged(),
                     base: both.iter().map(|p| p.0).collect(),
                     head: both.iter().map(|p| p.1).collect(),
                     base_probe: c.pairs.iter().map(|(_, a, _)| a.probe).collect(),
@@ -593,8 +588,8 @@ impl<'a> Job<'a> {
 }
 
 fn unit_of(m: Metric, op: &str) -> String {
-    match m {
-        Metric::Throughput => format!("{op}/s"),
-        other => other.unit().into(),
+    match m.facts().format {
+        Format::Rate => format!("{op}/s"),
+        _ => m.unit().into(),
     }
 }

@@ -50,7 +50,7 @@ impl SideInfo {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Key {
     pub case: CaseId,
-    pub metric: String,
+    pub metric: Metric,
     pub unit: String,
     pub better: Better,
     /// A figure A/B judges (a workload's own count, such as lost updates, is only listed).
@@ -77,7 +77,7 @@ pub struct Key {
 pub struct Row {
     pub label: String,
     pub group: bool,
-    pub metric: String,
+    pub metric: Metric,
     /// Which way is better for the metric: what "worse" means for the ratio.
     pub better: Better,
     pub pairs: usize,
@@ -158,7 +158,7 @@ type RowPairs<'a> = (String, bool, Vec<&'a Key>, Vec<(usize, f64)>);
 
 /// A key's log-ratios, signed so that positive is worse.
 fn worse_logs(k: &Key) -> Vec<(usize, f64)> {
-    let memory = k.metric == Metric::PeakRss.name();
+    let memory = k.metric == Metric::PeakRss;
     let floor = if memory { RSS_FLOOR_BYTES } else { 0.0 };
     k.base
         .iter()
@@ -199,7 +199,7 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
             Row {
                 label,
                 group,
-                metric: key.metric.clone(),
+                metric: key.metric,
                 better: key.better,
                 pairs: xs.len(),
                 ratio: s.as_ref().map(|s| to_ratio(s.centre)),
@@ -286,12 +286,12 @@ pub fn unsettled(keys: &[Key], threshold: f64) -> Vec<CaseId> {
 /// workload's metric over two or more models.
 fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
     let mut rows: Vec<RowPairs<'a>> = Vec::new();
-    let mut groups: BTreeMap<(String, String, String), Vec<&Key>> = BTreeMap::new();
-    let mut across: BTreeMap<(String, String), Vec<&Key>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String, Metric), Vec<&Key>> = BTreeMap::new();
+    let mut across: BTreeMap<(String, Metric), Vec<&Key>> = BTreeMap::new();
     for k in judged {
-        let (w, m) = (k.case.workload.clone(), k.metric.clone());
+        let (w, m) = (k.case.workload.clone(), k.metric);
         groups
-            .entry((w.clone(), k.case.model.clone(), m.clone()))
+            .entry((w.clone(), k.case.model.clone(), m))
             .or_default()
             .push(k);
         across.entry((w, m)).or_default().push(k);
@@ -302,13 +302,9 @@ fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
             rows.push((format!("{w} / {model} / every key"), true, ks.clone(), xs));
         }
     }
-    let mut variants: BTreeMap<(String, String, String), Vec<&Key>> = BTreeMap::new();
+    let mut variants: BTreeMap<(String, String, Metric), Vec<&Key>> = BTreeMap::new();
     for k in judged {
-        let v = (
-            k.case.workload.clone(),
-            k.case.variant.clone(),
-            k.metric.clone(),
-        );
+        let v = (k.case.workload.clone(), k.case.variant.clone(), k.metric);
         variants.entry(v).or_default().push(k);
     }
     for ((w, variant, m), ks) in &variants {
@@ -428,7 +424,7 @@ mod tests {
                 workers: 1,
                 params: Default::default(),
             },
-            metric: "throughput".into(),
+            metric: Metric::Throughput,
             unit: "ops/s".into(),
             better: Better::Higher,
             judged: true,

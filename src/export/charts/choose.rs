@@ -1,8 +1,10 @@
 //! Which charts one run gets: per workload, per metric, per varying parameter.
 
 use super::*;
+use crate::api::model::Named;
 use crate::export::summary::distinct;
 use crate::results::derived::{self, ratio};
+use crate::results::metric::{Chart as Drawn, Format};
 use crate::results::{Measurement, Metric, Results};
 use crate::sweep::granularity;
 
@@ -31,7 +33,7 @@ pub fn run_label(r: &Results) -> String {
 }
 
 /// The workload's measurements of one metric, bare OS loops left out (they are context).
-pub(crate) fn pick<'a>(r: &'a Results, workload: &'a str, metric: &'a str) -> Vec<&'a Measurement> {
+pub(crate) fn pick<'a>(r: &'a Results, workload: &'a str, metric: Metric) -> Vec<&'a Measurement> {
     r.measurements
         .iter()
         .filter(|m| m.case.workload == workload && m.metric == metric && !derived::is_bare(m))
@@ -58,12 +60,14 @@ pub(crate) fn param_axis(name: &str, values: &[u64]) -> Axis {
     }
 }
 
-pub(crate) fn y_axis(unit: &str, log: bool) -> Axis {
-    let f: fn(f64) -> String = match unit {
-        "ns" => fmt_ns,
-        "bytes" => fmt_bytes,
-        "ops/s" => fmt_rate,
-        _ => fmt_ratio,
+pub(crate) fn y_axis(metric: Metric, log: bool) -> Axis {
+    let f: fn(f64) -> String = match metric.facts().format {
+        Format::Time => fmt_ns,
+        Format::Bytes => fmt_bytes,
+        Format::Rate => fmt_rate,
+        Format::Count => fmt_count,
+        Format::Times => fmt_speedup,
+        Format::Ratio | Format::Added => fmt_ratio,
     };
     if log { Axis::Log(f) } else { Axis::Linear(f) }
 }
@@ -91,21 +95,19 @@ pub(crate) fn point(x: f64, m: &Measurement, log: bool) -> Pt {
     p
 }
 
-pub(crate) fn y_desc(metric: &str, op: &str) -> String {
-    match crate::results::metric::facts_of(metric) {
-        Some(f) => crate::results::metric::with_op(f.axis, op),
-        None => metric.replace('_', " "),
-    }
-}
-
-/// Throughput and efficiency against the worker count, one line per model and variant.
+/// Throughput and efficiency against the worker count, one line per model and variant;
+/// `family` names the models drawn when they are not all of the workload's ("pools").
 pub(crate) fn worker_charts(
     r: &Results,
-    w: &str,
+    (w, family): (&str, Option<&str>),
     ms: &[&Measurement],
     cap: &str,
     out: &mut Vec<Chart>,
 ) {
+    let (stem, title) = match family {
+        Some(f) => (format!("{w}-{f}"), format!("{w} on {f}")),
+        None => (w.to_string(), w.to_string()),
+    };
     let op = ms[0].op.clone().unwrap_or_else(|| "ops".into());
     let variants = distinct(ms.iter().map(|m| &m.case.variant)).len() > 1;
     let series = distinct(ms.iter().map(|m| (&m.case.model, &m.case.variant)));
@@ -130,24 +132,32 @@ pub(crate) fn worker_charts(
         ));
     }
     out.push(Chart {
-        stem: format!("{w}-throughput"),
-        title: format!("{w}: throughput vs workers"),
+        stem: format!("{stem}-throughput"),
+        title: format!("{title}: throughput vs workers"),
         caption: cap.into(),
         x_desc: "workers".into(),
         y_desc: format!(
             "{}{}",
-            y_desc("throughput", &op),
+            Metric::Throughput.axis(&op),
             if log { ", log scale" } else { "" }
         ),
         x: Axis::Linear(fmt_workers),
-        y: y_axis("ops/s", log),
+        y: y_axis(Metric::Throughput, log),
         categories: vec![],
         lines,
     });
     if series.len() > 8 || max_w < 2 {
         return;
     }
-    out.push(efficiency_chart(r, w, ms, &series, variants, cap, max_w));
+    out.push(efficiency_chart(
+        r,
+        (&stem, &title),
+        ms,
+        &series,
+        variants,
+        cap,
+        max_w,
+    ));
 }
 
 /// One line per model and variant of a workload's throughput, and each fitted series'
@@ -164,7 +174,7 @@ fn throughput_lines(
     let lossy = |m: &Measurement| {
         r.measurements
             .iter()
-            .any(|x| x.info && x.case == m.case && x.metric != crate::sweep::rounds::POOL_START)
+            .any(|x| x.case == m.case && x.metric.is_outcome())
     };
     let mut lines: Vec<Line> = series
         .iter()
@@ -175,7 +185,7 @@ fn throughput_lines(
                 .iter()
                 .filter(|m| &m.case.model == *model && &m.case.variant == *variant)
                 .collect();
-            if derived::is_sequential(model) && pts.iter().any(|m| m.case.workers == 1) {
+            if derived::is_reference(model) && pts.iter().any(|m| m.case.workers == 1) {
                 pts.retain(|m| m.case.workers == 1);
             }
             let dashed = pts.iter().any(|m| lossy(m));
@@ -213,7 +223,7 @@ fn throughput_lines(
 /// (the sequential reference is 1/N by definition, not a finding).
 fn efficiency_chart(
     r: &Results,
-    w: &str,
+    (stem, title): (&str, &str),
     ms: &[&Measurement],
     series: &[(&String, &String)],
     variants: bool,
@@ -222,7 +232,7 @@ fn efficiency_chart(
 ) -> Chart {
     let mut eff: Vec<Line> = series
         .iter()
-        .filter(|(model, _)| !derived::is_sequential(model))
+        .filter(|(model, _)| !derived::is_reference(model))
         .map(|(model, variant)| Line {
             label: format!(
                 "{model}{}",
@@ -255,8 +265,8 @@ fn efficiency_chart(
         [(1.0, 1.0), (max_w as f64, 1.0)].into_iter(),
     ));
     Chart {
-        stem: format!("{w}-efficiency"),
-        title: format!("{w}: scaling efficiency vs workers"),
+        stem: format!("{stem}-efficiency"),
+        title: format!("{title}: scaling efficiency vs workers"),
         caption: cap.into(),
         x_desc: "workers".into(),
         y_desc: "throughput(N) ÷ (N × throughput(1))".into(),
@@ -267,15 +277,25 @@ fn efficiency_chart(
     }
 }
 
-/// Every sample of the start costs, one column per model, at the parameter's smallest value.
-pub(crate) fn strip_chart(r: &Results, w: &str, cap: &str, out: &mut Vec<Chart>) {
-    let starts = pick(r, w, "startup");
+/// Every sample of the start costs (the metrics the table draws as strips), one column per
+/// model, at the parameter's smallest value; one series per metric, side by side.
+pub(crate) fn strip_chart(
+    r: &Results,
+    w: &str,
+    metrics: &[Metric],
+    cap: &str,
+    out: &mut Vec<Chart>,
+) {
+    let Some(&first) = metrics.first() else {
+        return;
+    };
+    let starts = pick(r, w, first);
     let Some(lowest) = starts.iter().map(|m| &m.case.params).min() else {
         return;
     };
     let starts: Vec<&&Measurement> = starts.iter().filter(|m| &m.case.params == lowest).collect();
     let cats: Vec<String> = starts.iter().map(|m| m.case.model.clone()).collect();
-    let strip = |metric: &str, offset: f64| -> Vec<Pt> {
+    let strip = |metric: Metric, offset: f64| -> Vec<Pt> {
         starts
             .iter()
             .enumerate()
@@ -293,6 +313,22 @@ pub(crate) fn strip_chart(r: &Results, w: &str, cap: &str, out: &mut Vec<Chart>)
             })
             .collect()
     };
+    // The series sit side by side within each model's column, 0.3 apart at most.
+    let offset = |i: usize| match metrics.len() {
+        1 => 0.0,
+        k => -0.15 + 0.3 * i as f64 / (k - 1) as f64,
+    };
+    let lines = metrics
+        .iter()
+        .enumerate()
+        .map(|(i, &metric)| Line {
+            label: metric.title(""),
+            points: strip(metric, offset(i)),
+            dashed: false,
+            points_only: true,
+            look: Look::default(),
+        })
+        .collect();
     out.push(Chart {
         stem: format!("{w}-startup"),
         title: format!("{w}: start cost per model (every sample)"),
@@ -300,103 +336,110 @@ pub(crate) fn strip_chart(r: &Results, w: &str, cap: &str, out: &mut Vec<Chart>)
         x_desc: "model".into(),
         y_desc: "time (log scale)".into(),
         x: Axis::Category,
-        y: Axis::Log(fmt_ns),
+        y: y_axis(first, true),
         categories: cats,
-        lines: vec![
-            Line {
-                label: "startup: request → first instruction".into(),
-                points: strip("startup", -0.15),
-                dashed: false,
-                points_only: true,
-                look: Look::default(),
-            },
-            Line {
-                label: "roundtrip: start + run + join/reap".into(),
-                points: strip("roundtrip", 0.15),
-                dashed: false,
-                points_only: true,
-                look: Look::default(),
-            },
-        ],
+        lines,
     });
 }
 
-/// Each metric against the parameter that varies, one line per model, variant and width.
+/// Each metric the table draws against a parameter (`Drawn::Param`; every metric but the
+/// table's untabled ones when a parameter varies) against the parameter that varies — or,
+/// when none does, against the worker count — one line per model, variant and width. A
+/// reference model is drawn at one worker only: its N shares run one after another.
 pub(crate) fn param_charts(
     w: &str,
     ms: &[&Measurement],
-    param: &str,
+    param: Option<&str>,
     cap: &str,
     out: &mut Vec<Chart>,
 ) {
     // A start-up's parent is placed at the RSS it really had, measured beside the samples.
-    let measured = param == "parent_rss" && ms.iter().all(|m| m.parent.is_some());
-    let x_of = |m: &Measurement| {
-        let asked = m.param(param).unwrap_or(0);
-        match &m.parent {
-            Some(p) if measured => p.rss_median().unwrap_or(asked),
-            _ => asked,
+    let measured = param == Some("parent_rss") && ms.iter().all(|m| m.parent.is_some());
+    let x_of = |m: &Measurement| match param {
+        None => m.case.workers as u64,
+        Some(p) => {
+            let asked = m.param(p).unwrap_or(0);
+            match &m.parent {
+                Some(state) if measured => state.rss_median().unwrap_or(asked),
+                _ => asked,
+            }
         }
     };
+    let shown = |m: &&&Measurement| {
+        param.is_some() || !derived::is_reference(&m.case.model) || m.case.workers == 1
+    };
+    let ms: Vec<&Measurement> = ms.iter().filter(shown).copied().collect();
     let values: Vec<u64> = ms.iter().map(|m| x_of(m)).collect();
-    let x = param_axis(param, &values);
+    let (x, x_name) = match param {
+        Some(p) => (param_axis(p, &values), p.replace('_', " ")),
+        None => (Axis::Linear(fmt_workers), "workers".to_string()),
+    };
     let x_log = matches!(x, Axis::Log(_));
     let variants = distinct(ms.iter().map(|m| &m.case.variant)).len() > 1;
-    let widths = distinct(ms.iter().map(|m| m.case.workers)).len() > 1;
-    for metric in distinct(ms.iter().map(|m| m.metric.as_str())) {
+    let widths = param.is_some() && distinct(ms.iter().map(|m| m.case.workers)).len() > 1;
+    for metric in distinct(ms.iter().map(|m| m.metric)) {
+        let drawn = match metric.facts().chart {
+            Drawn::Param => true,
+            Drawn::Workers | Drawn::Strip => param.is_some(),
+            Drawn::None => false,
+        };
         let of: Vec<&&Measurement> = ms.iter().filter(|m| m.metric == metric).collect();
-        if of.iter().all(|m| m.info) {
+        if !drawn || of.is_empty() {
             continue;
         }
-        let unit = of[0].unit.clone();
         let op = of[0].op.clone().unwrap_or_else(|| "ops".into());
-        let log = unit != "ops/s" || x_log;
-        let labels = distinct(of.iter().map(|m| series_label(m, variants, widths)));
-        let lines = labels
-            .iter()
-            .map(|l| Line {
-                label: l.clone(),
-                points: of
-                    .iter()
-                    .filter(|m| &series_label(m, variants, widths) == l)
-                    .map(|m| point(x_of(m) as f64, m, log))
-                    .collect(),
-                dashed: false,
-                points_only: false,
-                look: of
-                    .iter()
-                    .find(|m| &series_label(m, variants, widths) == l)
-                    .map_or(Look::default(), |m| Look::of_model(&m.case.model)),
-            })
-            .collect();
+        let log = metric.facts().format != Format::Rate || x_log;
+        let lines = series_lines(&of, (variants, widths), &|m| x_of(m) as f64, log);
         out.push(Chart {
-            stem: format!("{w}-{metric}-vs-{param}").replace('_', "-"),
-            title: format!(
-                "{w}: {} vs {}",
-                metric.replace('_', " "),
-                param.replace('_', " ")
-            ),
+            stem: format!("{w}-{}-vs-{}", metric.slug(), x_name.replace(' ', "-")),
+            title: format!("{w}: {} vs {x_name}", metric.name().replace('_', " ")),
             caption: cap.into(),
             x_desc: format!(
                 "{}{}",
                 if measured {
                     "the parent's RSS, measured at each sample (median)".to_string()
                 } else {
-                    param.replace('_', " ")
+                    x_name.clone()
                 },
                 if x_log { " (log scale)" } else { "" }
             ),
             y_desc: format!(
                 "{}{}",
-                y_desc(metric, &op),
+                metric.axis(&op),
                 if log { ", log scale" } else { "" }
             ),
             x,
-            y: y_axis(&unit, log),
+            y: y_axis(metric, log),
             categories: vec![],
             lines,
         });
     }
+}
+
+/// One line per series (model, and variant and width where they differ) of `of`, at `x_of`.
+fn series_lines(
+    of: &[&&Measurement],
+    (variants, widths): (bool, bool),
+    x_of: &dyn Fn(&Measurement) -> f64,
+    log: bool,
+) -> Vec<Line> {
+    let labels = distinct(of.iter().map(|m| series_label(m, variants, widths)));
+    labels
+        .iter()
+        .map(|l| {
+            let mine: Vec<&&&Measurement> = of
+                .iter()
+                .filter(|m| &series_label(m, variants, widths) == l)
+                .collect();
+            Line {
+                label: l.clone(),
+                points: mine.iter().map(|m| point(x_of(m), m, log)).collect(),
+                dashed: false,
+                points_only: false,
+                look: Look::of_model(&mine[0].case.model),
+            }
+        })
+        .collect()
 }
 
 /// The granularity sweep (`--work`): speedup over sequential against the task size, one
@@ -472,7 +515,8 @@ pub(crate) fn granularity_charts(r: &Results, w: &str, cap: &str, out: &mut Vec<
     }
 }
 
-/// The charts of one run: for each workload, what its measurements allow.
+/// The charts of one run: for each workload, what its measurements allow — each metric as
+/// its row of the table says ([`Chart`]).
 pub fn charts_for(r: &Results) -> Vec<Chart> {
     let cap = caption(r);
     let mut out = Vec::new();
@@ -485,41 +529,38 @@ pub fn charts_for(r: &Results) -> Vec<Chart> {
         if all.is_empty() {
             continue;
         }
-        if all.iter().any(|m| m.is(Metric::Startup)) {
-            strip_chart(r, &w, &cap, &mut out);
+        let metrics = distinct(all.iter().map(|m| m.metric));
+        let strips: Vec<Metric> = metrics
+            .iter()
+            .copied()
+            .filter(|m| m.facts().chart == Drawn::Strip)
+            .collect();
+        strip_chart(r, &w, &strips, &cap, &mut out);
+        let param = varying_param(&all);
+        if param.is_some() {
+            param_charts(&w, &all, param.as_deref(), &cap, &mut out);
+            granularity_charts(r, &w, &cap, &mut out);
+            continue;
         }
-        match varying_param(&all) {
-            Some(param) => {
-                param_charts(&w, &all, &param, &cap, &mut out);
-                granularity_charts(r, &w, &cap, &mut out);
+        for metric in metrics
+            .into_iter()
+            .filter(|m| m.facts().chart == Drawn::Workers)
+        {
+            // The pools get charts of their own (with the reference beside them): thirteen
+            // lines on one chart are more than a reader can follow.
+            let (pools, rest): (Vec<&Measurement>, Vec<&Measurement>) = pick(r, &w, metric)
+                .into_iter()
+                .partition(|m| Named::of(&m.case.model).is_pool());
+            if !rest.is_empty() {
+                worker_charts(r, (&w, None), &rest, &cap, &mut out);
             }
-            None => {
-                // The pools get charts of their own (with sequential for reference): thirteen
-                // lines on one chart are more than a reader can follow.
-                let tp = pick(r, &w, "throughput");
-                let is_pool = |m: &&Measurement| {
-                    crate::api::Model::parse(&m.case.model).is_some_and(|m| m.pool().is_some())
-                };
-                let (pools, rest): (Vec<&Measurement>, Vec<&Measurement>) =
-                    tp.into_iter().partition(is_pool);
-                if !rest.is_empty() {
-                    worker_charts(r, &w, &rest, &cap, &mut out);
-                }
-                if !pools.is_empty() {
-                    let mut with_seq = pools;
-                    with_seq.extend(
-                        rest.iter()
-                            .filter(|m| derived::is_sequential(&m.case.model)),
-                    );
-                    let first = out.len();
-                    worker_charts(r, &w, &with_seq, &cap, &mut out);
-                    for c in &mut out[first..] {
-                        c.stem = c.stem.replacen(&w, &format!("{w}-pools"), 1);
-                        c.title = c.title.replacen(&w, &format!("{w} on pools"), 1);
-                    }
-                }
+            if !pools.is_empty() {
+                let mut with_seq = pools;
+                with_seq.extend(rest.iter().filter(|m| derived::is_reference(&m.case.model)));
+                worker_charts(r, (&w, Some("pools")), &with_seq, &cap, &mut out);
             }
         }
+        param_charts(&w, &all, None, &cap, &mut out);
     }
     out
 }

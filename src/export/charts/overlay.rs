@@ -1,6 +1,7 @@
 //! The same charts with several runs overlaid (runs from several machines, or dates).
 
 use super::*;
+use crate::api::model::Named;
 use crate::export::summary::distinct;
 use crate::results::derived::{self};
 use crate::results::{Measurement, Metric, Results};
@@ -24,8 +25,8 @@ pub fn overlay_charts(runs: &[Results]) -> Vec<Chart> {
 /// The family a model is drawn with: the models that start workers per sample share a chart,
 /// each pool has its own, a study's models share one.
 fn family(model: &str) -> &'static str {
-    match crate::api::Model::parse(model) {
-        Some(m) => m.pool().map_or("threads and processes", |(p, _)| p.name()),
+    match Named::of(model).facts() {
+        Some(f) => f.pool.map_or("threads and processes", |p| p.name()),
         None => "models",
     }
 }
@@ -55,13 +56,11 @@ fn workload_overlays(runs: &[Results], w: &str, caption: &str) -> Vec<Chart> {
         Some(p) => m.param(p).unwrap_or(0) as f64,
         None => m.case.workers as f64,
     };
-    let keys = distinct(ms.iter().filter(|m| wanted(m)).map(|m| {
-        (
-            m.metric.clone(),
-            m.case.variant.clone(),
-            family(&m.case.model),
-        )
-    }));
+    let keys = distinct(
+        ms.iter()
+            .filter(|m| wanted(m))
+            .map(|m| (m.metric, m.case.variant.clone(), family(&m.case.model))),
+    );
     let mut out = Vec::new();
     for (metric, variant, fam) in keys {
         let of = |m: &Measurement| {
@@ -85,10 +84,10 @@ fn workload_overlays(runs: &[Results], w: &str, caption: &str) -> Vec<Chart> {
         };
         let op = first.op.clone().unwrap_or_else(|| "ops".into());
         out.push(Chart {
-            stem: format!("compare-{w}-{metric}-{variant}-{fam}").replace(['_', ' '], "-"),
+            stem: format!("compare-{w}-{}-{variant}-{fam}", metric.slug()).replace(['_', ' '], "-"),
             title: format!(
                 "{w} {}: {fam}{}",
-                metric.replace('_', " "),
+                metric.name().replace('_', " "),
                 if variant == "default" {
                     String::new()
                 } else {
@@ -97,9 +96,9 @@ fn workload_overlays(runs: &[Results], w: &str, caption: &str) -> Vec<Chart> {
             ),
             caption: caption.into(),
             x_desc,
-            y_desc: y_desc(&metric, &op),
+            y_desc: metric.axis(&op),
             x,
-            y: y_axis(&first.unit, param.is_some()),
+            y: y_axis(metric, param.is_some()),
             categories: vec![],
             lines,
         });

@@ -69,7 +69,7 @@ fn run_rows(r: &crate::results::Results) -> Vec<Vec<String>> {
         .map(|m| {
             let mut row = case_cells(&m.case).to_vec();
             row.extend([
-                m.metric.clone(),
+                m.metric.to_string(),
                 m.unit.clone(),
                 m.median.to_string(),
                 m.ci95[0].to_string(),
@@ -89,7 +89,7 @@ fn compare_rows(c: &crate::compare::Report) -> Vec<Vec<String>> {
         .map(|k| {
             let mut row = case_cells(&k.case).to_vec();
             row.extend([
-                k.metric.clone(),
+                k.label.clone(),
                 k.unit.clone(),
                 k.base_median.to_string(),
                 k.current_median.to_string(),
@@ -112,7 +112,7 @@ fn ab_rows(r: &crate::compare::ab::report::AbResults) -> Vec<Vec<String>> {
             vec![
                 row.label.clone(),
                 row.group.to_string(),
-                row.metric.clone(),
+                row.metric.to_string(),
                 row.pairs.to_string(),
                 opt(row.ratio),
                 opt(row.ratio_interval.map(|i| i[0])),

@@ -190,7 +190,7 @@ pub(crate) fn gil_findings(ms: &[&Measurement], interp: &Interpreter) -> Vec<Str
                 m.case.workload == square::NAME
                     && m.case.model == model
                     && m.case.workers == workers
-                    && m.metric == "throughput"
+                    && m.is(Metric::Throughput)
             })
             .map(|m| m.median)
     };
@@ -210,7 +210,7 @@ pub(crate) fn gil_findings(ms: &[&Measurement], interp: &Interpreter) -> Vec<Str
                 m.case.workload == square::NAME
                     && m.case.model == Model::Sequential.name()
                     && m.case.workers == 1
-                    && m.metric == "throughput"
+                    && m.is(Metric::Throughput)
             })
             .map(|m| m.median),
         thr("cpython-sequential", 1),
