@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use threadfork::__private::exec::fault::Fault;
+use threadfork::__private::exec::testing::Fault;
 use threadfork::__private::exec::{Bound, Job, executor, run_sample, take_sample};
 use threadfork::Model;
 use threadfork::api::model::{Pattern, Pool};

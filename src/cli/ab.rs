@@ -17,7 +17,7 @@ use crate::machine;
 /// build's words.
 pub(super) fn serve_main(rest: &[String], registry: &Registry) -> u8 {
     use crate::host::serve;
-    let mut out = match serve::take_stdout() {
+    let mut out = match crate::sys::stdout::take_stdout() {
         Ok(f) => f,
         Err(e) => {
             eprintln!("threadfork serve: cannot set up the protocol's descriptor: {e}");
@@ -51,7 +51,7 @@ pub(super) fn serve_main(rest: &[String], registry: &Registry) -> u8 {
                 let m = machine::fingerprint();
                 let mut plan = resolve(&a, flags.clone(), m.allowed_cpus, registry)?;
                 plan.one_unit_pool_tasks();
-                crate::exec::inject::set(plan.slowdown);
+                crate::exec::testing::set_slowdown(plan.injected.slowdown);
                 crate::sweep::preflight(&mut plan)?;
                 Ok(plan)
             }

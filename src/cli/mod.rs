@@ -66,8 +66,8 @@ fn reentered(started_ns: u64, args: &[OsString], registry: &Registry) -> Option<
         crate::exec::count::count_main(&rest, find)
     } else if mode == crate::host::protocol::SERVE_ARG {
         i32::from(ab::serve_main(&rest, registry))
-    } else if mode == crate::host::lean::LEAN_ARG {
-        crate::host::lean::lean_main(&rest, find)
+    } else if mode == crate::sweep::lean::LEAN_ARG {
+        crate::sweep::lean::lean_main(&rest, find)
     } else if mode == WORKER_ARG {
         worker_main(started_ns, &rest, find)
     } else {
@@ -323,7 +323,7 @@ fn run_command(a: &RunArgs, args: Vec<String>, registry: &Registry) -> Result<u8
     let dir = plan.out.join(&m.id);
     let made = check_writable(&dir)?;
     crate::sys::signals::install();
-    crate::exec::inject::set(plan.slowdown);
+    crate::exec::testing::set_slowdown(plan.injected.slowdown);
     // A counted run times nothing: no costs to measure, no estimate from them.
     if !plan.instructions {
         if let Err(e) = crate::sweep::preflight(&mut plan) {

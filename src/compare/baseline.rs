@@ -56,7 +56,7 @@ pub(crate) fn shrunk_variance(medians: &[f64], pool: f64) -> f64 {
 /// expected to show (the key's between-run σ, shrunk toward `pool`, × √(1 + 1/k)); the
 /// bootstrap interval of the pooled samples must also clear the threshold.
 pub(crate) fn decide_between_runs(c: &mut Comparison, medians: &[f64], pool: f64, threshold: f64) {
-    if c.verdict == Verdict::Info {
+    if c.verdict == Judgement::Info {
         return;
     }
     let k = medians.len() as f64;
@@ -83,11 +83,11 @@ pub(crate) fn decide_between_runs(c: &mut Comparison, medians: &[f64], pool: f64
         .max(NOISE_SIGMAS * sigma * (1.0 + 1.0 / k).sqrt());
     let (beyond_floor, worse_lo, worse_hi) = floor_and_worse(c);
     c.verdict = if beyond_floor && worse > allowance && worse_lo > 1.0 + threshold {
-        Verdict::Regressed
+        Judgement::Regressed
     } else if beyond_floor && -worse > allowance && worse_hi < 1.0 / (1.0 + threshold) {
-        Verdict::Improved
+        Judgement::Improved
     } else {
-        Verdict::Unchanged
+        Judgement::Unchanged
     };
 }
 
@@ -102,7 +102,7 @@ fn groups_of(
 ) -> BTreeMap<Group, Vec<usize>> {
     let mut groups: BTreeMap<Group, Vec<usize>> = BTreeMap::new();
     for (i, (c, m)) in comparisons.iter().zip(medians_of).enumerate() {
-        let usable = c.verdict != Verdict::Info
+        let usable = c.verdict != Judgement::Info
             && !is_exact(c)
             && m.len() == runs
             && m.iter().all(|x| *x > 0.0)
@@ -216,7 +216,7 @@ pub(crate) fn group_rows(
             p_value: f64::NAN,
             baseline_runs: None,
             between_run_sigma: None,
-            verdict: Verdict::Unchanged,
+            verdict: Judgement::Unchanged,
         };
         decide_between_runs(&mut c, &per_run, pool, threshold);
         rows.push(c);
@@ -250,18 +250,21 @@ pub(crate) fn confirm_groups(rows: &mut [Comparison], runs: usize) {
     }
     let kind = |c: &Comparison| (c.case.workload.clone(), c.metric);
     let mut regressed: BTreeMap<(String, Metric), usize> = BTreeMap::new();
-    for c in rows.iter().filter(|c| c.verdict == Verdict::Regressed) {
+    for c in rows.iter().filter(|c| c.verdict == Judgement::Regressed) {
         *regressed.entry(kind(c)).or_default() += 1;
     }
     let spread = (1.0 + 1.0 / runs as f64).sqrt();
-    for c in rows.iter_mut().filter(|c| c.verdict == Verdict::Regressed) {
+    for c in rows
+        .iter_mut()
+        .filter(|c| c.verdict == Judgement::Regressed)
+    {
         let worse = match c.better {
             Better::Higher => -c.ratio.ln(),
             Better::Lower => c.ratio.ln(),
         };
         let sigma = c.between_run_sigma.unwrap_or(0.0) * spread;
         if regressed[&kind(c)] < 2 && worse < GROUP_ALONE_SIGMAS * sigma {
-            c.verdict = Verdict::Unconfirmed;
+            c.verdict = Judgement::Unconfirmed;
         }
     }
 }

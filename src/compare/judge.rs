@@ -76,9 +76,9 @@ pub fn judge(base: &Measurement, cur: &Measurement, threshold: f64, confidence: 
         baseline_runs: None,
         between_run_sigma: None,
         verdict: if judged {
-            Verdict::Unchanged
+            Judgement::Unchanged
         } else {
-            Verdict::Info
+            Judgement::Info
         },
     };
     decide(&mut c, 1.0 + threshold);
@@ -88,16 +88,16 @@ pub fn judge(base: &Measurement, cur: &Measurement, threshold: f64, confidence: 
 /// The verdict on an exact count (`instructions`): any change beyond `threshold` — the counts
 /// of one build repeat exactly, so there is no noise to allow for.
 pub(crate) fn decide_exact(c: &mut Comparison, threshold: f64) {
-    if c.verdict == Verdict::Info {
+    if c.verdict == Judgement::Info {
         return;
     }
     c.ratio_ci95 = [c.ratio, c.ratio];
     c.verdict = if c.ratio > 1.0 + threshold {
-        Verdict::Regressed
+        Judgement::Regressed
     } else if c.ratio < 1.0 / (1.0 + threshold) {
-        Verdict::Improved
+        Judgement::Improved
     } else {
-        Verdict::Unchanged
+        Judgement::Unchanged
     };
 }
 
@@ -121,16 +121,16 @@ pub(crate) fn floor_and_worse(c: &Comparison) -> (bool, f64, f64) {
 /// more than `allowance` (a factor > 1) and the change is beyond the metric's noise floor;
 /// improved symmetrically.
 pub(crate) fn decide(c: &mut Comparison, allowance: f64) {
-    if c.verdict == Verdict::Info {
+    if c.verdict == Judgement::Info {
         return;
     }
     let (beyond_floor, worse_lo, worse_hi) = floor_and_worse(c);
     c.verdict = if beyond_floor && worse_lo > allowance {
-        Verdict::Regressed
+        Judgement::Regressed
     } else if beyond_floor && worse_hi < 1.0 / allowance {
-        Verdict::Improved
+        Judgement::Improved
     } else {
-        Verdict::Unchanged
+        Judgement::Unchanged
     };
 }
 
@@ -146,7 +146,7 @@ pub const NOISE_SIGMAS: f64 = 4.0;
 pub fn noise_sigma(comparisons: &[Comparison]) -> f64 {
     let logs: Vec<f64> = comparisons
         .iter()
-        .filter(|c| c.verdict != Verdict::Info && !is_exact(c))
+        .filter(|c| c.verdict != Judgement::Info && !is_exact(c))
         .filter(|c| c.ratio.is_finite() && c.ratio > 0.0)
         .filter(|c| (c.current_raw - c.base_raw).abs() > c.metric.facts().noise_floor)
         .map(|c| c.ratio.ln())

@@ -25,10 +25,20 @@ use crate::results::{Better, CaseId, Key, Measurement, Metric, Results};
 /// The chance of one or more false alarms allowed for a whole comparison.
 pub const FAMILY_ALPHA: f64 = 0.05;
 
+/// What a comparison judges. Written `"absolute"` or `"ratios"` in the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Runs of one machine (or `--absolute`): every figure as measured.
+    Absolute,
+    /// Runs of different machines: the machine-independent ratios only.
+    Ratios,
+}
+
 /// The verdict on one key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Verdict {
+pub enum Judgement {
     Regressed,
     /// Worse beyond its own noise but not confirmed: a key whose group (the same workload,
     /// model and metric at every worker count and parameter) did not regress, or — against
@@ -42,14 +52,14 @@ pub enum Verdict {
     Info,
 }
 
-impl Verdict {
+impl Judgement {
     pub fn name(self) -> &'static str {
         match self {
-            Verdict::Regressed => "regressed",
-            Verdict::Unconfirmed => "unconfirmed",
-            Verdict::Unchanged => "unchanged",
-            Verdict::Improved => "improved",
-            Verdict::Info => "info",
+            Judgement::Regressed => "regressed",
+            Judgement::Unconfirmed => "unconfirmed",
+            Judgement::Unchanged => "unchanged",
+            Judgement::Improved => "improved",
+            Judgement::Info => "info",
         }
     }
 }
@@ -87,7 +97,7 @@ pub struct Comparison {
     pub baseline_runs: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub between_run_sigma: Option<f64>,
-    pub verdict: Verdict,
+    pub verdict: Judgement,
 }
 
 impl Comparison {
@@ -121,8 +131,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub baselines: Vec<RunRef>,
     pub current: RunRef,
-    /// "absolute" (same machine, or --absolute) or "ratios" (machine-independent ratios).
-    pub mode: &'static str,
+    /// What was judged: absolutes (same machine, or --absolute) or machine-independent
+    /// ratios.
+    pub mode: Mode,
     pub threshold: f64,
     /// The threshold for exact counts (`instructions`).
     pub instructions_threshold: f64,
@@ -156,7 +167,7 @@ impl Report {
     /// Keys of the baseline the current run lacks, where that is a loss: on one machine (runs
     /// of different machines differ in their worker counts by design).
     pub fn missing(&self) -> &[String] {
-        if self.mode == "absolute" {
+        if self.mode == Mode::Absolute {
             &self.only_in_base
         } else {
             &[]
@@ -243,18 +254,18 @@ pub fn compare(
             .map(|(r, p)| run_ref(r, p))
             .collect(),
         current: run_ref(cur.0, cur.1),
-        mode: if ratios { "ratios" } else { "absolute" },
+        mode: if ratios { Mode::Ratios } else { Mode::Absolute },
         threshold,
         instructions_threshold,
         confidence,
         noise_sigma: sigma,
         between_run_sigma: pool,
         effective_threshold: allowance - 1.0,
-        regressed: count(Verdict::Regressed),
-        unconfirmed: count(Verdict::Unconfirmed),
+        regressed: count(Judgement::Regressed),
+        unconfirmed: count(Judgement::Unconfirmed),
         fixed_for_the_run,
-        improved: count(Verdict::Improved),
-        unchanged: count(Verdict::Unchanged),
+        improved: count(Judgement::Improved),
+        unchanged: count(Judgement::Unchanged),
         comparisons,
         only_in_base,
         only_in_current,
@@ -342,7 +353,7 @@ fn judge_keys(
                     && fixed_for_the_run(b, medians)
                     && fixed_for_the_run(c, &cur_median)
                 {
-                    judged.verdict = Verdict::Info;
+                    judged.verdict = Judgement::Info;
                     out.fixed_for_the_run += 1;
                 }
                 out.comparisons.push(judged);
@@ -423,7 +434,7 @@ fn between_runs_pool(comparisons: &[Comparison], medians_of: &[Vec<f64>]) -> Opt
     let mut spreads: Vec<f64> = comparisons
         .iter()
         .zip(medians_of)
-        .filter(|(c, _)| c.verdict != Verdict::Info && !is_exact(c))
+        .filter(|(c, _)| c.verdict != Judgement::Info && !is_exact(c))
         .filter(|(_, m)| m.len() >= MIN_BASELINE_RUNS)
         .filter_map(|(_, m)| log_sd(m))
         .collect();
@@ -440,7 +451,7 @@ fn confirm_by_groups(
     threshold: f64,
 ) {
     let groups = group_rows(comparisons, medians_of, runs, threshold);
-    let group_verdict: BTreeMap<(String, String, Metric), Verdict> = groups
+    let group_verdict: BTreeMap<(String, String, Metric), Judgement> = groups
         .iter()
         .map(|g| {
             let key = (g.case.workload.clone(), g.case.model.clone(), g.metric);
@@ -449,14 +460,14 @@ fn confirm_by_groups(
         .collect();
     for c in comparisons
         .iter_mut()
-        .filter(|c| c.verdict == Verdict::Regressed)
+        .filter(|c| c.verdict == Judgement::Regressed)
     {
         let key = (c.case.workload.clone(), c.case.model.clone(), c.metric);
         if group_verdict
             .get(&key)
-            .is_some_and(|v| *v != Verdict::Regressed)
+            .is_some_and(|v| *v != Judgement::Regressed)
         {
-            c.verdict = Verdict::Unconfirmed;
+            c.verdict = Judgement::Unconfirmed;
         }
     }
     comparisons.extend(groups);
@@ -495,14 +506,14 @@ mod tests {
     }
 
     /// The verdict on `metric` moving from `base` to `cur` (10 noisy samples each).
-    fn verdict(metric: Metric, base: f64, cur: f64) -> Verdict {
+    fn verdict(metric: Metric, base: f64, cur: f64) -> Judgement {
         let b = m(metric, noisy(base, 10));
         judge(&b, &m(metric, noisy(cur, 10)), 0.05, 0.95).verdict
     }
 
     #[test]
     fn directions_are_judged_by_better() {
-        use Verdict::{Improved, Regressed};
+        use Judgement::{Improved, Regressed};
         assert_eq!(verdict(Metric::Throughput, 100.0, 80.0), Regressed);
         assert_eq!(verdict(Metric::Throughput, 100.0, 120.0), Improved);
         assert_eq!(verdict(Metric::Startup, 100_000.0, 120_000.0), Regressed);
@@ -512,10 +523,13 @@ mod tests {
     #[test]
     fn small_changes_and_identical_runs_are_unchanged() {
         let base = m(Metric::Throughput, noisy(100.0, 10));
-        assert_eq!(judge(&base, &base, 0.05, 0.95).verdict, Verdict::Unchanged);
+        assert_eq!(
+            judge(&base, &base, 0.05, 0.95).verdict,
+            Judgement::Unchanged
+        );
         assert_eq!(
             judge(&base, &m(Metric::Throughput, noisy(98.0, 10)), 0.05, 0.95).verdict,
-            Verdict::Unchanged
+            Judgement::Unchanged
         );
     }
 
@@ -524,10 +538,10 @@ mod tests {
         // 20 ns → 30 ns is +50%, but below what a clock read can tell apart.
         let base = m(Metric::FirstItem, vec![20.0; 5]);
         let cur = m(Metric::FirstItem, vec![30.0; 5]);
-        assert_eq!(judge(&base, &cur, 0.05, 0.95).verdict, Verdict::Unchanged);
+        assert_eq!(judge(&base, &cur, 0.05, 0.95).verdict, Judgement::Unchanged);
         let mut lost = m(Metric::Throughput, vec![10.0; 5]);
         lost.info = true;
-        assert_eq!(judge(&lost, &lost, 0.05, 0.95).verdict, Verdict::Info);
+        assert_eq!(judge(&lost, &lost, 0.05, 0.95).verdict, Judgement::Info);
     }
 
     #[test]

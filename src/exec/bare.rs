@@ -35,7 +35,7 @@ fn bare_run_here(b: &Bound) -> Result<BareRun, SampleError> {
     let t0 = now_ns();
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         super::panics::user_code(|| {
-            super::inject::run_share(job.workload.as_ref(), region.shared(), &orders)
+            super::testing::run_share(job.workload.as_ref(), region.shared(), &orders)
         })
     }));
     let dt = now_ns().saturating_sub(t0).max(1);
@@ -109,7 +109,7 @@ pub fn bare_fork_roundtrip(timeout: Duration) -> Result<f64, SampleError> {
     let t0 = now_ns();
     // SAFETY: the child only makes the prctl system call and leaves with `_exit`, both
     // async-signal-safe.
-    let pid = super::inject::fork(|| unsafe { libc::fork() });
+    let pid = super::testing::fork(|| unsafe { libc::fork() });
     match pid {
         -1 => Err(SampleError::Start(format!(
             "fork failed: {}",
@@ -160,7 +160,7 @@ impl BareSpawn {
         let mut pid: libc::pid_t = 0;
         let t0 = now_ns();
         // SAFETY: path, argv and envp are NUL-terminated and outlive the call; no attributes.
-        let rc = super::inject::spawn(|| unsafe {
+        let rc = super::testing::spawn(|| unsafe {
             libc::posix_spawn(
                 &mut pid,
                 self.path.as_ptr(),

@@ -29,7 +29,7 @@ impl Exit {
     pub fn check(self, pid: i32) -> Result<(), SampleError> {
         match self {
             Exit::Code(0) => Ok(()),
-            Exit::Code(super::fault::PANIC_EXIT) => Err(SampleError::WorkerFailed(format!(
+            Exit::Code(super::panics::PANIC_EXIT) => Err(SampleError::WorkerFailed(format!(
                 "worker process {pid} panicked"
             ))),
             Exit::Code(code) => Err(SampleError::WorkerFailed(format!(

@@ -78,7 +78,7 @@ pub fn count_main(args: &[String], find: impl Fn(&str) -> Option<WorkloadRef>) -
     }) else {
         return usage("the parameters do not match the workload's");
     };
-    super::inject::from_env();
+    super::testing::from_env();
     let exe = std::env::current_exe().unwrap_or_default();
     let bound = Bound {
         workload,

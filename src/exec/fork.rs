@@ -30,7 +30,7 @@ impl Executor for Fork {
             // SAFETY: the child runs only `child`, which touches memory prepared before the
             // fork (the region, the workload) and the stack, makes system calls, and leaves
             // with `_exit`: it does not return into the parent's code.
-            let started = super::inject::fork(|| unsafe { fork() });
+            let started = super::testing::fork(|| unsafe { fork() });
             match started {
                 Ok(ForkResult::Child) => child(&region, k, parent, workload),
                 Ok(ForkResult::Parent { child }) => {

@@ -5,14 +5,13 @@
 pub mod bare;
 pub mod children;
 pub mod count;
-pub mod fault;
 pub mod fork;
-pub mod inject;
 pub mod panics;
 pub mod pool;
 pub mod region;
 pub mod sequential;
 pub mod spawn;
+pub mod testing;
 pub mod threads;
 pub mod worker;
 
@@ -64,7 +63,7 @@ pub struct Job<'a> {
     pub exe: &'a Path,
     pub timeout: Duration,
     /// Fault for worker 0 (tests only).
-    pub fault: fault::Fault,
+    pub fault: testing::Fault,
     /// Units per task on a pool (`--chunk`): a pool hands out each worker's share in tasks
     /// of this many units.
     pub chunk: u64,
@@ -86,7 +85,7 @@ impl<'a> Job<'a> {
             cpus: &[],
             exe,
             timeout: Duration::from_secs(60),
-            fault: fault::Fault::None,
+            fault: testing::Fault::None,
             chunk: 1,
         }
     }
@@ -515,7 +514,7 @@ pub(crate) fn explain_with_messages(region: &Region, e: SampleError) -> SampleEr
         return e;
     };
     let panics: Vec<String> = (0..region.capacity())
-        .map(|k| fault::load_message(&region.slot(k).message))
+        .map(|k| panics::load_message(&region.slot(k).message))
         .filter(|m| !m.is_empty())
         .collect();
     if panics.is_empty() {

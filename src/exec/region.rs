@@ -3,15 +3,13 @@
 //! processes it is a `MAP_SHARED` mapping (anonymous for fork, a memfd for spawn), so every
 //! field is really shared.
 
-use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 use anyhow::{Context, Result, bail};
-use nix::sys::mman::{MapFlags, ProtFlags, mmap, mmap_anonymous, munmap};
 
 use crate::api::workload::MAX_PARAMS;
+use crate::sys::mmap::Mapping;
 use crate::sys::shared::SharedArea;
 
 /// Identifies a threadfork region and its layout version ("TFRK" + layout 2).
@@ -62,7 +60,7 @@ pub struct Slot {
     pub cpu: AtomicI32,
     pub state: AtomicU32,
     pub pid: AtomicU32,
-    /// Fault to inject (tests only), as [`super::fault::Fault::code`].
+    /// Fault to inject (tests only), as `Fault::code` of `exec::testing`.
     pub fault: AtomicU32,
     /// Parent's clock just before it asked for this worker (spawn / fork / Command::spawn).
     pub requested_ns: AtomicU64,
@@ -81,7 +79,7 @@ pub struct Slot {
     /// Bytes this process owns privately (processes only); `u64::MAX` when unreadable.
     pub private_bytes: AtomicU64,
     /// A panic message, for the parent to report.
-    pub message: [AtomicU64; super::fault::MESSAGE_WORDS],
+    pub message: [AtomicU64; super::panics::MESSAGE_WORDS],
 }
 
 /// A 64-bit FNV-1a hash of a workload's name: what a spawned worker checks the region by.
@@ -118,7 +116,7 @@ impl Layout {
 
 /// A mapping holding a [`Header`], a workload's shared state and `workers` [`Slot`]s.
 pub struct Region {
-    ptr: NonNull<u8>,
+    map: Mapping,
     layout: Layout,
     fd: Option<OwnedFd>,
 }
@@ -133,19 +131,9 @@ impl Region {
     /// An anonymous `MAP_SHARED` region: shared with threads, and with children forked later.
     pub fn anonymous(workers: usize, shared_size: usize, shared_align: usize) -> Result<Region> {
         let layout = Layout::new(workers, shared_size, shared_align);
-        let size = NonZeroUsize::new(layout.len).context("empty region")?;
-        // SAFETY: a fresh anonymous mapping aliases nothing; it is unmapped in Drop.
-        let ptr = unsafe {
-            mmap_anonymous(
-                None,
-                size,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_SHARED,
-            )
-        }
-        .context("mmap of the shared region failed")?;
+        let map = Mapping::shared(layout.len).context("mmap of the shared region failed")?;
         let region = Region {
-            ptr: ptr.cast(),
+            map,
             layout,
             fd: None,
         };
@@ -162,9 +150,9 @@ impl Region {
         )
         .context("memfd_create failed")?;
         nix::unistd::ftruncate(&fd, layout.len as i64).context("ftruncate of the memfd failed")?;
-        let ptr = Self::map_fd(fd.as_fd(), layout.len)?;
+        let map = Self::map_fd(fd.as_fd(), layout.len)?;
         let region = Region {
-            ptr,
+            map,
             layout,
             fd: Some(fd),
         };
@@ -179,10 +167,10 @@ impl Region {
         if len < size_of::<Header>() {
             bail!("worker: descriptor is not a threadfork region ({len} bytes)");
         }
-        let ptr = Self::map_fd(fd, len)?;
+        let map = Self::map_fd(fd, len)?;
         // The layout is read back from the header, then checked against the mapping's size.
         let mut region = Region {
-            ptr,
+            map,
             layout: Layout {
                 shared_offset: 0,
                 shared_len: 0,
@@ -218,22 +206,8 @@ impl Region {
         Ok(region)
     }
 
-    fn map_fd(fd: BorrowedFd<'_>, len: usize) -> Result<NonNull<u8>> {
-        let size = NonZeroUsize::new(len).context("empty region")?;
-        // SAFETY: a new shared mapping of a memfd; only accessed through atomics and Shared
-        // state; unmapped in Drop.
-        let ptr = unsafe {
-            mmap(
-                None,
-                size,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_SHARED,
-                fd,
-                0,
-            )
-        }
-        .context("mmap of the region's memfd failed")?;
-        Ok(ptr.cast())
+    fn map_fd(fd: BorrowedFd<'_>, len: usize) -> Result<Mapping> {
+        Mapping::shared_file(fd, len).context("mmap of the region's memfd failed")
     }
 
     fn init(&self) {
@@ -260,7 +234,7 @@ impl Region {
     pub fn header(&self) -> &Header {
         // SAFETY: the mapping starts with a Header, is page-aligned and zero-initialised,
         // and all-zero is a valid Header (atomics only).
-        unsafe { self.ptr.cast::<Header>().as_ref() }
+        unsafe { self.map.ptr().cast::<Header>().as_ref() }
     }
 
     /// The workload's shared state, viewed through its type by the workload.
@@ -270,7 +244,7 @@ impl Region {
         // workload's state whose hash is in the header.
         unsafe {
             SharedArea::new(
-                self.ptr.add(self.layout.shared_offset),
+                self.map.ptr().add(self.layout.shared_offset),
                 self.layout.shared_len,
             )
         }
@@ -292,7 +266,8 @@ impl Region {
         // SAFETY: bounds checked above; slots follow the shared area, 128-aligned, and
         // all-zero is a valid Slot (atomics only).
         unsafe {
-            self.ptr
+            self.map
+                .ptr()
                 .add(self.layout.slots_offset + i * size_of::<Slot>())
                 .cast::<Slot>()
                 .as_ref()
@@ -325,7 +300,7 @@ impl Region {
         // caller's contract), so nothing holds a reference into it while it is zeroed.
         unsafe {
             std::ptr::write_bytes(
-                self.ptr.add(self.layout.shared_offset).as_ptr(),
+                self.map.ptr().add(self.layout.shared_offset).as_ptr(),
                 0,
                 self.layout.shared_len,
             )
@@ -349,16 +324,9 @@ impl Region {
             s.state.store(STATE_EMPTY, Ordering::Relaxed);
             s.pid.store(0, Ordering::Relaxed);
             s.fault.store(0, Ordering::Relaxed);
-            super::fault::store_message(&s.message, "");
+            super::panics::store_message(&s.message, "");
         }
         std::sync::atomic::fence(Ordering::Release);
-    }
-}
-
-impl Drop for Region {
-    fn drop(&mut self) {
-        // SAFETY: `ptr`/`len` describe the mapping made in the constructor, unmapped once.
-        let _ = unsafe { munmap(self.ptr.cast(), self.layout.len) };
     }
 }
 

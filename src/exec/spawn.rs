@@ -33,7 +33,7 @@ impl Executor for Spawn {
             .fd()
             .ok_or_else(|| start_err(&"region has no memfd"))?;
         let parent = std::process::id().to_string();
-        let slowdown = super::inject::child_arg();
+        let slowdown = super::testing::child_arg();
         // Everything a spawn needs is built before the clock starts. No `pre_exec` hook: it
         // would turn posix_spawn (vfork-like, flat in the parent's size) into fork+exec.
         let mut commands = Vec::with_capacity(job.workers);
@@ -54,7 +54,7 @@ impl Executor for Spawn {
         for (k, cmd) in commands.iter_mut().enumerate() {
             let slot = region.slot(k);
             slot.requested_ns.store(now_ns(), Ordering::Relaxed);
-            let child = super::inject::spawn(|| cmd.spawn())
+            let child = super::testing::spawn(|| cmd.spawn())
                 .map_err(|e| start_err(&format_args!("cannot start {}: {e}", job.exe.display())))?;
             slot.pid.store(child.id(), Ordering::Relaxed);
             children.push(child.id() as i32);
@@ -93,7 +93,7 @@ pub fn worker_main(
     if !die_with_parent(parent) {
         return 1;
     }
-    super::inject::from_arg(slowdown);
+    super::testing::from_arg(slowdown);
     let Some(workload) = find(name) else {
         eprintln!("threadfork worker: this binary has no workload '{name}'");
         return 2;

@@ -4,8 +4,9 @@
 
 use std::sync::atomic::Ordering;
 
-use super::fault::{self, Fault};
+use super::panics;
 use super::region::{Header, Region, STATE_DONE, STATE_STARTED, STATE_WAITER, Slot};
+use super::testing::Fault;
 use crate::api::workload::{Erased, Orders, SampleOf};
 use crate::measure::clock::now_ns;
 use crate::measure::probe::probe_ns;
@@ -152,7 +153,7 @@ pub fn counted_share(
     area: crate::sys::shared::SharedArea<'_>,
     orders: &Orders<'_>,
 ) -> crate::api::workload::Output {
-    super::panics::user_code(|| super::inject::run_share(workload, area, orders))
+    super::panics::user_code(|| super::testing::run_share(workload, area, orders))
 }
 
 /// Marks the slot done and wakes a parent that sleeps on it (only then: a system call).
@@ -202,7 +203,7 @@ pub fn wait_done(slot: &Slot, deadline_ns: u64) -> bool {
     }
 }
 
-/// A process worker's entry. Returns the exit code: 0, or [`fault::PANIC_EXIT`] with the
+/// A process worker's entry. Returns the exit code: 0, or [`panics::PANIC_EXIT`] with the
 /// panic's message left in the slot for the parent. A panic never unwinds into the code the
 /// child shares with its parent.
 pub fn serve_process(region: &Region, index: usize, started_ns: u64, workload: &dyn Erased) -> i32 {
@@ -211,10 +212,10 @@ pub fn serve_process(region: &Region, index: usize, started_ns: u64, workload: &
     match std::panic::catch_unwind(run) {
         Ok(()) => 0,
         Err(payload) => {
-            fault::store_message(&region.slot(index).message, &super::panics::text(&*payload));
+            panics::store_message(&region.slot(index).message, &super::panics::text(&*payload));
             // The other workers must not wait for this share.
             share_ended(region.header());
-            fault::PANIC_EXIT
+            panics::PANIC_EXIT
         }
     }
 }

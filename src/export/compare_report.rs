@@ -63,7 +63,7 @@ pub(crate) fn header_lines(r: &Report) -> Vec<String> {
 /// to clear, exact counts, the unconfirmed keys.
 fn method_lines(r: &Report) -> Vec<String> {
     let mut lines = Vec::new();
-    if r.mode == "ratios" {
+    if r.mode == crate::compare::Mode::Ratios {
         lines.push(
             "The runs come from different machines: compared on machine-independent ratios \
              (speedup, efficiency, startup ratios, heap bytes); absolute figures were not judged \
@@ -236,7 +236,7 @@ pub fn render_markdown(r: &Report) -> String {
     let _ = writeln!(s, "|---|---|---|---:|---:|---:|---|---:|");
     for c in &r.comparisons {
         let mut cells = row_cells(c);
-        if c.verdict == Verdict::Regressed {
+        if c.verdict == Judgement::Regressed {
             cells[0] = "**regressed**".into();
         }
         let _ = writeln!(s, "| {} |", cells.join(" | "));

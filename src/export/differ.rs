@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::compare::Verdict;
+use crate::compare::Judgement;
 use crate::results::{Better, CaseId, Measurement, Metric, Quote, Results};
 use crate::units as format;
 
@@ -103,7 +103,7 @@ fn changed_keys(a: &Results, b: &Results) -> Judged {
         let keys = report
             .comparisons
             .iter()
-            .filter(|c| matches!(c.verdict, Verdict::Regressed | Verdict::Improved))
+            .filter(|c| matches!(c.verdict, Judgement::Regressed | Judgement::Improved))
             .map(|c| (c.case.clone(), c.metric))
             .collect();
         (keys, report.noise_sigma)

@@ -1,65 +1,41 @@
 //! Ballast: memory the parent holds and has touched, to show how a model's start cost grows
 //! with the size of the process that starts it (fork copies page tables; posix_spawn does not).
 
-use std::num::NonZeroUsize;
-use std::ptr::NonNull;
-
 use anyhow::{Context, Result};
-use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap_anonymous, munmap};
+
+use crate::sys::mmap::Mapping;
 
 const PAGE: usize = 4096;
 
 /// `len` bytes of private anonymous memory, every page written once, in ordinary 4 KiB pages
 /// (`MADV_NOHUGEPAGE`), the way a long-running program's heap usually is.
 pub struct Ballast {
-    ptr: Option<NonNull<std::ffi::c_void>>,
-    len: usize,
+    map: Option<Mapping>,
 }
 
 impl Ballast {
     pub fn new(len: u64) -> Result<Ballast> {
         let len = usize::try_from(len).context("ballast larger than the address space")?;
-        let Some(size) = NonZeroUsize::new(len) else {
-            return Ok(Ballast { ptr: None, len: 0 });
-        };
-        // SAFETY: a fresh private anonymous mapping aliases nothing; unmapped in Drop.
-        let ptr = unsafe {
-            mmap_anonymous(
-                None,
-                size,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_PRIVATE,
-            )
+        if len == 0 {
+            return Ok(Ballast { map: None });
         }
-        .with_context(|| format!("cannot map {len} bytes of parent memory"))?;
-        // SAFETY: advice on the range just mapped; failure only leaves the default.
-        let _ = unsafe { madvise(ptr, len, MmapAdvise::MADV_NOHUGEPAGE) };
-        let base = ptr.as_ptr().cast::<u8>();
+        let map = Mapping::private(len)
+            .with_context(|| format!("cannot map {len} bytes of parent memory"))?;
+        map.no_huge_pages();
+        let base = map.ptr().as_ptr();
         for off in (0..len).step_by(PAGE) {
-            // SAFETY: `off < len`, inside the writable mapping.
+            // SAFETY: `off < len`, inside the writable mapping, which outlives this loop.
             unsafe { base.add(off).write_volatile(1) };
         }
-        Ok(Ballast {
-            ptr: Some(ptr),
-            len,
-        })
+        Ok(Ballast { map: Some(map) })
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.map.as_ref().map_or(0, Mapping::size)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
-
-impl Drop for Ballast {
-    fn drop(&mut self) {
-        if let Some(p) = self.ptr {
-            // SAFETY: the mapping made in `new`, unmapped once.
-            let _ = unsafe { munmap(p, self.len) };
-        }
+        self.len() == 0
     }
 }
 

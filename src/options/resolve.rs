@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::api::workload::WorkloadRef;
 use crate::api::{Model, Registry, Size};
 use crate::error::BadInput;
-use crate::exec::fault::Fault;
+use crate::exec::testing::Injected;
 use crate::options::args::RunArgs;
 use crate::options::hint;
 use crate::options::parse::*;
@@ -47,11 +47,7 @@ pub fn resolve(
     }
     Ok(Plan {
         runtimes,
-        slowdown: a
-            .inject_slowdown
-            .as_deref()
-            .map(crate::exec::inject::Slowdown::parse)
-            .transpose()?,
+        injected: Injected::parse(a.inject_fault.as_deref(), a.inject_slowdown.as_deref())?,
         instructions: a.instructions,
         quick: a.quick,
         workloads: selected,
@@ -76,8 +72,6 @@ pub fn resolve(
         case_timeout,
         charts: !a.no_charts,
         args,
-        fault: fault(a)?,
-        lean_fault: lean_fault(a),
         sample_ns,
         scaling: match a.scaling.as_str() {
             "strong" => plan::Scaling::Strong,
@@ -541,38 +535,4 @@ fn parent_threads(a: &RunArgs) -> Result<usize, BadInput> {
             "--parent-threads: '{t}' is not a whole number from 0 to {MAX_PARENT_THREADS}"
         ))),
     }
-}
-
-/// `--inject-fault hang:lean` or `abort:lean` (tests only): the lean start-up parent hangs or
-/// dies instead of measuring.
-fn lean_fault(a: &RunArgs) -> Option<&'static str> {
-    match a.inject_fault.as_deref()? {
-        "hang:lean" => Some("hang"),
-        "abort:lean" => Some("crash"),
-        _ => None,
-    }
-}
-
-/// `--inject-fault KIND:MODEL` (tests only): a fault the model can contain.
-fn fault(a: &RunArgs) -> Result<Option<(Fault, Model)>, BadInput> {
-    let Some(t) = &a.inject_fault else {
-        return Ok(None);
-    };
-    if lean_fault(a).is_some() {
-        return Ok(None);
-    }
-    let bad = || {
-        BadInput::new(format!(
-            "--inject-fault: '{t}' is not KIND:MODEL (panic, abort, kill, exit, hang : a worker model)"
-        ))
-    };
-    let (k, m) = t.split_once(':').ok_or_else(bad)?;
-    let (f, m) = Fault::parse(k).zip(Model::parse(m)).ok_or_else(bad)?;
-    if !m.is_process() && !f.containable_in_thread() || m == Model::Sequential && f == Fault::Hang {
-        return Err(BadInput::new(format!(
-            "--inject-fault: {} cannot be contained in model {m}: it shares the harness's process",
-            f.name()
-        )));
-    }
-    Ok(Some((f, m)))
 }

@@ -63,7 +63,7 @@ pub fn run_count(plan: &Plan, case: &CountCase, stop: &AtomicBool) -> CaseOutcom
     let args = count::args(sel.workload.info().name, model, v, &sel.params);
     // A spawned worker is a process of its own: callgrind must follow it to count its share.
     let children = model == Model::Spawn;
-    let env = crate::exec::inject::child_env();
+    let env = crate::exec::testing::child_env();
     let mut counts = Vec::with_capacity(COUNTS);
     let mut report = None;
     for _ in 0..COUNTS {

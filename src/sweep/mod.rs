@@ -4,6 +4,7 @@
 
 pub mod granularity;
 pub mod instructions;
+pub mod lean;
 pub mod plan;
 pub mod rounds;
 pub mod sizing;
@@ -182,8 +183,8 @@ fn startup_ns(plan: &Plan, model: Model, parent_rss: u64) -> f64 {
     };
     let bare = if model == Model::Threads { 2.0 } else { 1.0 };
     let round = (plan.costs.start(model) + fork) * (2.0 + bare) + 1e5;
-    let filled = (plan.startup_fill.as_nanos() as f64 / round)
-        .min(crate::host::lean::STARTUP_SAMPLES_MAX as f64);
+    let filled =
+        (plan.startup_fill.as_nanos() as f64 / round).min(lean::STARTUP_SAMPLES_MAX as f64);
     let kept = filled.max(plan.startup_samples as f64);
     (plan.warmup as f64 + kept) * round + parent_rss as f64 * plan.costs.touch_ns_per_byte
 }
@@ -374,7 +375,7 @@ fn empty_results(plan: &Plan, machine: Machine, started_at: String, stamp: &str)
             git_commit: machine::GIT_COMMIT.into(),
             incomplete: false,
             estimated_s: plan.estimated_s,
-            injected: plan.slowdown.map(|s| s.spec()),
+            injected: plan.injected.slowdown.map(|s| s.spec()),
         },
         machine,
         workloads: describe_workloads(plan),

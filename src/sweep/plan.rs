@@ -9,7 +9,7 @@ use crate::api::study::StudyRef;
 use crate::api::workload::WorkloadRef;
 use crate::api::{Model, Size};
 use crate::exec::Job;
-use crate::exec::fault::Fault;
+use crate::exec::testing::{Fault, Injected};
 use crate::results::{CaseId, WorkloadInfo};
 
 /// A workload chosen for the run, with its parameters' values.
@@ -132,7 +132,7 @@ pub struct Plan {
     /// Startup cases are cheap: they take more samples.
     pub startup_samples: usize,
     /// Past `startup_samples`, a start-up case takes more while its samples have run less
-    /// than this, up to `host::lean::STARTUP_SAMPLES_MAX` (400): a start costs microseconds,
+    /// than this, up to `sweep::lean::STARTUP_SAMPLES_MAX` (400): a start costs microseconds,
     /// and the median of a few dozen comes out where a host's slow and fast starts fall.
     pub startup_fill: Duration,
     pub pin: bool,
@@ -152,14 +152,10 @@ pub struct Plan {
     pub case_timeout: Duration,
     pub charts: bool,
     pub args: Vec<String>,
-    /// Fault injected into worker 0 of every task sample of one model (tests only).
-    pub fault: Option<(Fault, Model)>,
-    /// What the lean start-up parent does wrong instead of measuring (tests only).
-    pub lean_fault: Option<&'static str>,
+    /// Faults and slowdowns injected (tests only).
+    pub injected: Injected,
     /// Runtimes besides Rust that run cases, with what they said they are.
     pub runtimes: std::collections::BTreeMap<String, String>,
-    /// A real slowdown injected to measure the gate (tests only).
-    pub slowdown: Option<crate::exec::inject::Slowdown>,
     /// `--instructions`: count the task cases at one worker under callgrind instead of
     /// timing them.
     pub instructions: bool,
@@ -242,14 +238,6 @@ impl Plan {
         }
     }
 
-    /// The fault to inject into `model`'s samples, if any (tests only).
-    pub fn fault_for(&self, model: Model) -> Fault {
-        match self.fault {
-            Some((f, m)) if m == model => f,
-            _ => Fault::None,
-        }
-    }
-
     /// The cases of this plan, in the order they run: every workload's task cases, then the
     /// start-only workloads' startup cases.
     pub fn cases(&self) -> Vec<Case> {
@@ -328,7 +316,7 @@ impl Plan {
             exe: &self.exe,
             timeout: self.case_timeout,
             fault: if matches!(case, Case::Task { .. }) {
-                self.fault_for(model)
+                self.injected.fault_for(model)
             } else {
                 Fault::None
             },

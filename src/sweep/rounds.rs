@@ -68,7 +68,7 @@ struct TaskAcc {
 pub const POOL_OPENS: usize = 5;
 
 /// One verified task sample, reduced to its figures.
-pub(crate) struct Figures {
+pub(crate) struct SampleFigures {
     pub(crate) throughput: f64,
     pub(crate) elapsed_ns: f64,
     pub(crate) rss_bytes: Option<f64>,
@@ -79,7 +79,7 @@ pub(crate) struct Figures {
     pub(crate) probe: Option<f64>,
 }
 
-pub(crate) fn figures(model: Model, raw: &RawSample) -> Result<Figures, String> {
+pub(crate) fn figures(model: Model, raw: &RawSample) -> Result<SampleFigures, String> {
     let (verified, extra) = match &raw.verdict {
         Verdict::Failed(why) => return Err(why.clone()),
         Verdict::Passed => (true, None),
@@ -96,7 +96,7 @@ pub(crate) fn figures(model: Model, raw: &RawSample) -> Result<Figures, String> 
     } else {
         raw.rss_growth_bytes
     };
-    Ok(Figures {
+    Ok(SampleFigures {
         throughput: raw.ops() as f64 / secs,
         elapsed_ns: raw.elapsed_ns() as f64,
         rss_bytes: rss.map(|b| b as f64),

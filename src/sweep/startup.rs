@@ -3,15 +3,15 @@
 //! primitive. Interleaved, both see the same machine state, so their ratio is the harness's
 //! own overhead and not a drift between two moments of the run.
 //!
-//! Each case runs in a lean parent (`host::lean`): a fresh process of the host binary holding
+//! Each case runs in a lean parent (`sweep::lean`): a fresh process of the host binary holding
 //! only the ballast and idle threads asked for, so that a start-up does not depend on what
 //! the run did before it. The parent's real state at every sample is kept beside the figures.
 
 use std::sync::atomic::AtomicBool;
 
+use super::lean::{Spec, measure_here, run_lean};
 use super::plan::{Case, Plan};
 use crate::api::study::CaseOutcome;
-use crate::host::lean::{Spec, measure_here, run_lean};
 use crate::results::{CaseId, Measurement, Metric};
 
 /// Runs one startup case: startup and roundtrip of the workload's worker, and the bare loops.
@@ -36,8 +36,8 @@ pub fn run_startup(plan: &Plan, case: &Case, stop: &AtomicBool) -> CaseOutcome {
         fill_ms: plan.startup_fill.as_millis() as u64,
         timeout_ms: plan.case_timeout.as_millis() as u64,
         exe: plan.exe.clone(),
-        slowdown: plan.slowdown.map(|s| s.spec()),
-        fault: plan.lean_fault.map(str::to_string),
+        slowdown: plan.injected.slowdown.map(|s| s.spec()),
+        fault: plan.injected.lean_fault.map(str::to_string),
     };
     let f = if plan.lean_parent {
         run_lean(&spec, stop)?

@@ -218,7 +218,7 @@ pub fn serve_sample(region: &Region, index: usize, own_process: bool, tasks: imp
     slot.probe_before_ns
         .store(crate::measure::probe::probe_ns(), Ordering::Relaxed);
     super::worker::wait_for_release(region.header());
-    super::fault::Fault::from_code(slot.fault.load(Ordering::Relaxed)).strike(index);
+    super::testing::Fault::from_code(slot.fault.load(Ordering::Relaxed)).strike(index);
     tasks();
     // Every task is claimed; the probe and the memory reading wait until the workers still
     // running theirs are done, outside the sample's window (on oversubscribed cores they
@@ -237,6 +237,31 @@ pub fn serve_sample(region: &Region, index: usize, own_process: bool, tasks: imp
 /// The error for a pool whose earlier sample failed: its workers are gone or unknown.
 pub fn broken() -> SampleError {
     SampleError::WorkerFailed("the pool was lost in an earlier sample of this case".into())
+}
+
+/// An open pool that a failed sample leaves broken: its workers are gone or unknown, so every
+/// later sample of the case is refused rather than run on them.
+pub trait Breakable {
+    /// The pool's broken mark.
+    fn broken_mark(&mut self) -> &mut bool;
+    /// What the pool does when a sample fails (a process pool kills its workers).
+    fn lose(&mut self) {}
+}
+
+/// Runs one sample on an open pool, refused when an earlier one broke it; a failure breaks it.
+pub fn guarded<P: Breakable>(
+    pool: &mut P,
+    sample: impl FnOnce(&mut P) -> Result<RawSample, SampleError>,
+) -> Result<RawSample, SampleError> {
+    if *pool.broken_mark() {
+        return Err(broken());
+    }
+    let out = sample(pool);
+    if out.is_err() {
+        *pool.broken_mark() = true;
+        pool.lose();
+    }
+    out
 }
 
 #[cfg(test)]

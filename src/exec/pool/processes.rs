@@ -5,17 +5,15 @@
 //! a caller that sleeps on the slot it waits for. Nothing is pickled: what a process pool
 //! costs here is the processes, the queue and the wake-ups.
 
-use std::num::NonZeroUsize;
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use nix::libc;
-use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
 use nix::unistd::{ForkResult, fork, getpid};
 
 use super::{
-    Fold, SampleOrders, Task, Tasks, broken, finish, locate, run_task, serve_sample, task_units,
+    Breakable, Fold, SampleOrders, Task, Tasks, broken, finish, guarded, locate, run_task,
+    serve_sample, task_units,
 };
 use crate::api::model::Pattern;
 use crate::api::workload::{Erased, Output};
@@ -24,6 +22,7 @@ use crate::exec::region::Region;
 use crate::exec::{Executor, Job, RawSample, SampleError, deadline, prepare, release, wait_ready};
 use crate::measure::clock::now_ns;
 use crate::sys::futex::{futex_wait, futex_wake};
+use crate::sys::mmap::Mapping;
 
 /// Results in flight at most: a worker that finds the ring full waits for the caller.
 const RING: usize = 4096;
@@ -74,39 +73,21 @@ struct Queue {
 }
 
 /// The queue's mapping, unmapped on drop.
-struct QueueMap {
-    ptr: NonNull<libc::c_void>,
-    len: NonZeroUsize,
-}
+struct QueueMap(Mapping);
 
 impl QueueMap {
     fn new() -> Result<QueueMap, SampleError> {
-        let len = NonZeroUsize::new(size_of::<Queue>()).expect("the queue has a size");
-        // SAFETY: a fresh anonymous mapping aliases nothing; it is unmapped in Drop.
-        let ptr = unsafe {
-            mmap_anonymous(
-                None,
-                len,
-                ProtFlags::PROT_READ | ProtFlags::PROT_WRITE,
-                MapFlags::MAP_SHARED,
-            )
-        }
-        .map_err(|e| SampleError::Start(format!("cannot map the pool's queue: {e}")))?;
-        Ok(QueueMap { ptr, len })
+        Mapping::shared(size_of::<Queue>())
+            .map(QueueMap)
+            .map_err(|e| SampleError::Start(format!("cannot map the pool's queue: {e}")))
     }
 
     fn get(&self) -> &Queue {
         // SAFETY: the mapping is page-aligned, zeroed and as long as a Queue, which is made
-        // of atomics only (all-zero is valid); it lives as long as `self`.
-        unsafe { self.ptr.cast::<Queue>().as_ref() }
-    }
-}
-
-impl Drop for QueueMap {
-    fn drop(&mut self) {
-        // SAFETY: `ptr`/`len` came from mmap above; every worker is reaped before the pool
-        // drops its queue (Children's drop runs first, see `Running`).
-        let _ = unsafe { munmap(self.ptr, self.len.get()) };
+        // of atomics only (all-zero is valid); it lives as long as `self`, and every worker
+        // is reaped before the pool drops its queue (Children's drop runs first, see
+        // `Running`).
+        unsafe { self.0.ptr().cast::<Queue>().as_ref() }
     }
 }
 
@@ -153,7 +134,7 @@ impl Executor for ProcessPool {
             // SAFETY: the child runs only `child`, which touches memory mapped before the
             // fork (the region, the queue, the workload) and its stack, makes system calls,
             // and leaves with `_exit`: it never returns into the parent's code.
-            let started = crate::exec::inject::fork(|| unsafe { fork() });
+            let started = crate::exec::testing::fork(|| unsafe { fork() });
             match started {
                 Ok(ForkResult::Child) => child(queue.get(), &region, k, parent, workload),
                 Ok(ForkResult::Parent { child }) => {
@@ -191,16 +172,9 @@ impl Executor for ProcessPool {
     }
 
     fn sample(&mut self, job: &Job<'_>) -> Result<RawSample, SampleError> {
+        let pattern = self.pattern;
         let r = self.running.as_mut().ok_or_else(broken)?;
-        if r.broken {
-            return Err(broken());
-        }
-        let out = sample(r, self.pattern, job);
-        if out.is_err() {
-            r.broken = true;
-            r.children.kill_all();
-        }
-        out
+        guarded(r, |r| sample(r, pattern, job))
     }
 
     fn close(&mut self) {
@@ -233,8 +207,8 @@ fn child(q: &Queue, region: &Region, k: usize, parent: i32, workload: &dyn Erase
             Ok(()) => 0,
             Err(payload) => {
                 let msg = &crate::exec::panics::text(&*payload);
-                crate::exec::fault::store_message(&region.slot(k).message, msg);
-                crate::exec::fault::PANIC_EXIT
+                crate::exec::panics::store_message(&region.slot(k).message, msg);
+                crate::exec::panics::PANIC_EXIT
             }
         }
     } else {
@@ -445,6 +419,16 @@ impl Caller<'_> {
             return Err(super::threads::timed_out(self.timeout));
         }
         Ok(())
+    }
+}
+
+impl Breakable for Running {
+    fn broken_mark(&mut self) -> &mut bool {
+        &mut self.broken
+    }
+
+    fn lose(&mut self) {
+        self.children.kill_all();
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use rayon::prelude::*;
 
-use super::{Fold, SampleOrders, Tasks, broken, finish, run_task};
+use super::{Breakable, Fold, SampleOrders, Tasks, broken, finish, guarded, run_task};
 use crate::api::model::Pattern;
 use crate::api::workload::{Output, WorkloadRef};
 use crate::exec::region::Region;
@@ -35,6 +35,31 @@ impl RayonPool {
             opened_ns: 0,
             broken: false,
         }
+    }
+}
+
+impl RayonPool {
+    fn drive_sample(&mut self, job: &Job<'_>) -> Result<RawSample, SampleError> {
+        let (Some(pool), Some(region)) = (self.pool.clone(), self.region.clone()) else {
+            return Err(broken());
+        };
+        let tasks = Arc::new(Tasks::new(job)?);
+        prepare(&region, job);
+        let (pattern, workload, n) = (self.pattern, job.workload.clone(), job.workers);
+        let r = region.clone();
+        // On a thread of its own: a task that hangs costs the case, not the harness.
+        let driven = watched(job.timeout, move || {
+            drive(&pool, &r, &workload, &tasks, pattern, n)
+        })
+        .and_then(|d| d);
+        let (release_ns, end_ns, outputs, rss) = driven?;
+        finish(&region, job, release_ns, end_ns, outputs, rss)
+    }
+}
+
+impl Breakable for RayonPool {
+    fn broken_mark(&mut self) -> &mut bool {
+        &mut self.broken
     }
 }
 
@@ -65,29 +90,7 @@ impl Executor for RayonPool {
     }
 
     fn sample(&mut self, job: &Job<'_>) -> Result<RawSample, SampleError> {
-        let (Some(pool), Some(region)) = (self.pool.clone(), self.region.clone()) else {
-            return Err(broken());
-        };
-        if self.broken {
-            return Err(broken());
-        }
-        let tasks = Arc::new(Tasks::new(job)?);
-        prepare(&region, job);
-        let (pattern, workload, n) = (self.pattern, job.workload.clone(), job.workers);
-        let r = region.clone();
-        // On a thread of its own: a task that hangs costs the case, not the harness.
-        let driven = watched(job.timeout, move || {
-            drive(&pool, &r, &workload, &tasks, pattern, n)
-        })
-        .and_then(|d| d);
-        let (release_ns, end_ns, outputs, rss) = match driven {
-            Ok(d) => d,
-            Err(e) => {
-                self.broken = true;
-                return Err(e);
-            }
-        };
-        finish(&region, job, release_ns, end_ns, outputs, rss)
+        guarded(self, |p| p.drive_sample(job))
     }
 
     fn close(&mut self) {
@@ -190,7 +193,7 @@ fn task(
 ) -> (usize, Output) {
     if t == 0 {
         let code = region.slot(0).fault.load(Ordering::Relaxed);
-        crate::exec::fault::Fault::from_code(code).strike(0);
+        crate::exec::testing::Fault::from_code(code).strike(0);
     }
     let task = tasks.get(t);
     (

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use crossbeam::channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 
-use super::{Fold, SampleOrders, Task, Tasks, broken, finish, run_task, serve_sample};
+use super::{
+    Breakable, Fold, SampleOrders, Task, Tasks, broken, finish, guarded, run_task, serve_sample,
+};
 use crate::api::model::Pattern;
 use crate::api::workload::WorkloadRef;
 use crate::exec::region::Region;
@@ -145,15 +147,9 @@ impl Executor for ThreadPool {
     }
 
     fn sample(&mut self, job: &Job<'_>) -> Result<RawSample, SampleError> {
+        let pattern = self.pattern;
         let r = self.running.as_mut().ok_or_else(broken)?;
-        if r.broken {
-            return Err(broken());
-        }
-        let out = sample(r, self.pattern, job);
-        if out.is_err() {
-            r.broken = true;
-        }
-        out
+        guarded(r, |r| sample(r, pattern, job))
     }
 
     fn close(&mut self) {
@@ -175,6 +171,12 @@ impl Executor for ThreadPool {
 
     fn opened_ns(&self) -> Option<u64> {
         self.running.as_ref().map(|r| r.opened_ns)
+    }
+}
+
+impl Breakable for Running {
+    fn broken_mark(&mut self) -> &mut bool {
+        &mut self.broken
     }
 }
 

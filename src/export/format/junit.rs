@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{Exporter, Report};
-use crate::compare::Verdict;
+use crate::compare::Judgement;
 use crate::compare::ab::judge::Call;
 
 pub struct Junit;
@@ -78,7 +78,7 @@ fn compare_cases(c: &crate::compare::Report) -> Vec<Case> {
                 class: class(&k.case.workload, &k.case.model),
                 name: format!("{} / {}", k.case, k.metric),
                 outcome: match k.verdict {
-                    Verdict::Regressed => Outcome::Failure(format!("regressed: {change}")),
+                    Judgement::Regressed => Outcome::Failure(format!("regressed: {change}")),
                     _ => Outcome::Passed,
                 },
             }

@@ -2,8 +2,6 @@
 //! exit with an error or hang, so that the harness's handling of each fault can be tested
 //! end to end. Reached through the hidden `run --inject-fault KIND:MODEL` flag.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 /// What worker 0 does right after the barrier releases it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Fault {
@@ -72,54 +70,12 @@ impl Fault {
     }
 }
 
-/// Exit code of a process worker whose job panicked (the code Rust uses for a panic).
-pub const PANIC_EXIT: i32 = 101;
-
-/// Bytes of a panic message kept in a slot.
-pub const MESSAGE_WORDS: usize = 12;
-
-/// Copies up to 96 bytes of `msg` into a slot's message words (allocation-free).
-pub fn store_message(words: &[AtomicU64; MESSAGE_WORDS], msg: &str) {
-    let bytes = msg.as_bytes();
-    for (i, w) in words.iter().enumerate() {
-        let mut chunk = [0u8; 8];
-        for (k, c) in chunk.iter_mut().enumerate() {
-            *c = bytes.get(i * 8 + k).copied().unwrap_or(0);
-        }
-        w.store(u64::from_le_bytes(chunk), Ordering::Relaxed);
-    }
-}
-
-/// Reads a message stored by [`store_message`].
-pub fn load_message(words: &[AtomicU64; MESSAGE_WORDS]) -> String {
-    let bytes: Vec<u8> = words
-        .iter()
-        .flat_map(|w| w.load(Ordering::Relaxed).to_le_bytes())
-        .take_while(|&b| b != 0)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// The text of a panic payload.
-pub fn payload_text(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("panic with a non-text payload")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn messages_round_trip_and_truncate() {
-        let words: [AtomicU64; MESSAGE_WORDS] = Default::default();
-        store_message(&words, "injected fault: worker 0 panicked");
-        assert_eq!(load_message(&words), "injected fault: worker 0 panicked");
-        store_message(&words, &"x".repeat(200));
-        assert_eq!(load_message(&words).len(), 96);
+    fn faults_round_trip_by_name_and_code() {
         for f in Fault::ALL {
             assert_eq!(Fault::from_code(f.code()), f);
             assert_eq!(Fault::parse(f.name()), Some(f));

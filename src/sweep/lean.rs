@@ -5,7 +5,7 @@
 //! the orchestrator itself would depend on whatever ran before it.
 //!
 //! The orchestrator starts `EXE __threadfork-lean PARENT_PID` in a process group of its own,
-//! writes one [`Spec`] line and reads one [`Figures`] line; the lean parent then exits. It
+//! writes one [`Spec`] line and reads one [`LeanAnswer`] line; the lean parent then exits. It
 //! dies with the orchestrator, and the orchestrator kills its whole group on Ctrl-C or when it
 //! does not answer in time, so that no lean parent (or worker of one) outlives the run.
 
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::Model;
 use crate::api::workload::{Verdict, WorkloadRef};
 use crate::exec::bare::Primitive;
-use crate::exec::fault::Fault;
+use crate::exec::testing::Fault;
 use crate::exec::{Job, RawSample, executor, take_sample};
 use crate::measure::ballast::Ballast;
 use crate::measure::rss::parent_state;
@@ -68,7 +68,7 @@ pub struct Spec {
 
 /// What the lean parent answers: each series index for index with the samples.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Figures {
+pub struct LeanAnswer {
     /// Why the case failed, in the lean parent's words.
     pub error: Option<String>,
     pub startup: Vec<f64>,
@@ -83,7 +83,7 @@ pub struct Figures {
 
 /// The lean parent's `main`: reads its spec, measures, answers, returns the exit code.
 pub fn lean_main(rest: &[String], find: impl Fn(&str) -> Option<WorkloadRef>) -> i32 {
-    let mut out = match super::serve::take_stdout() {
+    let mut out = match crate::sys::stdout::take_stdout() {
         Ok(f) => f,
         Err(e) => {
             eprintln!("threadfork lean parent: cannot set up its answer's descriptor: {e}");
@@ -117,10 +117,10 @@ pub fn lean_main(rest: &[String], find: impl Fn(&str) -> Option<WorkloadRef>) ->
     if sent.is_err() { 1 } else { code }
 }
 
-fn failed(why: String) -> Figures {
-    Figures {
+fn failed(why: String) -> LeanAnswer {
+    LeanAnswer {
         error: Some(why),
-        ..Figures::default()
+        ..LeanAnswer::default()
     }
 }
 
@@ -169,7 +169,7 @@ fn measure(
     spec: &Spec,
     find: &impl Fn(&str) -> Option<WorkloadRef>,
     tick: &mut dyn FnMut(),
-) -> Result<Figures, String> {
+) -> Result<LeanAnswer, String> {
     let (model, workload) = prepare(spec, find)?;
     let base = parent_state().map_or(0, |s| s.0);
     let ballast = Ballast::new(spec.parent_rss).map_err(|e| format!("{e:#}"))?;
@@ -184,7 +184,7 @@ fn measure(
     let mut exec = executor(model);
     exec.open(&job).map_err(|e| e.to_string())?;
     let bare = Primitive::for_model(model, &spec.exe);
-    let mut f = Figures {
+    let mut f = LeanAnswer {
         bare: bare
             .iter()
             .map(|(v, _)| (v.to_string(), Vec::new()))
@@ -195,7 +195,7 @@ fn measure(
             ballast_bytes: ballast.len() as u64,
             ..ParentState::default()
         },
-        ..Figures::default()
+        ..LeanAnswer::default()
     };
     let bare_all =
         || -> Result<Vec<f64>, String> { bare.iter().map(|(_, b)| b.roundtrip(timeout)).collect() };
@@ -269,7 +269,7 @@ impl Quota {
     }
 }
 
-impl Figures {
+impl LeanAnswer {
     /// Keeps one round's figures: the parent's state and the probe before it, the sample,
     /// and the bare loops beside it.
     fn keep(
@@ -305,7 +305,7 @@ fn warm(exec: &mut dyn crate::exec::Executor, job: &Job<'_>) -> Result<(), Strin
 
 /// Measures `spec` with `workload` in this process, not in a lean parent: for a library caller
 /// whose binary is no host binary (a test harness); the parent's state is recorded as it is.
-pub fn measure_here(spec: &Spec, workload: &WorkloadRef) -> Result<Figures, String> {
+pub fn measure_here(spec: &Spec, workload: &WorkloadRef) -> Result<LeanAnswer, String> {
     measure(spec, &|_: &str| Some(workload.clone()), &mut || {})
 }
 
@@ -318,8 +318,8 @@ fn prepare(
     let workload = find(&spec.workload)
         .ok_or_else(|| format!("this binary has no workload {}", spec.workload))?;
     if let Some(s) = &spec.slowdown {
-        crate::exec::inject::set(Some(
-            crate::exec::inject::Slowdown::parse(s).map_err(|e| e.to_string())?,
+        crate::exec::testing::set_slowdown(Some(
+            crate::exec::testing::Slowdown::parse(s).map_err(|e| e.to_string())?,
         ));
     }
     match spec.fault.as_deref() {
@@ -337,7 +337,7 @@ fn prepare(
 /// interrupted (`stop`), when the lean parent dies, or when it gives no sign of life for
 /// longer than one round of samples may take (each bounded by the spec's timeout) and
 /// a slack of ten seconds.
-pub fn run_lean(spec: &Spec, stop: &AtomicBool) -> Result<Figures, String> {
+pub fn run_lean(spec: &Spec, stop: &AtomicBool) -> Result<LeanAnswer, String> {
     use std::os::unix::process::CommandExt;
     let mut child = Command::new(&spec.exe)
         .arg(LEAN_ARG)
@@ -408,7 +408,7 @@ pub fn run_lean(spec: &Spec, stop: &AtomicBool) -> Result<Figures, String> {
             "the lean parent ended ({status}) before it answered{hint}"
         ));
     }
-    let figures: Figures = serde_json::from_str(&answer)
+    let figures: LeanAnswer = serde_json::from_str(&answer)
         .map_err(|e| format!("the lean parent answered something else ({e})"))?;
     match figures.error {
         Some(why) => Err(why),
