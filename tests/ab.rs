@@ -80,9 +80,16 @@ fn a_job_holds_both_sides_pair_for_pair_and_its_exit_code_says_the_verdict() {
     // in the Markdown run below.
     let stderr = String::from_utf8_lossy(&o.stderr);
     let code = o.status.code().unwrap();
-    assert!(code == 0 || code == 1, "{stderr}");
+    assert!(code == 0 || code == 1 || code == 3, "{stderr}");
     let verdict: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON verdict");
     assert_eq!(verdict["exit"], code);
+    // Inconclusive (exit 3) exactly when gated rows stayed undecided, and it names them.
+    let undecided = verdict["undecided_gated"].as_array().unwrap();
+    assert_eq!(code == 3, !undecided.is_empty(), "{verdict}");
+    assert!(
+        !verdict["gated"].as_array().unwrap().is_empty(),
+        "{verdict}"
+    );
     assert_eq!(
         verdict["failures"].as_array().unwrap().len(),
         0,
@@ -90,6 +97,18 @@ fn a_job_holds_both_sides_pair_for_pair_and_its_exit_code_says_the_verdict() {
     );
     let file = common::json_files(&dir).pop().expect("a results file");
     assert_eq!(verdict["results"], file.display().to_string());
+    // Judged again: an inconclusive job passes or fails as --undecided says; a decided one
+    // keeps its code.
+    for (policy, inconclusive) in [("pass", 0), ("fail", 1)] {
+        let again = common::threadfork()
+            .arg("ab")
+            .arg(&file)
+            .args(["--judge", "--json", "--undecided", policy])
+            .output()
+            .unwrap();
+        let want = if code == 3 { inconclusive } else { code };
+        assert_eq!(again.status.code(), Some(want), "{policy}");
+    }
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(r["schema"], "threadfork/ab/v1");
     let keys = r["keys"].as_array().unwrap();

@@ -141,11 +141,16 @@ fn a_users_workload_is_answered_in_its_own_op_and_variants() {
         .iter()
         .find(|l| l.starts_with("bins (packed), 2 workers: fastest on "));
     assert!(best.is_some_and(|l| l.contains("adds/s")), "{lines:?}");
-    let pair = lines
-        .iter()
-        .find(|l| l.starts_with("bins: padded runs at "));
+    // Padded against packed on a parallel model: a ratio where the intervals separate,
+    // "within noise" where they do not; never on sequential.
+    let pair = lines.iter().find(|l| l.starts_with("bins: padded "));
     assert!(
-        pair.is_some_and(|l| l.contains("× packed on ")),
+        pair.is_some_and(|l| l.contains("× packed on threads")
+            || l.contains("padded and packed within noise of each other on threads")),
+        "{lines:?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("sequential with 2")),
         "{lines:?}"
     );
     // No built-in question is asked of a run that measured none of them but the start.
@@ -218,4 +223,94 @@ fn a_workload_that_answers_in_its_own_words_is_answered_so_and_its_lines_are_sav
         assert!((qa.value - qb.value).abs() <= qb.value.abs() * 1e-12);
     }
     quotes_are_measured(&back);
+}
+
+/// A throughput measurement of a synthetic run: `samples` of workload `w`.
+fn tp(
+    w: &str,
+    model: &str,
+    variant: &str,
+    workers: usize,
+    samples: &[f64],
+) -> threadfork::answers::Measurement {
+    let id = threadfork::answers::CaseId {
+        workload: w.into(),
+        model: model.into(),
+        variant: variant.into(),
+        workers,
+        params: Default::default(),
+    };
+    let mut m = threadfork::answers::Measurement::new(
+        &id,
+        threadfork::Metric::Throughput,
+        samples.to_vec(),
+        true,
+    );
+    m.op = Some("adds".into());
+    m
+}
+
+fn lines_of(ms: Vec<threadfork::answers::Measurement>) -> Vec<String> {
+    let r = common::synthetic_results("synthetic", "m", Some(2), ms);
+    answers(&r).into_iter().map(|a| a.line).collect()
+}
+
+#[test]
+fn generic_answers_never_name_sequential_at_more_than_one_worker() {
+    // Sequential at 2 workers has the highest median; threads is the parallel model.
+    let lines = lines_of(vec![
+        tp(
+            "w",
+            "sequential",
+            "a",
+            1,
+            &[100.0, 101.0, 99.0, 100.0, 100.0],
+        ),
+        tp(
+            "w",
+            "sequential",
+            "a",
+            2,
+            &[300.0, 301.0, 299.0, 300.0, 300.0],
+        ),
+        tp("w", "threads", "a", 2, &[190.0, 191.0, 189.0, 190.0, 190.0]),
+        tp(
+            "w",
+            "sequential",
+            "b",
+            2,
+            &[100.0, 101.0, 99.0, 100.0, 100.0],
+        ),
+        tp("w", "threads", "b", 2, &[95.0, 96.0, 94.0, 95.0, 95.0]),
+    ]);
+    assert!(
+        lines[0].starts_with("w (a), 2 workers: fastest on threads at "),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains(" on threads with 2 workers"), "{lines:?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("on sequential")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn overlapping_intervals_never_give_fastest_or_a_ratio() {
+    let wide = [80.0, 120.0, 100.0, 90.0, 110.0];
+    let lines = lines_of(vec![
+        tp("w", "sequential", "a", 1, &[50.0, 51.0, 49.0, 50.0, 50.0]),
+        tp("w", "threads", "a", 2, &wide),
+        tp("w", "fork", "a", 2, &[85.0, 118.0, 99.0, 92.0, 108.0]),
+        tp("w", "threads", "b", 2, &[82.0, 121.0, 101.0, 91.0, 109.0]),
+    ]);
+    assert!(!lines.iter().any(|l| l.contains("fastest")), "{lines:?}");
+    assert!(
+        lines[0].contains("threads, fork within noise of each other"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].contains("b and a within noise of each other on threads"),
+        "{lines:?}"
+    );
+    assert!(!lines[1].contains("runs at"), "{lines:?}");
 }

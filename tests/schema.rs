@@ -56,6 +56,14 @@ fn committed_v1_runs_and_the_baseline_load_as_v2() {
                 .filter(|m| m.metric.name() == "lost_updates")
                 .all(|m| m.info)
         );
+        // What older runs never read stays absent, never a default value.
+        assert_eq!(r.machine.settings, None, "{}", f.display());
+        assert_eq!(r.run.load, None);
+        assert!(
+            r.measurements
+                .iter()
+                .all(|m| m.interference.is_empty() && !m.interfered())
+        );
     }
 }
 

@@ -26,6 +26,7 @@
 //! }
 //! ```
 
+use crate::api::model::Named;
 use crate::results::Results;
 pub use crate::results::{Answer, CaseId, Measurement, Metric, Quote};
 /// How threadfork writes figures: times, bytes, rates and three significant digits.
@@ -107,17 +108,24 @@ impl<'a> RunFigures<'a> {
             .any(|f| f.case.workload == self.workload)
     }
 
-    /// The answers of a workload that declares none of its own: the fastest model at the
-    /// widest worker count against the sequential run at 1 worker, and each variant against
-    /// the first on the same model.
+    /// The answers of a workload that declares none of its own: the fastest parallel model
+    /// at the widest worker count against the sequential run at 1 worker, and each variant
+    /// against the first on a parallel model. "Fastest" and "N×" are said only where the
+    /// intervals separate; otherwise the line says which figures are within noise.
     pub fn generic(&self) -> Vec<Answer> {
         let mut out = Vec::new();
         let (w, op) = (self.workload, self.op());
         let Some(n) = self.widest() else {
             return out;
         };
+        // At more than one worker, the sequential model runs its shares one after another:
+        // it cannot answer what N workers buy.
         let tp = |m: &&Measurement| {
-            m.is(Metric::Throughput) && m.verified && m.runtime.is_none() && m.case.workers == n
+            m.is(Metric::Throughput)
+                && m.verified
+                && m.runtime.is_none()
+                && m.case.workers == n
+                && (n == 1 || !Named::of(&m.case.model).is_reference())
         };
         // The variants in the order they were measured, each once.
         let mut variants: Vec<&str> = Vec::new();
@@ -127,55 +135,117 @@ impl<'a> RunFigures<'a> {
             }
         }
         let first = variants.first().copied().unwrap_or_default();
-        let best = self
+        let mut ranked: Vec<&Measurement> = self
             .measurements()
             .filter(tp)
             .filter(|m| m.case.variant == first)
-            .max_by(|a, b| a.median.total_cmp(&b.median));
-        if let Some(b) = best {
-            let mut l = Line::default();
+            .collect();
+        ranked.sort_by(|a, b| b.median.total_cmp(&a.median));
+        if let Some(&best) = ranked.first() {
             let seq = self.find(
                 crate::api::Model::Sequential.name(),
                 first,
                 1,
                 Metric::Throughput,
             );
-            let vs = seq.map_or(String::new(), |s| {
-                format!(
-                    ", {}× its sequential run at 1 worker ({})",
-                    format::sig3(b.median / s.median),
-                    l.fig(s, &op)
-                )
-            });
-            let line = format!(
-                "{w} ({first}), {n} workers: fastest on {} at {}{vs}.",
-                b.case.model,
-                l.fig(b, &op)
-            );
-            out.push(l.done(line));
+            out.push(fastest(w, first, n, &ranked, seq, &op, best));
         }
+        // A variant comparison on the fastest parallel model of the first variant.
         for v in variants.iter().skip(1) {
-            let pair = self.measurements().filter(tp).find_map(|a| {
-                (a.case.variant == first)
-                    .then(|| {
-                        self.find(&a.case.model, v, n, Metric::Throughput)
-                            .map(|b| (a, b))
-                    })
-                    .flatten()
+            let pair = ranked.iter().find_map(|a| {
+                self.find(&a.case.model, v, n, Metric::Throughput)
+                    .map(|b| (*a, b))
             });
             if let Some((a, b)) = pair {
                 let mut l = Line::default();
-                let line = format!(
-                    "{w}: {v} runs at {}× {first} on {} with {n} workers ({} against {}).",
-                    format::sig3(b.median / a.median),
-                    a.case.model,
-                    l.fig(b, &op),
-                    l.fig(a, &op)
-                );
+                let (fb, fa) = (l.fig(b, &op), l.fig(a, &op));
+                let line = if separate(a, b) {
+                    format!(
+                        "{w}: {v} runs at {}× {first} on {} with {n} workers ({fb} against {fa}).",
+                        format::sig3(b.median / a.median),
+                        a.case.model,
+                    )
+                } else {
+                    format!(
+                        "{w}: {v} and {first} within noise of each other on {} with {n} workers ({fb} against {fa}).",
+                        a.case.model,
+                    )
+                };
                 out.push(l.done(line));
             }
         }
         out
+    }
+}
+
+/// Whether two figures' 95% intervals do not overlap: only then is one said to be faster.
+pub fn separate(a: &Measurement, b: &Measurement) -> bool {
+    a.ci95[0] > b.ci95[1] || b.ci95[0] > a.ci95[1]
+}
+
+/// "fastest on X", or the models within noise of the best.
+fn fastest(
+    w: &str,
+    first: &str,
+    n: usize,
+    ranked: &[&Measurement],
+    seq: Option<&Measurement>,
+    op: &str,
+    best: &Measurement,
+) -> Answer {
+    let mut l = Line::default();
+    let tied: Vec<&Measurement> = ranked
+        .iter()
+        .copied()
+        .filter(|m| std::ptr::eq(*m, best) || !separate(m, best))
+        .collect();
+    let vs = |l: &mut Line, lo: f64, hi: f64| {
+        seq.map_or(String::new(), |s| {
+            let k = if format::sig3(lo / s.median) == format::sig3(hi / s.median) {
+                format!("{}×", format::sig3(hi / s.median))
+            } else {
+                format!(
+                    "{}–{}×",
+                    format::sig3(lo / s.median),
+                    format::sig3(hi / s.median)
+                )
+            };
+            format!(", {k} its sequential run at 1 worker ({})", l.fig(s, op))
+        })
+    };
+    let line = if tied.len() == 1 {
+        let fig = l.fig(best, op);
+        let vs = vs(&mut l, best.median, best.median);
+        format!(
+            "{w} ({first}), {n} workers: fastest on {} at {fig}{vs}.",
+            best.case.model
+        )
+    } else {
+        let names: Vec<&str> = tied.iter().map(|m| m.case.model.as_str()).collect();
+        let figs: Vec<String> = tied.iter().map(|m| l.fig(m, op)).collect();
+        let lo = tied.last().map_or(best.median, |m| m.median);
+        let vs = vs(&mut l, lo, best.median);
+        format!(
+            "{w} ({first}), {n} workers: {} within noise of each other ({}){vs}.",
+            names.join(", "),
+            figs.join("; ")
+        )
+    };
+    l.done(line)
+}
+
+/// What other processes did to a figure, as a mark after it: flagged (too few clean samples:
+/// the figure includes samples others interfered with) or retaken.
+pub fn interference_mark(m: &Measurement) -> String {
+    if m.flagged {
+        " [flagged: other processes held the CPUs]".into()
+    } else if m.retaken > 0 || !m.set_aside.is_empty() {
+        format!(
+            " [{} retaken: other processes held the CPUs]",
+            m.retaken.max(m.set_aside.len())
+        )
+    } else {
+        String::new()
     }
 }
 
@@ -202,14 +272,15 @@ impl Line {
         } else {
             0.0
         };
-        if half == 0.0 {
+        let figure = if half == 0.0 {
             // Every sample gave the same figure (exact counts such as heap bytes).
             f(m.median)
         } else if pct < 10.0 {
             format!("{} ±{pct:.1}%", f(m.median))
         } else {
             format!("{} ±{pct:.0}%", f(m.median))
-        }
+        };
+        format!("{figure}{}", interference_mark(m))
     }
 
     /// The answer: `line`, with every figure quoted on the way.

@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use crate::api::answers::format;
-use crate::api::answers::{Answer, Line, Metric, RunFigures};
+use crate::api::answers::{Answer, Line, Metric, RunFigures, separate};
 use crate::api::model::{Named, Pattern, Pool};
 use crate::api::{Ctx, Model, Output, Param, Sample, Size, Verdict, Workload};
 
@@ -127,21 +127,24 @@ fn cpu_bound(run: &RunFigures<'_>) -> Option<Answer> {
     let mut parts = Vec::new();
     for model in [Model::Threads, Model::Fork, Model::Spawn] {
         if let Some(m) = run.find(model.name(), "default", w, throughput) {
-            let k = m.median / seq.median;
-            parts.push(format!(
-                "{} {}× ({})",
-                model.name(),
-                format::sig3(k),
-                l.fig(m, &op)
-            ));
+            let k = if separate(m, seq) {
+                format!("{}×", format::sig3(m.median / seq.median))
+            } else {
+                "within noise of it".to_string()
+            };
+            parts.push(format!("{} {k} ({})", model.name(), l.fig(m, &op)));
         }
     }
     let best_pool = on_pools(run, w, throughput).max_by(|a, b| a.median.total_cmp(&b.median));
     if let Some(p) = best_pool {
+        let k = if separate(p, seq) {
+            format!("{}×", format::sig3(p.median / seq.median))
+        } else {
+            "within noise of it".to_string()
+        };
         parts.push(format!(
-            "best pool {} {}× ({})",
+            "best pool {} {k} ({})",
             p.case.model,
-            format::sig3(p.median / seq.median),
             l.fig(p, &op)
         ));
     }

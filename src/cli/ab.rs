@@ -1,6 +1,7 @@
 //! The `ab` command (the orchestrator's side) and serve mode (each build's side): flags
 //! resolved as `run` resolves them, results saved and printed, the exit code.
 
+use crate::compare::ab::gate;
 use std::path::Path;
 
 use anyhow::Result;
@@ -72,8 +73,14 @@ pub(super) fn serve_main(rest: &[String], registry: &Registry) -> u8 {
 /// The flags of `ab` that both sides' plans are made from: everything but the base binary and
 /// the flags of `ab` alone.
 fn side_flags(args: &[String], base: &Path) -> Vec<String> {
-    const AB_ONLY_WITH_VALUE: [&str; 4] =
-        ["--threshold", "--budget", "--inject-slowdown", "--format"];
+    const AB_ONLY_WITH_VALUE: [&str; 6] = [
+        "--threshold",
+        "--budget",
+        "--inject-slowdown",
+        "--format",
+        "--gate",
+        "--undecided",
+    ];
     const AB_ONLY: [&str; 2] = ["--markdown", "--json"];
     let mut out = Vec::new();
     let mut base_seen = false;
@@ -109,6 +116,8 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
     plan.one_unit_pool_tasks();
     // ab's own flags too, before a side (or callgrind) runs and writes anything.
     let threshold = crate::compare::parse_threshold(&a.threshold)?;
+    let gate = gate::parse_gate(&a.gate)?;
+    let undecided = gate::Undecided::parse(a.undecided.as_deref())?;
     let format = crate::options::parse::exporter(a.format.as_deref(), a.markdown, a.json)?;
     if plan.instructions {
         return ab_instructions(a, side_flags(&args, &a.base), &plan.out);
@@ -134,13 +143,15 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
         case_timeout: plan.case_timeout,
         args,
     };
-    let results = match ab::run(&opts, m) {
+    let mut results = match ab::run(&opts, m) {
         Ok(r) => r,
         Err(e) => {
             remove_empty(&made);
             return Err(e);
         }
     };
+    results.gate = gate;
+    results.undecided = undecided;
     let path = results.path_in(&plan.out);
     let saved = results.save(&path);
     let text = format.name() == "text";
@@ -279,6 +290,12 @@ fn judge_again(a: &AbArgs) -> Result<u8> {
     }
     r.threshold = threshold;
     r.rows = report::judge_rows(&r.keys, threshold);
+    if !a.gate.is_empty() {
+        r.gate = gate::parse_gate(&a.gate)?;
+    }
+    if a.undecided.is_some() {
+        r.undecided = gate::Undecided::parse(a.undecided.as_deref())?;
+    }
     let format = crate::options::parse::exporter(a.format.as_deref(), a.markdown, a.json)?;
     print!("{}", format.render(Report::Ab(&r, Some(a.base.as_path()))));
     Ok(r.exit_code())

@@ -203,6 +203,12 @@ fn print_machine(m: &machine::Machine) {
         machine::HARNESS_VERSION,
         machine::GIT_COMMIT
     );
+    if let Some(settings) = &m.settings {
+        println!("settings (what moves figures between days):");
+        for (name, value, judgement) in settings.judgements(m.allowed_cpus.len()) {
+            println!("  {name:<15} {value:<17} {judgement}");
+        }
+    }
 }
 
 /// The workloads of `registry`, with their parameters, variants and models, for `list`.

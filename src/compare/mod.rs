@@ -161,6 +161,9 @@ pub struct Report {
     pub only_in_current: Vec<String>,
     /// Cases of the current run that failed, with their reasons.
     pub failed: Vec<String>,
+    /// Settings the two machines differ in that move figures (THP, quota, governor, SMT).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub settings_differ: Vec<String>,
 }
 
 impl Report {
@@ -239,11 +242,7 @@ pub fn compare(
     if bases.len() >= MIN_BASELINE_RUNS {
         confirm_by_groups(&mut comparisons, &medians_of, bases.len(), threshold);
     }
-    // Worst first within each verdict.
-    comparisons.sort_by(|a, b| {
-        let worse = b.worse_factor().total_cmp(&a.worse_factor());
-        a.verdict.cmp(&b.verdict).then(worse)
-    });
+    worst_first(&mut comparisons);
     let count = |v| comparisons.iter().filter(|c| c.verdict == v).count();
     Ok(Report {
         schema: "threadfork/compare/v1",
@@ -255,6 +254,7 @@ pub fn compare(
             .collect(),
         current: run_ref(cur.0, cur.1),
         mode: if ratios { Mode::Ratios } else { Mode::Absolute },
+        settings_differ: settings_differ(&bases[0].0.machine, &cur.0.machine),
         threshold,
         instructions_threshold,
         confidence,
@@ -395,6 +395,22 @@ fn decide_each(comparisons: &mut [Comparison], medians_of: &[Vec<f64>], l: &Limi
                 decide(c, l.allowance.max((NOISE_SIGMAS * g).exp()));
             }
         }
+    }
+}
+
+/// Orders comparisons by verdict, the worst first within each.
+fn worst_first(comparisons: &mut [Comparison]) {
+    comparisons.sort_by(|a, b| {
+        let worse = b.worse_factor().total_cmp(&a.worse_factor());
+        a.verdict.cmp(&b.verdict).then(worse)
+    });
+}
+
+/// The settings two machines differ in that move figures (none where either was not read).
+pub fn settings_differ(a: &crate::machine::Machine, b: &crate::machine::Machine) -> Vec<String> {
+    match (&a.settings, &b.settings) {
+        (Some(x), Some(y)) => crate::machine::Settings::differences(x, y),
+        _ => Vec::new(),
     }
 }
 

@@ -23,6 +23,7 @@ use crate::api::Model;
 use crate::api::workload::Params;
 use crate::api::workload::{Output, SampleOf, Verdict, WorkloadRef, units_of};
 use crate::measure::clock::now_ns;
+use crate::measure::sched::Counters;
 use crate::sys::futex::{futex_wait, futex_wake};
 use region::Region;
 
@@ -174,6 +175,9 @@ pub struct WorkerReport {
     pub pid: u32,
     /// Parent's clock once the worker was joined or reaped.
     pub joined_ns: u64,
+    /// What the scheduler did to the worker's thread from its first probe to its last (none:
+    /// not read).
+    pub sched: Option<crate::measure::sched::Counters>,
 }
 
 /// One sample's result: every worker's report and the workload's verdict on them.
@@ -190,6 +194,34 @@ pub struct RawSample {
 }
 
 impl RawSample {
+    /// The share of its workers' time in this sample that they spent runnable but waiting
+    /// for a CPU, beyond what their own number explains: with `threads` runnable workers on
+    /// `cores` CPUs, `1 − cores/threads` of their time is theirs to wait for each other (the
+    /// case under test); what is over that, others took. Each worker's wait is the kernel's
+    /// run-queue delay over its share's own window; `None` when a worker's were not read.
+    pub fn interference(&self, cores: usize) -> Option<f64> {
+        let (mut wait, mut runnable) = (0u64, 0u64);
+        for w in &self.workers {
+            let s = w.sched?;
+            wait += s.wait_ns;
+            runnable += w.end_ns.saturating_sub(w.begin_ns);
+        }
+        if runnable == 0 {
+            return None;
+        }
+        let threads = if self.serial { 1 } else { self.workers.len() };
+        let own = (1.0 - cores.max(1) as f64 / threads.max(1) as f64).max(0.0);
+        Some((wait as f64 / runnable as f64 - own).max(0.0))
+    }
+
+    /// The workers' voluntary and involuntary context switches in this sample, summed.
+    pub fn switches(&self) -> Option<(u64, u64)> {
+        self.workers.iter().try_fold((0, 0), |(v, i), w| {
+            let s = w.sched?;
+            Some((v + s.voluntary, i + s.involuntary))
+        })
+    }
+
     /// The sample's time: release of the barrier to the last worker's finish; for shares run
     /// one after another, the sum of the shares' own windows — what each share's probes and
     /// bookkeeping cost between them is the harness's, not the workload's.
@@ -355,6 +387,9 @@ pub(crate) fn collect(region: &Region, workers: usize) -> Result<Vec<WorkerRepor
                 ],
                 pid: s.pid.load(Ordering::Acquire),
                 joined_ns: 0,
+                sched: Counters::load(&s.sched_after)
+                    .zip(Counters::load(&s.sched_before))
+                    .and_then(|(after, before)| after.since(before)),
             })
         })
         .collect()

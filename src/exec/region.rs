@@ -13,7 +13,7 @@ use crate::sys::mmap::Mapping;
 use crate::sys::shared::SharedArea;
 
 /// Identifies a threadfork region and its layout version ("TFRK" + layout 2).
-const MAGIC: u64 = 0x5446_524b_0000_0002;
+const MAGIC: u64 = 0x5446_524b_0000_0003;
 
 /// Two cache lines: adjacent-line prefetchers pull pairs of 64-byte lines, so 128 bytes is
 /// the distance at which two workers' fields stop sharing traffic on current x86 cores.
@@ -78,6 +78,10 @@ pub struct Slot {
     pub probe_after_ns: AtomicU64,
     /// Bytes this process owns privately (processes only); `u64::MAX` when unreadable.
     pub private_bytes: AtomicU64,
+    /// The worker thread's scheduler counters beside the probes, before and after its share
+    /// (`measure::sched::Counters`; all zero: not read).
+    pub sched_before: crate::measure::sched::Words,
+    pub sched_after: crate::measure::sched::Words,
     /// A panic message, for the parent to report.
     pub message: [AtomicU64; super::panics::MESSAGE_WORDS],
 }
@@ -321,6 +325,8 @@ impl Region {
             ] {
                 f.store(0, Ordering::Relaxed);
             }
+            crate::measure::sched::Counters::store(None, &s.sched_before);
+            crate::measure::sched::Counters::store(None, &s.sched_after);
             s.state.store(STATE_EMPTY, Ordering::Relaxed);
             s.pid.store(0, Ordering::Relaxed);
             s.fault.store(0, Ordering::Relaxed);

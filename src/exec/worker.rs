@@ -10,6 +10,7 @@ use super::testing::Fault;
 use crate::api::workload::{Erased, Orders, SampleOf};
 use crate::measure::clock::now_ns;
 use crate::measure::probe::probe_ns;
+use crate::measure::sched::Counters;
 use crate::sys::futex::{futex_wait, futex_wake};
 
 /// Spins on the release flag this many times before sleeping on its futex: a released
@@ -121,6 +122,7 @@ pub fn serve(
         // This core's speed just before the share, and below just after: the reference a
         // comparison divides by, taken where the work runs.
         slot.probe_before_ns.store(probe_ns(), Ordering::Relaxed);
+        Counters::store(Counters::now(), &slot.sched_before);
         wait_for_release(h);
         Fault::from_code(slot.fault.load(Ordering::Relaxed)).strike(index);
     }
@@ -135,6 +137,7 @@ pub fn serve(
         wait_window_closed(h);
     }
     if !start_only {
+        Counters::store(Counters::now(), &slot.sched_after);
         slot.probe_after_ns.store(probe_ns(), Ordering::Relaxed);
     }
     if own_process && !start_only {

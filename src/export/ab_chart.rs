@@ -132,8 +132,14 @@ pub fn write_page(r: &AbResults, dir: &Path) -> std::io::Result<PathBuf> {
         r.threshold * 100.0,
         r.duration_s
     );
-    let verdict = if r.exit_code() == 1 {
+    let verdict = if r
+        .gated()
+        .any(|x| x.call == crate::compare::ab::judge::Call::Regressed)
+        || !r.failures.is_empty()
+    {
         "regressed"
+    } else if !r.undecided_gated().is_empty() {
+        "inconclusive: gated rows undecided"
     } else {
         "no regression beyond the threshold"
     };

@@ -84,6 +84,35 @@ fn lean_line(r: &AbResults) -> Option<String> {
     ))
 }
 
+/// The headline: regressed, inconclusive (which gated rows, and what would decide them) or
+/// no regression — said only when every gated row is unchanged or improved.
+fn verdict(r: &AbResults) -> String {
+    let count = |c: Call| r.gated().filter(|x| x.call == c).count();
+    let gated = r.gated().count();
+    let (reg, und) = (count(Call::Regressed), count(Call::Undecided));
+    let informative = r.rows.len() - gated;
+    if reg > 0 || !r.failures.is_empty() {
+        format!(
+            "**Verdict: regressed** — {reg} of {gated} gated row(s) worse beyond {}, {} failed case(s)",
+            pct(r.threshold),
+            r.failures.len()
+        )
+    } else if und > 0 {
+        format!(
+            "**Verdict: inconclusive** — {und} of {gated} gated row(s) undecided: {} (exit {})",
+            r.undecided_lines().join("; "),
+            r.exit_code()
+        )
+    } else {
+        format!(
+            "**Verdict: no regression beyond {}** — every gated row unchanged or improved ({} unchanged, {} improved; {informative} more row(s) listed below, informative only)",
+            pct(r.threshold),
+            count(Call::Unchanged),
+            count(Call::Improved),
+        )
+    }
+}
+
 /// The job in Markdown: the verdict first, then what regressed, failed or stayed undecided,
 /// then every group row and every key.
 pub fn markdown(r: &AbResults) -> String {
@@ -110,23 +139,7 @@ pub fn markdown(r: &AbResults) -> String {
     }
     let _ = writeln!(s, "{}", side_line("base (A)", &r.base));
     let _ = writeln!(s, "{}\n", side_line("head (B)", &r.head));
-    let count = |c: Call| r.rows.iter().filter(|x| x.call == c).count();
-    let (reg, und) = (count(Call::Regressed), count(Call::Undecided));
-    let verdict = if reg > 0 || !r.failures.is_empty() {
-        format!(
-            "**Verdict: regressed** — {reg} row(s) worse beyond {}, {} failed case(s)",
-            pct(r.threshold),
-            r.failures.len()
-        )
-    } else {
-        format!(
-            "**Verdict: no regression beyond {}** — {} row(s) unchanged, {} improved, {und} undecided (listed below: the job could not rule out a change of {} or more there)",
-            pct(r.threshold),
-            count(Call::Unchanged),
-            count(Call::Improved),
-            pct(r.threshold)
-        )
-    };
+    let verdict = verdict(r);
     let _ = writeln!(
         s,
         "{verdict}. Pairs of adjacent samples, order alternating (ABBA); each row is the Hodges–Lehmann centre of its pairs' ratios with the signed-rank interval; rows called under a {:.0}% family-wise error rate (Holm).\n",
@@ -179,6 +192,8 @@ pub fn json(r: &AbResults, path: Option<&Path>) -> serde_json::Value {
         "schema": SCHEMA,
         "id": r.id,
         "exit": r.exit_code(),
+        "gated": r.gated().map(|x| x.label.as_str()).collect::<Vec<_>>(),
+        "undecided_gated": r.undecided_lines(),
         "threshold": r.threshold,
         "alpha": r.alpha,
         "incomplete": r.incomplete,

@@ -63,6 +63,7 @@ pub(crate) fn header_lines(r: &Report) -> Vec<String> {
 /// to clear, exact counts, the unconfirmed keys.
 fn method_lines(r: &Report) -> Vec<String> {
     let mut lines = Vec::new();
+    lines.extend(r.settings_differ.iter().cloned());
     if r.mode == crate::compare::Mode::Ratios {
         lines.push(
             "The runs come from different machines: compared on machine-independent ratios \

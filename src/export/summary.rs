@@ -56,6 +56,9 @@ pub fn summary(r: &Results) -> Doc {
     let mut d = Doc::default();
     d.push(Block::Title(format!("threadfork run {}", r.run.id)));
     d.push(Block::Para(machine_line(r)));
+    if let Some(load) = &r.run.load {
+        d.push(Block::Para(load.line()));
+    }
     answers_block(&mut d, r);
     details(&mut d, r);
     d
@@ -161,10 +164,11 @@ fn cell(m: &Measurement, op: &str) -> String {
     let op = m.op.as_deref().unwrap_or(op);
     let v = if m.metric.facts().format == Format::Rate {
         format!(
-            "{} ({} – {})",
+            "{} ({} – {}){}",
             format::rate_of(m.median, op),
             format::rate_of(m.ci95[0], op),
-            format::rate_of(m.ci95[1], op)
+            format::rate_of(m.ci95[1], op),
+            crate::api::answers::interference_mark(m)
         )
     } else if m.metric.is_exact() || m.is(Metric::Instructions) {
         let per_op = m

@@ -93,4 +93,7 @@ pub struct Reply {
     /// mapped bytes and threads, read just before it started the worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<[u64; 3]>,
+    /// What others took of the sample's workers' time (`RawSample::interference`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interference: Option<f64>,
 }

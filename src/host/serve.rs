@@ -12,7 +12,7 @@ use crate::exec::{Executor, executor, take_sample};
 use crate::measure::ballast::Ballast;
 use crate::results::Metric;
 use crate::sweep::plan::{Case, Plan};
-use crate::sweep::rounds::figures;
+use crate::sweep::samples::figures;
 use crate::sweep::sizing::{calibrate, starting_size};
 
 /// An open case: its executor (a pool's workers stay up between samples) and, for a start-up
@@ -238,24 +238,17 @@ impl<'a> Side<'a> {
                     ..plan.job(&case)
                 };
                 let raw = take_sample(open.exec.as_mut(), &job).map_err(|e| e.to_string())?;
-                let f = figures(model, &raw)?;
-                let mut out = vec![Figure {
-                    metric: Metric::Throughput,
-                    value: f.throughput,
-                }];
-                if let Some(rss) = f.rss_bytes {
-                    out.push(Figure {
-                        metric: Metric::PeakRss,
-                        value: rss,
-                    });
-                }
-                if let Some((metric, value)) = f.extra {
-                    out.push(Figure { metric, value });
-                }
+                let f = figures(model, &raw, plan.cpus.len())?;
+                let out = f
+                    .values
+                    .iter()
+                    .map(|&(metric, value)| Figure { metric, value })
+                    .collect();
                 Ok(Reply {
                     figures: out,
                     probe: f.probe,
                     verified: f.verified,
+                    interference: f.interference,
                     ..Reply::default()
                 })
             }

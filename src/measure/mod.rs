@@ -9,3 +9,4 @@ pub mod instructions;
 pub mod meminfo;
 pub mod probe;
 pub mod rss;
+pub mod sched;

@@ -127,6 +127,15 @@ pub struct AbArgs {
     /// another --threshold; nothing is measured
     #[arg(long)]
     pub judge: bool,
+    /// The rows that gate (set the exit code), as WORKLOAD[/MODEL] items, e.g.
+    /// square,counter/threads [default: every group row but a process's peak RSS]; the rest
+    /// are listed and judged, never failing
+    #[arg(long, value_name = "LIST")]
+    pub gate: Vec<String>,
+    /// What a job whose gated rows stay undecided exits with: pass (0) or fail (1) [default:
+    /// 3, inconclusive]
+    #[arg(long, value_name = "pass|fail")]
+    pub undecided: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }

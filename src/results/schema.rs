@@ -67,6 +67,79 @@ pub struct RunInfo {
     /// a baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub injected: Option<String>,
+    /// How busy the machine was with other work while the run measured (absent in runs made
+    /// before it was read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<Load>,
+}
+
+/// Other processes' share of the machine during a run, and what the run did about it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Load {
+    /// Cores of the allowed CPUs other processes kept busy, on average over the run: the CPUs'
+    /// busy time (`/proc/stat`) beyond the run's own CPU time, children included, over the
+    /// wall time.
+    pub others_cores: f64,
+    /// Cores the hypervisor gave to other guests while these CPUs wanted to run.
+    pub steal_cores: f64,
+    /// The allowed CPUs.
+    pub cores: usize,
+    /// Task samples taken, retakes included.
+    pub samples: usize,
+    /// Samples others interfered with beyond `CONTAMINATED`.
+    pub contaminated: usize,
+    /// Contaminated samples replaced by a retake.
+    pub retaken: usize,
+    /// Contaminated samples that could not be retaken: set aside, or kept in a figure marked
+    /// as flagged.
+    pub kept_contaminated: usize,
+    /// The largest interference of any sample.
+    pub worst: f64,
+}
+
+impl Load {
+    /// One line for a run's header: how busy the machine was and what was done about it.
+    pub fn line(&self) -> String {
+        let share = self.contaminated as f64 / self.samples.max(1) as f64;
+        if self.others_cores < 0.05 && self.kept_contaminated == 0 && share < 0.02 {
+            if self.contaminated > 0 {
+                return format!(
+                    "quiet: others held {:.2} of {} cores; {} of {} samples waited over {:.0}% for a CPU and were retaken",
+                    self.others_cores,
+                    self.cores,
+                    self.contaminated,
+                    self.samples,
+                    crate::results::CONTAMINATED * 100.0
+                );
+            }
+            return format!(
+                "quiet: run-queue wait from other work under {:.0}% in every sample; others held {:.2} of {} cores",
+                (self.worst * 100.0).max(1.0).ceil(),
+                self.others_cores,
+                self.cores
+            );
+        }
+        let mut line = format!(
+            "busy machine: other processes held {:.1} of {} cores; {:.0}% of samples waited over {:.0}% for a CPU",
+            self.others_cores,
+            self.cores,
+            share * 100.0,
+            crate::results::CONTAMINATED * 100.0
+        );
+        if self.retaken > 0 {
+            line += &format!("; {} samples retaken", self.retaken);
+        }
+        if self.kept_contaminated > 0 {
+            line += &format!(
+                "; {} could not be retaken (set aside, or their figures flagged)",
+                self.kept_contaminated
+            );
+        }
+        if self.steal_cores >= 0.05 {
+            line += &format!("; the hypervisor stole {:.2} cores", self.steal_cores);
+        }
+        line
+    }
 }
 
 /// A measured workload as the run described it.
@@ -217,11 +290,31 @@ pub struct Measurement {
     /// shown, but left out of speedups and efficiencies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dominated: Option<String>,
+    /// Other processes' interference with each sample, index for index: the share of the
+    /// workers' runnable time they spent waiting for a CPU beyond what their own number
+    /// explains (`RawSample::interference`). Absent in runs made before it was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interference: Vec<f64>,
+    /// Samples taken while others held the CPUs (beyond [`CONTAMINATED`]) and replaced by a
+    /// retake.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retaken: usize,
+    /// Contaminated samples that could not be retaken and were left out of the figures, since
+    /// enough clean ones remained: kept here, not lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_aside: Vec<f64>,
+    /// Too few clean samples: the figures include samples others interfered with.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub flagged: bool,
     /// In a comparison only: how the samples were put in units of the core's speed, and the
     /// median as measured, in `unit`, before that.
     #[serde(skip)]
     pub per: Option<(Speed, f64)>,
 }
+
+/// The share of a sample's worker time others may take before the sample is contaminated:
+/// retaken, or set aside.
+pub const CONTAMINATED: f64 = 0.10;
 
 /// The real state of the process a worker was started from, beside each sample of a start-up
 /// figure, index for index: what `fork` had to copy and what `posix_spawn` did not.
@@ -269,8 +362,17 @@ impl Measurement {
             runtime: None,
             parent: None,
             dominated: None,
+            interference: Vec::new(),
+            retaken: 0,
+            set_aside: Vec::new(),
+            flagged: false,
             per: None,
         }
+    }
+
+    /// Whether other processes touched this figure: samples retaken, set aside or flagged.
+    pub fn interfered(&self) -> bool {
+        self.retaken > 0 || !self.set_aside.is_empty() || self.flagged
     }
 
     /// Attaches the per-sample core-speed probe (kept only if it matches the samples).
@@ -409,4 +511,8 @@ impl UslFit {
 /// X(N) = λN / (1 + σ(N−1) + κN(N−1)), the Universal Scalability Law.
 pub fn usl_at(lambda: f64, sigma: f64, kappa: f64, n: f64) -> f64 {
     lambda * n / (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0))
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

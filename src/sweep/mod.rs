@@ -7,9 +7,11 @@ pub mod instructions;
 pub mod lean;
 pub mod plan;
 pub mod rounds;
+pub mod samples;
 pub mod sizing;
 pub mod startup;
 
+use crate::measure::sched::CpuTimes;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
@@ -328,7 +330,10 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
     if plan.instructions {
         count_instructions(plan, &mut results, stop, bar);
     } else {
+        let before = CpuTimes::now(&plan.cpus);
         measure(plan, &cases, &mut results, stop, bar);
+        let times = before.zip(CpuTimes::now(&plan.cpus));
+        results.run.load = samples::load(&results.measurements, times, plan.cpus.len());
     }
     results.run.duration_s = started.elapsed().as_secs_f64();
     results
@@ -376,6 +381,7 @@ fn empty_results(plan: &Plan, machine: Machine, started_at: String, stamp: &str)
             incomplete: false,
             estimated_s: plan.estimated_s,
             injected: plan.injected.slowdown.map(|s| s.spec()),
+            load: None,
         },
         machine,
         workloads: describe_workloads(plan),

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use indicatif::ProgressBar;
 
 use super::plan::{Case, Plan, Scaling};
+use super::samples::{Kept, SampleFigures, figures};
 use super::sizing::{
     FLOOR_SHARE, Floor, MOST_STRETCH, SHORTEST_SHARE, calibrate, dominated, floor, grow, min_units,
     starting_size, take,
@@ -18,10 +19,10 @@ use super::sizing::{
 use crate::api::Model;
 use crate::api::rounds::{Rounds, round_robin};
 use crate::api::study::CaseOutcome;
-use crate::api::workload::Verdict;
 use crate::exec::bare::{bare_run, rate};
-use crate::exec::{Bound, Executor, Job, RawSample, SampleError, executor};
+use crate::exec::{Bound, Executor, Job, SampleError, executor};
 use crate::measure::rss::parent_state;
+use crate::measure::sched::CpuTimes;
 use crate::results::{CaseId, Measurement, Metric, ParentState};
 
 /// Same-run reference figures gathered while the task cases run.
@@ -35,6 +36,37 @@ pub struct CalibrationAcc {
     pub probe: Vec<f64>,
     /// What could not be measured, in words.
     pub notes: Vec<String>,
+    /// The machine's CPU times read after each recent sample, oldest first.
+    pub times: std::collections::VecDeque<CpuTimes>,
+}
+
+/// The shortest window over which others' share of the CPUs is judged around a sample: the
+/// kernel counts CPU time in 10 ms ticks, so a window of a sample alone would read mostly
+/// its rounding.
+const OTHERS_WINDOW_NS: u64 = 300_000_000;
+
+impl CalibrationAcc {
+    /// Cores other processes held over the recent window that ends with this reading
+    /// (`OTHERS_WINDOW_NS` or longer, back through the readings of earlier samples).
+    fn others_now(&mut self, cpus: &[usize]) -> Option<f64> {
+        let now = CpuTimes::now(cpus)?;
+        let from = self
+            .times
+            .iter()
+            .rev()
+            .find(|t| now.at_ns.saturating_sub(t.at_ns) >= OTHERS_WINDOW_NS)
+            .or(self.times.front())
+            .copied();
+        self.times.push_back(now);
+        while self
+            .times
+            .front()
+            .is_some_and(|t| now.at_ns.saturating_sub(t.at_ns) > 4 * OTHERS_WINDOW_NS)
+        {
+            self.times.pop_front();
+        }
+        from.map(|b| now.others_since(&b).0)
+    }
 }
 
 /// One task case's samples as they accumulate.
@@ -48,11 +80,7 @@ struct TaskAcc {
     exec: Box<dyn Executor>,
     /// The size parameter's index, for a case whose samples are sized by time (strong).
     sized: Option<usize>,
-    throughput: Vec<f64>,
-    durations: Vec<f64>,
-    rss: Vec<Option<f64>>,
-    extra: Option<(Metric, Vec<f64>)>,
-    probe: Vec<f64>,
+    kept: Kept,
     ops_per_sample: u64,
     verified: bool,
     failed: Option<String>,
@@ -64,48 +92,11 @@ struct TaskAcc {
     floor: Option<Floor>,
 }
 
+/// The least time the retakes of a group of cases may take.
+const RETAKE_TIME_MIN: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Times a pool is opened for its start-up figure.
 pub const POOL_OPENS: usize = 5;
-
-/// One verified task sample, reduced to its figures.
-pub(crate) struct SampleFigures {
-    pub(crate) throughput: f64,
-    pub(crate) elapsed_ns: f64,
-    pub(crate) rss_bytes: Option<f64>,
-    pub(crate) extra: Option<(Metric, f64)>,
-    pub(crate) ops: u64,
-    pub(crate) verified: bool,
-    /// The workers' own cores' speed around the sample.
-    pub(crate) probe: Option<f64>,
-}
-
-pub(crate) fn figures(model: Model, raw: &RawSample) -> Result<SampleFigures, String> {
-    let (verified, extra) = match &raw.verdict {
-        Verdict::Failed(why) => return Err(why.clone()),
-        Verdict::Passed => (true, None),
-        Verdict::PassedWith { metric, value } => (true, Some((*metric, *value))),
-        Verdict::Unverified => (false, None),
-    };
-    let secs = raw.elapsed_ns().max(1) as f64 / 1e9;
-    let rss = if model.is_process() {
-        // Each child's private pages; absent when any child's could not be read.
-        raw.workers
-            .iter()
-            .map(|w| w.private_bytes)
-            .sum::<Option<u64>>()
-    } else {
-        raw.rss_growth_bytes
-    };
-    Ok(SampleFigures {
-        throughput: raw.ops() as f64 / secs,
-        elapsed_ns: raw.elapsed_ns() as f64,
-        rss_bytes: rss.map(|b| b as f64),
-        extra,
-        ops: raw.ops(),
-        verified,
-        probe: raw.probe(),
-    })
-}
 
 /// A workload's bare loop: its first variant that runs sequentially, else its first; a
 /// time-sized one sized to last about the sample time.
@@ -154,6 +145,7 @@ pub fn run_task_group(
         warmup: plan.warmup,
         samples: plan.samples,
     };
+    let started = std::time::Instant::now();
     let stopped = || stop.load(Ordering::Relaxed);
     // The bare loops' figures and the cases' probes both go to the calibration.
     round_robin(
@@ -174,6 +166,10 @@ pub fn run_task_group(
             sample_case(plan, acc, counted, stop, bar, cal)
         },
     );
+    // Retakes may take as long again as the counted rounds, and at least a few seconds:
+    // long enough for a busy spell to pass.
+    let allowed = started.elapsed().max(RETAKE_TIME_MIN);
+    retake_rounds(plan, &mut accs, stop, cal, allowed);
     for acc in &mut accs {
         acc.exec.close();
     }
@@ -255,11 +251,7 @@ fn open_case(
         sized: sized
             .filter(|_| plan.scaling == Scaling::Strong)
             .map(|(i, _)| i),
-        throughput: Vec::with_capacity(plan.samples),
-        durations: Vec::with_capacity(plan.samples),
-        rss: Vec::with_capacity(plan.samples),
-        extra: None,
-        probe: Vec::with_capacity(plan.samples),
+        kept: Kept::new(plan.samples),
         ops_per_sample: 0,
         verified: true,
         failed: None,
@@ -341,13 +333,41 @@ fn sample_case(
     bar: &ProgressBar,
     cal: &mut CalibrationAcc,
 ) -> bool {
+    let sample = take_figures(plan, acc, cal);
+    bar.inc(1);
+    match sample {
+        Ok(f) if counted => {
+            cal.probe.extend(f.probe);
+            acc.ops_per_sample = f.ops;
+            acc.verified &= f.verified;
+            acc.kept.samples.push(f);
+        }
+        Ok(_) => {}
+        // A sample cut short by Ctrl-C is no failure: the samples before it stand.
+        Err(_) if stop.load(Ordering::Relaxed) => return false,
+        Err(reason) => acc.failed = Some(reason),
+    }
+    true
+}
+
+/// One sample of `acc`'s case, with the others' share of the CPUs read around it (retaken
+/// larger while a time-sized sample comes out far too short).
+fn take_figures(
+    plan: &Plan,
+    acc: &mut TaskAcc,
+    cal: &mut CalibrationAcc,
+) -> Result<SampleFigures, String> {
     let model = acc.case.model();
     let mut sample;
     let mut tries = 0;
     loop {
         sample = take(plan, &acc.case, &acc.params, acc.exec.as_mut())
             .map_err(|e| e.to_string())
-            .and_then(|raw| figures(model, &raw));
+            .and_then(|raw| figures(model, &raw, plan.cpus.len()));
+        let others = cal.others_now(&plan.cpus);
+        if let Ok(f) = &mut sample {
+            f.others = others;
+        }
         // A time-sized sample far shorter than the target was mis-sized: grow, retake.
         let target = plan.sample_ns as f64;
         let short = match (&sample, acc.sized) {
@@ -364,84 +384,70 @@ fn sample_case(
         }
         tries += 1;
     }
-    bar.inc(1);
-    match sample {
-        Ok(f) if counted => {
-            acc.probe.extend(f.probe);
-            cal.probe.extend(f.probe);
-            acc.throughput.push(f.throughput);
-            acc.durations.push(f.elapsed_ns);
-            acc.rss.push(f.rss_bytes);
-            acc.ops_per_sample = f.ops;
-            acc.verified &= f.verified;
-            if let Some((metric, value)) = f.extra {
-                acc.extra.get_or_insert((metric, Vec::new())).1.push(value);
-            }
-        }
-        Ok(_) => {}
-        // A sample cut short by Ctrl-C is no failure: the samples before it stand.
-        Err(_) if stop.load(Ordering::Relaxed) => return false,
-        Err(reason) => acc.failed = Some(reason),
-    }
-    true
+    sample
 }
 
-/// A case's measurements from its accumulated samples, its pool's openings beside them.
+/// After the counted rounds, the samples others interfered with are taken again, case by
+/// case, while the cases' retakes and the time allowed last: a clean retake replaces a
+/// contaminated sample. A round that finds the machine still busy waits a little before the
+/// next, so that a busy spell of a few seconds can pass.
+fn retake_rounds(
+    plan: &Plan,
+    accs: &mut [TaskAcc],
+    stop: &AtomicBool,
+    cal: &mut CalibrationAcc,
+    allowed: std::time::Duration,
+) {
+    let started = std::time::Instant::now();
+    loop {
+        let pending: Vec<usize> = (0..accs.len())
+            .filter(|&i| accs[i].failed.is_none() && accs[i].kept.wants_retake())
+            .collect();
+        if pending.is_empty() || stop.load(Ordering::Relaxed) || started.elapsed() > allowed {
+            return;
+        }
+        let mut cleaned = false;
+        for i in pending {
+            let acc = &mut accs[i];
+            match take_figures(plan, acc, cal) {
+                Ok(f) => cleaned |= acc.kept.retake(f),
+                Err(_) if stop.load(Ordering::Relaxed) => return,
+                Err(reason) => acc.failed = Some(reason),
+            }
+        }
+        if !cleaned {
+            std::thread::sleep(std::time::Duration::from_millis(250));
+        }
+    }
+}
+
+/// A case's measurements from its clean samples (throughput first, then peak RSS where every
+/// sample had a reading, the workload's own figure and the context switches), its pool's
+/// openings beside them.
 fn case_outcome(plan: &Plan, a: TaskAcc) -> (CaseId, CaseOutcome) {
+    if let Some(reason) = a.failed {
+        return (a.id, Err(reason));
+    }
+    let mut ms = a.kept.measurements(&a.id, a.verified);
+    if ms.is_empty() {
+        return (a.id, Err("interrupted before its first sample".into()));
+    }
     let cores = plan.cpus.len().max(1);
     let units = |i: usize| a.params.get(i).copied().unwrap_or(0);
     let size = plan.workloads[a.w].size_index().map_or(0, units);
     let marked = a
         .floor
-        .and_then(|f| dominated(a.id.workers, cores, f, size, &a.durations));
-    let outcome = finish(plan, a.w, &a.id, a.failed, a.throughput, a.rss, a.extra).map(|mut ms| {
-        for m in &mut ms {
-            m.verified = a.verified;
-            m.dominated.clone_from(&marked);
-        }
-        ms[0].ops_per_sample = Some(a.ops_per_sample);
-        ms[0].durations_ns = a.durations;
-        ms[0].probe = if a.probe.len() == ms[0].samples.len() {
-            a.probe
-        } else {
-            Vec::new()
-        };
-        if !a.opens.is_empty() {
-            // Listed, not judged: one opening per sample, a handful in all.
-            let mut m = Measurement::new(&a.id, Metric::PoolStart, a.opens, a.verified);
-            m.parent = a.parent;
-            ms.push(m);
-        }
-        ms
-    });
-    (a.id, outcome)
-}
-
-/// A case's measurements from its samples: throughput first, then peak RSS where every sample
-/// had a reading, then the workload's extra figure.
-fn finish(
-    plan: &Plan,
-    w: usize,
-    id: &CaseId,
-    failed: Option<String>,
-    throughput: Vec<f64>,
-    rss: Vec<Option<f64>>,
-    extra: Option<(Metric, Vec<f64>)>,
-) -> CaseOutcome {
-    if let Some(reason) = failed {
-        return Err(reason);
+        .and_then(|f| dominated(a.id.workers, cores, f, size, &ms[0].durations_ns));
+    for m in &mut ms {
+        m.dominated.clone_from(&marked);
     }
-    if throughput.is_empty() {
-        return Err("interrupted before its first sample".into());
+    ms[0].op = Some(plan.workloads[a.w].workload.info().op.into());
+    ms[0].ops_per_sample = Some(a.ops_per_sample);
+    if !a.opens.is_empty() {
+        // Listed, not judged: one opening per sample, a handful in all.
+        let mut m = Measurement::new(&a.id, Metric::PoolStart, a.opens, a.verified);
+        m.parent = a.parent;
+        ms.push(m);
     }
-    let mut t = Measurement::new(id, Metric::Throughput, throughput, true);
-    t.op = Some(plan.workloads[w].workload.info().op.into());
-    let mut out = vec![t];
-    if let Some(rss) = rss.into_iter().collect::<Option<Vec<f64>>>() {
-        out.push(Measurement::new(id, Metric::PeakRss, rss, true));
-    }
-    if let Some((metric, values)) = extra {
-        out.push(Measurement::new(id, metric, values, true));
-    }
-    Ok(out)
+    (a.id, Ok(ms))
 }

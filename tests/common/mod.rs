@@ -95,6 +95,7 @@ pub fn synthetic_results(
             incomplete: false,
             estimated_s: None,
             injected: None,
+            load: None,
         },
         machine: m,
         workloads: vec![],

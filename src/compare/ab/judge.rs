@@ -195,6 +195,35 @@ pub fn call(row: Option<&Judged>, worse: bool, t: f64) -> Call {
     }
 }
 
+/// What an inconclusive job exits with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Undecided {
+    /// Exit 3: the job saw too little to say (the default).
+    #[default]
+    Inconclusive,
+    /// Exit 0: a neutral check.
+    Pass,
+    /// Exit 1: a failed check.
+    Fail,
+}
+
+impl Undecided {
+    pub fn parse(s: Option<&str>) -> Result<Undecided, crate::error::BadInput> {
+        match s {
+            None => Ok(Undecided::Inconclusive),
+            Some("pass") => Ok(Undecided::Pass),
+            Some("fail") => Ok(Undecided::Fail),
+            Some(other) => Err(crate::error::BadInput::new(format!(
+                "--undecided: '{other}' is not pass or fail"
+            ))),
+        }
+    }
+}
+
+/// The exit code of an inconclusive job.
+pub const INCONCLUSIVE_EXIT: u8 = 3;
+
 #[cfg(test)]
 mod tests {
     use super::*;

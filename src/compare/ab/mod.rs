@@ -4,6 +4,7 @@
 //! whose order alternates (ABBA) — and judged on the pairs' log-ratios.
 
 mod epochs;
+pub mod gate;
 pub mod judge;
 pub mod report;
 pub mod sides;
@@ -131,6 +132,8 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
         failures: job.failures,
         left_out: hh.left_out,
         phases: job.phases,
+        gate: Vec::new(),
+        undecided: Default::default(),
     })
 }
 

@@ -128,15 +128,16 @@ pub struct AbResults {
     /// What the plan held that A/B does not measure.
     pub left_out: Vec<String>,
     pub phases: Phases,
+    /// `--gate`: the rows that set the exit code (empty: the default set, every group row
+    /// but a process's fixed-once peak RSS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gate: Vec<String>,
+    /// `--undecided`: what a job whose gated rows stay undecided exits with.
+    #[serde(default)]
+    pub undecided: super::judge::Undecided,
 }
 
 impl AbResults {
-    /// 1 when a row regressed or a case failed, else 0.
-    pub fn exit_code(&self) -> u8 {
-        let regressed = self.rows.iter().any(|r| r.call == Call::Regressed);
-        u8::from(regressed || !self.failures.is_empty())
-    }
-
     /// `<out>/<machine-id>/ab-<id>.json`
     pub fn path_in(&self, out: &Path) -> PathBuf {
         out.join(&self.machine.id)

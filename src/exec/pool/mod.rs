@@ -13,6 +13,7 @@ pub mod processes;
 pub mod rayon;
 pub mod threads;
 
+use crate::measure::sched::Counters;
 use std::sync::atomic::Ordering;
 
 use super::region::Region;
@@ -217,6 +218,7 @@ pub fn serve_sample(region: &Region, index: usize, own_process: bool, tasks: imp
     super::worker::pin_to(slot.cpu.load(Ordering::Relaxed));
     slot.probe_before_ns
         .store(crate::measure::probe::probe_ns(), Ordering::Relaxed);
+    Counters::store(Counters::now(), &slot.sched_before);
     super::worker::wait_for_release(region.header());
     super::testing::Fault::from_code(slot.fault.load(Ordering::Relaxed)).strike(index);
     tasks();
@@ -224,6 +226,7 @@ pub fn serve_sample(region: &Region, index: usize, own_process: bool, tasks: imp
     // running theirs are done, outside the sample's window (on oversubscribed cores they
     // would take the CPU those tasks need).
     super::worker::wait_window_closed(region.header());
+    Counters::store(Counters::now(), &slot.sched_after);
     slot.probe_after_ns
         .store(crate::measure::probe::probe_ns(), Ordering::Relaxed);
     if own_process {

@@ -3,6 +3,7 @@
 //! pool and folds results from a channel as they arrive, `submit-wait` is one `install` per
 //! task (the caller blocks on each).
 
+use crate::measure::sched::Counters;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -120,6 +121,7 @@ fn drive(
         let slot = region.slot(ctx.index());
         crate::exec::worker::mark_started(slot, now_ns());
         slot.probe_before_ns.store(probe_ns(), Ordering::Relaxed);
+        Counters::store(Counters::now(), &slot.sched_before);
     });
     let orders = SampleOrders::read(region, workload.as_ref());
     let release_ns = now_ns();
@@ -176,6 +178,7 @@ fn drive(
     let end_ns = now_ns();
     pool.broadcast(|ctx| {
         let slot = region.slot(ctx.index());
+        Counters::store(Counters::now(), &slot.sched_after);
         slot.probe_after_ns.store(probe_ns(), Ordering::Relaxed);
         crate::exec::worker::finish(slot);
     });

@@ -1,6 +1,9 @@
 //! The machine fingerprint: what a results file says about where it was measured.
 
+pub mod settings;
+
 use serde::{Deserialize, Serialize};
+pub use settings::Settings;
 
 /// Where a run was measured. `id` is a stable slug of host name and CPU, used as the folder
 /// under `results/` and to tell same-machine from cross-machine comparisons.
@@ -22,6 +25,10 @@ pub struct Machine {
     pub kernel: String,
     pub arch: String,
     pub rustc: String,
+    /// The settings that move figures between days (absent in runs made before they were
+    /// read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
 }
 
 /// The rustc that built this binary.
@@ -160,6 +167,7 @@ pub fn fingerprint() -> Machine {
         kernel: System::kernel_version().unwrap_or_else(|_| "unknown".into()),
         arch: std::env::consts::ARCH.into(),
         rustc: RUSTC.into(),
+        settings: Some(Settings::read(&allowed_cpus())),
     }
 }
 
