@@ -65,7 +65,7 @@ if [ "$judge_only" = 0 ]; then
         fi
         dir=$keep/$name
         mkdir -p "$dir"
-        have=$( (ls "$dir"/*/ab-*.json 2> /dev/null || true) | wc -l)
+        have=$( (ls "$dir"/*/ab-*.json* 2> /dev/null || true) | wc -l)
         for ((j = have; j < jobs; j++)); do
             extra=()
             [ -n "$inject" ] && extra=(--inject-slowdown "$inject")
@@ -73,6 +73,9 @@ if [ "$judge_only" = 0 ]; then
             "$pair/head" ab "$pair/base" $flags "${extra[@]}" --out "$dir" --json > /dev/null 2>> "$dir/stderr.log" || true
             echo "$name: job $((j + 1)) of $jobs done" >&2
         done
+        # Kept compressed (every command that reads a job reads .json.gz).
+        find "$dir" -name 'ab-*.json' -exec gzip -9 -n {} +
+        [ -s "$dir/stderr.log" ] || rm -f "$dir/stderr.log"
     done
 fi
 
@@ -80,7 +83,7 @@ fi
 # measured on the same pairs.
 [ "$judge_only" = 0 ] || cargo build --release --quiet
 python3 - "$keep" target/release/threadfork << 'EOF'
-import glob, json, os, subprocess, sys
+import glob, gzip, json, os, subprocess, sys
 
 keep, binary = sys.argv[1], sys.argv[2]
 # What must regress for a job to count as caught: (workload, models, metrics).
@@ -116,13 +119,14 @@ def median(xs):
 print("| setting | jobs | injected | caught | change seen (median of the target group) | other alarms | job time (median, max) |")
 print("|---|---:|---|---:|---|---:|---|")
 for name in sorted(os.listdir(keep)):
-    files = sorted(glob.glob(os.path.join(keep, name, "*", "ab-*.json")))
+    files = sorted(glob.glob(os.path.join(keep, name, "*", "ab-*.json"))
+                   + glob.glob(os.path.join(keep, name, "*", "ab-*.json.gz")))
     if not files:
         continue
     jobs, times, alarms = 0, [], 0
     caught, seen = {}, {}
     for f in files:
-        r = json.load(open(f))
+        r = json.load(gzip.open(f) if f.endswith(".gz") else open(f))
         judged = subprocess.run([binary, "ab", "--judge", f, "--json"], capture_output=True, text=True)
         again = json.loads(judged.stdout)
         r["rows"], r["failures"] = again["rows"], again["failures"]

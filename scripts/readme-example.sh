@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tries README.md's "## Your own workload" example exactly as a new user would: a fresh
-# `cargo new` crate, the ```toml block's lines added to its Cargo.toml (threadfork's path
-# pointed at this checkout), the ```rust block as its bench file, then
+# `cargo new` crate, the ```toml block's lines added to its Cargo.toml (the threadfork line
+# pointed at this checkout's `cargo package`, unpacked: what a user downloads), the ```rust
+# block as its bench file, then
 #   cargo bench --bench NAME -- run --quick --out DIR
 # and checks the results file: the workload on sequential, threads, fork and spawn at every
 # default worker count, every figure verified, no failure, the charts and index.html drawn.
@@ -16,10 +17,15 @@ toml=$(block toml)
 rust=$(block rust)
 name=$(printf '%s\n' "$toml" | sed -n 's/^name = "\(.*\)"/\1/p' | head -n 1)
 [ -n "$toml" ] && [ -n "$rust" ] && [ -n "$name" ] || { echo "README example not found"; exit 1; }
+cargo package --quiet --allow-dirty --no-verify
+crate=$(ls -t "${CARGO_TARGET_DIR:-target}"/package/threadfork-*.crate | head -1)
+tar xzf "$crate" -C "$work"
+pkg=$(ls -d "$work"/threadfork-*/)
 cd "$work"
 cargo new --quiet --vcs none mine
 cd mine
-printf '%s\n' "$toml" | sed "s#path = \"[^\"]*\"#path = \"$root\"#" >> Cargo.toml
+printf '%s\n' "$toml" | sed "s#^threadfork = .*#threadfork = { path = \"$pkg\" }#" >> Cargo.toml
+grep -q "path = \"$pkg\"" Cargo.toml || { echo "README example: no threadfork line to point at the package"; exit 1; }
 mkdir -p benches
 printf '%s\n' "$rust" > "benches/$name.rs"
 # Built like threadfork's own release profile, so that the shared target folder is reused.

@@ -30,7 +30,8 @@ run() {
     local name=$1
     shift
     $tf run --quick --no-charts --out "$work/out-$name" "$@" > /dev/null
-    cp "$work"/out-"$name"/*/*.json "$keep/$name.json"
+    # Kept compressed: every command that reads a results file reads .json.gz.
+    gzip -9 -n -c "$work"/out-"$name"/*/*.json > "$keep/$name.json.gz"
 }
 
 for r in $(seq 1 "$rounds"); do
@@ -42,14 +43,14 @@ for r in $(seq 1 "$rounds"); do
 done
 
 python3 - "$keep" "$rounds" <<'PY' | tee "$keep/table.md"
-import json, statistics, sys
+import gzip, json, os, statistics, sys
 keep, rounds = sys.argv[1], int(sys.argv[2])
 
 def c(name):
     return {k: float(v) for k, v in (l.split() for l in open(f"{keep}/c-{name}.txt"))}
 
 def figures(path):
-    d = json.load(open(path))
+    d = json.load(gzip.open(path + ".gz") if os.path.exists(path + ".gz") else open(path))
     want = {
         ("fork", "bare", "roundtrip"): "fork_roundtrip",
         ("threads", "pthread", "roundtrip"): "pthread_roundtrip",

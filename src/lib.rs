@@ -117,6 +117,7 @@ macro_rules! engine_modules {
 /// part of the API, and free to change.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::cli::rev::{HostCrate, set_host_crate};
     pub use crate::cli::run_main_at;
     pub use crate::measure::alloc::{CountingAlloc, pin_malloc_threshold};
     pub use crate::measure::clock::now_ns;
@@ -167,6 +168,13 @@ macro_rules! main {
             // The spawn model's startup ends here: the worker's first instruction.
             let started_ns = $crate::__private::now_ns();
             $crate::__private::pin_malloc_threshold();
+            // The crate this binary is built from, for `ab --rev`: read where main! expands.
+            $crate::__private::set_host_crate($crate::__private::HostCrate {
+                package: env!("CARGO_PKG_NAME"),
+                manifest_dir: env!("CARGO_MANIFEST_DIR"),
+                target: env!("CARGO_CRATE_NAME"),
+                bin: option_env!("CARGO_BIN_NAME"),
+            });
             $crate::__private::run_main_at(started_ns, $registry)
         }
     };

@@ -109,6 +109,18 @@ fn a_job_holds_both_sides_pair_for_pair_and_its_exit_code_says_the_verdict() {
         let want = if code == 3 { inconclusive } else { code };
         assert_eq!(again.status.code(), Some(want), "{policy}");
     }
+    // Kept compressed, the job is judged the same.
+    let packed = dir.0.join("job.json.gz");
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut z, &std::fs::read(&file).unwrap()).unwrap();
+    std::fs::write(&packed, z.finish().unwrap()).unwrap();
+    let again = common::threadfork()
+        .arg("ab")
+        .arg(&packed)
+        .args(["--judge", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(code), "judged from .json.gz");
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(r["schema"], "threadfork/ab/v1");
     let keys = r["keys"].as_array().unwrap();

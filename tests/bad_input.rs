@@ -47,14 +47,14 @@ fn fixtures(dir: &TempDir) {
     .unwrap();
     std::fs::write(
         dir.0.join("evil.json"),
-        text.replacen("\"id\": \"", "\"id\": \"/../../x", 1),
+        text.replacen("\"id\":\"", "\"id\":\"/../../x", 1),
     )
     .unwrap();
     std::fs::write(
         dir.0.join("injected.json"),
         text.replacen(
-            "\"incomplete\": false",
-            "\"incomplete\": false, \"injected\": \"code=20\"",
+            "\"incomplete\":false",
+            "\"incomplete\":false,\"injected\":\"code=20\"",
             1,
         ),
     )

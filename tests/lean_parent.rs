@@ -4,6 +4,8 @@
 
 mod common;
 
+use threadfork::__private::results::ParentState;
+
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -51,35 +53,31 @@ fn every_start_up_figure_carries_its_parents_state_and_the_ballast_asked() {
     // startup + roundtrip of 3 models, 4 bare loops, at two sizes.
     assert_eq!(startups.len(), 2 * (3 * 2 + 4));
     for m in startups {
-        let p = &m["parent"];
+        // The parent's per-sample state as threadfork reads it (runs of repeated values
+        // written once with their count).
+        let p: ParentState = serde_json::from_value(m["parent"].clone()).unwrap();
         let n = m["samples"].as_array().unwrap().len();
         // The quick run's 20 samples at least; more while they fill the case's time, to 400.
         assert!((20..=400).contains(&n), "{n} samples in {m}");
-        for series in ["rss_bytes", "mapped_bytes", "threads"] {
-            assert_eq!(p[series].as_array().unwrap().len(), n, "{series} of {m}");
+        for (series, len) in [
+            ("rss_bytes", p.rss_bytes.len()),
+            ("mapped_bytes", p.mapped_bytes.len()),
+            ("threads", p.threads.len()),
+        ] {
+            assert_eq!(len, n, "{series} of {m}");
         }
         // The thread that starts the workers and the three idle ones, nothing else; a worker
         // thread joined just before a reading may still be leaving the kernel's count.
-        let mut threads: Vec<u64> = p["threads"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t.as_u64().unwrap())
-            .collect();
+        let mut threads = p.threads.clone();
         threads.sort_unstable();
         assert_eq!(threads[threads.len() / 2], 4, "{m}");
         assert!(threads[0] >= 4 && threads[threads.len() - 1] <= 5, "{m}");
         let asked = m["params"]["parent_rss"].as_u64().unwrap();
-        assert_eq!(p["ballast_bytes"].as_u64(), Some(asked));
-        let base = p["base_rss_bytes"].as_u64().unwrap();
+        assert_eq!(p.ballast_bytes, asked);
+        let base = p.base_rss_bytes;
         assert!(base > 0);
         if asked > 0 {
-            let mut rss: Vec<u64> = p["rss_bytes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_u64().unwrap())
-                .collect();
+            let mut rss = p.rss_bytes.clone();
             rss.sort_unstable();
             let held = rss[rss.len() / 2].saturating_sub(base) as f64;
             assert!(
@@ -87,7 +85,7 @@ fn every_start_up_figure_carries_its_parents_state_and_the_ballast_asked() {
                 "the parent held {held} bytes above its base, asked {asked}"
             );
         }
-        assert!(asked < 64 * MIB || p["mapped_bytes"][0].as_u64().unwrap() >= asked);
+        assert!(asked < 64 * MIB || p.mapped_bytes[0] >= asked);
     }
     assert_eq!(lean_parents(pid), Vec::<String>::new());
 }

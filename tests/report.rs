@@ -139,17 +139,21 @@ fn report_overlays_two_runs() {
     // One series per run, labelled by CPU, cores and date (a cloud host name says "vm").
     let cpu = threadfork::__private::machine::fingerprint().cpu_brand;
     assert!(svg.matches(cpu.as_str()).count() >= 2, "both runs labelled");
-    // One chart per question: every model that starts workers per sample, for both runs.
+    // One chart per question: every model that starts workers per sample, named once in the
+    // legend by its mark, the runs once by their colour.
     for model in ["threads", "fork"] {
-        assert!(
-            svg.contains(&format!("{model} · ")),
+        assert_eq!(
+            svg.matches(&format!(">\n{model}\n</text>")).count(),
+            1,
             "{model} in the legend"
         );
     }
+    assert!(svg.contains(">\nruns\n</text>") && svg.contains(">\nmodels\n</text>"));
     let html = std::fs::read_to_string(out.0.join("index.html")).unwrap();
     assert!(html.contains("Side by side"));
     assert!(html.contains("How the runs differ"));
-    assert!(html.contains("<th>last ÷ first</th>"));
+    // The ratio column names the runs it divides.
+    assert!(html.contains(" ÷ "), "a ratio column");
 }
 
 #[test]

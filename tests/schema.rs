@@ -9,6 +9,12 @@ use assert_cmd::prelude::*;
 use common::{TempDir, threadfork};
 use threadfork::__private::results::{self, SCHEMA};
 
+/// A results file's text, kept plain or compressed.
+fn text(p: &Path) -> String {
+    let bytes = results::io::unpacked(std::fs::read(p).unwrap()).unwrap();
+    String::from_utf8(bytes).unwrap()
+}
+
 /// Every committed results file of schema v1.
 fn committed_v1() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
@@ -19,10 +25,8 @@ fn committed_v1() -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "json")
-                && std::fs::read_to_string(&p)
-                    .unwrap()
-                    .contains("\"threadfork/results/v1\"")
+            } else if results::io::is_results_name(&p)
+                && text(&p).contains("\"threadfork/results/v1\"")
             {
                 out.push(p);
             }

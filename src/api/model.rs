@@ -272,6 +272,13 @@ impl Model {
         [Model::Sequential, Model::Threads, Model::Fork, Model::Spawn];
 
     /// Its row of [`MODELS`].
+    /// The models that start their workers for every sample (no pool): what `ab` measures
+    /// unless `--model` asks for pools, so that a gate times the workload's code, not a
+    /// pool's dispatch of it.
+    pub fn per_sample() -> impl Iterator<Item = Model> {
+        MODELS.iter().filter(|f| f.pool.is_none()).map(|f| f.model)
+    }
+
     pub fn facts(self) -> &'static Facts {
         MODELS
             .iter()

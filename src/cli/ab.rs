@@ -1,8 +1,9 @@
 //! The `ab` command (the orchestrator's side) and serve mode (each build's side): flags
 //! resolved as `run` resolves them, results saved and printed, the exit code.
 
+use crate::compare::ab::build::Build;
 use crate::compare::ab::gate;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Parser;
@@ -12,6 +13,7 @@ use crate::api::Registry;
 use crate::error::{BadInput, EXIT_BAD_INPUT, EXIT_FAILED};
 use crate::export::format::Report;
 use crate::machine;
+use crate::options::args::RunArgs;
 
 /// Serve mode (one side of an A/B job): `PARENT_PID [run flags]`. The plan is resolved and
 /// preflighted as `run` would; a plan this build cannot make is refused in the hello, in this
@@ -72,8 +74,10 @@ pub(super) fn serve_main(rest: &[String], registry: &Registry) -> u8 {
 
 /// The flags of `ab` that both sides' plans are made from: everything but the base binary and
 /// the flags of `ab` alone.
-fn side_flags(args: &[String], base: &Path) -> Vec<String> {
-    const AB_ONLY_WITH_VALUE: [&str; 6] = [
+fn side_flags(args: &[String], base: Option<&Path>) -> Vec<String> {
+    const AB_ONLY_WITH_VALUE: [&str; 8] = [
+        "--rev",
+        "--head-rev",
         "--threshold",
         "--budget",
         "--inject-slowdown",
@@ -96,7 +100,7 @@ fn side_flags(args: &[String], base: &Path) -> Vec<String> {
         if AB_ONLY.contains(&a.as_str()) {
             continue;
         }
-        if !base_seen && !a.starts_with('-') && Path::new(a) == base {
+        if !base_seen && !a.starts_with('-') && Some(Path::new(a)) == base {
             base_seen = true;
             continue;
         }
@@ -111,37 +115,39 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
         return judge_again(a);
     }
     let m = machine::fingerprint();
+    let (args, a_run) = per_sample_by_default(a, args);
     // The flags are resolved here first: a mistake is reported once, before any side starts.
-    let mut plan = resolve(&a.run, args.clone(), m.allowed_cpus.clone(), registry)?;
+    let mut plan = resolve(&a_run, args.clone(), m.allowed_cpus.clone(), registry)?;
     plan.one_unit_pool_tasks();
     // ab's own flags too, before a side (or callgrind) runs and writes anything.
     let threshold = crate::compare::parse_threshold(&a.threshold)?;
     let gate = gate::parse_gate(&a.gate)?;
     let undecided = gate::Undecided::parse(a.undecided.as_deref())?;
     let format = crate::options::parse::exporter(a.format.as_deref(), a.markdown, a.json)?;
-    if plan.instructions {
-        return ab_instructions(a, side_flags(&args, &a.base), &plan.out);
+    let (base, head, builds) = sides(a)?;
+    let flags = side_flags(&args, a.base.as_deref());
+    if let Some(why) = ab::build::same_build(&builds.0, &builds.1) {
+        eprintln!("threadfork ab: {why}");
     }
-    let budget = match a.budget.as_str() {
-        "none" => None,
-        b => Some(crate::options::parse::parse_duration(b).ok_or_else(|| {
-            BadInput::new(format!(
-                "--budget: '{b}' is not a time such as 90s or 2m (or none)"
-            ))
-        })?),
-    };
+    if plan.instructions {
+        return ab_instructions(a, &base, head.as_deref(), flags, &plan.out);
+    }
+    let budget = parse_budget(&a.budget)?;
     let dir = plan.out.join(&m.id);
     let made = check_writable(&dir)?;
     crate::sys::signals::install();
     let opts = ab::AbOptions {
-        base: a.base.clone(),
-        flags: side_flags(&args, &a.base),
+        base,
+        head,
+        builds,
+        flags,
         inject_head: a.run.inject_slowdown.clone(),
         threshold,
         pairs: a.run.samples.is_some().then_some(plan.samples),
         budget,
         case_timeout: plan.case_timeout,
         args,
+        gate: gate.clone(),
     };
     let mut results = match ab::run(&opts, m) {
         Ok(r) => r,
@@ -184,28 +190,90 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
     Ok(results.exit_code())
 }
 
+/// Without --model, the models that start workers per sample: a pool's one-unit tasks would
+/// time its dispatch rather than the workload. The flags and the run's arguments, so amended.
+fn per_sample_by_default(a: &AbArgs, mut args: Vec<String>) -> (Vec<String>, RunArgs) {
+    let mut run = a.run.clone();
+    if run.model.is_empty() {
+        let names: Vec<&str> = crate::api::Model::per_sample().map(|m| m.name()).collect();
+        run.model = vec![names.join(",")];
+        args.extend(["--model".to_string(), names.join(",")]);
+    }
+    (args, run)
+}
+
+/// `--budget`: a time, or `none` for no limit.
+fn parse_budget(text: &str) -> Result<Option<std::time::Duration>, BadInput> {
+    match text {
+        "none" => Ok(None),
+        b => crate::options::parse::parse_duration(b)
+            .map(Some)
+            .ok_or_else(|| {
+                BadInput::new(format!(
+                    "--budget: '{b}' is not a time such as 90s or 2m (or none)"
+                ))
+            }),
+    }
+}
+
+/// The head's executable: the one built by `--head-rev`, else this process's.
+fn head_or_host(head: Option<&Path>) -> Result<PathBuf> {
+    match head {
+        Some(h) => Ok(h.to_path_buf()),
+        None => Ok(crate::sys::exe::host_exe()
+            .map_err(|e| BadInput::new(format!("cannot find the host executable: {e}")))?),
+    }
+}
+
+/// The two sides: the base binary given or built by `--rev`, the head built by `--head-rev`
+/// (else this binary), and each one's build as the report names it.
+type Sides = (PathBuf, Option<PathBuf>, (Build, Build));
+
+fn sides(a: &AbArgs) -> Result<Sides> {
+    let host = super::rev::host_crate();
+    let target = host.as_ref().map(super::rev::target_name);
+    let (base, base_build) = match (&a.rev, &a.base) {
+        (Some(rev), _) => super::rev::build_rev(rev, "base")?,
+        (None, Some(path)) => (path.clone(), Build::of_file(path, None, None)),
+        (None, None) => return Err(BadInput::new("ab: give BASE_BINARY or --rev REV").into()),
+    };
+    let (head, head_build) = match &a.head_rev {
+        Some(rev) => {
+            let (exe, build) = super::rev::build_rev(rev, "head")?;
+            (Some(exe), build)
+        }
+        None => {
+            let exe = head_or_host(None)?;
+            let revision = host.as_ref().and_then(super::rev::working_revision);
+            (None, Build::of_file(&exe, target, revision))
+        }
+    };
+    Ok((base, head, (base_build, head_build)))
+}
+
 /// `ab --instructions`: both builds count their cases under callgrind (exact, so nothing to
 /// pair), one after the other, each saving an ordinary results file into `--out`; the counts
 /// are then judged by `compare` at `--threshold`.
-fn ab_instructions(a: &AbArgs, flags: Vec<String>, out: &Path) -> Result<u8> {
-    let head = crate::sys::exe::host_exe()
-        .map_err(|e| BadInput::new(format!("cannot find the host executable: {e}")))?;
+fn ab_instructions(
+    a: &AbArgs,
+    base: &Path,
+    head: Option<&Path>,
+    flags: Vec<String>,
+    out: &Path,
+) -> Result<u8> {
+    let head = head_or_host(head)?;
     // --out and --no-charts are set here for each side's run.
-    let mut flags = flags.into_iter();
-    let mut kept_flags = Vec::new();
-    while let Some(f) = flags.next() {
+    let (mut given, mut flags) = (flags.into_iter(), Vec::new());
+    while let Some(f) = given.next() {
         match f.as_str() {
             "--no-charts" => {}
-            "--out" => {
-                flags.next();
-            }
+            "--out" => drop(given.next()),
             _ if f.starts_with("--out=") => {}
-            _ => kept_flags.push(f),
+            _ => flags.push(f),
         }
     }
-    let flags = kept_flags;
     let mut files = Vec::new();
-    for (which, exe) in [("base", a.base.as_path()), ("head", head.as_path())] {
+    for (which, exe) in [("base", base), ("head", head.as_path())] {
         let dir = out.join(format!(".ab-{which}-{}", std::process::id()));
         let mut cmd = std::process::Command::new(exe);
         cmd.arg("run")
@@ -273,17 +341,20 @@ fn run_file(dir: &Path) -> Option<std::path::PathBuf> {
         .flatten()
         .filter_map(|machine| std::fs::read_dir(machine.path()).ok())
         .flat_map(|files| files.flatten().map(|f| f.path()))
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .find(|p| crate::results::io::is_results_name(p))
 }
 
 /// `ab --judge FILE`: a saved job's rows made again from its kept pairs.
 fn judge_again(a: &AbArgs) -> Result<u8> {
     use crate::compare::ab::report;
     let threshold = crate::compare::parse_threshold(&a.threshold)?;
-    let bad = |e: &dyn std::fmt::Display| {
-        BadInput::new(format!("{}: not an ab results file: {e}", a.base.display()))
+    let Some(file) = a.base.as_deref() else {
+        return Err(BadInput::new("ab --judge: give the job's results file").into());
     };
-    let bytes = read_bounded(&a.base).map_err(|e| bad(&e))?;
+    let bad = |e: &dyn std::fmt::Display| {
+        BadInput::new(format!("{}: not an ab results file: {e}", file.display()))
+    };
+    let bytes = read_bounded(file).map_err(|e| bad(&e))?;
     let mut r: report::AbResults = serde_json::from_slice(&bytes).map_err(|e| bad(&e))?;
     if r.schema != report::SCHEMA {
         return Err(bad(&format!("schema '{}'", r.schema)).into());
@@ -297,7 +368,7 @@ fn judge_again(a: &AbArgs) -> Result<u8> {
         r.undecided = gate::Undecided::parse(a.undecided.as_deref())?;
     }
     let format = crate::options::parse::exporter(a.format.as_deref(), a.markdown, a.json)?;
-    print!("{}", format.render(Report::Ab(&r, Some(a.base.as_path()))));
+    print!("{}", format.render(Report::Ab(&r, Some(file))));
     Ok(r.exit_code())
 }
 
@@ -311,6 +382,7 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     let limit = crate::results::io::MAX_RESULTS_BYTES;
     let mut bytes = Vec::new();
     f.take(limit + 1).read_to_end(&mut bytes)?;
+    let bytes = crate::results::io::unpacked(bytes)?;
     if bytes.len() as u64 > limit {
         return Err(std::io::Error::other("larger than a results file may be"));
     }
@@ -336,13 +408,16 @@ mod tests {
             "--budget",
             "90s",
         ]);
-        assert_eq!(side_flags(&given, base), strings(&["--quick"]));
+        assert_eq!(side_flags(&given, Some(base)), strings(&["--quick"]));
         let own = strings(&[
             "ab",
             "old/threadfork",
             "--sample-time=20ms",
             "--threshold=2%",
         ]);
-        assert_eq!(side_flags(&own, base), strings(&["--sample-time=20ms"]));
+        assert_eq!(
+            side_flags(&own, Some(base)),
+            strings(&["--sample-time=20ms"])
+        );
     }
 }

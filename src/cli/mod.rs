@@ -20,6 +20,8 @@ use crate::options::*;
 use crate::options::{COMMAND, hint};
 
 mod ab;
+mod history;
+pub mod rev;
 
 /// What a host binary's `main` runs: a spawned worker's re-entry when the first argument says
 /// so (before anything else), else threadfork's command line over `registry`'s workloads.
@@ -146,6 +148,7 @@ fn dispatch(cli: Cli, args: Vec<String>, registry: &Registry) -> Result<u8> {
         Command::Scaling { file, json } => scaling_command(&file, json),
         Command::Compare(c) => compare_command(&c),
         Command::Ab(a) => ab::ab_command(&a, args, registry),
+        Command::History(h) => history::history_command(&h),
         Command::Report(r) => report_command(&r),
         Command::Machine { json } => {
             let m = machine::fingerprint();

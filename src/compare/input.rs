@@ -54,7 +54,7 @@ pub fn load_baselines(
 
 pub(crate) fn no_results(p: &Path) -> BadInput {
     BadInput::new(format!(
-        "{}: no results file (*.json) in this folder",
+        "{}: no results file (*.json or *.json.gz) in this folder",
         p.display()
     ))
 }
@@ -69,7 +69,7 @@ pub(crate) fn collect_json(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
         let p = e.path();
         if p.is_dir() && depth > 0 {
             collect_json(&p, depth - 1, out);
-        } else if p.extension().is_some_and(|x| x == "json") {
+        } else if crate::results::io::is_results_name(&p) {
             out.push(p);
         }
     }

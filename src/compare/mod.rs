@@ -5,6 +5,7 @@
 
 pub mod ab;
 mod baseline;
+pub mod history;
 mod input;
 mod judge;
 mod normalize;

@@ -13,8 +13,13 @@ fn side_line(name: &str, s: &SideInfo) -> String {
         .as_ref()
         .map(|i| format!(", slowdown injected: {i}"))
         .unwrap_or_default();
+    let build = s
+        .build
+        .as_ref()
+        .map(|b| format!("{}; ", b.describe()))
+        .unwrap_or_default();
     format!(
-        "- {name}: `{}` ({}, commit {}{injected})",
+        "- {name}: `{}` ({build}threadfork {}, commit {}{injected})",
         s.exe.display(),
         s.harness,
         s.commit
@@ -136,6 +141,11 @@ pub fn markdown(r: &AbResults) -> String {
     let _ = writeln!(s, "{}\n", time_line(&r.phases));
     if let Some(line) = lean_line(r) {
         let _ = writeln!(s, "{line}\n");
+    }
+    if let (Some(a), Some(b)) = (&r.base.build, &r.head.build)
+        && let Some(why) = crate::compare::ab::build::same_build(a, b)
+    {
+        let _ = writeln!(s, "**{why}.**\n");
     }
     let _ = writeln!(s, "{}", side_line("base (A)", &r.base));
     let _ = writeln!(s, "{}\n", side_line("head (B)", &r.head));

@@ -34,9 +34,14 @@ pub fn differences(runs: &[Results]) -> Differences {
     let Some((first, rest)) = runs.split_first() else {
         return out;
     };
-    let a_label = super::charts::run_label(first);
-    for other in rest {
-        let b_label = super::charts::run_label(other);
+    // Each run is named in full once, then by its short label.
+    let labels = super::charts::run_labels(runs);
+    out.rules.push(format!(
+        "Runs: {}.",
+        super::charts::runs_named(runs, &labels)
+    ));
+    let a_label = labels[0].clone();
+    for (other, b_label) in rest.iter().zip(&labels[1..]) {
         let changed = changed_keys(first, other);
         out.rules.push(match &changed {
             Some(Ok((_, sigma))) => format!(
@@ -75,7 +80,7 @@ pub fn differences(runs: &[Results]) -> Differences {
             let (Some(a), Some(b)) = (quoted(first, q), quoted(other, q)) else {
                 continue;
             };
-            if let Some(line) = differ(a, b, &b_label, &a_label).filter(|_| judged) {
+            if let Some(line) = differ(a, b, b_label, &a_label).filter(|_| judged) {
                 out.lines.push(line);
             }
         }

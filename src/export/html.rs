@@ -78,10 +78,16 @@ fn side_by_side(runs: &[Results]) -> String {
     }
     let mut s =
         String::from("<h2>Side by side (medians)</h2>\n<table>\n<tr><th>case</th><th>metric</th>");
-    for r in runs {
-        let _ = write!(s, "<th>{}</th>", esc(&super::charts::run_label(r)));
+    let labels = super::charts::run_labels(runs);
+    for label in &labels {
+        let _ = write!(s, "<th>{}</th>", esc(label));
     }
-    s.push_str("<th>last ÷ first</th></tr>\n");
+    // The ratio column names its runs: "Intel Xeon ÷ AMD EPYC".
+    let ratio_of = match (labels.first(), labels.last()) {
+        (Some(a), Some(b)) if labels.len() > 1 => format!("{b} ÷ {a}"),
+        _ => "last ÷ first".into(),
+    };
+    let _ = writeln!(s, "<th>{}</th></tr>", esc(&ratio_of));
     for k in keys {
         let (case, metric) = &k;
         let _ = write!(

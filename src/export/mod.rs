@@ -9,6 +9,7 @@ pub mod compare_report;
 pub mod differ;
 pub mod doc;
 pub mod format;
+pub mod history;
 pub mod html;
 pub mod summary;
 

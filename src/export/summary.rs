@@ -234,11 +234,16 @@ fn workload(d: &mut Doc, r: &Results, name: &str) {
         format!("{name}: {op}")
     }));
     if let Some(w) = r.workload(name) {
-        let mut line = w.description.clone();
+        // A workload's own description ends as a sentence, whether or not its author wrote the
+        // period, before the sentences that follow it.
+        let mut line = w.description.trim_end().to_string();
+        if !line.is_empty() && !line.ends_with(['.', '!', '?']) {
+            line.push('.');
+        }
         if !w.params.is_empty() {
             let ps: Vec<String> = w.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
             if !line.is_empty() {
-                line.push_str(". ");
+                line.push(' ');
             }
             line.push_str(&format!("Parameters: {}.", ps.join(", ")));
         }

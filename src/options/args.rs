@@ -27,6 +27,9 @@ pub enum Command {
     /// Measure a base build against this one side by side, sample by sample (A/B): verdicts
     /// and exit code 0/1/2 as compare
     Ab(Box<AbArgs>),
+    /// One machine's runs as a series per figure: change points, when and by how much, with
+    /// the commits around each; exit 1 for a regression among the newest --window runs
+    History(HistoryArgs),
     /// Print this machine's fingerprint
     Machine {
         /// Print it as JSON
@@ -99,11 +102,69 @@ pub struct CompareArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+pub struct HistoryArgs {
+    /// Results files or folders (every run in them), of one machine, in any order
+    #[arg(value_name = "PATH", required_unless_present = "revs")]
+    pub paths: Vec<PathBuf>,
+    /// Build each commit of this range of this binary's crate (A..B, oldest first), make a
+    /// run of each (kept under --out, reused by the next call) and read them as the history
+    #[arg(long, value_name = "A..B")]
+    pub revs: Option<String>,
+    /// The flags of each commit's run with --revs
+    #[arg(
+        long,
+        value_name = "FLAGS",
+        default_value = "--quick --workload square,counter,empty --model sequential,threads,fork,spawn",
+        allow_hyphen_values = true
+    )]
+    pub run_flags: String,
+    /// The machine whose runs make the history, when the paths hold several
+    #[arg(long, value_name = "ID")]
+    pub machine: Option<String>,
+    /// Smallest change for the worse that fails a nightly gate, e.g. 5% or 0.05
+    #[arg(long, value_name = "PCT", default_value = "5%")]
+    pub threshold: String,
+    /// Fail (exit 1) only for a change whose first run is among the newest N runs
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub window: usize,
+    /// Write the report as text, markdown, json or junit [default: text]
+    #[arg(long, value_name = "FORMAT", conflicts_with_all = ["markdown", "json"])]
+    pub format: Option<String>,
+    /// --format markdown
+    #[arg(long, conflicts_with = "json")]
+    pub markdown: bool,
+    /// --format json
+    #[arg(long)]
+    pub json: bool,
+    /// Where index.html and its charts go
+    #[arg(long, value_name = "DIR", default_value = "results/history")]
+    pub out: PathBuf,
+    /// No index.html or charts
+    #[arg(long)]
+    pub no_charts: bool,
+    /// The evaluation of scripts/history-eval.sh: the paths are A/A runs of one build; print
+    /// how often steps of these sizes (e.g. 2%,5%,10%) are found in series made from them
+    #[arg(long, value_name = "STEPS", hide = true)]
+    pub evaluate: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
 pub struct AbArgs {
     /// The base build (A): a threadfork binary, or a user's bench binary, built from the base
-    /// revision; this binary is the head (B)
-    #[arg(value_name = "BASE_BINARY")]
-    pub base: PathBuf,
+    /// revision; this binary is the head (B). Or --rev REV, to have it built
+    #[arg(
+        value_name = "BASE_BINARY",
+        required_unless_present = "rev",
+        conflicts_with = "rev"
+    )]
+    pub base: Option<PathBuf>,
+    /// Build the base from this revision of this binary's own crate (a git worktree and a
+    /// target folder of its own, kept for the next job), e.g. origin/main or HEAD~1
+    #[arg(long, value_name = "REV")]
+    pub rev: Option<String>,
+    /// Build the head from this revision too, instead of measuring this binary
+    #[arg(long, value_name = "REV", requires = "rev")]
+    pub head_rev: Option<String>,
     /// Smallest change that counts, e.g. 1% or 0.01
     #[arg(long, value_name = "PCT", default_value = "1%")]
     pub threshold: String,

@@ -193,12 +193,37 @@ pub fn load(path: &Path) -> Result<Results, LoadError> {
     f.take(MAX_RESULTS_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(read)?;
+    let bytes = unpacked(bytes).map_err(read)?;
     if bytes.len() as u64 > MAX_RESULTS_BYTES {
         return Err(LoadError::TooLarge {
             path: path.to_path_buf(),
         });
     }
     parse(&bytes, path)
+}
+
+/// A file's bytes as written: a gzip stream (a `.json.gz` kept compressed) is inflated, up
+/// to one byte past [`MAX_RESULTS_BYTES`] so that the caller can refuse a larger one; any
+/// other bytes are returned as they are.
+pub fn unpacked(bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes.as_slice())
+        .take(MAX_RESULTS_BYTES + 1)
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// Whether a file's name is that of a results file: `*.json`, or `*.json.gz` kept
+/// compressed.
+pub fn is_results_name(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    name.ends_with(".json") || name.ends_with(".json.gz")
 }
 
 /// A temporary name beside `path` that no other writer uses: hidden, with this process's id
@@ -270,7 +295,7 @@ impl Results {
     /// Saves a run; never replaces an existing file (another run's, with the same id). The
     /// folder is made again if another run, finding it empty, took it away meanwhile.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        let json = serde_json::to_vec(self).map_err(std::io::Error::other)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -279,7 +304,7 @@ impl Results {
 
     /// Saves over an existing file of this run (e.g. to mark it incomplete after the fact).
     pub fn save_over(&self, path: &Path) -> std::io::Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        let json = serde_json::to_vec(self).map_err(std::io::Error::other)?;
         write_atomic(path, &json)
     }
 }

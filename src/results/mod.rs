@@ -1,6 +1,7 @@
 //! The results file, schema `threadfork/results/v2`: its types, atomic writing and checked
 //! loading (v1 files are upgraded), and the figures derived from a run.
 
+pub mod compact;
 pub mod derived;
 pub mod io;
 pub mod metric;

@@ -162,6 +162,7 @@ pub struct WorkloadInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stat {
     pub unit: String,
+    #[serde(with = "super::compact::floats")]
     pub samples: Vec<f64>,
     pub median: f64,
     pub mad: f64,
@@ -263,7 +264,11 @@ pub struct Measurement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ops_per_sample: Option<u64>,
     /// How long each sample lasted, release to the last worker done, in ns, index for index.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "super::compact::floats"
+    )]
     pub durations_ns: Vec<f64>,
     /// The unit, raw samples and their summary (read through `Deref`: `m.median`).
     #[serde(flatten)]
@@ -275,7 +280,11 @@ pub struct Measurement {
     pub info: bool,
     /// The frozen core-speed probe taken just before each sample, index for index: lets a
     /// comparison tell a slower machine from a slower workload.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "super::compact::probe"
+    )]
     pub probe: Vec<f64>,
     /// The runtime that ran the case when it is not threadfork's own Rust, e.g.
     /// `cpython 3.11.7 (GIL)`.
@@ -293,7 +302,11 @@ pub struct Measurement {
     /// Other processes' interference with each sample, index for index: the share of the
     /// workers' runnable time they spent waiting for a CPU beyond what their own number
     /// explains (`RawSample::interference`). Absent in runs made before it was read.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "super::compact::share"
+    )]
     pub interference: Vec<f64>,
     /// Samples taken while others held the CPUs (beyond [`CONTAMINATED`]) and replaced by a
     /// retake.
@@ -301,7 +314,11 @@ pub struct Measurement {
     pub retaken: usize,
     /// Contaminated samples that could not be retaken and were left out of the figures, since
     /// enough clean ones remained: kept here, not lost.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        with = "super::compact::floats"
+    )]
     pub set_aside: Vec<f64>,
     /// Too few clean samples: the figures include samples others interfered with.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -325,10 +342,13 @@ pub struct ParentState {
     /// The ballast it held (bytes asked, all mapped and touched).
     pub ballast_bytes: u64,
     /// Its resident memory at each sample.
+    #[serde(with = "super::compact::runs")]
     pub rss_bytes: Vec<u64>,
     /// Its mapped address space (`VmSize`) at each sample.
+    #[serde(with = "super::compact::runs")]
     pub mapped_bytes: Vec<u64>,
     /// Its threads at each sample, the one that starts the worker included.
+    #[serde(with = "super::compact::runs")]
     pub threads: Vec<u64>,
 }
 

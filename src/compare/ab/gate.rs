@@ -2,10 +2,11 @@
 //! judged, never failing. A job whose gated rows stay undecided is inconclusive: exit 3, or
 //! what `--undecided pass|fail` makes of it.
 
-use super::report::{AbResults, Row};
+use super::report::{AbResults, Key, Row};
 use crate::compare::ab::judge::Call;
 pub use crate::compare::ab::judge::{INCONCLUSIVE_EXIT, Undecided};
 use crate::error::BadInput;
+use crate::results::CaseId;
 use crate::results::Metric;
 
 /// Splits `--gate square,counter/threads` into its items (each a row label's leading parts).
@@ -49,6 +50,37 @@ pub fn pairs_factor(row: &Row, threshold: f64) -> Option<f64> {
     let worse = row.worse_pct? / 100.0;
     let reach = (worse - threshold).abs().max(threshold / 2.0);
     Some((half / reach).powi(2).ceil().max(2.0))
+}
+
+/// The cases that should take more pairs: those of the gated rows still undecided, the rows
+/// chosen by how many times their pairs each would need to settle at its present spread
+/// ([`pairs_factor`]) — the fewest first, with every row within four times of
+/// that, however wide — so that the spare time goes where it can decide a row. Start-up rows
+/// included. Which rows go on depends on their spread, never on which way they lean; every row
+/// is judged once, at the end, on all its pairs, so a row's alarm still needs all its pairs
+/// to say so at the job's family-wise level.
+pub fn wanted_more(keys: &[Key], threshold: f64, gate: &[String]) -> Vec<CaseId> {
+    let (rows, _, _) = super::report::judged_rows(keys, threshold);
+    let judged = super::report::judge_rows(keys, threshold);
+    let mut open: Vec<(f64, usize)> = judged
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.call == Call::Undecided && gates(r, gate))
+        .map(|(i, r)| (pairs_factor(r, threshold).unwrap_or(2.0), i))
+        .collect();
+    open.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let Some(&(fewest, _)) = open.first() else {
+        return Vec::new();
+    };
+    let mut cases: Vec<CaseId> = Vec::new();
+    for &(_, i) in open.iter().filter(|(f, _)| *f <= 4.0 * fewest) {
+        for k in &rows[i].2 {
+            if !cases.contains(&k.case) {
+                cases.push(k.case.clone());
+            }
+        }
+    }
+    cases
 }
 
 impl AbResults {
@@ -99,6 +131,7 @@ impl AbResults {
 
 #[cfg(test)]
 mod tests {
+    use super::super::report::test_key as key;
     use super::*;
     use crate::results::Better;
 
@@ -141,5 +174,50 @@ mod tests {
         assert_eq!(pairs_factor(&group, 0.01), Some(25.0));
         assert_eq!(Undecided::parse(Some("pass")).unwrap(), Undecided::Pass);
         assert!(Undecided::parse(Some("maybe")).is_err());
+    }
+
+    #[test]
+    fn more_pairs_go_to_the_gated_rows_undecided_that_need_the_fewest() {
+        let gate = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // No change at all, a 5% threshold: settled as unchanged, nothing takes more pairs.
+        assert!(wanted_more(&[key("threads", 0.0, 0.0)], 0.05, &gate(&["w"])).is_empty());
+        // A key `shift` slower whose pairs scatter evenly by up to ±`swing` around it, in
+        // each epoch alike.
+        let steady = |model: &str, n: u64, shift: f64, swing: f64| {
+            let mut k = key(model, 0.0, 0.0);
+            k.case.params.insert("n".into(), n);
+            let half = k.base.len() / 2;
+            k.head = (k.base.iter().enumerate())
+                .map(|(i, b)| {
+                    let u = (i % half) as f64 / (half - 1) as f64 * 2.0 - 1.0;
+                    let u = if n % 2 == 0 { -u } else { u };
+                    b / (1.0 + shift) * (swing * u).exp()
+                })
+                .collect();
+            k
+        };
+        // A change at the threshold, not told yet, on threads; one whose pairs swing by ±40%
+        // on fork: threads would settle with a few times its pairs, fork with hundreds.
+        let keys = [
+            steady("threads", 1, 0.009, 0.01),
+            steady("threads", 2, 0.009, 0.01),
+            steady("fork", 1, 0.009, 0.4),
+            steady("fork", 2, 0.009, 0.4),
+        ];
+        let rows = super::super::report::judge_rows(&keys, 0.01);
+        assert!(rows.iter().all(|r| r.call == Call::Undecided), "{rows:?}");
+        let models = |cases: Vec<CaseId>| {
+            let mut m: Vec<String> = cases.into_iter().map(|c| c.model).collect();
+            m.dedup();
+            m
+        };
+        // Both gated: the one that needs the fewest pairs goes on.
+        let both = wanted_more(&keys, 0.01, &gate(&["w/threads", "w/fork"]));
+        assert_eq!(models(both), vec!["threads"]);
+        // Gated alone, the wide one goes on however wide: no cutoff leaves it out.
+        let wide = wanted_more(&keys, 0.01, &gate(&["w/fork"]));
+        assert_eq!(models(wide), vec!["fork"]);
+        // A row that does not gate takes no more pairs.
+        assert!(wanted_more(&keys, 0.01, &gate(&["other"])).is_empty());
     }
 }

@@ -132,18 +132,6 @@ pub fn hodges_lehmann(xs: &[f64], alpha: f64) -> Option<(f64, f64, f64)> {
     Some((centre, walsh[k - 1], walsh[m - k]))
 }
 
-/// Half the width of the interval `xs` would have at confidence 1 − `alpha`, from their
-/// spread alone (the normal approximation: z · 1.4826 · MAD ÷ √n), whichever way they lean
-/// and however few they are (`None`: fewer than 2).
-pub fn spread_half_width(xs: &[f64], alpha: f64) -> Option<f64> {
-    let v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.len() < 2 {
-        return None;
-    }
-    let sigma = 1.4826 * crate::stats::mad(&v);
-    Some(normal_quantile_upper(alpha / 2.0) * sigma / (v.len() as f64).sqrt())
-}
-
 /// One judged row before family-wise control: its centre and interval in log units, and the
 /// sign test's p-value that it is worse at all.
 #[derive(Clone, Debug)]
@@ -166,20 +154,37 @@ pub fn judge(xs: &[f64], alpha: f64) -> Option<Judged> {
 }
 
 /// Holm's step-down at family-wise level `alpha` over the rows in `family`: which of them are
-/// worse at all. A row outside the family is never found worse here.
-pub fn holm(rows: &[Option<Judged>], family: &[usize], alpha: f64) -> Vec<bool> {
+/// worse at all, and the one-sided level each row of the family was judged at — a row found
+/// worse at its step's (`alpha / (m − rank)`), every other at the level the step-down stopped
+/// at (`alpha / (m − r)`, r rows found worse): the levels of the intervals consistent with
+/// the decisions (a row called worse has its interval's worse end beyond no change). A row
+/// outside the family is never found worse here and gets no level.
+pub fn holm(
+    rows: &[Option<Judged>],
+    family: &[usize],
+    alpha: f64,
+) -> (Vec<bool>, Vec<Option<f64>>) {
     let p = |k: usize| rows[k].as_ref().map_or(1.0, |r| r.p_worse);
     let mut order = family.to_vec();
     order.sort_by(|&i, &j| p(i).total_cmp(&p(j)));
     let m = order.len();
     let mut worse = vec![false; rows.len()];
+    let mut level = vec![None; rows.len()];
+    let mut found = 0;
     for (rank, &i) in order.iter().enumerate() {
-        if p(i) > alpha / (m - rank) as f64 {
+        let step = alpha / (m - rank) as f64;
+        if p(i) > step {
             break;
         }
         worse[i] = true;
+        level[i] = Some(step);
+        found += 1;
     }
-    worse
+    let rest = alpha / (m - found).max(1) as f64;
+    for &i in &order[found..] {
+        level[i] = Some(rest);
+    }
+    (worse, level)
 }
 
 /// A row's call: regressed when found `worse` and its centre is beyond the threshold (`t`, a
@@ -231,7 +236,7 @@ mod tests {
     /// Calls every row as one family (Holm at `alpha` over all of them).
     fn call_all(rows: &[Option<Judged>], alpha: f64, t: f64) -> Vec<Call> {
         let family: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].is_some()).collect();
-        let worse = holm(rows, &family, alpha);
+        let (worse, _) = holm(rows, &family, alpha);
         rows.iter()
             .zip(worse)
             .map(|(r, w)| call(r.as_ref(), w, t))

@@ -3,6 +3,7 @@
 //! once on the head side and handed to both, each case's samples taken in adjacent pairs
 //! whose order alternates (ABBA) — and judged on the pairs' log-ratios.
 
+pub mod build;
 mod epochs;
 pub mod gate;
 pub mod judge;
@@ -22,6 +23,10 @@ use sides::{Side, Which};
 /// What `ab` was asked for, validated.
 pub struct AbOptions {
     pub base: PathBuf,
+    /// The head build: this binary when `None`, else one built by `--head-rev`.
+    pub head: Option<PathBuf>,
+    /// Each side's build as the report names it: (base, head).
+    pub builds: (build::Build, build::Build),
     /// The run flags both sides resolve their plan from.
     pub flags: Vec<String>,
     /// A slowdown injected into the head side only (sensitivity scripts and tests).
@@ -34,23 +39,22 @@ pub struct AbOptions {
     pub budget: Option<Duration>,
     pub case_timeout: Duration,
     pub args: Vec<String>,
+    /// The rows that gate (`--gate`; empty: the default): what spare time is spent on.
+    pub gate: Vec<String>,
 }
 
 /// How much parent memory a side maps in one turn while both build up a start-up case's.
 pub const HOLD_CHUNK: u64 = 16 << 20;
-
 /// Family-wise error rate over every row of a job.
 pub const ALPHA: f64 = 0.05;
 
-/// Times a job starts both sides afresh, its pairs split between them. What a process is
-/// dealt when it starts — where its memory and page tables landed — stays with it: in A/A
-/// jobs here one side started threads 24% slower (holding 1 GiB) for a whole job, which no
-/// pairing removes. A row regresses only when every epoch's pairs say so.
+/// Times a job starts both sides afresh, its pairs split between them: what a process is
+/// dealt when it starts stays with it (in A/A jobs here one side started threads 24% slower
+/// for a whole job). A row regresses only when every epoch's pairs say so.
 pub const EPOCHS: usize = 2;
 
-/// Pairs per task case when `--samples` is not given: enough for the sign test's interval at
-/// the job's family-wise level on a single key, few enough for a quick job to stay short.
-/// (Shorter samples, 60 pairs of 5 ms, were measured and did worse here: see the README.)
+/// Pairs per task case without `--samples`: enough for a key's interval at the job's level,
+/// few enough for a quick job (60 pairs of 5 ms did worse: docs/studies/ab-sensitivity.md).
 pub const DEFAULT_PAIRS: usize = 20;
 
 /// Pairs per start-up case when `--samples` is not given (at least `run`'s start-up samples).
@@ -67,11 +71,8 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
         ))
         .into());
     }
-    let head_exe = crate::sys::exe::host_exe()
-        .map_err(|e| BadInput::new(format!("cannot find the host executable: {e}")))?;
+    let (head_exe, head_shown) = sides::head_exe(opts.head.as_deref())?;
     let copies = Copies::new(&opts.base, &head_exe)?;
-    // Shown by the path it was started by; run from the copy of the very file.
-    let head_shown = std::env::current_exe().unwrap_or_else(|_| head_exe.clone());
     let mut head_flags = opts.flags.clone();
     if let Some(spec) = &opts.inject_head {
         head_flags.extend(["--inject-slowdown".to_string(), spec.clone()]);
@@ -122,8 +123,8 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
         duration_s: started.elapsed().as_secs_f64(),
         args: opts.args.clone(),
         machine,
-        base: SideInfo::of(&opts.base, &hb),
-        head: SideInfo::of(&head_shown, &hh),
+        base: SideInfo::of(&opts.base, &hb, &opts.builds.0),
+        head: SideInfo::of(&head_shown, &hh, &opts.builds.1),
         threshold: opts.threshold,
         alpha: ALPHA,
         incomplete,
@@ -137,22 +138,19 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
     })
 }
 
-/// Whether base goes first in round `round` of case `k`. The cores move on every two rounds
-/// (`turn`), and the order follows an eight-round cycle — on one core AB then BA, on the next
-/// BA then AB, then the other way round — so that each side goes first as often as second on
-/// every core, and is as often the first to run on a core just switched to. (With the order
-/// alternating every round alone, the first sample after each switch was always the same
-/// side's: its thread start-ups came out up to 2× slower in A/A jobs here.)
+/// Whether base goes first in round `round` of case `k`: an eight-round cycle (AB then BA on
+/// one core, BA then AB on the next, then the other way round), so that each side goes first
+/// as often as second on every core and after each switch of cores. (Alternating every round
+/// alone, the first sample after a switch was always one side's: its thread start-ups came
+/// out up to 2× slower in A/A jobs here.)
 fn base_first(round: usize, k: usize) -> bool {
     (round + round / 2 + round / 4 + k) % 2 == 0
 }
 
-/// Both builds copied side by side into one fresh folder, under names of one length: a fork
-/// or spawn costs what the process and its executable's file are, and two files written
-/// the same way at the same moment, started by the same path length, differ in nothing but
-/// their contents. (Run in place, one side started a small parent's fork 15% slower than
-/// the other in A/A jobs here — the side whose file was also the orchestrator's.) The head's
-/// copy is made from this very process's executable, so it is the build `ab` started from.
+/// Both builds copied side by side into one fresh folder, under names of one length: two
+/// files written alike at one moment differ in nothing but their contents. (Run in place, one
+/// side forked a small parent 15% slower in A/A jobs here: the side whose file was also the
+/// orchestrator's.) The head's copy is made from the head's executable itself.
 struct Copies {
     dir: PathBuf,
     base: PathBuf,
@@ -488,7 +486,7 @@ impl<'a> Job<'a> {
                 self.pair(base, head, k, round, epoch);
             }
         }
-        self.more_pairs(base, head, self.warmup + pairs, epoch, &over);
+        self.more_pairs(base, head, (self.warmup + pairs, &mut held), epoch, &over);
         self.phases.task_s += t0.elapsed().as_secs_f64();
         for k in 0..self.cases.len() {
             if base.dead.is_some() || head.dead.is_some() {
@@ -500,15 +498,15 @@ impl<'a> Job<'a> {
         }
     }
 
-    /// Past the default pairs, within the epoch's share of the budget: further rounds of the
-    /// task cases whose rows have not settled yet ([`report::unsettled`]), from round `round`
-    /// on, until every row has settled or the time is up. A quiet job's spare time goes to
-    /// the rows it could not decide. Pairs asked for (`--samples`) or no budget: no more.
+    /// Past the default pairs, within the epoch's share of the budget: rounds of the cases of
+    /// the gated rows still undecided ([`gate::wanted_more`]), start-ups included (memory
+    /// mapped again), until every gated row is decided or the time is up. With `--samples`
+    /// or no budget: none.
     fn more_pairs(
         &mut self,
         base: &mut Side,
         head: &mut Side,
-        mut round: usize,
+        (mut round, held): (usize, &mut u64),
         epoch: usize,
         over: &dyn Fn(&Job<'_>) -> bool,
     ) {
@@ -516,19 +514,23 @@ impl<'a> Job<'a> {
             return;
         }
         while !over(self) {
-            let open = report::unsettled(&self.keys(), self.opts.threshold);
-            let ks: Vec<usize> = (0..self.cases.len())
-                .filter(|&k| {
-                    let c = &self.cases[k];
-                    !c.info.startup && !c.failed && open.contains(&c.info.id)
-                })
+            let open = gate::wanted_more(&self.keys(), self.opts.threshold, &self.opts.gate);
+            let mut ks: Vec<usize> = (0..self.cases.len())
+                .filter(|&k| !self.cases[k].failed && open.contains(&self.cases[k].info.id))
                 .collect();
             if ks.is_empty() {
                 return;
             }
+            let parent = |c: &CaseState| c.info.id.params.get("parent_rss").copied();
+            ks.sort_by_key(|&k| (!self.cases[k].info.startup, parent(&self.cases[k])));
             for k in ks {
                 if self.cases[k].failed || over(self) {
                     break;
+                }
+                if self.cases[k].info.startup {
+                    let t0 = Instant::now();
+                    self.hold(base, head, k, held);
+                    self.phases.hold_s += t0.elapsed().as_secs_f64();
                 }
                 self.pair(base, head, k, round, epoch);
             }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ALPHA;
 use super::epochs::{epoch_centres, epochs_agree};
-use super::judge::{Call, Judged, call, holm, judge, spread_half_width, worse_log};
+use super::judge::{Call, Judged, call, holm, judge, worse_log};
 use crate::host::protocol::Hello;
 use crate::machine::Machine;
 use crate::results::{Better, CaseId, Failure, Metric};
@@ -30,18 +30,24 @@ const RSS_SLACK_BYTES: f64 = 256.0 * 1024.0;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SideInfo {
     pub exe: PathBuf,
+    /// threadfork's version and commit in that build.
     pub harness: String,
     pub commit: String,
     pub injected: Option<String>,
+    /// The build itself: its crate's target, the commit it was built from, its bytes' hash
+    /// (absent in jobs made before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<super::build::Build>,
 }
 
 impl SideInfo {
-    pub fn of(exe: &Path, hello: &Hello) -> SideInfo {
+    pub fn of(exe: &Path, hello: &Hello, build: &super::build::Build) -> SideInfo {
         SideInfo {
             exe: exe.to_path_buf(),
             harness: hello.harness.clone(),
             commit: hello.commit.clone(),
             injected: hello.injected.clone(),
+            build: Some(build.clone()),
         }
     }
 }
@@ -55,9 +61,13 @@ pub struct Key {
     pub better: Better,
     /// A figure A/B judges (a workload's own count, such as lost updates, is only listed).
     pub judged: bool,
+    #[serde(with = "crate::results::compact::floats")]
     pub base: Vec<f64>,
+    #[serde(with = "crate::results::compact::floats")]
     pub head: Vec<f64>,
+    #[serde(with = "crate::results::compact::probes")]
     pub base_probe: Vec<Option<f64>>,
+    #[serde(with = "crate::results::compact::probes")]
     pub head_probe: Vec<Option<f64>>,
     /// The epoch (the pair of side processes) each pair was taken by.
     pub epoch: Vec<usize>,
@@ -145,7 +155,7 @@ impl AbResults {
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        let json = serde_json::to_vec(self).map_err(std::io::Error::other)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -215,7 +225,7 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
 
 /// Every row of a job with its statistics (intervals at the Bonferroni level, so that all
 /// of them hold together) and its call.
-fn judged_rows(
+pub(super) fn judged_rows(
     keys: &[Key],
     threshold: f64,
 ) -> (Vec<RowPairs<'_>>, Vec<Option<Judged>>, Vec<Call>) {
@@ -227,59 +237,9 @@ fn judged_rows(
     rows.extend(group_rows(&judged));
     let per_row = ALPHA / rows.len().max(1) as f64;
     let all = |xs: &[(usize, f64)]| xs.iter().map(|p| p.1).collect::<Vec<f64>>();
-    let stats: Vec<Option<Judged>> = rows.iter().map(|r| judge(&all(&r.3), per_row)).collect();
-    let calls = call_rows(&rows, &stats, threshold.ln_1p());
+    let mut stats: Vec<Option<Judged>> = rows.iter().map(|r| judge(&all(&r.3), per_row)).collect();
+    let calls = call_rows(&rows, &mut stats, threshold.ln_1p());
     (rows, stats, calls)
-}
-
-/// How wide (half its interval, in thresholds) a row not yet settled may be and still take
-/// more pairs: four times as many pairs halve it, which brings a row of 4 thresholds to 2 —
-/// enough to tell a change of twice the threshold. A row wider than that cannot settle in a
-/// job's spare time.
-const ROW_REACH: f64 = 4.0;
-
-/// How wide a key's own interval may be for its case to take more pairs for its rows: the
-/// pairs of a key ten thresholds wide (two workers contending for one lock, here ±20–60%)
-/// widen a group's interval more than they narrow it.
-const KEY_REACH: f64 = 10.0;
-
-/// The cases whose further pairs could still change a verdict: the cases of every row not
-/// settled yet (unchanged or improved) whose interval is within reach ([`ROW_REACH`]), each
-/// by a key of its own within [`KEY_REACH`]. Of the rows not settled, which take more pairs
-/// goes by the widths of their intervals, never by which way they lean; every row is judged
-/// once, at the end, on all the pairs its keys have then — so a row's alarm still needs its
-/// full pairs to say so at the job's family-wise level, and stopping what has settled cannot
-/// add alarms.
-pub fn unsettled(keys: &[Key], threshold: f64) -> Vec<CaseId> {
-    let (rows, _, calls) = judged_rows(keys, threshold);
-    let t = threshold.ln_1p();
-    // The width at the rows' Bonferroni level, from the spread (a few pairs have no interval
-    // at that level yet).
-    let per_row = ALPHA / rows.len().max(1) as f64;
-    let within = |i: usize, reach: f64| {
-        let xs: Vec<f64> = rows[i].3.iter().map(|p| p.1).collect();
-        spread_half_width(&xs, per_row).is_none_or(|h| h <= reach * t)
-    };
-    // The key rows come first, one per judged key.
-    let near_keys: Vec<&Key> = (0..rows.len())
-        .filter(|&i| !rows[i].1 && within(i, KEY_REACH))
-        .map(|i| rows[i].2[0])
-        .collect();
-    let mut cases: Vec<CaseId> = Vec::new();
-    for (i, (_, _, members, _)) in rows.iter().enumerate() {
-        if matches!(calls[i], Call::Unchanged | Call::Improved) || !within(i, ROW_REACH) {
-            continue;
-        }
-        for k in members {
-            let near = near_keys
-                .iter()
-                .any(|n| n.case == k.case && n.metric == k.metric);
-            if near && !cases.contains(&k.case) {
-                cases.push(k.case.clone());
-            }
-        }
-    }
-    cases
 }
 
 /// The group rows over `judged` keys: each workload's model and metric over two or more keys,
@@ -350,7 +310,7 @@ fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
 /// the rest is spent on the keys of the groups.
 const GROUP_SHARE: f64 = 0.8;
 
-fn call_rows(rows: &[RowPairs<'_>], stats: &[Option<Judged>], t: f64) -> Vec<Call> {
+fn call_rows(rows: &[RowPairs<'_>], stats: &mut [Option<Judged>], t: f64) -> Vec<Call> {
     let model_group = |k: &Key| format!("{} / {} / every key", k.case.workload, k.case.model);
     let group_of: Vec<Option<usize>> = rows
         .iter()
@@ -369,13 +329,23 @@ fn call_rows(rows: &[RowPairs<'_>], stats: &[Option<Judged>], t: f64) -> Vec<Cal
     let (groups, keys): (Vec<usize>, Vec<usize>) = (0..rows.len())
         .filter(|&i| testable(i))
         .partition(|&i| rows[i].1 || group_of[i].is_none());
-    let by_group = holm(stats, &groups, ALPHA * GROUP_SHARE);
-    let by_key = holm(stats, &keys, ALPHA * (1.0 - GROUP_SHARE));
+    let (by_group, group_levels) = holm(stats, &groups, ALPHA * GROUP_SHARE);
+    let (by_key, key_levels) = holm(stats, &keys, ALPHA * (1.0 - GROUP_SHARE));
     let worse: Vec<bool> = by_group
         .iter()
         .zip(&by_key)
         .map(|(a, b)| *a || *b)
         .collect();
+    // Each row's interval at the level its family's step-down judged it (one-sided on each
+    // side, so two-sided at twice it): what is called and printed is what was decided.
+    for i in 0..rows.len() {
+        if let Some(level) = group_levels[i].or(key_levels[i]) {
+            let xs: Vec<f64> = rows[i].3.iter().map(|p| p.1).collect();
+            if let Some(j) = judge(&xs, (2.0 * level).min(1.0)) {
+                stats[i] = Some(j);
+            }
+        }
+    }
     // One process's luck is not enough: every epoch's pairs must say so, and the epochs must
     // agree within their own noise.
     let every_epoch =
@@ -397,48 +367,50 @@ fn call_rows(rows: &[RowPairs<'_>], stats: &[Option<Judged>], t: f64) -> Vec<Cal
     calls
 }
 
+/// A key of `model` whose head is `shift0` slower in the first epoch and `shift1` in the
+/// second, with a little noise of its own (for the tests here and in `gate`).
+#[cfg(test)]
+pub(super) fn test_key(model: &str, shift0: f64, shift1: f64) -> Key {
+    let n = 40;
+    let noise = |i: usize| 1.0 + 0.01 * (((i * 7) % 5) as f64 - 2.0);
+    let base: Vec<f64> = (0..n).map(|i| 1e9 * noise(i)).collect();
+    let epoch: Vec<usize> = (0..n).map(|i| usize::from(i >= n / 2)).collect();
+    let head = base
+        .iter()
+        .zip(&epoch)
+        .enumerate()
+        .map(|(i, (b, e))| {
+            let shift = if *e == 0 { shift0 } else { shift1 };
+            b / (1.0 + shift) * noise(i + 2) / noise(i)
+        })
+        .collect();
+    Key {
+        case: CaseId {
+            workload: "w".into(),
+            model: model.into(),
+            variant: "default".into(),
+            workers: 1,
+            params: Default::default(),
+        },
+        metric: Metric::Throughput,
+        unit: "ops/s".into(),
+        better: Better::Higher,
+        judged: true,
+        base,
+        head,
+        base_probe: vec![None; n],
+        head_probe: vec![None; n],
+        epoch,
+        base_parent: Vec::new(),
+        head_parent: Vec::new(),
+        verified: true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_key as key;
     use super::*;
-
-    /// A throughput key of `model` whose head is `shift` slower in epoch 0 and `shift1` in
-    /// epoch 1, with a little deterministic noise.
-    fn key(model: &str, shift0: f64, shift1: f64) -> Key {
-        let n = 40;
-        let noise = |i: usize| 1.0 + 0.01 * (((i * 7) % 5) as f64 - 2.0);
-        let base: Vec<f64> = (0..n).map(|i| 1e9 * noise(i)).collect();
-        let epoch: Vec<usize> = (0..n).map(|i| usize::from(i >= n / 2)).collect();
-        let head = base
-            .iter()
-            .zip(&epoch)
-            .enumerate()
-            .map(|(i, (b, e))| {
-                let shift = if *e == 0 { shift0 } else { shift1 };
-                b / (1.0 + shift) * noise(i + 2) / noise(i)
-            })
-            .collect();
-        Key {
-            case: CaseId {
-                workload: "w".into(),
-                model: model.into(),
-                variant: "default".into(),
-                workers: 1,
-                params: Default::default(),
-            },
-            metric: Metric::Throughput,
-            unit: "ops/s".into(),
-            better: Better::Higher,
-            judged: true,
-            base,
-            head,
-            base_probe: vec![None; n],
-            head_probe: vec![None; n],
-            epoch,
-            base_parent: Vec::new(),
-            head_parent: Vec::new(),
-            verified: true,
-        }
-    }
 
     fn call_of(rows: &[Row], label: &str) -> Call {
         rows.iter()
@@ -487,33 +459,5 @@ mod tests {
             rows.iter().all(|r| r.label != "w / default / every model"),
             "{rows:?}"
         );
-    }
-
-    #[test]
-    fn more_pairs_go_to_the_rows_not_settled_whose_keys_are_within_reach() {
-        // No change at all, a 5% threshold: settled as unchanged, nothing takes more pairs.
-        assert!(unsettled(&[key("threads", 0.0, 0.0)], 0.05).is_empty());
-        // A key `shift` slower whose pairs swing by ±`swing` around it.
-        let steady = |model: &str, shift: f64, swing: f64| {
-            let mut k = key(model, 0.0, 0.0);
-            k.head = (k.base.iter().enumerate())
-                .map(|(i, b)| {
-                    b / (1.0 + shift)
-                        * if i % 2 == 0 {
-                            1.0 + swing
-                        } else {
-                            1.0 / (1.0 + swing)
-                        }
-                })
-                .collect();
-            k
-        };
-        // A change at the threshold, not told yet: its case takes more pairs. A key whose
-        // pairs swing by ±40% on their own would only widen the rows it joins: it does not.
-        let near = steady("threads", 0.01, 0.01);
-        let wide = steady("fork", 0.01, 0.4);
-        let rows = judge_rows(&[near.clone(), wide.clone()], 0.01);
-        assert!(rows.iter().all(|r| r.call != Call::Unchanged), "{rows:?}");
-        assert_eq!(unsettled(&[near.clone(), wide], 0.01), vec![near.case]);
     }
 }

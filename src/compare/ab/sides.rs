@@ -8,7 +8,20 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+use crate::error::BadInput;
 use crate::host::protocol::{Hello, Reply, Request, SERVE_ARG};
+
+/// The head's executable and the path it is shown by: one built by `--head-rev`, else this
+/// process's own file (shown by the path it was started by, run from a copy of the very file).
+pub fn head_exe(built: Option<&Path>) -> Result<(PathBuf, PathBuf), BadInput> {
+    if let Some(b) = built {
+        return Ok((b.to_path_buf(), b.to_path_buf()));
+    }
+    let exe = crate::sys::exe::host_exe()
+        .map_err(|e| BadInput::new(format!("cannot find the host executable: {e}")))?;
+    let shown = std::env::current_exe().unwrap_or_else(|_| exe.clone());
+    Ok((exe, shown))
+}
 
 /// How long a side may take to say hello: it resolves the plan and runs the preflight.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(120);
@@ -88,7 +101,13 @@ impl Side {
 
     /// Reads the side's hello.
     pub fn hello(&mut self) -> Result<Hello, String> {
-        let line = self.read(HELLO_TIMEOUT)?;
+        let line = self.read(HELLO_TIMEOUT).map_err(|e| {
+            format!(
+                "{} is not a threadfork host: it did not answer serve mode ({e}); a host is a \
+                 binary made with threadfork::main!",
+                self.exe.display()
+            )
+        })?;
         serde_json::from_str(&line).map_err(|_| {
             self.kill();
             format!(

@@ -21,17 +21,6 @@ pub fn caption(r: &Results) -> String {
     )
 }
 
-/// A short label for a run among several: its CPU, its cores and its date (host names of
-/// cloud machines say nothing: "vm").
-pub fn run_label(r: &Results) -> String {
-    format!(
-        "{} · {} cores · {}",
-        r.machine.cpu_brand,
-        r.machine.allowed_cpus.len(),
-        r.run.started_at.replace('T', " ").trim_end_matches('Z')
-    )
-}
-
 /// The workload's measurements of one metric, bare OS loops left out (they are context).
 pub(crate) fn pick<'a>(r: &'a Results, workload: &'a str, metric: Metric) -> Vec<&'a Measurement> {
     r.measurements
@@ -145,6 +134,7 @@ pub(crate) fn worker_charts(
         y: y_axis(Metric::Throughput, log),
         categories: vec![],
         lines,
+        legend: Legend::PerLine,
     });
     if series.len() > 8 || max_w < 2 {
         return;
@@ -274,6 +264,7 @@ fn efficiency_chart(
         y: Axis::Linear(fmt_ratio),
         categories: vec![],
         lines: eff,
+        legend: Legend::PerLine,
     }
 }
 
@@ -339,6 +330,7 @@ pub(crate) fn strip_chart(
         y: y_axis(first, true),
         categories: cats,
         lines,
+        legend: Legend::PerLine,
     });
 }
 
@@ -412,6 +404,7 @@ pub(crate) fn param_charts(
             y: y_axis(metric, log),
             categories: vec![],
             lines,
+            legend: Legend::PerLine,
         });
     }
 }
@@ -511,6 +504,7 @@ pub(crate) fn granularity_charts(r: &Results, w: &str, cap: &str, out: &mut Vec<
             y: Axis::Log(fmt_speedup),
             categories: vec![],
             lines,
+            legend: Legend::PerLine,
         });
     }
 }

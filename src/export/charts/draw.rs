@@ -43,12 +43,16 @@ pub(crate) const PALETTE: [RGBColor; 16] = [
 pub(crate) fn look_of(line: &Line, i: usize) -> (RGBColor, usize, Option<(u32, u32)>) {
     let colour = PALETTE[line.look.colour.unwrap_or(i) % PALETTE.len()];
     let mark = line.look.mark.unwrap_or(i);
-    let dash = match (mark / 4) % 3 {
+    (colour, mark % 4, dash_of(mark))
+}
+
+/// A mark's dash: solid for the first four, then dotted, then long dashes.
+fn dash_of(mark: usize) -> Option<(u32, u32)> {
+    match (mark / 4) % 3 {
         0 => None,
         1 => Some((2, 4)),
         _ => Some((12, 4)),
-    };
-    (colour, mark % 4, dash)
+    }
 }
 
 /// Registers the bundled fonts under the generic family name plotters asks for; criterion's
@@ -336,51 +340,170 @@ where
     Ok(())
 }
 
-/// One row per series in the right-hand panel: a swatch in the series' colour and style,
-/// then its label, wrapped to the panel's width.
+/// The characters a legend line holds: at 14 px, DejaVu Sans's widest common letters take
+/// about 8.5 px, and the panel leaves 218 px beside the swatch.
+pub(crate) const LEGEND_CHARS: usize = 24;
+/// The legend's text: 14 px, each wrapped line 17 px below the last.
+const LEGEND_LINE: i32 = 17;
+
+/// What one legend row shows beside its text.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Swatch {
+    /// A series: its colour, mark and dash as drawn.
+    Series(usize),
+    /// A colour alone (a machine, in an overlay).
+    Colour(usize),
+    /// A mark alone, in grey (a model, in an overlay).
+    Mark(usize),
+    /// A heading, no swatch.
+    Heading,
+}
+
+/// One legend row: its swatch at `y` and its text, wrapped, from `y`.
+#[derive(Clone, Debug)]
+pub(crate) struct LegendRow {
+    pub y: i32,
+    pub swatch: Swatch,
+    pub text: Vec<String>,
+}
+
+impl LegendRow {
+    /// The box each of its text lines takes (left, top, right, bottom), at the widest a
+    /// character of the font takes: what no other row's text may intersect.
+    #[cfg(test)]
+    pub fn boxes(&self) -> Vec<[i32; 4]> {
+        self.text
+            .iter()
+            .enumerate()
+            .map(|(k, t)| {
+                let top = self.y - 7 + LEGEND_LINE * k as i32;
+                let width = (t.chars().count() as f64 * 8.5).ceil() as i32;
+                [32, top, 32 + width, top + 15]
+            })
+            .collect()
+    }
+}
+
+/// The legend's rows, top to bottom: one per series; or, for an overlay, the colours (the
+/// runs) under one heading and the marks (the models) under another. Each row starts below
+/// the last line of the one before.
+pub(crate) fn legend_rows(chart: &Chart) -> Vec<LegendRow> {
+    let mut items: Vec<(Swatch, &str)> = Vec::new();
+    match &chart.legend {
+        Legend::PerLine => {
+            items.extend(
+                chart
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (Swatch::Series(i), l.label.as_str())),
+            );
+        }
+        Legend::Grouped { colours, marks } => {
+            items.push((Swatch::Heading, colours.0.as_str()));
+            items.extend(
+                colours
+                    .1
+                    .iter()
+                    .map(|(i, t)| (Swatch::Colour(*i), t.as_str())),
+            );
+            items.push((Swatch::Heading, marks.0.as_str()));
+            items.extend(marks.1.iter().map(|(i, t)| (Swatch::Mark(*i), t.as_str())));
+        }
+    }
+    let mut y = 60;
+    items
+        .into_iter()
+        .map(|(swatch, text)| {
+            let text = wrap(text, LEGEND_CHARS);
+            let row = LegendRow { y, swatch, text };
+            y += LEGEND_LINE * (row.text.len() as i32 - 1) + 24;
+            row
+        })
+        .collect()
+}
+
+/// The legend in the right-hand panel, as [`legend_rows`] lays it out.
 pub(crate) fn draw_legend<DB: DrawingBackend>(
     chart: &Chart,
     area: &DrawingArea<DB, Shift>,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let mut y = 60;
     let font = (FONT, 14).into_font();
-    for (i, line) in chart.lines.iter().enumerate() {
-        let (color, shape, dash) = look_of(line, i);
-        let c = color.stroke_width(3);
-        if line.points_only {
-            area.draw(&Circle::new((14, y), 4, color.filled()))?;
-        } else {
-            let segments: &[(i32, i32)] = match (line.dashed, dash) {
-                (true, _) => &[(4, 11), (17, 24)],
-                (false, Some(_)) => &[(2, 6), (10, 14), (18, 22)],
-                (false, None) => &[(4, 24)],
-            };
-            for &(a, b) in segments {
-                area.draw(&PathElement::new(vec![(a, y), (b, y)], c))?;
-            }
-            if !line.dashed || line.points.iter().any(|p| p.lo.is_some()) {
-                let m = color.stroke_width(2);
-                match shape {
-                    0 => area.draw(&Circle::new((14, y), 4, color.filled()))?,
-                    1 => area.draw(&TriangleMarker::new((14, y), 7, m))?,
-                    2 => area.draw(&Rectangle::new([(9, y - 5), (19, y + 5)], m))?,
-                    _ => area.draw(&Cross::new((14, y), 6, m))?,
+    let grey = RGBColor(90, 90, 90);
+    for row in legend_rows(chart) {
+        let y = row.y;
+        match row.swatch {
+            Swatch::Series(i) => {
+                let line = &chart.lines[i];
+                let (color, shape, dash) = look_of(line, i);
+                if line.points_only {
+                    area.draw(&Circle::new((14, y), 4, color.filled()))?;
+                } else {
+                    swatch_line(area, color, line.dashed, dash, y)?;
+                    if !line.dashed || line.points.iter().any(|p| p.lo.is_some()) {
+                        mark(area, color, shape, y)?;
+                    }
                 }
             }
-        }
-        for (k, part) in wrap(&line.label, 28).iter().enumerate() {
-            area.draw(&Text::new(
-                part.clone(),
-                (32, y - 7 + 17 * k as i32),
-                font.clone(),
-            ))?;
-            if k > 0 {
-                y += 17;
+            Swatch::Colour(c) => {
+                let color = PALETTE[c % PALETTE.len()];
+                area.draw(&Rectangle::new([(4, y - 6), (24, y + 6)], color.filled()))?;
             }
+            Swatch::Mark(m) => {
+                swatch_line(area, grey, false, dash_of(m), y)?;
+                mark(area, grey, m % 4, y)?;
+            }
+            Swatch::Heading => {}
         }
-        y += 24;
+        let style = match row.swatch {
+            Swatch::Heading => font.clone().style(FontStyle::Bold),
+            _ => font.clone(),
+        };
+        for (k, part) in row.text.iter().enumerate() {
+            let top = y - 7 + LEGEND_LINE * k as i32;
+            let x = if row.swatch == Swatch::Heading { 4 } else { 32 };
+            area.draw(&Text::new(part.clone(), (x, top), style.clone()))?;
+        }
     }
     Ok(())
+}
+
+/// A legend row's line: solid, dashed (a guide) or in the series' dash.
+fn swatch_line<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    color: RGBColor,
+    guide: bool,
+    dash: Option<(u32, u32)>,
+    y: i32,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let segments: &[(i32, i32)] = match (guide, dash) {
+        (true, _) => &[(4, 11), (17, 24)],
+        (false, Some(_)) => &[(2, 6), (10, 14), (18, 22)],
+        (false, None) => &[(4, 24)],
+    };
+    for &(a, b) in segments {
+        area.draw(&PathElement::new(
+            vec![(a, y), (b, y)],
+            color.stroke_width(3),
+        ))?;
+    }
+    Ok(())
+}
+
+/// A legend row's mark: a dot, a triangle, a square or a cross.
+fn mark<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    color: RGBColor,
+    shape: usize,
+    y: i32,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let m = color.stroke_width(2);
+    match shape {
+        0 => area.draw(&Circle::new((14, y), 4, color.filled())),
+        1 => area.draw(&TriangleMarker::new((14, y), 7, m)),
+        2 => area.draw(&Rectangle::new([(9, y - 5), (19, y + 5)], m)),
+        _ => area.draw(&Cross::new((14, y), 6, m)),
+    }
 }
 
 /// Splits `text` into lines of at most `width` characters at spaces.

@@ -5,12 +5,14 @@
 
 mod choose;
 mod draw;
+mod labels;
 mod overlay;
 
 pub(crate) use choose::*;
-pub use choose::{caption, charts_for, run_label};
+pub use choose::{caption, charts_for};
 pub(crate) use draw::*;
 pub use draw::{draw, register_fonts};
+pub use labels::{run_labels, runs_named, short_cpu};
 pub use overlay::overlay_charts;
 
 use crate::results::Measurement;
@@ -111,6 +113,20 @@ pub enum Axis {
     Category,
 }
 
+/// How a chart's legend names its series.
+#[derive(Clone, Debug, Default)]
+pub enum Legend {
+    /// One row per line, with its label.
+    #[default]
+    PerLine,
+    /// Overlaid runs: the colours under one heading (each run's short label), the marks under
+    /// another (each model): (heading, [(palette or mark index, label)]).
+    Grouped {
+        colours: (String, Vec<(usize, String)>),
+        marks: (String, Vec<(usize, String)>),
+    },
+}
+
 /// Everything one chart needs.
 #[derive(Clone, Debug)]
 pub struct Chart {
@@ -123,4 +139,5 @@ pub struct Chart {
     pub y: Axis,
     pub categories: Vec<String>,
     pub lines: Vec<Line>,
+    pub legend: Legend,
 }

@@ -1,0 +1,119 @@
+//! The `history` command: one machine's runs read as series, their change points reported,
+//! the page drawn, and the exit code of a nightly gate.
+
+use anyhow::Result;
+
+use super::HistoryArgs;
+use crate::compare::history;
+use crate::error::BadInput;
+
+/// Each series' search for change points runs at this family-wise level (over the places a
+/// step could fall). On this machine's A/A runs it made 0.1 false change points per 100 runs
+/// per key (docs/studies/history.md): the search's places overlap, so the level is a bound.
+pub const ALPHA: f64 = 0.05;
+
+pub(super) fn history_command(a: &HistoryArgs) -> Result<u8> {
+    let threshold = crate::compare::parse_threshold(&a.threshold)?;
+    let format = match (a.format.as_deref(), a.markdown, a.json) {
+        (_, true, _) => "markdown",
+        (_, _, true) => "json",
+        (None, ..) => "text",
+        (Some(f @ ("text" | "markdown" | "json" | "junit")), ..) => f,
+        (Some(f), ..) => {
+            return Err(BadInput::new(format!(
+                "--format: '{f}' is none of text, markdown, json, junit"
+            ))
+            .into());
+        }
+    };
+    if a.window == 0 {
+        return Err(BadInput::new("--window: give 1 or more runs").into());
+    }
+    let mut paths = a.paths.clone();
+    if let Some(range) = &a.revs {
+        paths.push(runs_of_range(range, &a.run_flags, &a.out)?);
+    }
+    let runs = history::load_runs(&paths, a.machine.as_deref())?;
+    if let Some(steps) = &a.evaluate {
+        let steps: Vec<f64> = steps
+            .split(',')
+            .map(crate::compare::parse_threshold)
+            .collect::<Result<_, _>>()?;
+        let runs: Vec<_> = runs.into_iter().map(|(r, _)| r).collect();
+        print!("{}", history::evaluate::evaluate(&runs, &steps, 20, ALPHA));
+        return Ok(0);
+    }
+    let h = history::history(&runs, ALPHA);
+    let code = h.exit_code(threshold, a.window);
+    let page = if a.no_charts {
+        None
+    } else {
+        let dir = a.out.join(&h.machine);
+        match crate::export::history::write_page(&h, &dir) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("threadfork: history: the page was not written: {e:#}");
+                None
+            }
+        }
+    };
+    print!(
+        "{}",
+        crate::export::history::render(&h, format, threshold, a.window, code)
+    );
+    if let (Some(p), "text") = (page, format) {
+        println!("\nPage: {}", p.display());
+    }
+    Ok(code)
+}
+
+/// `--revs A..B`: each commit of the range built (as `ab --rev` builds one) and run once with
+/// `flags`, oldest first; a commit already run under `out/revs/` is not run again. The folder
+/// of the runs.
+fn runs_of_range(range: &str, flags: &str, out: &std::path::Path) -> Result<std::path::PathBuf> {
+    let host = super::rev::host_crate()
+        .ok_or_else(|| BadInput::new("--revs: this binary does not know its crate"))?;
+    let listed = std::process::Command::new("git")
+        .arg("-C")
+        .arg(host.manifest_dir)
+        .args(["rev-list", "--reverse", range])
+        .output()?;
+    if !listed.status.success() {
+        return Err(BadInput::new(format!(
+            "--revs: '{range}' is not a range of commits (A..B)"
+        ))
+        .into());
+    }
+    let shas: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    if shas.is_empty() {
+        return Err(BadInput::new(format!("--revs: '{range}' holds no commit")).into());
+    }
+    let dir = out.join("revs");
+    for (i, sha) in shas.iter().enumerate() {
+        let short = sha.get(..12).unwrap_or(sha);
+        let runs = dir.join(short);
+        if std::fs::read_dir(&runs).is_ok_and(|mut d| d.next().is_some()) {
+            continue;
+        }
+        eprintln!(
+            "threadfork history: commit {} of {}: {short}",
+            i + 1,
+            shas.len()
+        );
+        let (exe, _) = super::rev::build_rev(sha, "history")?;
+        let status = std::process::Command::new(&exe)
+            .arg("run")
+            .args(flags.split_whitespace())
+            .args(["--no-charts", "--out"])
+            .arg(&runs)
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        if !status.success() {
+            eprintln!("threadfork history: the run of {short} ended with {status}; left out");
+        }
+    }
+    Ok(dir)
+}

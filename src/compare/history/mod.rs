@@ -1,0 +1,283 @@
+//! History: the runs of one machine as a series per figure, and the change points in each —
+//! when a figure changed, by how much, and between which commits. Every key (a case and
+//! metric, as `compare` matches them, in the same units of the core's speed) and every group
+//! (a workload's model and metric over the keys every run holds, their geometric mean) is a
+//! series of medians in run order.
+
+pub mod detect;
+pub mod evaluate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::BadInput;
+use crate::results::{Better, CaseId, Metric, Results};
+
+/// One run of the history.
+#[derive(Clone, Debug, Serialize)]
+pub struct Run {
+    pub id: String,
+    pub started_at: String,
+    pub commit: String,
+    pub file: PathBuf,
+}
+
+/// One figure over the runs: its median at each run that measured it (the run's index, the
+/// median, its 95% interval), in the unit the series is judged in.
+#[derive(Clone, Debug, Serialize)]
+pub struct Series {
+    pub label: String,
+    pub metric: Metric,
+    pub better: Better,
+    pub group: bool,
+    pub unit: String,
+    pub points: Vec<(usize, f64, [f64; 2])>,
+}
+
+/// A change point of one series, with the runs around it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Found {
+    pub series: usize,
+    pub label: String,
+    pub metric: Metric,
+    /// The first run at the new level, and the last run before it (indices into `runs`).
+    pub first_after: usize,
+    pub last_before: usize,
+    /// new ÷ old − 1, and its 95% interval, in per cent.
+    pub change_pct: f64,
+    pub interval_pct: [f64; 2],
+    /// Worse by the metric's own sense (a lower throughput, a longer start).
+    pub worse: bool,
+    /// No later change point in the series: the new level held to the newest run.
+    pub steady: bool,
+}
+
+/// A machine's history: its runs in order, its series and their change points.
+#[derive(Clone, Debug, Serialize)]
+pub struct History {
+    pub machine: String,
+    pub cpu: String,
+    pub runs: Vec<Run>,
+    pub series: Vec<Series>,
+    pub changes: Vec<Found>,
+    /// The family-wise level of each series' search.
+    pub alpha: f64,
+}
+
+/// Every run under `paths` (files or folders), of one machine: `machine` when given, else the
+/// only one there is — runs of several machines are refused, naming them.
+pub fn load_runs(
+    paths: &[PathBuf],
+    machine: Option<&str>,
+) -> Result<Vec<(Results, PathBuf)>, BadInput> {
+    let mut runs = Vec::new();
+    for p in paths {
+        let files = super::input::results_files(p);
+        if files.is_empty() {
+            return Err(super::input::no_results(p));
+        }
+        for f in files {
+            // A folder may hold A/B jobs beside runs: only runs make a history.
+            if f.is_dir() || file_name(&f).starts_with("ab-") {
+                continue;
+            }
+            let r = crate::results::load(&f).map_err(|e| BadInput::new(e.to_string()))?;
+            runs.push((r, f));
+        }
+    }
+    let mut machines: Vec<String> = runs.iter().map(|(r, _)| r.machine.id.clone()).collect();
+    machines.sort();
+    machines.dedup();
+    let keep = match machine {
+        Some(m) if machines.iter().any(|x| x == m) => m.to_string(),
+        Some(m) => {
+            return Err(BadInput::new(format!(
+                "history: no run of machine '{m}' (the runs are of {})",
+                machines.join(", ")
+            )));
+        }
+        None if machines.len() > 1 => {
+            return Err(BadInput::new(format!(
+                "history: runs of {} machines ({}); a history is one machine's — give one \
+                 machine's runs, or --machine ID",
+                machines.len(),
+                machines.join(", ")
+            )));
+        }
+        None => machines.pop().unwrap_or_default(),
+    };
+    runs.retain(|(r, _)| r.machine.id == keep && !r.run.incomplete && r.run.injected.is_none());
+    if runs.len() < 2 {
+        return Err(BadInput::new(format!(
+            "history: {} complete run(s) of {keep}; a history needs two or more",
+            runs.len()
+        )));
+    }
+    runs.sort_by(|(a, _), (b, _)| {
+        (&a.run.started_at, &a.run.id).cmp(&(&b.run.started_at, &b.run.id))
+    });
+    Ok(runs)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// One key's points over the runs: (run index, median, 95% interval, unit).
+type Points = Vec<(usize, f64, [f64; 2], String)>;
+type PerKey = BTreeMap<(CaseId, Metric), Points>;
+
+/// The series of `runs` (one machine's, in order, with their files) and their change points
+/// at `alpha`.
+pub fn history(runs: &[(Results, PathBuf)], alpha: f64) -> History {
+    let mut per_key: PerKey = BTreeMap::new();
+    let mut better_of: BTreeMap<Metric, Better> = BTreeMap::new();
+    for (i, (r, _)) in runs.iter().enumerate() {
+        // The units compare judges one machine's runs in: ops per probe step, start costs
+        // × √core speed.
+        for m in super::normalize::normalized_with(r, |m| !m.probe.is_empty()) {
+            if m.info || !m.metric.is_judged() || !m.verified || m.median <= 0.0 {
+                continue;
+            }
+            better_of.insert(m.metric, m.better);
+            per_key
+                .entry((m.case.clone(), m.metric))
+                .or_default()
+                .push((i, m.median, m.ci95, m.unit.clone()));
+        }
+    }
+    let mut series: Vec<Series> = Vec::new();
+    for ((case, metric), pts) in &per_key {
+        series.push(Series {
+            label: format!("{case} {}", metric.name()),
+            metric: *metric,
+            better: better_of[metric],
+            group: false,
+            unit: pts[0].3.clone(),
+            points: pts.iter().map(|p| (p.0, p.1, p.2)).collect(),
+        });
+    }
+    series.extend(groups(&per_key, &better_of, runs.len()));
+    let changes = series
+        .iter()
+        .enumerate()
+        .flat_map(|(s, x)| found(s, x, alpha))
+        .collect();
+    History {
+        machine: runs[0].0.machine.id.clone(),
+        cpu: runs[0].0.machine.cpu_brand.clone(),
+        runs: runs
+            .iter()
+            .map(|(r, file)| Run {
+                id: r.run.id.clone(),
+                started_at: r.run.started_at.clone(),
+                commit: r.run.git_commit.clone(),
+                file: file.clone(),
+            })
+            .collect(),
+        series,
+        changes,
+        alpha,
+    }
+}
+
+/// The group series: each workload's model and metric over the keys every run holds (two or
+/// more), the geometric mean of their medians at each run.
+fn groups(per_key: &PerKey, better_of: &BTreeMap<Metric, Better>, runs: usize) -> Vec<Series> {
+    let mut members: BTreeMap<(String, String, Metric), Vec<&Points>> = BTreeMap::new();
+    for ((case, metric), pts) in per_key {
+        if pts.len() == runs {
+            members
+                .entry((case.workload.clone(), case.model.clone(), *metric))
+                .or_default()
+                .push(pts);
+        }
+    }
+    members
+        .into_iter()
+        .filter(|(_, ks)| ks.len() >= 2)
+        .map(|((w, model, metric), ks)| {
+            // The geometric mean over the group's keys of one figure at run i (0: the
+            // median, 1 and 2: the interval's ends).
+            let geo = |which: usize, i: usize| {
+                let of = |k: &Points| match which {
+                    0 => k[i].1,
+                    1 => k[i].2[0],
+                    _ => k[i].2[1],
+                };
+                (ks.iter()
+                    .map(|k| of(k).max(f64::MIN_POSITIVE).ln())
+                    .sum::<f64>()
+                    / ks.len() as f64)
+                    .exp()
+            };
+            Series {
+                label: format!("{w} / {model} / every key {}", metric.name()),
+                metric,
+                better: better_of[&metric],
+                group: true,
+                unit: ks[0][0].3.clone(),
+                points: (0..runs)
+                    .map(|i| (i, geo(0, i), [geo(1, i), geo(2, i)]))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The change points of one series, with the runs around each.
+fn found(s: usize, x: &Series, alpha: f64) -> Vec<Found> {
+    let logs: Vec<f64> = x.points.iter().map(|p| p.1.ln()).collect();
+    let changes = detect::change_points(&logs, alpha);
+    let last = changes.len().saturating_sub(1);
+    changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let pct = |l: f64| (l.exp() - 1.0) * 100.0;
+            let worse = match x.better {
+                Better::Higher => c.log_change < 0.0,
+                Better::Lower => c.log_change > 0.0,
+            };
+            Found {
+                series: s,
+                label: x.label.clone(),
+                metric: x.metric,
+                first_after: x.points[c.at].0,
+                last_before: x.points[c.at - 1].0,
+                change_pct: pct(c.log_change),
+                interval_pct: [pct(c.lo), pct(c.hi)],
+                worse,
+                steady: i == last,
+            }
+        })
+        .collect()
+}
+
+impl History {
+    /// Exit 1 when a change for the worse beyond `threshold` (a fraction) has its first run
+    /// among the newest `window` runs; else 0.
+    pub fn exit_code(&self, threshold: f64, window: usize) -> u8 {
+        let newest = self.runs.len().saturating_sub(window);
+        let alarm = self
+            .changes
+            .iter()
+            .any(|c| c.worse && c.change_pct.abs() >= threshold * 100.0 && c.first_after >= newest);
+        u8::from(alarm)
+    }
+
+    /// The changes, newest first (then the largest first).
+    pub fn newest_first(&self) -> Vec<&Found> {
+        let mut v: Vec<&Found> = self.changes.iter().collect();
+        v.sort_by(|a, b| {
+            b.first_after
+                .cmp(&a.first_after)
+                .then(b.change_pct.abs().total_cmp(&a.change_pct.abs()))
+        });
+        v
+    }
+}
