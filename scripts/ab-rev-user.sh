@@ -48,7 +48,7 @@ git commit --quiet -m "bank"
 sed -i 's|            done += 1;|            for k in 0..4u64 {\n                std::hint::black_box(k ^ i);\n            }\n            done += 1;|' benches/bank.rs
 grep -q 'black_box' benches/bank.rs || { echo "the slower commit was not made"; exit 1; }
 git commit --quiet -am "slower deposits"
-export CARGO_TARGET_DIR="$work/target"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$work/target}"
 
 # The commands of examples/ci/github-actions.yml, with HEAD~1 for the merge base. The fleet's
 # run and report first.
