@@ -16,12 +16,14 @@ figure{margin:1.5em 0}img{max-width:100%;border:1px solid #eee}figcaption{color:
 
 fn machine_table(runs: &[Results]) -> String {
     let mut s = String::from("<table class=\"machine\">\n<tr><th></th>");
-    for r in runs {
-        let _ = write!(s, "<th>run {}</th>", esc(&r.run.id));
+    // Each column named by its machine's short label (the run id is in the rows below).
+    for label in super::charts::run_labels(runs) {
+        let _ = write!(s, "<th>{}</th>", esc(&label));
     }
     s.push_str("</tr>\n");
     type Row = (&'static str, fn(&Results) -> String);
-    let rows: [Row; 10] = [
+    let rows: [Row; 11] = [
+        ("run", |r| r.run.id.clone()),
         ("machine id", |r| r.machine.id.clone()),
         ("host", |r| r.machine.hostname.clone()),
         ("CPU", |r| r.machine.cpu_brand.clone()),
@@ -138,10 +140,13 @@ pub fn page(runs: &[Results], charts: &[(String, String)]) -> String {
     );
     s.push_str(&machine_table(runs));
     // What a reader comes for, before any chart.
-    for r in runs {
+    for (r, label) in runs.iter().zip(super::charts::run_labels(runs)) {
         let mut d = super::doc::Doc::default();
         if runs.len() > 1 {
-            d.push(super::doc::Block::Heading(format!("Run {}", r.run.id)));
+            d.push(super::doc::Block::Heading(format!(
+                "{label}: run {}",
+                r.run.id
+            )));
         }
         super::summary::answers_block(&mut d, r);
         s.push_str(&super::doc::html(&d));
