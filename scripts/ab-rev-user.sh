@@ -83,11 +83,17 @@ for ((j = 1; j <= jobs; j++)); do
     cargo bench --quiet --bench bank -- ab --rev HEAD "${flags[@]}" --json --out "$work/out" > aa.json 2> aa.err
     aa_code=$?
     set -e
-    row=$(python3 -c '
+    row=$(python3 - ab.json <<'PY'
 import json, sys
 v = json.load(open(sys.argv[1]))
 r = [x for x in v["rows"] if x["label"] == "bank / every model" and x["metric"] == "throughput"]
-print(f"{r[0][\"call\"]} {r[0][\"worse_pct\"]:+.1f}%" if r else "no row")' ab.json)
+if r:
+    worse = r[0]["worse_pct"]
+    print(r[0]["call"], "–" if worse is None else f"{worse:+.1f}%", f"{v.get('duration_s', 0):.0f} s")
+else:
+    print("no row")
+PY
+)
     echo "job $j: slower commit exit $code ($row); A/A exit $aa_code"
     [ "$code" = 1 ] && [[ "$row" == regressed* ]] && caught=$((caught + 1))
     [ "$aa_code" = 1 ] && alarms=$((alarms + 1))

@@ -202,6 +202,7 @@ pub fn json(r: &AbResults, path: Option<&Path>) -> serde_json::Value {
         "schema": SCHEMA,
         "id": r.id,
         "exit": r.exit_code(),
+        "duration_s": r.duration_s,
         "gated": r.gated().map(|x| x.label.as_str()).collect::<Vec<_>>(),
         "undecided_gated": r.undecided_lines(),
         "threshold": r.threshold,
