@@ -127,6 +127,12 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// A median and its 95% interval.
+type Figure = (f64, [f64; 2]);
+
+/// A run's figure of a key as measured and per probe step (when it had a probe).
+type AsMeasuredAndPerProbe = (usize, [Option<Figure>; 2]);
+
 /// One key's points over the runs: (run index, median, 95% interval, unit).
 type Points = Vec<(usize, f64, [f64; 2], String)>;
 type PerKey = BTreeMap<(CaseId, Metric), Points>;
@@ -134,22 +140,8 @@ type PerKey = BTreeMap<(CaseId, Metric), Points>;
 /// The series of `runs` (one machine's, in order, with their files) and their change points
 /// at `alpha`.
 pub fn history(runs: &[(Results, PathBuf)], alpha: f64) -> History {
-    let mut per_key: PerKey = BTreeMap::new();
     let mut better_of: BTreeMap<Metric, Better> = BTreeMap::new();
-    for (i, (r, _)) in runs.iter().enumerate() {
-        // The units compare judges one machine's runs in: ops per probe step, start costs
-        // × √core speed.
-        for m in super::normalize::normalized_with(r, |m| !m.probe.is_empty()) {
-            if m.info || !m.metric.is_judged() || !m.verified || m.median <= 0.0 {
-                continue;
-            }
-            better_of.insert(m.metric, m.better);
-            per_key
-                .entry((m.case.clone(), m.metric))
-                .or_default()
-                .push((i, m.median, m.ci95, m.unit.clone()));
-        }
-    }
+    let per_key = per_key(runs, &mut better_of);
     let mut series: Vec<Series> = Vec::new();
     for ((case, metric), pts) in &per_key {
         series.push(Series {
@@ -183,6 +175,63 @@ pub fn history(runs: &[(Results, PathBuf)], alpha: f64) -> History {
         changes,
         alpha,
     }
+}
+
+/// Every key's points over the runs (see [`history`]), and which way each metric is better.
+fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>) -> PerKey {
+    let mut per_key: PerKey = BTreeMap::new();
+    // Each key in the units compare judges one machine's runs in (ops per probe step, start
+    // costs × √core speed) where every run measured it beside a probe of one kind; else as
+    // measured, so that a series never mixes units.
+    let mut both: BTreeMap<(CaseId, Metric), Vec<AsMeasuredAndPerProbe>> = BTreeMap::new();
+    let mut kinds: BTreeMap<(CaseId, Metric), Vec<Option<String>>> = BTreeMap::new();
+    let mut units: BTreeMap<(CaseId, Metric), String> = BTreeMap::new();
+    for (i, (r, _)) in runs.iter().enumerate() {
+        let kind = r
+            .calibration
+            .probe
+            .as_ref()
+            .and(r.calibration.probe_kind.clone());
+        let normalized = super::normalize::normalized_with(r, |m| !m.probe.is_empty());
+        for m in &normalized {
+            if m.info || !m.metric.is_judged() || !m.verified || m.median <= 0.0 {
+                continue;
+            }
+            let key = (m.case.clone(), m.metric);
+            better_of.insert(m.metric, m.better);
+            let raw = r.measurements.iter().find(|x| x.key() == key);
+            let as_measured = raw
+                .map(|x| (x.median, x.ci95))
+                .or((m.per.is_none()).then_some((m.median, m.ci95)));
+            let per_probe = m.per.map(|_| (m.median, m.ci95));
+            both.entry(key.clone())
+                .or_default()
+                .push((i, [as_measured, per_probe]));
+            kinds
+                .entry(key.clone())
+                .or_default()
+                .push(m.per.and(kind.clone()));
+            units.entry(key).or_insert_with(|| m.unit.clone());
+        }
+    }
+    for (key, pts) in both {
+        let k = &kinds[&key];
+        let probed = k.iter().all(|x| x.is_some() && *x == k[0]);
+        let which = usize::from(probed);
+        let unit = if probed {
+            units[&key].clone()
+        } else {
+            key.1.unit().to_string()
+        };
+        let points: Points = pts
+            .iter()
+            .filter_map(|(i, v)| v[which].map(|(med, ci)| (*i, med, ci, unit.clone())))
+            .collect();
+        if !points.is_empty() {
+            per_key.insert(key, points);
+        }
+    }
+    per_key
 }
 
 /// The group series: each workload's model and metric over the keys every run holds (two or
