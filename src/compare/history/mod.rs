@@ -192,25 +192,28 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
             .probe
             .as_ref()
             .and(r.calibration.probe_kind.clone());
-        let normalized = super::normalize::normalized_with(r, |m| !m.probe.is_empty());
-        for m in &normalized {
+        for m in &r.measurements {
             if m.info || !m.metric.is_judged() || !m.verified || m.median <= 0.0 {
                 continue;
             }
             let key = (m.case.clone(), m.metric);
             better_of.insert(m.metric, m.better);
-            let raw = r.measurements.iter().find(|x| x.key() == key);
-            let as_measured = raw
-                .map(|x| (x.median, x.ci95))
-                .or((m.per.is_none()).then_some((m.median, m.ci95)));
-            let per_probe = m.per.map(|_| (m.median, m.ci95));
+            // Per probe step: the median of the samples each divided by its reference, the
+            // interval moved with it (a bootstrap per figure and run would cost minutes over
+            // a thousand runs).
+            let per_probe = super::normalize::reference(m).map(|(_, refs)| {
+                let xs: Vec<f64> = m.samples.iter().zip(&refs).map(|(x, y)| x / y).collect();
+                let med = crate::stats::median(&xs);
+                let k = med / m.median;
+                (med, [m.ci95[0] * k, m.ci95[1] * k])
+            });
             both.entry(key.clone())
                 .or_default()
-                .push((i, [as_measured, per_probe]));
+                .push((i, [Some((m.median, m.ci95)), per_probe]));
             kinds
                 .entry(key.clone())
                 .or_default()
-                .push(m.per.and(kind.clone()));
+                .push(per_probe.and(kind.clone()));
             units.entry(key).or_insert_with(|| m.unit.clone());
         }
     }
@@ -218,11 +221,7 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
         let k = &kinds[&key];
         let probed = k.iter().all(|x| x.is_some() && *x == k[0]);
         let which = usize::from(probed);
-        let unit = if probed {
-            units[&key].clone()
-        } else {
-            key.1.unit().to_string()
-        };
+        let unit = units[&key].clone();
         let points: Points = pts
             .iter()
             .filter_map(|(i, v)| v[which].map(|(med, ci)| (*i, med, ci, unit.clone())))
