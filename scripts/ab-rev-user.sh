@@ -26,10 +26,7 @@ jobs=${1:-1}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The package a user would download.
-cargo package --quiet --allow-dirty --no-verify
-crate=$(ls -t "${CARGO_TARGET_DIR:-target}"/package/threadfork-*.crate | head -1)
-tar xzf "$crate" -C "$work"
-pkg=$(ls -d "$work"/threadfork-*/)
+pkg=$(bash scripts/package.sh "$work")
 
 cd "$work"
 cargo new --quiet --vcs git mine

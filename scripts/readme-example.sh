@@ -17,10 +17,7 @@ toml=$(block toml)
 rust=$(block rust)
 name=$(printf '%s\n' "$toml" | sed -n 's/^name = "\(.*\)"/\1/p' | head -n 1)
 [ -n "$toml" ] && [ -n "$rust" ] && [ -n "$name" ] || { echo "README example not found"; exit 1; }
-cargo package --quiet --allow-dirty --no-verify
-crate=$(ls -t "${CARGO_TARGET_DIR:-target}"/package/threadfork-*.crate | head -1)
-tar xzf "$crate" -C "$work"
-pkg=$(ls -d "$work"/threadfork-*/)
+pkg=$(bash scripts/package.sh "$work")
 cd "$work"
 cargo new --quiet --vcs none mine
 cd mine

@@ -187,7 +187,7 @@ mod tests {
                 models.iter().flat_map(move |model| {
                     [1, 2].map(|workers| {
                         let case = CaseId {
-                            workload: "square".into(),
+                            workload: "w".into(),
                             model: model.to_string(),
                             variant: "default".into(),
                             workers,
@@ -204,7 +204,7 @@ mod tests {
         assert_eq!(lines.len(), 12);
         let chart = Chart {
             stem: "legend".into(),
-            title: "square throughput".into(),
+            title: "w throughput".into(),
             caption: "runs".into(),
             x_desc: "workers".into(),
             y_desc: "squares/s".into(),
