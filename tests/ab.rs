@@ -97,6 +97,12 @@ fn a_job_holds_both_sides_pair_for_pair_and_its_exit_code_says_the_verdict() {
     );
     let file = common::json_files(&dir).pop().expect("a results file");
     assert_eq!(verdict["results"], file.display().to_string());
+    // What others took is read over the job, on every allowed CPU; each spoilt pair is
+    // either retaken or kept, never both.
+    let interference = &verdict["interference"];
+    assert!(interference["cores"].as_u64().unwrap() >= 1, "{verdict}");
+    assert!(interference["others_cores"].as_f64().is_some(), "{verdict}");
+    assert!(interference["retaken"].is_u64() && interference["kept"].is_u64());
     // Judged again: an inconclusive job passes or fails as --undecided says; a decided one
     // keeps its code.
     for (policy, inconclusive) in [("pass", 0), ("fail", 1)] {
@@ -164,6 +170,10 @@ fn a_job_holds_both_sides_pair_for_pair_and_its_exit_code_says_the_verdict() {
     // The page: a chart of the groups and a table of every row.
     let md = ab(Path::new(env!("CARGO_BIN_EXE_threadfork")), &out, &[]);
     let text = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        text.contains("Interference: other processes held"),
+        "{text}"
+    );
     let page = text
         .lines()
         .find_map(|l| l.strip_prefix("Chart:   "))

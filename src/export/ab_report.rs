@@ -89,6 +89,30 @@ fn lean_line(r: &AbResults) -> Option<String> {
     ))
 }
 
+/// The threshold, with the metrics of gated rows judged by a larger bar of their own:
+/// "1% (startup and roundtrip: 5%)".
+fn bars(r: &AbResults) -> String {
+    let mut own: Vec<(f64, String)> = Vec::new();
+    for row in r.gated().filter(|x| x.threshold > r.threshold) {
+        let name = row.metric.to_string();
+        if !own.iter().any(|(t, n)| *t == row.threshold && *n == name) {
+            own.push((row.threshold, name));
+        }
+    }
+    let mut text = pct(r.threshold);
+    let mut levels: Vec<f64> = own.iter().map(|o| o.0).collect();
+    levels.sort_by(f64::total_cmp);
+    levels.dedup();
+    for t in levels {
+        let names: Vec<&str> = (own.iter())
+            .filter(|o| o.0 == t)
+            .map(|o| o.1.as_str())
+            .collect();
+        text.push_str(&format!(" ({}: {})", names.join(" and "), pct(t)));
+    }
+    text
+}
+
 /// The headline: regressed, inconclusive (which gated rows, and what would decide them) or
 /// no regression — said only when every gated row is unchanged or improved.
 fn verdict(r: &AbResults) -> String {
@@ -99,7 +123,7 @@ fn verdict(r: &AbResults) -> String {
     if reg > 0 || !r.failures.is_empty() {
         format!(
             "**Verdict: regressed** — {reg} of {gated} gated row(s) worse beyond {}, {} failed case(s)",
-            pct(r.threshold),
+            bars(r),
             r.failures.len()
         )
     } else if und > 0 {
@@ -111,7 +135,7 @@ fn verdict(r: &AbResults) -> String {
     } else {
         format!(
             "**Verdict: no regression beyond {}** — every gated row unchanged or improved ({} unchanged, {} improved; {informative} more row(s) listed below, informative only)",
-            pct(r.threshold),
+            bars(r),
             count(Call::Unchanged),
             count(Call::Improved),
         )
@@ -139,6 +163,9 @@ pub fn markdown(r: &AbResults) -> String {
         }
     );
     let _ = writeln!(s, "{}\n", time_line(&r.phases));
+    if let Some(line) = r.interference.line() {
+        let _ = writeln!(s, "{line}\n");
+    }
     if let Some(line) = lean_line(r) {
         let _ = writeln!(s, "{line}\n");
     }
@@ -208,6 +235,7 @@ pub fn json(r: &AbResults, path: Option<&Path>) -> serde_json::Value {
         "threshold": r.threshold,
         "alpha": r.alpha,
         "incomplete": r.incomplete,
+        "interference": r.interference,
         "base": r.base,
         "head": r.head,
         "rows": r.rows,

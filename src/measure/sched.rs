@@ -181,6 +181,38 @@ impl CpuTimes {
     }
 }
 
+/// CPU time of every process in the process groups `groups` (user and system, with each
+/// one's reaped children's), in ns: a live child's own time and a reaped one's, counted once
+/// (reaped, it moves into its parent's). `None` when `/proc` cannot be read.
+pub fn groups_cpu_ns(groups: &[u32]) -> Option<u64> {
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let mut ticks = 0u64;
+    for e in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The fields after the command name, which may hold spaces: state is field 3, the
+        // process group 5, utime, stime, cutime and cstime 14 to 17.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let field = |n: usize| f.get(n - 3).and_then(|x| x.parse::<u64>().ok());
+        if field(5).is_some_and(|g| groups.contains(&(g as u32))) {
+            ticks += (14..=17).filter_map(field).sum::<u64>();
+        }
+    }
+    Some(ticks * (1_000_000_000 / hz))
+}
+
 /// This process's user and system time, with its reaped children's, in ns.
 pub fn own_cpu_ns() -> u64 {
     let read = |who| {

@@ -189,8 +189,8 @@ pub struct AbArgs {
     #[arg(long)]
     pub judge: bool,
     /// The rows that gate (set the exit code), as WORKLOAD[/MODEL] items, e.g.
-    /// square,counter/threads [default: every group row but a process's peak RSS]; the rest
-    /// are listed and judged, never failing
+    /// square,counter/threads [default: each workload's every-model throughput rows, and each
+    /// model's start costs at 5% or --threshold]; the rest are listed and judged, never failing
     #[arg(long, value_name = "LIST")]
     pub gate: Vec<String>,
     /// What a job whose gated rows stay undecided exits with: pass (0) or fail (1) [default:

@@ -57,88 +57,7 @@ pub enum Better {
     Lower,
 }
 
-/// How a sample of the metric is put in units of its core's speed at the time (the frozen
-/// probe taken beside it), so that a slower core of the moment is removed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Speed {
-    /// Not at all: bytes, counts and ratios do not follow the core's speed.
-    Exact,
-    /// Divided by the probe: operations per probe step.
-    Divided,
-    /// Multiplied by the probe: a wait in probe steps.
-    Multiplied,
-    /// Multiplied by the probe to the power `normalize::START_SPEED_POWER`: a start cost,
-    /// which follows the core only in part (the kernel's page-table copies follow memory).
-    StartCost,
-}
-
-impl Speed {
-    /// What a figure put in units of the core's speed is called after its metric's name.
-    pub fn label(self) -> &'static str {
-        match self {
-            Speed::Exact => "",
-            Speed::Divided => "÷ core speed",
-            Speed::Multiplied => "× core speed",
-            Speed::StartCost => "× √core speed",
-        }
-    }
-}
-
-/// Whether a figure is judged as a cost or listed beside the costs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Judged {
-    /// A cost: compare and A/B judge it.
-    Cost,
-    /// Exact: judged on its counts, with no noise to allow for.
-    Exact,
-    /// Listed, never judged (a race's outcome, a pool's opening, a fitted size).
-    Listed,
-}
-
-/// How a value of the figure is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// Operations per second, in the workload's own operation.
-    Rate,
-    /// A time in ns.
-    Time,
-    Bytes,
-    /// A count of things (switches, updates, instructions).
-    Count,
-    /// A ratio near 1, two decimals ("0.97").
-    Ratio,
-    /// A factor ("1.97×").
-    Times,
-    /// What is added, in per cent ("+3.1%").
-    Added,
-}
-
-/// Which chart draws the figure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Chart {
-    /// Against the worker count, one line per model (and an efficiency chart beside it).
-    Workers,
-    /// Every sample, one column per model (start costs).
-    Strip,
-    /// Against the parameter that varies, one line per model.
-    Param,
-    /// In the tables only.
-    None,
-}
-
-/// Where the figure stands across machines (`compare` of two machines' runs): the
-/// machine-independent figures it gives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Across {
-    /// Its speedup over sequential and its efficiency.
-    Scaling,
-    /// Its ratio to the threads model's figure at the same parameters.
-    VsThreads,
-    /// Itself: it does not depend on the machine's speed (exact bytes).
-    Itself,
-    /// Nothing: it says how fast this machine is.
-    Omitted,
-}
+pub use super::facets::{Across, Chart, Format, Gate, Judged, Speed};
 
 /// One row of the table.
 #[derive(Clone, Copy, Debug)]
@@ -164,7 +83,15 @@ pub struct Facts {
     pub columns: &'static [Metric],
     pub chart: Chart,
     pub across: Across,
+    /// Which rows gate an A/B job by default.
+    pub gate: Gate,
+    /// The smallest change an A/B job judges the figure by: `--threshold` or this, whichever
+    /// is larger.
+    pub gate_floor: f64,
 }
+
+/// The A/B bar of a start cost (see [`Facts::gate_floor`]).
+const START_GATE_FLOOR: f64 = 0.05;
 
 /// A row with the defaults of a listed count; rows below override what differs.
 const LISTED: Facts = Facts {
@@ -182,6 +109,8 @@ const LISTED: Facts = Facts {
     columns: &[],
     chart: Chart::None,
     across: Across::Omitted,
+    gate: Gate::Pooled,
+    gate_floor: 0.0,
 };
 
 /// A derived ratio's defaults.
@@ -228,6 +157,10 @@ pub const FACTS: [Facts; 19] = [
         axis: "startup (median)",
         chart: Chart::Strip,
         across: Across::VsThreads,
+        gate: Gate::PerModel,
+        // A start swings by ±20% from one pair to the next on a 2-vCPU VM: a 1% bar on it can
+        // never be settled in a job's pairs; 5% can, and a slower fork or spawn shows above it.
+        gate_floor: START_GATE_FLOOR,
         ..LISTED
     },
     Facts {
@@ -242,6 +175,8 @@ pub const FACTS: [Facts; 19] = [
         axis: "roundtrip (median)",
         columns: &[Metric::HarnessAdds],
         chart: Chart::Strip,
+        gate: Gate::PerModel,
+        gate_floor: START_GATE_FLOOR,
         ..LISTED
     },
     Facts {
@@ -256,6 +191,7 @@ pub const FACTS: [Facts; 19] = [
         title: "peak RSS",
         axis: "peak RSS (median; 0 drawn at 1 B)",
         chart: Chart::Param,
+        gate: Gate::Never,
         ..LISTED
     },
     Facts {
@@ -465,6 +401,11 @@ impl Metric {
 
     pub fn better(self) -> Better {
         self.facts().better
+    }
+
+    /// The smallest change an A/B job judges it by, given `--threshold`.
+    pub fn gate_threshold(self, threshold: f64) -> f64 {
+        threshold.max(self.facts().gate_floor)
     }
 
     /// Whether compare and A/B judge it (exactly or against noise) rather than list it.

@@ -3,6 +3,7 @@
 
 pub mod compact;
 pub mod derived;
+mod facets;
 pub mod io;
 pub mod metric;
 pub mod schema;

@@ -333,6 +333,11 @@ pub struct Measurement {
 /// retaken, or set aside.
 pub const CONTAMINATED: f64 = 0.10;
 
+/// Cores others must hold around a sample before its workers' wait is laid at their door:
+/// a pool's own threads (rayon's spinning idlers, the caller) make its workers wait too, on
+/// a quiet machine, and that is the pool's cost, not interference.
+pub const OTHERS_HOLD: f64 = 0.25;
+
 /// The real state of the process a worker was started from, beside each sample of a start-up
 /// figure, index for index: what `fork` had to copy and what `posix_spawn` did not.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

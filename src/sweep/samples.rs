@@ -6,7 +6,7 @@ use crate::api::Model;
 use crate::api::workload::Verdict;
 use crate::exec::RawSample;
 use crate::measure::sched::CpuTimes;
-use crate::results::{CONTAMINATED, CaseId, Load, Measurement, Metric};
+use crate::results::{CONTAMINATED, CaseId, Load, Measurement, Metric, OTHERS_HOLD};
 
 /// Clean samples a figure needs before the contaminated ones are set aside rather than used.
 const CLEAN_ENOUGH: usize = 3;
@@ -27,11 +27,6 @@ pub(crate) struct SampleFigures {
     /// against the run's own CPU time; a tick's resolution).
     pub(crate) others: Option<f64>,
 }
-
-/// Cores others must hold around a sample before its workers' wait is laid at their door:
-/// a pool's own threads (rayon's spinning idlers, the caller) make its workers wait too, on
-/// a quiet machine, and that is the pool's cost, not interference.
-const OTHERS_HOLD: f64 = 0.25;
 
 impl SampleFigures {
     /// What other processes took of the workers' time: their wait for a CPU beyond their own

@@ -2,12 +2,12 @@
 //! judged, never failing. A job whose gated rows stay undecided is inconclusive: exit 3, or
 //! what `--undecided pass|fail` makes of it.
 
-use super::report::{AbResults, Key, Row};
+use super::report::{AbResults, Key, Row, Scope};
 use crate::compare::ab::judge::Call;
 pub use crate::compare::ab::judge::{INCONCLUSIVE_EXIT, Undecided};
 use crate::error::BadInput;
 use crate::results::CaseId;
-use crate::results::Metric;
+use crate::results::metric::Gate;
 
 /// Splits `--gate square,counter/threads` into its items (each a row label's leading parts).
 pub fn parse_gate(list: &[String]) -> Result<Vec<String>, BadInput> {
@@ -25,14 +25,45 @@ pub fn parse_gate(list: &[String]) -> Result<Vec<String>, BadInput> {
     Ok(items)
 }
 
-/// Whether `row` gates: by default every group row but a process's fixed-once peak RSS (the
-/// rows a user asked for, each summing several keys); with `--gate`, the rows whose label
-/// begins with one of the items, part by part (`counter/threads` gates `counter / threads /
-/// …`).
-pub fn gates(row: &Row, gate: &[String]) -> bool {
-    if gate.is_empty() {
-        return row.group && row.metric != Metric::PeakRss;
+/// Which of `rows` gate. With `--gate`, the rows whose label begins with one of the items,
+/// part by part (`counter/threads` gates `counter / threads / …`). By default, each metric's
+/// [`Gate`] column: a pooled figure (throughput) gates each workload's every-model row and
+/// each variant's (a workload of one model: its model's row, or its one key); a start cost
+/// gates each model's row (or its one key); a process's fixed-once peak RSS never gates. The
+/// default is what a job can settle: the widest rows pool the most pairs, and a change of a
+/// workload's code moves every model's pairs together.
+pub fn gated(rows: &[Row], gate: &[String]) -> Vec<bool> {
+    if !gate.is_empty() {
+        return rows.iter().map(|r| named(r, gate)).collect();
     }
+    let workload = |r: &Row| r.label.split(" / ").next().unwrap_or("").to_string();
+    let model = |r: &Row| r.label.split(" / ").nth(1).unwrap_or("").to_string();
+    // Whether a row of `scope` exists for the row's workload (and model) and metric.
+    let has = |r: &Row, scope: Scope, same_model: bool| {
+        rows.iter().any(|o| {
+            o.scope == scope
+                && o.metric == r.metric
+                && workload(o) == workload(r)
+                && (!same_model || model(o) == model(r))
+        })
+    };
+    rows.iter()
+        .map(|r| match (r.metric.facts().gate, r.scope) {
+            (Gate::Never, _) => false,
+            (Gate::Pooled, Scope::Workload | Scope::Variant) => true,
+            (Gate::Pooled, Scope::Model) => !has(r, Scope::Workload, false),
+            (Gate::Pooled, Scope::Key) => {
+                !has(r, Scope::Workload, false) && !has(r, Scope::Model, true)
+            }
+            (Gate::PerModel, Scope::Model) => true,
+            (Gate::PerModel, Scope::Key) => !has(r, Scope::Model, true),
+            (Gate::PerModel, Scope::Variant | Scope::Workload) => false,
+        })
+        .collect()
+}
+
+/// Whether `--gate`'s items name the row.
+fn named(row: &Row, gate: &[String]) -> bool {
     let parts: Vec<&str> = row.label.split(" / ").map(str::trim).collect();
     gate.iter().any(|g| {
         let want: Vec<&str> = g.split('/').map(str::trim).collect();
@@ -44,7 +75,8 @@ pub fn gates(row: &Row, gate: &[String]) -> bool {
 /// spread: its interval must shrink until it clears the threshold on one side — to the
 /// distance between its centre and the threshold (at least half the threshold) — and it
 /// shrinks as the square root of the pairs.
-pub fn pairs_factor(row: &Row, threshold: f64) -> Option<f64> {
+pub fn pairs_factor(row: &Row) -> Option<f64> {
+    let threshold = row.threshold;
     let [lo, hi] = row.ratio_interval?;
     let half = (hi - lo) / 2.0;
     let worse = row.worse_pct? / 100.0;
@@ -62,11 +94,12 @@ pub fn pairs_factor(row: &Row, threshold: f64) -> Option<f64> {
 pub fn wanted_more(keys: &[Key], threshold: f64, gate: &[String]) -> Vec<CaseId> {
     let (rows, _, _) = super::report::judged_rows(keys, threshold);
     let judged = super::report::judge_rows(keys, threshold);
+    let gates = gated(&judged, gate);
     let mut open: Vec<(f64, usize)> = judged
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.call == Call::Undecided && gates(r, gate))
-        .map(|(i, r)| (pairs_factor(r, threshold).unwrap_or(2.0), i))
+        .filter(|&(i, r)| r.call == Call::Undecided && gates[i])
+        .map(|(i, r)| (pairs_factor(r).unwrap_or(2.0), i))
         .collect();
     open.sort_by(|a, b| a.0.total_cmp(&b.0));
     let Some(&(fewest, _)) = open.first() else {
@@ -86,7 +119,12 @@ pub fn wanted_more(keys: &[Key], threshold: f64, gate: &[String]) -> Vec<CaseId>
 impl AbResults {
     /// The rows that gate this job.
     pub fn gated(&self) -> impl Iterator<Item = &Row> {
-        self.rows.iter().filter(|r| gates(r, &self.gate))
+        let gates = gated(&self.rows, &self.gate);
+        self.rows
+            .iter()
+            .zip(gates)
+            .filter(|(_, g)| *g)
+            .map(|(r, _)| r)
     }
 
     /// Gated rows left undecided.
@@ -116,8 +154,8 @@ impl AbResults {
         self.undecided_gated()
             .iter()
             .map(|r| {
-                let t = self.threshold * 100.0;
-                match (r.ratio_interval, pairs_factor(r, self.threshold)) {
+                let t = r.threshold * 100.0;
+                match (r.ratio_interval, pairs_factor(r)) {
                     (Some([lo, hi]), Some(k)) => format!(
                         "{} could not rule out +{t:.0}% (interval {lo:.3}–{hi:.3}, {} pairs); about {k:.0}× the pairs, or a quieter machine",
                         r.label, r.pairs
@@ -133,12 +171,14 @@ impl AbResults {
 mod tests {
     use super::super::report::test_key as key;
     use super::*;
-    use crate::results::Better;
+    use crate::results::{Better, Metric};
 
-    fn row(label: &str, group: bool, metric: Metric, interval: [f64; 2]) -> Row {
+    fn row(label: &str, scope: Scope, metric: Metric, interval: [f64; 2]) -> Row {
         Row {
             label: label.into(),
-            group,
+            group: scope != Scope::Key,
+            scope,
+            threshold: metric.gate_threshold(0.01),
             metric,
             better: Better::Higher,
             pairs: 20,
@@ -151,27 +191,58 @@ mod tests {
     }
 
     #[test]
-    fn the_default_gate_is_the_group_rows_but_peak_rss_and_a_list_names_rows_by_parts() {
-        let group = row(
-            "square / every model",
-            true,
-            Metric::Throughput,
-            [0.93, 1.03],
-        );
-        let rss = row("square / every model", true, Metric::PeakRss, [0.9, 1.1]);
-        let key = row(
-            "counter / threads / 2 workers",
-            false,
-            Metric::Throughput,
-            [0.9, 1.1],
-        );
-        assert!(gates(&group, &[]) && !gates(&rss, &[]) && !gates(&key, &[]));
+    fn the_default_gate_is_each_metrics_widest_rows_and_a_list_names_rows_by_parts() {
+        use Metric::{PeakRss, Roundtrip, Startup, Throughput};
+        use Scope::{Key, Model, Variant, Workload};
+        let i = [0.93, 1.03];
+        // (row, gated by default)
+        let table = [
+            (row("square / every model", Workload, Throughput, i), true),
+            (
+                row("square / threads / every key", Model, Throughput, i),
+                false,
+            ),
+            (
+                row("square / threads / 2 workers", Key, Throughput, i),
+                false,
+            ),
+            (row("square / every model", Workload, PeakRss, i), false),
+            (row("square / fork / every key", Model, PeakRss, i), false),
+            (
+                row("counter / pshared / every model", Variant, Throughput, i),
+                true,
+            ),
+            // A start cost gates per model, never pooled.
+            (row("empty / fork / every key", Model, Startup, i), true),
+            (row("empty / spawn / every key", Model, Roundtrip, i), true),
+            (row("empty / every model", Workload, Startup, i), false),
+            (row("empty / fork / 1 GiB parent", Key, Startup, i), false),
+            // A workload of one model gates its model's row; of one key, the key.
+            (
+                row("solo / threads / every key", Model, Throughput, i),
+                true,
+            ),
+            (row("solo / threads / 2 workers", Key, Throughput, i), false),
+            (row("one / threads / 1 worker", Key, Throughput, i), true),
+        ];
+        let rows: Vec<Row> = table.iter().map(|(r, _)| r.clone()).collect();
+        for ((r, want), got) in table.iter().zip(gated(&rows, &[])) {
+            assert_eq!(got, *want, "{} {}", r.label, r.metric);
+        }
         let list = parse_gate(&["square,counter/threads".into()]).unwrap();
-        assert!(gates(&key, &list) && gates(&group, &list));
-        assert!(!gates(&key, &["counter/fork".into()]));
+        let named = |l: &[String]| -> Vec<String> {
+            let g = gated(&rows, l);
+            (rows.iter().zip(g))
+                .filter(|(_, g)| *g)
+                .map(|(r, _)| format!("{} {}", r.label, r.metric))
+                .collect()
+        };
+        assert_eq!(named(&list).len(), 5);
+        assert!(named(&["counter/fork".into()]).is_empty());
         assert!(parse_gate(&[",".into()]).is_err());
-        // ±5% at a 1% threshold: about 25× the pairs.
-        assert_eq!(pairs_factor(&group, 0.01), Some(25.0));
+        // ±5% at a 1% threshold: about 25× the pairs; a start's 5% bar: 2×.
+        assert_eq!(pairs_factor(&rows[0]), Some(25.0));
+        assert_eq!(pairs_factor(&rows[6]), Some(2.0));
         assert_eq!(Undecided::parse(Some("pass")).unwrap(), Undecided::Pass);
         assert!(Undecided::parse(Some("maybe")).is_err());
     }

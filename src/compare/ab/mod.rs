@@ -4,8 +4,10 @@
 //! whose order alternates (ABBA) — and judged on the pairs' log-ratios.
 
 pub mod build;
+mod copies;
 mod epochs;
 pub mod gate;
+pub mod interfere;
 pub mod judge;
 pub mod report;
 pub mod sides;
@@ -17,6 +19,7 @@ use crate::error::BadInput;
 use crate::host::protocol::{CaseInfo, Hello, PROTOCOL, Reply, Request};
 use crate::results::metric::Format;
 use crate::results::{Failure, Metric, timestamps};
+use copies::Copies;
 use report::{AbResults, Key, SideInfo};
 use sides::{Side, Which};
 
@@ -63,6 +66,7 @@ pub const DEFAULT_STARTUP_PAIRS: usize = 20;
 /// Runs the job: starts both sides, checks they hold one plan, takes the pairs, judges them.
 pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result<AbResults> {
     let started = Instant::now();
+    let mut watch = Some(interfere::Watch::new());
     let (started_at, stamp) = timestamps(SystemTime::now());
     if !opts.base.is_file() {
         return Err(BadInput::new(format!(
@@ -103,7 +107,8 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
         let hb = base.hello().map_err(BadInput::new)?;
         let hh = head.hello().map_err(BadInput::new)?;
         check_plans(&hb, &hh)?;
-        let j = job.get_or_insert_with(|| Job::new(opts, &hh));
+        let j = job.get_or_insert_with(|| Job::new(opts, &hh, watch.take()));
+        j.watch.restart();
         j.phases.hello_s += t0.elapsed().as_secs_f64();
         j.take_pairs(&mut base, &mut head, started, epoch);
         base.close();
@@ -115,6 +120,7 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
     };
     let incomplete = crate::sys::signals::stop_requested();
     let keys = job.keys();
+    let interference = job.interference();
     let rows = report::judge_rows(&keys, opts.threshold);
     Ok(AbResults {
         schema: report::SCHEMA.into(),
@@ -133,6 +139,7 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
         failures: job.failures,
         left_out: hh.left_out,
         phases: job.phases,
+        interference,
         gate: Vec::new(),
         undecided: Default::default(),
     })
@@ -145,82 +152,6 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
 /// out up to 2× slower in A/A jobs here.)
 fn base_first(round: usize, k: usize) -> bool {
     (round + round / 2 + round / 4 + k) % 2 == 0
-}
-
-/// Both builds copied side by side into one fresh folder, under names of one length: two
-/// files written alike at one moment differ in nothing but their contents. (Run in place, one
-/// side forked a small parent 15% slower in A/A jobs here: the side whose file was also the
-/// orchestrator's.) The head's copy is made from the head's executable itself.
-struct Copies {
-    dir: PathBuf,
-    base: PathBuf,
-    head: PathBuf,
-}
-
-impl Copies {
-    fn new(base: &std::path::Path, head: &std::path::Path) -> Result<Copies, BadInput> {
-        Copies::sweep_orphans();
-        let dir = std::env::temp_dir().join(format!(
-            "threadfork-ab-{}-{:08x}",
-            std::process::id(),
-            crate::stats::random_u64() as u32
-        ));
-        let made = std::fs::create_dir_all(&dir).map(|()| Copies {
-            base: dir.join("a"),
-            head: dir.join("b"),
-            dir: dir.clone(),
-        });
-        let copies =
-            made.map_err(|e| BadInput::new(format!("ab: cannot make {}: {e}", dir.display())))?;
-        for (from, to, what) in [
-            (base, &copies.base, "base binary"),
-            (head, &copies.head, "head binary"),
-        ] {
-            std::fs::copy(from, to).map_err(|e| {
-                BadInput::new(format!(
-                    "ab: cannot copy the {what} '{}': {e}",
-                    from.display()
-                ))
-            })?;
-        }
-        Ok(copies)
-    }
-}
-
-impl Copies {
-    /// Removes the copies a job killed with SIGKILL left (its sides died with it, by their
-    /// death signal; a folder cannot): every `threadfork-ab-PID-…` of a PID that is gone, made
-    /// over an hour ago (a job in another PID namespace, whose PID this one cannot see, is
-    /// not swept while it may still run).
-    fn sweep_orphans() {
-        const STALE: std::time::Duration = std::time::Duration::from_secs(3600);
-        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let pid = name
-                .strip_prefix("threadfork-ab-")
-                .and_then(|rest| rest.split('-').next())
-                .and_then(|p| p.parse::<u32>().ok());
-            let stale = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE));
-            if let Some(pid) = pid
-                && stale
-                && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-            {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-    }
-}
-
-impl Drop for Copies {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// Both sides must speak one protocol and hold one plan: the same cases, in the same order,
@@ -277,6 +208,18 @@ struct CaseState {
     failed: bool,
     /// Per pair: (epoch, base reply, head reply).
     pairs: Vec<(usize, Reply, Reply)>,
+    /// Pairs others spoilt ([`interfere::spoilt`]): used only when too few are clean.
+    spoilt: Vec<(usize, Reply, Reply)>,
+}
+
+impl CaseState {
+    /// The pairs the case's figures come from: the clean ones, and the spoilt ones too when
+    /// fewer than [`interfere::CLEAN_ENOUGH`] are clean.
+    fn used(&self) -> impl Iterator<Item = &(usize, Reply, Reply)> {
+        let short = self.pairs.len() < interfere::CLEAN_ENOUGH;
+        let spoilt = if short { &self.spoilt[..] } else { &[] };
+        self.pairs.iter().chain(spoilt)
+    }
 }
 
 struct Job<'a> {
@@ -287,10 +230,11 @@ struct Job<'a> {
     startup_pairs: usize,
     failures: Vec<Failure>,
     phases: report::Phases,
+    watch: interfere::Watch,
 }
 
 impl<'a> Job<'a> {
-    fn new(opts: &'a AbOptions, hello: &Hello) -> Job<'a> {
+    fn new(opts: &'a AbOptions, hello: &Hello, watch: Option<interfere::Watch>) -> Job<'a> {
         let pairs = opts.pairs.unwrap_or(DEFAULT_PAIRS);
         let startup_pairs = opts.pairs.unwrap_or(DEFAULT_STARTUP_PAIRS);
         Job {
@@ -303,6 +247,7 @@ impl<'a> Job<'a> {
                     params: c.params.clone(),
                     failed: false,
                     pairs: Vec::new(),
+                    spoilt: Vec::new(),
                 })
                 .collect(),
             warmup: hello.warmup.max(1),
@@ -310,6 +255,25 @@ impl<'a> Job<'a> {
             startup_pairs: startup_pairs.max(hello.startup_samples),
             failures: Vec::new(),
             phases: report::Phases::default(),
+            watch: watch.unwrap_or_else(interfere::Watch::new),
+        }
+    }
+
+    /// The job's interference: pairs retaken and kept, cores others held over the job (read
+    /// once every side has been reaped).
+    fn interference(&self) -> interfere::JobInterference {
+        let kept: usize = (self.cases.iter())
+            .filter(|c| c.pairs.len() < interfere::CLEAN_ENOUGH)
+            .map(|c| c.spoilt.len())
+            .sum();
+        let spoilt: usize = self.cases.iter().map(|c| c.spoilt.len()).sum();
+        let job = self.watch.over_job();
+        interfere::JobInterference {
+            retaken: spoilt - kept,
+            kept,
+            others_cores: job.map(|j| j.0),
+            steal_cores: job.map(|j| j.1),
+            cores: self.watch.cores(),
         }
     }
 
@@ -430,8 +394,17 @@ impl<'a> Job<'a> {
             let b = one(head);
             (one(base), b)
         };
+        // Others' share of the CPUs around the pair, read outside both samples.
+        let others = self.watch.others_now(&[base.group(), head.group()]);
         match (a, b) {
-            (Ok(a), Ok(b)) if round >= self.warmup => self.cases[k].pairs.push((epoch, a, b)),
+            (Ok(a), Ok(b)) if round >= self.warmup => {
+                let c = &mut self.cases[k];
+                if interfere::spoilt(&a, &b, others) {
+                    c.spoilt.push((epoch, a, b));
+                } else {
+                    c.pairs.push((epoch, a, b));
+                }
+            }
             (Ok(_), Ok(_)) => {}
             (Err(e), _) | (_, Err(e)) => self.fail(k, e),
         }
@@ -478,20 +451,25 @@ impl<'a> Job<'a> {
         }
         let t0 = Instant::now();
         // Task cases round by round: every case's pair i is taken in the same stretch of time.
-        for round in 0..self.warmup + pairs {
+        // A case whose pairs others spoilt takes as many rounds more, up to its pairs again.
+        let clean = |c: &CaseState| c.pairs.iter().filter(|p| p.0 == epoch).count();
+        let rounds = self.warmup + 2 * pairs;
+        for round in 0..rounds {
             for k in 0..self.cases.len() {
-                if self.cases[k].info.startup || self.cases[k].failed || over(self) {
+                let c = &self.cases[k];
+                let done = round >= self.warmup + pairs && clean(c) >= pairs;
+                if c.info.startup || c.failed || done || over(self) {
                     continue;
                 }
                 self.pair(base, head, k, round, epoch);
             }
         }
-        self.more_pairs(base, head, (self.warmup + pairs, &mut held), epoch, &over);
+        self.more_pairs(base, head, (rounds, &mut held), epoch, &over);
         self.phases.task_s += t0.elapsed().as_secs_f64();
         for k in 0..self.cases.len() {
             if base.dead.is_some() || head.dead.is_some() {
                 let why = base.dead.clone().or(head.dead.clone()).unwrap_or_default();
-                if self.cases[k].pairs.is_empty() {
+                if self.cases[k].used().next().is_none() {
                     self.fail(k, why);
                 }
             }
@@ -545,9 +523,10 @@ impl<'a> Job<'a> {
         for c in self
             .cases
             .iter()
-            .filter(|c| !c.failed && !c.pairs.is_empty())
+            .filter(|c| !c.failed && c.used().next().is_some())
         {
-            let metrics: Vec<Metric> = c.pairs[0].2.figures.iter().map(|f| f.metric).collect();
+            let used: Vec<&(usize, Reply, Reply)> = c.used().collect();
+            let metrics: Vec<Metric> = used[0].2.figures.iter().map(|f| f.metric).collect();
             for metric in metrics {
                 let value = |r: &Reply| {
                     r.figures
@@ -555,8 +534,7 @@ impl<'a> Job<'a> {
                         .find(|f| f.metric == metric)
                         .map(|f| f.value)
                 };
-                let both: Option<Vec<(f64, f64)>> = c
-                    .pairs
+                let both: Option<Vec<(f64, f64)>> = used
                     .iter()
                     .map(|(_, a, b)| Some((value(a)?, value(b)?)))
                     .collect();
@@ -565,9 +543,8 @@ impl<'a> Job<'a> {
                 let parents = |head: bool| -> Vec<[u64; 3]> {
                     let pick =
                         |(_, a, b): &(usize, Reply, Reply)| if head { b.parent } else { a.parent };
-                    c.pairs
-                        .iter()
-                        .map(pick)
+                    used.iter()
+                        .map(|p| pick(p))
                         .collect::<Option<_>>()
                         .unwrap_or_default()
                 };
@@ -579,12 +556,12 @@ impl<'a> Job<'a> {
                     judged: metric.is_judged(),
                     base: both.iter().map(|p| p.0).collect(),
                     head: both.iter().map(|p| p.1).collect(),
-                    base_probe: c.pairs.iter().map(|(_, a, _)| a.probe).collect(),
-                    head_probe: c.pairs.iter().map(|(_, _, b)| b.probe).collect(),
-                    epoch: c.pairs.iter().map(|(e, _, _)| *e).collect(),
+                    base_probe: used.iter().map(|(_, a, _)| a.probe).collect(),
+                    head_probe: used.iter().map(|(_, _, b)| b.probe).collect(),
+                    epoch: used.iter().map(|(e, _, _)| *e).collect(),
                     base_parent: parents(false),
                     head_parent: parents(true),
-                    verified: c.pairs.iter().all(|(_, a, b)| a.verified && b.verified),
+                    verified: used.iter().all(|(_, a, b)| a.verified && b.verified),
                 });
             }
         }

@@ -87,6 +87,13 @@ pub struct Key {
 pub struct Row {
     pub label: String,
     pub group: bool,
+    /// What the row pools: a key, a model's keys, a variant's or a workload's every model.
+    #[serde(default)]
+    pub scope: Scope,
+    /// The smallest change the row is judged by, as a fraction: `--threshold`, or the
+    /// metric's own floor where that is larger (a start cost's 5%).
+    #[serde(default)]
+    pub threshold: f64,
     pub metric: Metric,
     /// Which way is better for the metric: what "worse" means for the ratio.
     pub better: Better,
@@ -145,6 +152,9 @@ pub struct AbResults {
     /// `--undecided`: what a job whose gated rows stay undecided exits with.
     #[serde(default)]
     pub undecided: super::judge::Undecided,
+    /// What others took from the job: pairs retaken and kept, cores others held.
+    #[serde(default)]
+    pub interference: super::interfere::JobInterference,
 }
 
 impl AbResults {
@@ -163,9 +173,24 @@ impl AbResults {
     }
 }
 
-/// A row before judging: its label, whether it is a group, its keys (the first stands for
-/// the metric), and its pairs' (epoch, log-ratio).
-type RowPairs<'a> = (String, bool, Vec<&'a Key>, Vec<(usize, f64)>);
+/// What a row pools.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// One key.
+    #[default]
+    Key,
+    /// One workload's model and metric over its keys.
+    Model,
+    /// One workload's variant and metric over its models.
+    Variant,
+    /// One workload's metric over every model.
+    Workload,
+}
+
+/// A row before judging: its label, what it pools, its keys (the first stands for the
+/// metric), and its pairs' (epoch, log-ratio).
+type RowPairs<'a> = (String, Scope, Vec<&'a Key>, Vec<(usize, f64)>);
 
 /// A key's log-ratios, signed so that positive is worse.
 fn worse_logs(k: &Key) -> Vec<(usize, f64)> {
@@ -193,7 +218,7 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
     rows.into_iter()
         .zip(stats)
         .zip(calls)
-        .map(|(((label, group, members, xs), s), call)| {
+        .map(|(((label, scope, members, xs), s), call)| {
             let key = members[0];
             let epochs = epoch_centres(&xs)
                 .into_iter()
@@ -209,7 +234,9 @@ pub fn judge_rows(keys: &[Key], threshold: f64) -> Vec<Row> {
             });
             Row {
                 label,
-                group,
+                group: scope != Scope::Key,
+                scope,
+                threshold: key.metric.gate_threshold(threshold),
                 metric: key.metric,
                 better: key.better,
                 pairs: xs.len(),
@@ -232,13 +259,17 @@ pub(super) fn judged_rows(
     let judged: Vec<&Key> = keys.iter().filter(|k| k.judged).collect();
     let mut rows: Vec<RowPairs<'_>> = Vec::new();
     for k in &judged {
-        rows.push((k.case.to_string(), false, vec![*k], worse_logs(k)));
+        rows.push((k.case.to_string(), Scope::Key, vec![*k], worse_logs(k)));
     }
     rows.extend(group_rows(&judged));
     let per_row = ALPHA / rows.len().max(1) as f64;
     let all = |xs: &[(usize, f64)]| xs.iter().map(|p| p.1).collect::<Vec<f64>>();
     let mut stats: Vec<Option<Judged>> = rows.iter().map(|r| judge(&all(&r.3), per_row)).collect();
-    let calls = call_rows(&rows, &mut stats, threshold.ln_1p());
+    let bars: Vec<f64> = rows
+        .iter()
+        .map(|r| r.2[0].metric.gate_threshold(threshold).ln_1p())
+        .collect();
+    let calls = call_rows(&rows, &mut stats, &bars);
     (rows, stats, calls)
 }
 
@@ -260,7 +291,8 @@ fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
     for ((w, model, _), ks) in &groups {
         if ks.len() >= 2 {
             let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
-            rows.push((format!("{w} / {model} / every key"), true, ks.clone(), xs));
+            let label = format!("{w} / {model} / every key");
+            rows.push((label, Scope::Model, ks.clone(), xs));
         }
     }
     let mut variants: BTreeMap<(String, String, Metric), Vec<&Key>> = BTreeMap::new();
@@ -278,12 +310,8 @@ fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
             > 1;
         if models.len() >= 2 && several {
             let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
-            rows.push((
-                format!("{w} / {variant} / every model"),
-                true,
-                ks.clone(),
-                xs,
-            ));
+            let label = format!("{w} / {variant} / every model");
+            rows.push((label, Scope::Variant, ks.clone(), xs));
         }
     }
     for ((w, _), ks) in &across {
@@ -291,7 +319,8 @@ fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
             ks.iter().map(|k| k.case.model.as_str()).collect();
         if models.len() >= 2 {
             let xs = ks.iter().flat_map(|k| worse_logs(k)).collect();
-            rows.push((format!("{w} / every model"), true, ks.clone(), xs));
+            let label = format!("{w} / every model");
+            rows.push((label, Scope::Workload, ks.clone(), xs));
         }
     }
     rows
@@ -310,16 +339,16 @@ fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
 /// the rest is spent on the keys of the groups.
 const GROUP_SHARE: f64 = 0.8;
 
-fn call_rows(rows: &[RowPairs<'_>], stats: &mut [Option<Judged>], t: f64) -> Vec<Call> {
+fn call_rows(rows: &[RowPairs<'_>], stats: &mut [Option<Judged>], bars: &[f64]) -> Vec<Call> {
     let model_group = |k: &Key| format!("{} / {} / every key", k.case.workload, k.case.model);
     let group_of: Vec<Option<usize>> = rows
         .iter()
         .map(|(_, group, members, _)| {
             let key = members[0];
-            (!*group)
+            (*group == Scope::Key)
                 .then(|| {
                     rows.iter().position(|(l, g, ks, _)| {
-                        *g && *l == model_group(key) && ks[0].metric == key.metric
+                        *g == Scope::Model && *l == model_group(key) && ks[0].metric == key.metric
                     })
                 })
                 .flatten()
@@ -328,7 +357,7 @@ fn call_rows(rows: &[RowPairs<'_>], stats: &mut [Option<Judged>], t: f64) -> Vec
     let testable = |i: usize| rows[i].3.iter().any(|p| p.1 != 0.0) && stats[i].is_some();
     let (groups, keys): (Vec<usize>, Vec<usize>) = (0..rows.len())
         .filter(|&i| testable(i))
-        .partition(|&i| rows[i].1 || group_of[i].is_none());
+        .partition(|&i| rows[i].1 != Scope::Key || group_of[i].is_none());
     let (by_group, group_levels) = holm(stats, &groups, ALPHA * GROUP_SHARE);
     let (by_key, key_levels) = holm(stats, &keys, ALPHA * (1.0 - GROUP_SHARE));
     let worse: Vec<bool> = by_group
@@ -348,10 +377,11 @@ fn call_rows(rows: &[RowPairs<'_>], stats: &mut [Option<Judged>], t: f64) -> Vec
     }
     // One process's luck is not enough: every epoch's pairs must say so, and the epochs must
     // agree within their own noise.
-    let every_epoch =
-        |i: usize| epoch_centres(&rows[i].3).iter().all(|e| *e > t) && epochs_agree(&rows[i].3);
+    let every_epoch = |i: usize| {
+        epoch_centres(&rows[i].3).iter().all(|e| *e > bars[i]) && epochs_agree(&rows[i].3)
+    };
     let mut calls: Vec<Call> = (0..rows.len())
-        .map(|i| call(stats[i].as_ref(), worse[i] && every_epoch(i), t))
+        .map(|i| call(stats[i].as_ref(), worse[i] && every_epoch(i), bars[i]))
         .collect();
     for i in 0..rows.len() {
         let Some(g) = group_of[i] else { continue };
@@ -361,7 +391,7 @@ fn call_rows(rows: &[RowPairs<'_>], stats: &mut [Option<Judged>], t: f64) -> Vec
             .is_some_and(|s| s.p_worse <= ALPHA / members as f64);
         let confirmed = calls[g] == Call::Regressed && own && every_epoch(i);
         if confirmed {
-            calls[i] = call(stats[i].as_ref(), true, t);
+            calls[i] = call(stats[i].as_ref(), true, bars[i]);
         }
     }
     calls

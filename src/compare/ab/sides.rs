@@ -99,6 +99,11 @@ impl Side {
         })
     }
 
+    /// The side's process group: the side, its workers and its pool's processes.
+    pub fn group(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Reads the side's hello.
     pub fn hello(&mut self) -> Result<Hello, String> {
         let line = self.read(HELLO_TIMEOUT).map_err(|e| {
