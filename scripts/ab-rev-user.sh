@@ -11,8 +11,8 @@
 #
 # --instructions counts both builds under callgrind (exact: what CI runs on every commit, no
 # timing); without it the jobs are timed (JOBS of each, default 1: the slower commit must be
-# caught, and A/A jobs of HEAD against HEAD must raise no alarm). Prints one line per job and a
-# summary; exits 1 when a must-hold fails.
+# caught in 9 jobs of 10, and A/A jobs of HEAD against HEAD may raise 1 alarm in 10). Prints
+# one line per job and a summary; exits 1 when a must-hold fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -98,5 +98,7 @@ PY
     grep -q 'same build' aa.err || { echo "ab-rev-user: --rev HEAD not said to be one build"; failed=1; }
 done
 echo "ab-rev-user: slower commit caught in $caught of $jobs; A/A alarms in $alarms of $jobs"
-[ "$caught" = "$jobs" ] || failed=1
+# The must-holds: caught in at least 9 jobs of 10, at most 1 A/A alarm in 10.
+[ $((caught * 10)) -ge $((jobs * 9)) ] || failed=1
+[ $((alarms * 10)) -le "$jobs" ] || failed=1
 exit $failed

@@ -116,14 +116,15 @@ def median(xs):
     xs = sorted(xs)
     return xs[len(xs) // 2] if xs else None
 
-print("| setting | jobs | injected | caught | change seen (median of the target group) | other alarms | job time (median, max) |")
-print("|---|---:|---|---:|---|---:|---|")
+print("| setting | jobs | injected | caught | change seen (median of the target group) | other alarms | exit 0 · 1 · 3 | pairs retaken (median) | job time (median, max) |")
+print("|---|---:|---|---:|---|---:|---|---:|---|")
 for name in sorted(os.listdir(keep)):
     files = sorted(glob.glob(os.path.join(keep, name, "*", "ab-*.json"))
                    + glob.glob(os.path.join(keep, name, "*", "ab-*.json.gz")))
     if not files:
         continue
     jobs, times, alarms = 0, [], 0
+    exits, retaken = {0: 0, 1: 0, 3: 0}, []
     caught, seen = {}, {}
     for f in files:
         r = json.load(gzip.open(f) if f.endswith(".gz") else open(f))
@@ -132,6 +133,8 @@ for name in sorted(os.listdir(keep)):
         r["rows"], r["failures"] = again["rows"], again["failures"]
         jobs += 1
         times.append(r["duration_s"])
+        exits[again["exit"]] = exits.get(again["exit"], 0) + 1
+        retaken.append(r.get("interference", {}).get("retaken"))
         inj = r["head"].get("injected") or ""
         parts = [p.split("=") for p in inj.split(",") if p]
         regressed = [x for x in r["rows"] if x["call"] == "regressed"]
@@ -146,9 +149,14 @@ for name in sorted(os.listdir(keep)):
                 seen.setdefault(key, []).append(max(x["worse_pct"] for x in group))
     times.sort()
     timing = f"{median(times):.0f} s, {times[-1]:.0f} s"
+    codes = " · ".join(str(exits[c]) for c in (0, 1, 3))
+    # Jobs saved before pairs were retaken carry no count.
+    counted = [x for x in retaken if x is not None]
+    spoilt = str(median(counted)) if counted else "–"
+    tail = f"{alarms} of {jobs} | {codes} | {spoilt} | {timing} |"
     if not caught:
-        print(f"| {name} | {jobs} | – | – | – | {alarms} of {jobs} | {timing} |")
+        print(f"| {name} | {jobs} | – | – | – | {tail}")
     for key in caught:
         change = f"+{median(seen[key]):.1f}%" if key in seen else "–"
-        print(f"| {name} | {jobs} | {key} | {caught[key]} of {jobs} | {change} | {alarms} of {jobs} | {timing} |")
+        print(f"| {name} | {jobs} | {key} | {caught[key]} of {jobs} | {change} | {tail}")
 EOF
