@@ -7,8 +7,9 @@
 //! only where, around it, the allowed CPUs were also busy beyond what this job's own processes
 //! used — the orchestrator, both sides and every worker and pool process of theirs (each side
 //! runs in a process group of its own) — by at least [`OTHERS_HOLD`] cores. Such a pair is
-//! *spoilt*: it is not counted, and the case takes another; a case that cannot find enough
-//! clean pairs in its rounds keeps its spoilt ones, and the report counts them.
+//! *spoilt*: it is not counted, and the spare rounds take others where a gated row needs
+//! them; a case that cannot find enough clean pairs keeps its spoilt ones, and the report
+//! counts them.
 
 use std::collections::VecDeque;
 
@@ -114,8 +115,8 @@ pub fn spoilt(a: &Reply, b: &Reply, others: Option<f64>) -> bool {
 /// What others took from the job, as the report says it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct JobInterference {
-    /// Pairs not counted because a side's workers waited beyond the share: their case took
-    /// another in their place.
+    /// Pairs not counted because a side's workers waited beyond the share: the job's spare
+    /// rounds took others (or, with none, their case's own).
     pub retaken: usize,
     /// Spoilt pairs kept in a case's figures because it found too few clean ones.
     pub kept: usize,

@@ -451,9 +451,14 @@ impl<'a> Job<'a> {
         }
         let t0 = Instant::now();
         // Task cases round by round: every case's pair i is taken in the same stretch of time.
-        // A case whose pairs others spoilt takes as many rounds more, up to its pairs again.
+        // Pairs others spoilt are retaken by the spare rounds, which go to the gated rows
+        // still undecided; a job with none (`--samples`, no budget) retakes them in place, up
+        // to its pairs again. (Retaken in place for every case, on a machine busy half the
+        // time they took the whole budget: no spare round was left for the rows that needed
+        // one.)
+        let spare = self.opts.budget.is_some() && self.opts.pairs.is_none();
         let clean = |c: &CaseState| c.pairs.iter().filter(|p| p.0 == epoch).count();
-        let rounds = self.warmup + 2 * pairs;
+        let rounds = self.warmup + if spare { pairs } else { 2 * pairs };
         for round in 0..rounds {
             for k in 0..self.cases.len() {
                 let c = &self.cases[k];
