@@ -181,6 +181,49 @@ impl CpuTimes {
     }
 }
 
+/// The shortest window over which others' share of the CPUs is judged around a sample: the
+/// kernel counts CPU time in 10 ms ticks, so a window of a sample alone would read mostly
+/// its rounding.
+const OTHERS_WINDOW_NS: u64 = 300_000_000;
+
+/// Readings taken after recent samples, oldest first, kept over a few windows: each new one
+/// is judged against the latest reading at least [`OTHERS_WINDOW_NS`] before it.
+#[derive(Debug)]
+pub struct Recent<T> {
+    items: std::collections::VecDeque<(u64, T)>,
+}
+
+impl<T> Default for Recent<T> {
+    fn default() -> Self {
+        Recent {
+            items: std::collections::VecDeque::new(),
+        }
+    }
+}
+
+impl<T: Copy> Recent<T> {
+    /// Forgets every reading (what they counted no longer compares with what comes).
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+
+    /// Keeps `value`, read at `at_ns`, and returns the reading a window or more before it (the
+    /// oldest kept when none is that old; none for the first).
+    pub fn push(&mut self, at_ns: u64, value: T) -> Option<T> {
+        let from = (self.items.iter().rev())
+            .find(|(t, _)| at_ns.saturating_sub(*t) >= OTHERS_WINDOW_NS)
+            .or(self.items.front())
+            .map(|(_, v)| *v);
+        self.items.push_back((at_ns, value));
+        while (self.items.front())
+            .is_some_and(|(t, _)| at_ns.saturating_sub(*t) > 4 * OTHERS_WINDOW_NS)
+        {
+            self.items.pop_front();
+        }
+        from
+    }
+}
+
 /// CPU time of every process in the process groups `groups` (user and system, with each
 /// one's reaped children's), in ns: a live child's own time and a reaped one's, counted once
 /// (reaped, it moves into its parent's). `None` when `/proc` cannot be read.

@@ -37,34 +37,15 @@ pub struct CalibrationAcc {
     /// What could not be measured, in words.
     pub notes: Vec<String>,
     /// The machine's CPU times read after each recent sample, oldest first.
-    pub times: std::collections::VecDeque<CpuTimes>,
+    pub times: crate::measure::sched::Recent<CpuTimes>,
 }
-
-/// The shortest window over which others' share of the CPUs is judged around a sample: the
-/// kernel counts CPU time in 10 ms ticks, so a window of a sample alone would read mostly
-/// its rounding.
-const OTHERS_WINDOW_NS: u64 = 300_000_000;
 
 impl CalibrationAcc {
     /// Cores other processes held over the recent window that ends with this reading
-    /// (`OTHERS_WINDOW_NS` or longer, back through the readings of earlier samples).
+    /// (through the readings of earlier samples).
     fn others_now(&mut self, cpus: &[usize]) -> Option<f64> {
         let now = CpuTimes::now(cpus)?;
-        let from = self
-            .times
-            .iter()
-            .rev()
-            .find(|t| now.at_ns.saturating_sub(t.at_ns) >= OTHERS_WINDOW_NS)
-            .or(self.times.front())
-            .copied();
-        self.times.push_back(now);
-        while self
-            .times
-            .front()
-            .is_some_and(|t| now.at_ns.saturating_sub(t.at_ns) > 4 * OTHERS_WINDOW_NS)
-        {
-            self.times.pop_front();
-        }
+        let from = self.times.push(now.at_ns, now);
         from.map(|b| now.others_since(&b).0)
     }
 }

@@ -11,17 +11,11 @@
 //! them; a case that cannot find enough clean pairs keeps its spoilt ones, and the report
 //! counts them.
 
-use std::collections::VecDeque;
-
 use serde::{Deserialize, Serialize};
 
 use crate::host::protocol::Reply;
-use crate::measure::sched::{CpuTimes, groups_cpu_ns};
+use crate::measure::sched::{CpuTimes, Recent, groups_cpu_ns};
 use crate::results::{CONTAMINATED, OTHERS_HOLD};
-
-/// The shortest window over which others' share of the CPUs is judged around a pair:
-/// `/proc/stat` counts in 10 ms ticks.
-const WINDOW_NS: u64 = 300_000_000;
 
 /// A case's clean pairs before its spoilt ones are left out of its figures.
 pub const CLEAN_ENOUGH: usize = 6;
@@ -37,7 +31,7 @@ struct Reading {
 /// Readings of the allowed CPUs after each recent pair.
 pub struct Watch {
     cpus: Vec<usize>,
-    recent: VecDeque<Reading>,
+    recent: Recent<Reading>,
     /// At the job's start: the machine's times for the whole job's figure.
     start: Option<CpuTimes>,
 }
@@ -48,7 +42,7 @@ impl Watch {
         let start = CpuTimes::now(&cpus);
         Watch {
             cpus,
-            recent: VecDeque::new(),
+            recent: Recent::default(),
             start,
         }
     }
@@ -68,22 +62,7 @@ impl Watch {
             own_ns: t.own_ns + groups_cpu_ns(sides)?,
             at_ns: t.at_ns,
         };
-        let from = self
-            .recent
-            .iter()
-            .rev()
-            .find(|r| now.at_ns.saturating_sub(r.at_ns) >= WINDOW_NS)
-            .or(self.recent.front())
-            .copied();
-        self.recent.push_back(now);
-        while self
-            .recent
-            .front()
-            .is_some_and(|r| now.at_ns.saturating_sub(r.at_ns) > 4 * WINDOW_NS)
-        {
-            self.recent.pop_front();
-        }
-        let from = from?;
+        let from = self.recent.push(now.at_ns, now)?;
         let wall = now.at_ns.saturating_sub(from.at_ns).max(1) as f64;
         let busy = now.busy_ns.saturating_sub(from.busy_ns) as f64;
         let own = now.own_ns.saturating_sub(from.own_ns) as f64;
