@@ -187,7 +187,7 @@ impl CpuTimes {
 const OTHERS_WINDOW_NS: u64 = 300_000_000;
 
 /// Readings taken after recent samples, oldest first, kept over a few windows: each new one
-/// is judged against the latest reading at least [`OTHERS_WINDOW_NS`] before it.
+/// is judged against the latest reading at least 300 ms before it (the kernel's 10 ms ticks make a shorter window mostly rounding).
 #[derive(Debug)]
 pub struct Recent<T> {
     items: std::collections::VecDeque<(u64, T)>,
