@@ -120,7 +120,7 @@ pub(super) fn ab_command(a: &AbArgs, args: Vec<String>, registry: &Registry) -> 
     let mut plan = resolve(&a_run, args.clone(), m.allowed_cpus.clone(), registry)?;
     plan.one_unit_pool_tasks();
     // ab's own flags too, before a side (or callgrind) runs and writes anything.
-    let threshold = crate::compare::parse_threshold(&a.threshold)?;
+    let threshold = crate::compare::parse_threshold(a.timed_threshold())?;
     let gate = gate::parse_gate(&a.gate)?;
     let undecided = gate::Undecided::parse(a.undecided.as_deref())?;
     let format = crate::options::parse::exporter(a.format.as_deref(), a.markdown, a.json)?;
@@ -323,7 +323,7 @@ fn ab_instructions(
     super::compare_command(&super::CompareArgs {
         paths: files,
         threshold: "5%".into(),
-        instructions_threshold: a.threshold.clone(),
+        instructions_threshold: a.threshold.clone().unwrap_or_else(|| "1%".into()),
         format: a.format.clone(),
         markdown: a.markdown,
         json: a.json,
@@ -347,7 +347,7 @@ fn run_file(dir: &Path) -> Option<std::path::PathBuf> {
 /// `ab --judge FILE`: a saved job's rows made again from its kept pairs.
 fn judge_again(a: &AbArgs) -> Result<u8> {
     use crate::compare::ab::report;
-    let threshold = crate::compare::parse_threshold(&a.threshold)?;
+    let threshold = crate::compare::parse_threshold(a.timed_threshold())?;
     let Some(file) = a.base.as_deref() else {
         return Err(BadInput::new("ab --judge: give the job's results file").into());
     };

@@ -165,9 +165,10 @@ pub struct AbArgs {
     /// Build the head from this revision too, instead of measuring this binary
     #[arg(long, value_name = "REV", requires = "rev")]
     pub head_rev: Option<String>,
-    /// Smallest change that counts, e.g. 1% or 0.01
-    #[arg(long, value_name = "PCT", default_value = "1%")]
-    pub threshold: String,
+    /// Smallest change that counts, e.g. 2% or 0.02 [default: 2% (start costs: 5% at least);
+    /// 1% with --instructions]
+    #[arg(long, value_name = "PCT")]
+    pub threshold: Option<String>,
     /// The job's time: past the default pairs, each epoch takes more of the task cases whose
     /// rows have not settled until its share of it is up; the pairs taken are judged and the
     /// rows they cannot decide are listed as undecided ("none": no limit, no more pairs)
@@ -199,6 +200,13 @@ pub struct AbArgs {
     pub undecided: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+impl AbArgs {
+    /// `--threshold` for timed figures, or the default.
+    pub fn timed_threshold(&self) -> &str {
+        (self.threshold.as_deref()).unwrap_or(crate::compare::ab::DEFAULT_THRESHOLD)
+    }
 }
 
 #[derive(Args, Debug, Clone)]

@@ -104,6 +104,9 @@ pub struct JobInterference {
     /// Cores the hypervisor stole over the job.
     pub steal_cores: Option<f64>,
     pub cores: usize,
+    /// Seconds the budget grew by: the time the retaken pairs took, at most the budget again.
+    #[serde(default)]
+    pub grown_s: f64,
 }
 
 impl JobInterference {
@@ -134,7 +137,12 @@ impl JobInterference {
                  in cases that found too few clean ones"
             ),
         };
-        Some(format!("Interference: {held}; {pairs}."))
+        let grown = if self.grown_s >= 0.5 {
+            format!("; the budget grew by the {:.0} s they took", self.grown_s)
+        } else {
+            String::new()
+        };
+        Some(format!("Interference: {held}; {pairs}{grown}."))
     }
 }
 
@@ -169,6 +177,7 @@ mod tests {
             others_cores: Some(0.9),
             steal_cores: Some(0.0),
             cores: 2,
+            grown_s: 0.0,
         };
         assert_eq!(JobInterference::default().line(), None);
         assert_eq!(
@@ -183,6 +192,12 @@ mod tests {
             j.line()
                 .unwrap()
                 .ends_with("3 kept in cases that found too few clean ones.")
+        );
+        j.grown_s = 12.4;
+        assert!(
+            j.line()
+                .unwrap()
+                .ends_with("clean ones; the budget grew by the 12 s they took.")
         );
     }
 

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::BadInput;
-use crate::host::protocol::{CaseInfo, Hello, PROTOCOL, Reply, Request};
+use crate::host::protocol::{CaseInfo, Hello, Reply, Request};
 use crate::results::metric::Format;
 use crate::results::{Failure, Metric, timestamps};
 use copies::Copies;
@@ -51,6 +51,13 @@ pub const HOLD_CHUNK: u64 = 16 << 20;
 /// Family-wise error rate over every row of a job.
 pub const ALPHA: f64 = 0.05;
 
+/// The smallest change of a throughput a job judges by when `--threshold` is not given. A
+/// pair of square samples on a 2-vCPU VM differs by about 5% (median absolute deviation,
+/// quiet or busy), so ruling out 1% on `square / every model` took about 250 pairs, more than
+/// a job's budget holds on a busy machine, and 3 of 5 quiet A/A jobs left it undecided; 2%
+/// settles in a quarter of the pairs, and a 5% slower build still shows at 4–5%.
+pub const DEFAULT_THRESHOLD: &str = "2%";
+
 /// Times a job starts both sides afresh, its pairs split between them: what a process is
 /// dealt when it starts stays with it (in A/A jobs here one side started threads 24% slower
 /// for a whole job). A row regresses only when every epoch's pairs say so.
@@ -62,6 +69,11 @@ pub const DEFAULT_PAIRS: usize = 20;
 
 /// Pairs per start-up case when `--samples` is not given (at least `run`'s start-up samples).
 pub const DEFAULT_STARTUP_PAIRS: usize = 20;
+
+/// Pairs a start-up case takes at each visit of the spare rounds: one start-up pair takes a few
+/// milliseconds where mapping a parent's memory again takes a second, and a thread's start-up
+/// swings ±20% from one pair to the next here, so its rows need hundreds of pairs to settle.
+pub const STARTUP_BATCH: usize = 8;
 
 /// Runs the job: starts both sides, checks they hold one plan, takes the pairs, judges them.
 pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result<AbResults> {
@@ -106,7 +118,7 @@ pub fn run(opts: &AbOptions, machine: crate::machine::Machine) -> anyhow::Result
         };
         let hb = base.hello().map_err(BadInput::new)?;
         let hh = head.hello().map_err(BadInput::new)?;
-        check_plans(&hb, &hh)?;
+        sides::check_plans(&hb, &hh)?;
         let j = job.get_or_insert_with(|| Job::new(opts, &hh, watch.take()));
         j.watch.restart();
         j.phases.hello_s += t0.elapsed().as_secs_f64();
@@ -154,53 +166,6 @@ fn base_first(round: usize, k: usize) -> bool {
     (round + round / 2 + round / 4 + k) % 2 == 0
 }
 
-/// Both sides must speak one protocol and hold one plan: the same cases, in the same order,
-/// with the same parameters.
-fn check_plans(base: &Hello, head: &Hello) -> Result<(), BadInput> {
-    if let Some(why) = &head.error {
-        return Err(BadInput::new(why.clone()));
-    }
-    if let Some(why) = &base.error {
-        return Err(BadInput::new(format!(
-            "ab: the base build cannot run this plan: {why}"
-        )));
-    }
-    if base.protocol != head.protocol || head.protocol != PROTOCOL {
-        return Err(BadInput::new(format!(
-            "ab: the base build speaks serve protocol {} and this build {}: build both from revisions that have the same one",
-            base.protocol, head.protocol
-        )));
-    }
-    let differs = |what: &str, case: &CaseInfo| {
-        BadInput::new(format!(
-            "ab: the two builds hold different plans: {what} {}",
-            case.id
-        ))
-    };
-    for c in &head.cases {
-        match base.cases.iter().find(|b| b.id == c.id) {
-            None => return Err(differs("the base build has no case", c)),
-            Some(b) if b.params != c.params || b.startup != c.startup => {
-                return Err(differs("the builds give different parameters to", c));
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(c) = base
-        .cases
-        .iter()
-        .find(|b| !head.cases.iter().any(|c| c.id == b.id))
-    {
-        return Err(differs("this build has no case", c));
-    }
-    if base.cases != head.cases {
-        return Err(BadInput::new(
-            "ab: the two builds hold the same cases in a different order",
-        ));
-    }
-    Ok(())
-}
-
 /// One case's pairs as they come in.
 struct CaseState {
     info: CaseInfo,
@@ -231,6 +196,8 @@ struct Job<'a> {
     failures: Vec<Failure>,
     phases: report::Phases,
     watch: interfere::Watch,
+    /// Time taken by pairs others spoilt: the budget grows by it (at most twice over).
+    spoilt_time: Duration,
 }
 
 impl<'a> Job<'a> {
@@ -256,6 +223,7 @@ impl<'a> Job<'a> {
             failures: Vec::new(),
             phases: report::Phases::default(),
             watch: watch.unwrap_or_else(interfere::Watch::new),
+            spoilt_time: Duration::ZERO,
         }
     }
 
@@ -274,6 +242,7 @@ impl<'a> Job<'a> {
             others_cores: job.map(|j| j.0),
             steal_cores: job.map(|j| j.1),
             cores: self.watch.cores(),
+            grown_s: (self.opts.budget).map_or(0.0, |b| self.spoilt_time.min(b).as_secs_f64()),
         }
     }
 
@@ -373,6 +342,7 @@ impl<'a> Job<'a> {
 
     /// One pair of case `k`, in the order round `round` gives; kept past the warm-up.
     fn pair(&mut self, base: &mut Side, head: &mut Side, k: usize, round: usize, epoch: usize) {
+        let t0 = Instant::now();
         let request = Request::Sample {
             case: k,
             params: self.cases[k].params.clone(),
@@ -401,6 +371,7 @@ impl<'a> Job<'a> {
                 let c = &mut self.cases[k];
                 if interfere::spoilt(&a, &b, others) {
                     c.spoilt.push((epoch, a, b));
+                    self.spoilt_time += t0.elapsed();
                 } else {
                     c.pairs.push((epoch, a, b));
                 }
@@ -416,11 +387,13 @@ impl<'a> Job<'a> {
         let share = |n: usize| n.div_ceil(EPOCHS);
         let (pairs, startup_pairs) = (share(self.pairs), share(self.startup_pairs));
         // Each epoch ends at its share of the budget, so that a slow start leaves the later
-        // epochs their pairs.
+        // epochs their pairs; the time pairs others spoilt took is given back (up to the
+        // budget again), so that a busy machine still gets its clean pairs.
         let over = |job: &Job<'_>| {
             crate::sys::signals::stop_requested()
                 || job.opts.budget.is_some_and(|b| {
-                    started.elapsed() >= b.mul_f64((epoch + 1) as f64 / EPOCHS as f64)
+                    let share = b.mul_f64((epoch + 1) as f64 / EPOCHS as f64);
+                    started.elapsed() >= share + job.spoilt_time.min(b)
                 })
         };
         // Start-up cases first, while both sides are lean (before any calibration or task
@@ -504,18 +477,31 @@ impl<'a> Job<'a> {
             if ks.is_empty() {
                 return;
             }
+            // Start-ups first, those of the parent memory held now before the others (a
+            // smaller parent lets the memory go, a larger one maps it again).
             let parent = |c: &CaseState| c.info.id.params.get("parent_rss").copied();
-            ks.sort_by_key(|&k| (!self.cases[k].info.startup, parent(&self.cases[k])));
+            let now = Some(*held);
+            ks.sort_by_key(|&k| {
+                let c = &self.cases[k];
+                (!c.info.startup, parent(c) != now, parent(c))
+            });
             for k in ks {
                 if self.cases[k].failed || over(self) {
                     break;
                 }
-                if self.cases[k].info.startup {
-                    let t0 = Instant::now();
-                    self.hold(base, head, k, held);
-                    self.phases.hold_s += t0.elapsed().as_secs_f64();
+                if !self.cases[k].info.startup {
+                    self.pair(base, head, k, round, epoch);
+                    continue;
                 }
-                self.pair(base, head, k, round, epoch);
+                let t0 = Instant::now();
+                self.hold(base, head, k, held);
+                self.phases.hold_s += t0.elapsed().as_secs_f64();
+                for i in 0..STARTUP_BATCH {
+                    if self.cases[k].failed || over(self) {
+                        break;
+                    }
+                    self.pair(base, head, k, round * STARTUP_BATCH + i, epoch);
+                }
             }
             self.phases.more_rounds += 1;
             round += 1;

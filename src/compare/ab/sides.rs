@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use crate::error::BadInput;
-use crate::host::protocol::{Hello, Reply, Request, SERVE_ARG};
+use crate::host::protocol::{CaseInfo, Hello, PROTOCOL, Reply, Request, SERVE_ARG};
 
 /// The head's executable and the path it is shown by: one built by `--head-rev`, else this
 /// process's own file (shown by the path it was started by, run from a copy of the very file).
@@ -219,4 +219,51 @@ impl Drop for Side {
             self.kill();
         }
     }
+}
+
+/// Both sides must speak one protocol and hold one plan: the same cases, in the same order,
+/// with the same parameters.
+pub fn check_plans(base: &Hello, head: &Hello) -> Result<(), BadInput> {
+    if let Some(why) = &head.error {
+        return Err(BadInput::new(why.clone()));
+    }
+    if let Some(why) = &base.error {
+        return Err(BadInput::new(format!(
+            "ab: the base build cannot run this plan: {why}"
+        )));
+    }
+    if base.protocol != head.protocol || head.protocol != PROTOCOL {
+        return Err(BadInput::new(format!(
+            "ab: the base build speaks serve protocol {} and this build {}: build both from revisions that have the same one",
+            base.protocol, head.protocol
+        )));
+    }
+    let differs = |what: &str, case: &CaseInfo| {
+        BadInput::new(format!(
+            "ab: the two builds hold different plans: {what} {}",
+            case.id
+        ))
+    };
+    for c in &head.cases {
+        match base.cases.iter().find(|b| b.id == c.id) {
+            None => return Err(differs("the base build has no case", c)),
+            Some(b) if b.params != c.params || b.startup != c.startup => {
+                return Err(differs("the builds give different parameters to", c));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(c) = base
+        .cases
+        .iter()
+        .find(|b| !head.cases.iter().any(|c| c.id == b.id))
+    {
+        return Err(differs("this build has no case", c));
+    }
+    if base.cases != head.cases {
+        return Err(BadInput::new(
+            "ab: the two builds hold the same cases in a different order",
+        ));
+    }
+    Ok(())
 }
