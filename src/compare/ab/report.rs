@@ -15,17 +15,6 @@ use crate::results::{Better, CaseId, Failure, Metric};
 
 pub const SCHEMA: &str = "threadfork/ab/v1";
 
-/// What a peak-RSS figure is compared above: a growth of a few pages either way (a child's
-/// private pages, an in-process peak that grew by nothing) is no change, as `compare` has it.
-const RSS_FLOOR_BYTES: f64 = 256.0 * 1024.0;
-
-/// A pair's peak-RSS figures closer than this are equal, as `compare` floors a forked child's
-/// RSS. In A/A jobs here, one side's forked children dirtied 16 pages more than the other's in
-/// every sample of both epochs (132 against 196 KiB), and in an earlier layout one page more
-/// (68 against 72 KiB): where a process's own pages lie decides what its child copies, and no
-/// build changed that.
-const RSS_SLACK_BYTES: f64 = 256.0 * 1024.0;
-
 /// One side's build.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SideInfo {
@@ -194,17 +183,16 @@ type RowPairs<'a> = (String, Scope, Vec<&'a Key>, Vec<(usize, f64)>);
 
 /// A key's log-ratios, signed so that positive is worse.
 fn worse_logs(k: &Key) -> Vec<(usize, f64)> {
-    let memory = k.metric == Metric::PeakRss;
-    let floor = if memory { RSS_FLOOR_BYTES } else { 0.0 };
+    let slack = k.metric.facts().pair_slack;
     k.base
         .iter()
         .zip(&k.head)
         .zip(&k.epoch)
         .filter_map(|((&a, &b), &e)| {
-            if memory && (a - b).abs() < RSS_SLACK_BYTES {
+            if (a - b).abs() < slack {
                 return Some((e, 0.0));
             }
-            worse_log(a, b, k.better, floor).map(|x| (e, x))
+            worse_log(a, b, k.better, slack).map(|x| (e, x))
         })
         .collect()
 }
