@@ -51,18 +51,18 @@ gate() {
     local cur
     cur=$(ls -t "$out/$kind"/*/*.json | head -1)
     local code=0
-    if ls "$base"/*.json > /dev/null 2>&1; then
+    if ls "$base"/*.json* > /dev/null 2>&1; then
         "$bin" compare "$base" "$cur" --markdown || code=$?
     else
         # Another machine's runs judge nothing here: their between-run noise is not this one's.
         echo "no $kind baseline for machine $machine: nothing was judged (scripts/ci-regress.sh --base REV measures a base build beside this one instead)" >&2
         [ "$allow_unjudged" = 1 ] || code=2
     fi
-    if [ "$record" = 1 ] && { [ "$code" = 0 ] || ! ls "$base"/*.json > /dev/null 2>&1; }; then
+    if [ "$record" = 1 ] && { [ "$code" = 0 ] || ! ls "$base"/*.json* > /dev/null 2>&1; }; then
         mkdir -p "$base"
         cp "$cur" "$base/"
         # Run ids start with their UTC time: the oldest sort first.
-        ls "$base"/*.json | sort | head -n -"$keep" | xargs -r rm --
+        ls "$base"/*.json* | sort | head -n -"$keep" | xargs -r rm --
         echo "recorded $(basename "$cur") in $base (keeping the newest $keep)" >&2
     fi
     return "$code"
