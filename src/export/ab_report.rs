@@ -179,8 +179,9 @@ pub fn markdown(r: &AbResults) -> String {
     let verdict = verdict(r);
     let _ = writeln!(
         s,
-        "{verdict}. Pairs of adjacent samples, order alternating (ABBA); each row is the Hodges–Lehmann centre of its pairs' ratios with the signed-rank interval; rows called under a {:.0}% family-wise error rate (Holm).\n",
-        r.alpha * 100.0
+        "{verdict}. Pairs of adjacent samples, order alternating (ABBA); each row is the Hodges–Lehmann centre of its pairs' ratios with the signed-rank interval; regressed and improved called under a {:.0}% family-wise error rate (Holm), unchanged when a row's own {:.0}% interval rules out the threshold.\n",
+        r.alpha * 100.0,
+        (1.0 - crate::compare::ab::judge::UNCHANGED_ALPHA) * 100.0
     );
     if !r.failures.is_empty() {
         let _ = writeln!(s, "## Failed cases\n");

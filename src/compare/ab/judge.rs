@@ -187,18 +187,27 @@ pub fn holm(
     (worse, level)
 }
 
-/// A row's call: regressed when found `worse` and its centre is beyond the threshold (`t`, a
-/// log-ratio); improved, unchanged or undecided by its interval. No judgement (too few
-/// pairs): undecided.
-pub fn call(row: Option<&Judged>, worse: bool, t: f64) -> Call {
-    match row {
-        None => Call::Undecided,
-        Some(r) if worse && r.centre > t => Call::Regressed,
-        Some(r) if r.hi < 0.0 && r.centre < -t => Call::Improved,
-        Some(r) if r.hi < t => Call::Unchanged,
-        Some(_) => Call::Undecided,
+/// A row's call. Regressed when found `worse` and its centre is beyond the threshold (`t`, a
+/// log-ratio); improved when its family-wise interval (`surely`, the level the step-down
+/// judged it at) lies wholly on the better side and its centre beyond the threshold that way —
+/// as surely as a regression would have to be; unchanged when its own interval (`plainly`, at
+/// [`UNCHANGED_ALPHA`]) rules out a worsening of the threshold; else undecided (too few pairs
+/// included).
+pub fn call(surely: Option<&Judged>, plainly: Option<&Judged>, worse: bool, t: f64) -> Call {
+    match (surely, plainly) {
+        (Some(r), _) if worse && r.centre > t => Call::Regressed,
+        (Some(r), _) if r.hi < 0.0 && r.centre < -t => Call::Improved,
+        (_, Some(r)) if r.hi < t => Call::Unchanged,
+        _ => Call::Undecided,
     }
 }
+
+/// The level of the interval that calls a row unchanged: its own two-sided 95% interval, with
+/// no share of the family-wise rate. A job says "no regression" only when every gated row
+/// rules out a worsening of the threshold, so a missed regression needs its own row's
+/// interval to miss (an intersection–union test: the job's error is at most one row's). The
+/// one-sided 2.5% on the worse side leaves room for the looks a job takes before it stops.
+pub const UNCHANGED_ALPHA: f64 = 0.05;
 
 /// What an inconclusive job exits with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,7 +248,7 @@ mod tests {
         let (worse, _) = holm(rows, &family, alpha);
         rows.iter()
             .zip(worse)
-            .map(|(r, w)| call(r.as_ref(), w, t))
+            .map(|(r, w)| call(r.as_ref(), r.as_ref(), w, t))
             .collect()
     }
 
@@ -276,6 +285,30 @@ mod tests {
         let better: Vec<f64> = worse.iter().map(|x| -x).collect();
         let calls = call_all(&[judge(&better, 0.05)], 0.05, (1.02f64).ln());
         assert_eq!(calls, [Call::Improved]);
+    }
+
+    #[test]
+    fn unchanged_goes_by_the_rows_own_interval_and_a_regression_by_the_family_wise_one() {
+        let t = 1.02f64.ln();
+        // 60 pairs spread ±6% around +0.5% worse: its own 95% interval rules out +2%, an
+        // interval at a two-hundredth share of 5% does not.
+        let xs: Vec<f64> = (0..60)
+            .map(|i| 0.005 + 0.06 * (f64::from(i % 7) - 3.0) / 3.0)
+            .collect();
+        let wide = judge(&xs, 0.05 / 200.0).unwrap();
+        let own = judge(&xs, UNCHANGED_ALPHA).unwrap();
+        assert!(wide.hi > t && own.hi < t, "{} {}", wide.hi, own.hi);
+        assert_eq!(call(Some(&wide), Some(&wide), false, t), Call::Undecided);
+        assert_eq!(call(Some(&wide), Some(&own), false, t), Call::Unchanged);
+        // A narrow own interval never makes a regression or an improvement: those need the
+        // family-wise one.
+        let slower: Vec<f64> = xs.iter().map(|x| x + 0.05).collect();
+        let (wide, own) = (
+            judge(&slower, 0.001).unwrap(),
+            judge(&slower, 0.05).unwrap(),
+        );
+        assert_eq!(call(Some(&wide), Some(&own), true, t), Call::Regressed);
+        assert_eq!(call(None, Some(&own), true, t), Call::Undecided);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ALPHA;
 use super::epochs::{epoch_centres, epochs_agree};
-use super::judge::{Call, Judged, call, holm, judge, worse_log};
+use super::judge::{Call, Judged, UNCHANGED_ALPHA, call, holm, judge, worse_log};
 use crate::host::protocol::Hello;
 use crate::machine::Machine;
 use crate::results::{Better, CaseId, Failure, Metric};
@@ -314,6 +314,10 @@ fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
     rows
 }
 
+/// The share of the family-wise error rate spent on the group rows (and keys of no group);
+/// the rest is spent on the keys of the groups.
+const GROUP_SHARE: f64 = 0.8;
+
 /// Calls the rows. What is worse at all is decided by Holm's step-down in two families that
 /// share the 5% family-wise error rate: the group rows and the keys that belong to no group
 /// (4%) — a change that moves a workload's model shows in its group, which pools its keys'
@@ -322,11 +326,8 @@ fn group_rows<'a>(judged: &[&'a Key]) -> Vec<RowPairs<'a>> {
 /// found worse and are left out (Tarone). A key of a regressed group is confirmed on its own
 /// when its pairs say so beyond a Bonferroni share of 5% among the group's keys. A row
 /// regresses only when each epoch's pairs alone are worse than the threshold too, and the
-/// epochs agree.
-/// The share of the family-wise error rate spent on the group rows (and keys of no group);
-/// the rest is spent on the keys of the groups.
-const GROUP_SHARE: f64 = 0.8;
-
+/// epochs agree. A row is unchanged when its own 95% interval rules out a worsening of the
+/// threshold ([`UNCHANGED_ALPHA`]).
 fn call_rows(rows: &[RowPairs<'_>], stats: &mut [Option<Judged>], bars: &[f64]) -> Vec<Call> {
     let model_group = |k: &Key| format!("{} / {} / every key", k.case.workload, k.case.model);
     let group_of: Vec<Option<usize>> = rows
@@ -354,33 +355,44 @@ fn call_rows(rows: &[RowPairs<'_>], stats: &mut [Option<Judged>], bars: &[f64]) 
         .map(|(a, b)| *a || *b)
         .collect();
     // Each row's interval at the level its family's step-down judged it (one-sided on each
-    // side, so two-sided at twice it): what is called and printed is what was decided.
-    for i in 0..rows.len() {
-        if let Some(level) = group_levels[i].or(key_levels[i]) {
-            let xs: Vec<f64> = rows[i].3.iter().map(|p| p.1).collect();
-            if let Some(j) = judge(&xs, (2.0 * level).min(1.0)) {
-                stats[i] = Some(j);
-            }
-        }
-    }
+    // side, so two-sided at twice it): what calls a row regressed or improved. Unchanged goes
+    // by the row's own interval (`UNCHANGED_ALPHA`). What is printed is what decided.
+    let xs = |i: usize| rows[i].3.iter().map(|p| p.1).collect::<Vec<f64>>();
+    let surely: Vec<Option<Judged>> = (0..rows.len())
+        .map(|i| match group_levels[i].or(key_levels[i]) {
+            Some(level) => judge(&xs(i), (2.0 * level).min(1.0)).or_else(|| stats[i].clone()),
+            None => stats[i].clone(),
+        })
+        .collect();
+    let plainly: Vec<Option<Judged>> = (0..rows.len())
+        .map(|i| judge(&xs(i), UNCHANGED_ALPHA))
+        .collect();
     // One process's luck is not enough: every epoch's pairs must say so, and the epochs must
     // agree within their own noise.
     let every_epoch = |i: usize| {
         epoch_centres(&rows[i].3).iter().all(|e| *e > bars[i]) && epochs_agree(&rows[i].3)
     };
+    let call_row =
+        |i: usize, worse: bool| call(surely[i].as_ref(), plainly[i].as_ref(), worse, bars[i]);
     let mut calls: Vec<Call> = (0..rows.len())
-        .map(|i| call(stats[i].as_ref(), worse[i] && every_epoch(i), bars[i]))
+        .map(|i| call_row(i, worse[i] && every_epoch(i)))
         .collect();
     for i in 0..rows.len() {
         let Some(g) = group_of[i] else { continue };
         let members = group_of.iter().filter(|x| **x == Some(g)).count().max(1);
-        let own = stats[i]
+        let own = surely[i]
             .as_ref()
             .is_some_and(|s| s.p_worse <= ALPHA / members as f64);
         let confirmed = calls[g] == Call::Regressed && own && every_epoch(i);
         if confirmed {
-            calls[i] = call(stats[i].as_ref(), true, bars[i]);
+            calls[i] = call_row(i, true);
         }
+    }
+    for (i, c) in calls.iter().enumerate() {
+        stats[i] = match c {
+            Call::Regressed | Call::Improved => surely[i].clone(),
+            Call::Unchanged | Call::Undecided => plainly[i].clone(),
+        };
     }
     calls
 }
