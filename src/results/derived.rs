@@ -2,7 +2,7 @@
 //! the cores' own speed, harness overhead — each defined once, as per-round ratio samples,
 //! and read by the summary, the charts and compare alike.
 
-use super::metric::Metric;
+use super::metric::{Derivation, Metric};
 use super::schema::{CaseId, Measurement, Results};
 use crate::api::model::{Model, Named};
 use crate::stats::median;
@@ -194,27 +194,12 @@ pub fn column_samples(column: Metric, r: &Results, m: &Measurement) -> Vec<f64> 
     if is_bare(m) {
         return Vec::new();
     }
-    match column {
-        Metric::Efficiency => efficiency_samples(r, m),
-        Metric::EfficiencyVsCores => efficiency_vs_cores_samples(r, m),
-        Metric::Speedup => speedup_samples(r, m),
-        Metric::HarnessAdds => harness_adds_samples(r, m),
-        Metric::Throughput
-        | Metric::Startup
-        | Metric::Roundtrip
-        | Metric::PeakRss
-        | Metric::HeapBytes
-        | Metric::FirstItem
-        | Metric::Instructions
-        | Metric::Getsizeof
-        | Metric::VoluntarySwitches
-        | Metric::InvoluntarySwitches
-        | Metric::PoolStart
-        | Metric::LostUpdates
-        | Metric::BreakEven
-        | Metric::TaskOverhead
-        | Metric::ThreadStartupRatio
-        | Metric::Own(_) => Vec::new(),
+    match column.facts().derived_by {
+        Some(Derivation::Efficiency) => efficiency_samples(r, m),
+        Some(Derivation::EfficiencyVsCores) => efficiency_vs_cores_samples(r, m),
+        Some(Derivation::Speedup) => speedup_samples(r, m),
+        Some(Derivation::HarnessAdds) => harness_adds_samples(r, m),
+        None => Vec::new(),
     }
 }
 

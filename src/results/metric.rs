@@ -91,6 +91,22 @@ pub struct Facts {
     /// An A/B pair's two figures closer than this, in `unit`, are equal, and each is compared
     /// with this added (a figure that can be 0 compares as it): what no build changes.
     pub pair_slack: f64,
+    /// How a derived column's per-round samples are made from the measurement it follows
+    /// (`None`: the figure is measured, not derived).
+    pub derived_by: Option<Derivation>,
+}
+
+/// How a derived figure is made from the measurement whose column it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Derivation {
+    /// Throughput ÷ the sequential run's at 1 worker, round by round.
+    Speedup,
+    /// Throughput(N) ÷ (N × throughput(1)) of the same model.
+    Efficiency,
+    /// Throughput ÷ the cores' own speed alone (the per-CPU bare loops).
+    EfficiencyVsCores,
+    /// A roundtrip ÷ the bare OS loop measured beside it.
+    HarnessAdds,
 }
 
 /// The A/B bar of a start cost (see [`Facts::gate_floor`]).
@@ -115,6 +131,7 @@ const LISTED: Facts = Facts {
     gate: Gate::Pooled,
     gate_floor: 0.0,
     pair_slack: 0.0,
+    derived_by: None,
 };
 
 /// A derived ratio's defaults.
@@ -309,6 +326,7 @@ pub const FACTS: [Facts; 19] = [
         format: Format::Times,
         title: "vs sequential",
         axis: "throughput ÷ sequential at 1 worker",
+        derived_by: Some(Derivation::Speedup),
         ..RATIO
     },
     Facts {
@@ -317,6 +335,7 @@ pub const FACTS: [Facts; 19] = [
         cap: Some(1.0),
         title: "efficiency",
         axis: "throughput(N) ÷ (N × throughput(1))",
+        derived_by: Some(Derivation::Efficiency),
         ..RATIO
     },
     Facts {
@@ -325,6 +344,7 @@ pub const FACTS: [Facts; 19] = [
         cap: Some(1.0),
         title: "vs cores' own speed",
         axis: "throughput ÷ the cores' own speed alone",
+        derived_by: Some(Derivation::EfficiencyVsCores),
         ..RATIO
     },
     Facts {
@@ -343,6 +363,7 @@ pub const FACTS: [Facts; 19] = [
         format: Format::Added,
         title: "harness adds",
         axis: "roundtrip ÷ the bare OS loop beside it",
+        derived_by: Some(Derivation::HarnessAdds),
         ..RATIO
     },
 ];
