@@ -35,9 +35,12 @@ impl Rng {
 /// A key's samples in each run, and which way is worse.
 type KeyRuns = (Better, Vec<Vec<f64>>);
 
-/// Every judged key's samples in each run that holds it (compare's units), and which way is
-/// worse.
-fn samples(runs: &[Results]) -> Vec<KeyRuns> {
+/// A key's group (its workload, model and metric), as `history` forms its group series.
+type GroupOf = (String, String, Metric);
+
+/// Every judged key's samples in each run that holds it (compare's units), which way is
+/// worse, and its group.
+fn samples(runs: &[Results]) -> Vec<(GroupOf, KeyRuns)> {
     let mut keys: BTreeMap<(CaseId, Metric), KeyRuns> = BTreeMap::new();
     for r in runs {
         for m in super::super::normalize::normalized_with(r, |m| !m.probe.is_empty()) {
@@ -50,25 +53,57 @@ fn samples(runs: &[Results]) -> Vec<KeyRuns> {
                 .push(m.samples.clone());
         }
     }
-    keys.into_values()
-        .filter(|(_, runs_of)| runs_of.len() == runs.len())
+    keys.into_iter()
+        .filter(|(_, (_, runs_of))| runs_of.len() == runs.len())
+        .map(|((case, metric), k)| ((case.workload, case.model, metric), k))
         .collect()
+}
+
+/// One synthetic run of a key: the log median of a resample of real run `run`'s samples,
+/// `worse` applied.
+fn draw(rng: &mut Rng, run: &[f64], worse: f64) -> f64 {
+    let d: Vec<f64> = (0..run.len())
+        .map(|_| run[rng.below(run.len())] * worse)
+        .collect();
+    crate::stats::median(&d).ln()
+}
+
+/// The factor a step of `step` (a fraction, for the worse) puts on a figure.
+fn worse_factor(better: Better, step: f64) -> f64 {
+    match better {
+        Better::Higher => 1.0 / (1.0 + step),
+        Better::Lower => 1.0 + step,
+    }
 }
 
 /// One synthetic series of log medians, `step` (a fraction, for the worse) from `STEP_AT` on.
 fn series(rng: &mut Rng, runs_of: &[Vec<f64>], better: Better, step: f64) -> Vec<f64> {
-    let worse = match better {
-        Better::Higher => 1.0 / (1.0 + step),
-        Better::Lower => 1.0 + step,
-    };
+    let worse = worse_factor(better, step);
     (0..RUNS)
         .map(|i| {
             let run = &runs_of[rng.below(runs_of.len())];
-            let mut draw: Vec<f64> = (0..run.len()).map(|_| run[rng.below(run.len())]).collect();
-            if i >= STEP_AT {
-                draw.iter_mut().for_each(|x| *x *= worse);
-            }
-            crate::stats::median(&draw).ln()
+            draw(rng, run, if i >= STEP_AT { worse } else { 1.0 })
+        })
+        .collect()
+}
+
+/// One synthetic series of a group: at each synthetic run one real run is picked for all its
+/// keys (a run moves its keys together, as the machine does), each key resampled from it; the
+/// group's figure is the mean of its keys' log medians (their geometric mean, as `history`'s
+/// group series). The step moves every key.
+fn group_series(rng: &mut Rng, members: &[&KeyRuns], step: f64) -> Vec<f64> {
+    let runs = members[0].1.len();
+    (0..RUNS)
+        .map(|i| {
+            let pick = rng.below(runs);
+            let sum: f64 = members
+                .iter()
+                .map(|(better, runs_of)| {
+                    let w = worse_factor(*better, step);
+                    draw(rng, &runs_of[pick], if i >= STEP_AT { w } else { 1.0 })
+                })
+                .sum();
+            sum / members.len() as f64
         })
         .collect()
 }
@@ -106,14 +141,21 @@ fn tally(t: &mut Tally, x: &[f64], better: Better, stepped: bool, alpha: f64) {
 }
 
 /// The evaluation table (Markdown): for no step and each of `steps` (fractions), over
-/// `trials` series per key.
+/// `trials` series per key, by the keys' run-to-run spread; and over the group series
+/// (a workload's model and metric over its keys, as `history` forms them).
 pub fn evaluate(runs: &[Results], steps: &[f64], trials: usize, alpha: f64) -> String {
     let keys = samples(runs);
+    let mut groups: BTreeMap<&GroupOf, Vec<&KeyRuns>> = BTreeMap::new();
+    for (g, k) in &keys {
+        groups.entry(g).or_default().push(k);
+    }
+    groups.retain(|_, ks| ks.len() >= 2);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} keys of {} A/A runs; {trials} series of {RUNS} runs per key and step; step at run {}; found = a change point within {SLACK} runs of it, the right way.\n",
+        "{} keys ({} groups of two or more) of {} A/A runs; {trials} series of {RUNS} runs per key (and group) and step; step at run {}; found = a change point within {SLACK} runs of it, the right way.\n",
         keys.len(),
+        groups.len(),
         runs.len(),
         STEP_AT + 1
     );
@@ -135,10 +177,11 @@ pub fn evaluate(runs: &[Results], steps: &[f64], trials: usize, alpha: f64) -> S
         ("all", 0.0, f64::MAX),
     ];
     for &step in std::iter::once(&0.0).chain(steps) {
+        let seed = 0x5eed_0000_0000_0001 ^ (step * 1e4) as u64;
         for (name, from, to) in classes {
             let mut t = Tally::default();
-            let mut rng = Rng(0x5eed_0000_0000_0001 ^ (step * 1e4) as u64);
-            for (better, runs_of) in &keys {
+            let mut rng = Rng(seed);
+            for (_, (better, runs_of)) in &keys {
                 let s = sigma(runs_of);
                 if s < from || s >= to {
                     continue;
@@ -148,32 +191,46 @@ pub fn evaluate(runs: &[Results], steps: &[f64], trials: usize, alpha: f64) -> S
                     tally(&mut t, &x, *better, step > 0.0, alpha);
                 }
             }
-            if t.series == 0 {
-                continue;
-            }
-            let per100 = |n: usize| 100.0 * n as f64 / (t.series * RUNS) as f64;
-            let recall = |n: usize| {
-                if step > 0.0 {
-                    format!("{:.2}", n as f64 / t.series as f64)
-                } else {
-                    "–".into()
-                }
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {name} | {} | {} | {:.2} | {} | {:.2} |",
-                if step > 0.0 {
-                    format!("{:.0}%", step * 100.0)
-                } else {
-                    "none".into()
-                },
-                t.series,
-                recall(t.found),
-                per100(t.false_points),
-                recall(t.plain_found),
-                per100(t.plain_false)
-            );
+            table_row(&mut out, step, name, &t);
         }
+        let mut t = Tally::default();
+        let mut rng = Rng(seed ^ 0x9e37_79b9_7f4a_7c15);
+        for members in groups.values() {
+            for _ in 0..trials {
+                let x = group_series(&mut rng, members, step);
+                tally(&mut t, &x, members[0].0, step > 0.0, alpha);
+            }
+        }
+        table_row(&mut out, step, "groups (every key)", &t);
     }
     out
+}
+
+/// One line of the table; nothing for a setting with no series.
+fn table_row(out: &mut String, step: f64, name: &str, t: &Tally) {
+    if t.series == 0 {
+        return;
+    }
+    let per100 = |n: usize| 100.0 * n as f64 / (t.series * RUNS) as f64;
+    let recall = |n: usize| {
+        if step > 0.0 {
+            format!("{:.2}", n as f64 / t.series as f64)
+        } else {
+            "–".into()
+        }
+    };
+    let _ = writeln!(
+        out,
+        "| {} | {name} | {} | {} | {:.2} | {} | {:.2} |",
+        if step > 0.0 {
+            format!("{:.0}%", step * 100.0)
+        } else {
+            "none".into()
+        },
+        t.series,
+        recall(t.found),
+        per100(t.false_points),
+        recall(t.plain_found),
+        per100(t.plain_false)
+    );
 }
