@@ -118,7 +118,7 @@ macro_rules! engine_modules {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::cli::rev::{HostCrate, set_host_crate};
-    pub use crate::cli::run_main_at;
+    pub use crate::cli::{parse_args, run_main_at};
     pub use crate::measure::alloc::{CountingAlloc, pin_malloc_threshold};
     pub use crate::measure::clock::now_ns;
     engine_modules!(

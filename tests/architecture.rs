@@ -57,6 +57,32 @@ const MODEL_NAME_SITES: &[&str] = &[
     "src/exec/bare.rs",
 ];
 
+/// Folders that read the command line: they know parameters and flags by the workloads'
+/// declarations only, never a built-in's by name.
+const OPTIONS_SITES: &[&str] = &["src/options/", "src/cli/"];
+
+/// The built-ins' parameter names and flags as written in their declarations
+/// (`Param::new("work", …)`, `.flag("work")`).
+fn builtin_params() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/builtin");
+    let mut files = Vec::new();
+    walk_rs(&root, &mut files);
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (pat, dashes) in [("Param::new(\"", ""), (".flag(\"", "--")] {
+            for (i, _) in text.match_indices(pat) {
+                let rest = &text[i + pat.len()..];
+                let name = rest.split('"').next().unwrap_or("");
+                out.push(format!("\"{dashes}{name}\""));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Breaches not yet mended: ("file", path) or ("fn", "path::name").
 const DEBTS: &[(&str, &str)] = &[];
 
@@ -70,20 +96,22 @@ struct Source {
     code: Vec<String>,
 }
 
-fn sources() -> Vec<Source> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
+/// Every `.rs` file under `dir`.
+fn walk_rs(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk_rs(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
         }
     }
+}
+
+fn sources() -> Vec<Source> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    walk(&root.join("src"), &mut files);
+    walk_rs(&root.join("src"), &mut files);
     files.sort();
     files
         .iter()
@@ -244,7 +272,8 @@ fn writes(line: &str, word: &str) -> bool {
 }
 
 /// Words written outside the files allowed to write them: the `SITES`, a metric's name as a
-/// string outside `results/metric.rs`, a model's outside `MODEL_NAME_SITES`.
+/// string outside `results/metric.rs`, a model's outside `MODEL_NAME_SITES`; and a built-in's
+/// parameter or flag in the `OPTIONS_SITES`.
 fn words_out_of_place(src: &[Source]) -> Vec<(String, String)> {
     let metrics = table_names("src/results/metric.rs");
     let models = table_names("src/api/model.rs");
@@ -270,6 +299,19 @@ fn words_out_of_place(src: &[Source]) -> Vec<(String, String)> {
         "a model is named in the table, the options and the loader only".into(),
     ));
     let mut out = Vec::new();
+    let builtin = builtin_params();
+    assert!(builtin.len() >= 8, "the built-ins' parameters are read");
+    for s in src
+        .iter()
+        .filter(|s| OPTIONS_SITES.iter().any(|a| s.path.starts_with(a)))
+    {
+        for w in builtin.iter().chain([&"builtin::".to_string()]) {
+            if s.code.iter().any(|l| writes(l, w)) {
+                let why = "the options know a built-in's parameters by its declarations only";
+                out.push((format!("{} writes {w}", s.path), why.to_string()));
+            }
+        }
+    }
     for (words, at, why) in &rules {
         for s in src
             .iter()

@@ -11,19 +11,63 @@ pub const MAX_PARAMS: usize = 8;
 ///
 /// ```
 /// use threadfork::Param;
-/// const WORK: Param = Param::new("work", 100).range(1, 1 << 20).help("squares per task");
+/// const WORK: Param = Param::new("work", 100)
+///     .range(1, 1 << 20)
+///     .help("squares per task")
+///     .flag("work");
 /// assert_eq!(WORK.name, "work");
+/// assert_eq!(WORK.flag, Some("work"));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct Param {
     pub name: &'static str,
     pub default: u64,
     pub min: u64,
     pub max: u64,
     pub help: &'static str,
+    /// A flag of its own on `run` and `ab` (`--work N` for `--param work=N`), see
+    /// [`Param::flag`].
+    pub flag: Option<&'static str>,
+    /// How the flag's text becomes the value, when it is not a whole number (see
+    /// [`Param::read_as`]): the value's name in `--help`, and the reader.
+    pub read: Option<Reader>,
+    /// The work of one unit of the workload's size (see [`Param::unit_work`]).
+    pub unit_work: bool,
     /// The name's hash: what a value is found by, with no text compared.
     id: u64,
 }
+
+/// How a flag's text becomes a parameter's value: `name` stands for the value in `--help`
+/// (`TIME`), `read` turns the text into the value or says what is wrong with it.
+#[derive(Clone, Copy, Debug)]
+pub struct Reader {
+    pub name: &'static str,
+    pub read: fn(&str) -> Result<u64, String>,
+}
+
+/// Two handles are equal when they declare the same parameter (the reader is not compared:
+/// a function's address says nothing of what it does).
+impl PartialEq for Param {
+    fn eq(&self, other: &Param) -> bool {
+        (
+            self.id,
+            self.default,
+            self.min,
+            self.max,
+            self.flag,
+            self.unit_work,
+        ) == (
+            other.id,
+            other.default,
+            other.min,
+            other.max,
+            other.flag,
+            other.unit_work,
+        ) && self.name == other.name
+    }
+}
+
+impl Eq for Param {}
 
 impl std::fmt::Display for Param {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,6 +96,9 @@ impl Param {
             min: 0,
             max: u64::MAX,
             help: "",
+            flag: None,
+            read: None,
+            unit_work: false,
             id: fnv(name),
         }
     }
@@ -63,9 +110,39 @@ impl Param {
         self
     }
 
-    /// One line of help, shown by `threadfork run --help`'s workload list.
+    /// One line of help, shown by `threadfork list` and, for a flag, `run --help`.
     pub const fn help(mut self, help: &'static str) -> Param {
         self.help = help;
+        self
+    }
+
+    /// A flag of its own on `run` and `ab`: `--FLAG N` sets the parameter as
+    /// `--param NAME=N` does, and a list (`--FLAG a,b`) sweeps it. Lower-case letters, digits
+    /// and dashes, and none of threadfork's own flags (checked when the binary starts).
+    /// Parameters of several workloads may share a flag (one value sets them all); so may
+    /// two parameters of one workload that one text sets together (see [`Param::read_as`]).
+    pub const fn flag(mut self, flag: &'static str) -> Param {
+        self.flag = Some(flag);
+        self
+    }
+
+    /// Reads the flag's text with `read` instead of as a whole number (`--hold 30us`), `name`
+    /// standing for the value in `--help`. A flag read this way takes one value, never a
+    /// list.
+    pub const fn read_as(
+        mut self,
+        name: &'static str,
+        read: fn(&str) -> Result<u64, String>,
+    ) -> Param {
+        self.read = Some(Reader { name, read });
+        self
+    }
+
+    /// Marks the parameter as the work of one unit of the workload's size (the square
+    /// workload's squares per task). Sweeping it is the granularity sweep: every model's pool
+    /// tasks are one unit each, and the report finds each model's break-even task size.
+    pub const fn unit_work(mut self) -> Param {
+        self.unit_work = true;
         self
     }
 }

@@ -102,6 +102,16 @@ fn check(info: &super::workload::Info, taken: &[&str]) -> Option<String> {
     if let Some(p) = info
         .params
         .iter()
+        .find(|p| p.flag.is_some_and(|f| !valid_name(f) || f.contains('_')))
+    {
+        return Some(format!(
+            "parameter '{}': a flag is 1 to 40 lower-case letters, digits or '-'",
+            p.name
+        ));
+    }
+    if let Some(p) = info
+        .params
+        .iter()
         .find(|p| p.min > p.max || p.default < p.min || p.default > p.max)
     {
         return Some(format!(

@@ -33,19 +33,51 @@ const CHANNEL_CAPACITY: usize = 1024;
 /// Increments per worker.
 pub const INCREMENTS: Param = Param::new("increments", DEFAULT_INCREMENTS)
     .range(1, u64::MAX)
-    .help("increments per worker (default: 100000, or ~100 ms of holds)");
-/// How long the lock is held per increment.
+    .help("counter increments per worker")
+    .flag("increments");
+/// How long the lock is held per increment (`--hold` sets it with [`HOLD_SLEEP`]).
 pub const HOLD_NS: Param = Param::new("hold_ns", 0)
     .range(0, MAX_HOLD_NS)
-    .help("time the lock is held per increment, in ns");
+    .help("the counter's hold inside the lock per increment: 0, a busy-wait in ns (500ns) or a sleep (30us, 30ms)")
+    .flag("hold")
+    .read_as("TIME", |t| parse_hold(t).map(|(ns, _)| ns));
 /// Whether the hold sleeps rather than busy-waits.
 pub const HOLD_SLEEP: Param = Param::new("hold_sleep", 0)
     .range(0, 1)
-    .help("1: the hold sleeps (a slow write); 0: it busy-waits");
+    .help("1: the hold sleeps (a slow write); 0: it busy-waits")
+    .flag("hold")
+    .read_as("TIME", |t| parse_hold(t).map(|(_, sleep)| u64::from(sleep)));
 const PARAMS: [Param; 3] = [INCREMENTS, HOLD_NS, HOLD_SLEEP];
 
 /// The longest hold: a minute per increment (`--hold` refuses more).
 pub const MAX_HOLD_NS: u64 = 60_000_000_000;
+
+/// Parses a hold: `0`, `500` or `500ns` (a busy-wait) and `30us`, `30ms`, `2s` (a sleep).
+/// Returns (nanoseconds, whether it sleeps).
+pub fn parse_hold(text: &str) -> Result<(u64, bool), String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("invalid hold '{text}': expected e.g. 0, 500ns, 30ms"))?;
+    let (scale, sleep) = match unit {
+        "" | "ns" => (1, false),
+        "us" | "µs" => (1_000, true),
+        "ms" => (1_000_000, true),
+        "s" => (1_000_000_000, true),
+        _ => {
+            return Err(format!(
+                "invalid hold '{text}': unit must be ns, us, ms or s"
+            ));
+        }
+    };
+    let ns = value
+        .checked_mul(scale)
+        .filter(|&ns| ns <= MAX_HOLD_NS)
+        .ok_or_else(|| format!("invalid hold '{text}': at most 60s per increment"))?;
+    Ok((ns, sleep && ns > 0))
+}
 
 const THREAD_POOL: Model = Model::Pool(Pool::Threads, Pattern::Map);
 const RAYON: Model = Model::Pool(Pool::Rayon, Pattern::Map);
@@ -487,6 +519,18 @@ impl Workload for Counter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_holds() {
+        assert_eq!(parse_hold("0"), Ok((0, false)));
+        assert_eq!(parse_hold("500"), Ok((500, false)));
+        assert_eq!(parse_hold("500ns"), Ok((500, false)));
+        assert_eq!(parse_hold("30ms"), Ok((30_000_000, true)));
+        assert_eq!(parse_hold("2us"), Ok((2_000, true)));
+        for bad in ["fast", "3h", "", "18446744073709551615", "61s"] {
+            assert!(parse_hold(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn holds_come_from_parameters() {

@@ -24,11 +24,14 @@ pub const DEFAULT_TASKS: u64 = 250_000;
 /// Squares per task.
 pub const WORK: Param = Param::new("work", DEFAULT_WORK)
     .range(1, 1 << 40)
-    .help("squares per task (the closed form is exact up to 2^40)");
+    .help("squares per square task (the closed form is exact up to 2^40)")
+    .flag("work")
+    .unit_work();
 /// Tasks per sample, split between the workers.
 pub const TASKS: Param = Param::new("tasks", DEFAULT_TASKS)
     .range(1, u64::MAX)
-    .help("tasks per sample, split between the workers");
+    .help("square tasks per sample, split between the workers")
+    .flag("tasks");
 const PARAMS: [Param; 2] = [WORK, TASKS];
 
 impl Workload for Square {

@@ -6,9 +6,8 @@ use crate::compare::ab::gate;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use clap::Parser;
 
-use super::{AbArgs, Cli, Command, check_writable, remove_empty, resolve};
+use super::{AbArgs, Command, check_writable, remove_empty, resolve};
 use crate::api::Registry;
 use crate::error::{BadInput, EXIT_BAD_INPUT, EXIT_FAILED};
 use crate::export::format::Report;
@@ -39,16 +38,8 @@ pub(super) fn serve_main(rest: &[String], registry: &Registry) -> u8 {
     let argv = ["threadfork".to_string(), "run".to_string()]
         .into_iter()
         .chain(flags.iter().cloned());
-    let plan = Cli::try_parse_from(argv)
-        .map_err(|e| {
-            let text = e.render().to_string();
-            let first = text
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .to_string();
-            anyhow::anyhow!(first.trim_start_matches("error: ").to_string())
-        })
+    let plan = super::flags::parse_args(argv, registry)
+        .map_err(|line| anyhow::anyhow!(line))
         .and_then(|cli| match cli.command {
             Command::Run(a) => {
                 let m = machine::fingerprint();

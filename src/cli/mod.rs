@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::api::{Model, Registry};
@@ -20,7 +19,9 @@ use crate::options::*;
 use crate::options::{COMMAND, hint};
 
 mod ab;
+mod flags;
 mod history;
+pub use flags::parse_args;
 pub mod rev;
 
 /// What a host binary's `main` runs: a spawned worker's re-entry when the first argument says
@@ -97,9 +98,13 @@ fn bench_command(argv0: Option<&OsString>) -> String {
 /// Parses `args`, runs, and returns the process exit code.
 pub fn main(args: Vec<OsString>, registry: &Registry) -> u8 {
     crate::sys::signals::ignore_file_size_signal();
-    let cli = match Cli::try_parse_from(&args) {
+    let cli = match flags::parse(&args, registry) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(flags::ParseError::Flag(line)) => {
+            eprintln!("threadfork: error: {line}");
+            return EXIT_BAD_INPUT;
+        }
+        Err(flags::ParseError::Clap(e)) => {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
                 let _ = e.print();
@@ -224,8 +229,13 @@ pub fn list(registry: &Registry) -> String {
             s.push_str(&format!("    {}\n", info.describe));
         }
         for p in info.params {
+            let flag = match (p.flag, p.read) {
+                (Some(f), Some(r)) => format!("  (or --{f} {})", r.name),
+                (Some(f), None) => format!("  (or --{f} N)"),
+                (None, _) => String::new(),
+            };
             s.push_str(&format!(
-                "    --param {}={} [{}..={}]  {}\n",
+                "    --param {}={} [{}..={}]{flag}  {}\n",
                 p.name, p.default, p.min, p.max, p.help
             ));
         }

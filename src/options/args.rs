@@ -229,26 +229,16 @@ pub struct RunArgs {
     /// compact (a core's SMT siblings first)
     #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "spread")]
     pub pin: Option<String>,
-    /// A workload parameter, NAME=VALUE, or NAME=a,b,… to sweep it: every value is its own case (repeatable, each parameter once; `list` shows each workload's)
+    /// A workload parameter, NAME=VALUE, or NAME=a,b,… to sweep it: every value is its own case (repeatable, each parameter once; `list` shows each workload's; a parameter with a flag of its own is listed below)
     #[arg(long = "param", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     pub params: Vec<String>,
-    /// Shorthand for --param work=N: squares per square task [default: 100]; a list
-    /// (1,10,100,1000,10000,100000) sweeps the task size of every workload with a `work`
-    /// parameter and reports each model's break-even task size
-    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
-    pub work: Option<String>,
-    /// Units per task on the pools (Pool.map's chunksize) [default: what takes about 10 µs of the workload's own code, measured; 1 when --work sweeps the task size, and in ab]
+    /// The workloads' own flags given (`--FLAG TEXT`): (flag, text), set when the command
+    /// line is read (`cli::flags`), each flag declared by a workload's parameter.
+    #[arg(skip)]
+    pub flags: Vec<(String, String)>,
+    /// Units per task on the pools (Pool.map's chunksize) [default: what takes about 10 µs of the workload's own code, measured; 1 when a sweep of a unit's work measures the task size, and in ab]
     #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub chunk: Option<String>,
-    /// Shorthand for --param tasks=N: square tasks per sample, split between the workers
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub tasks: Option<String>,
-    /// Counter hold inside the lock: 0, a busy-wait in ns (500ns) or a sleep (30us, 30ms)
-    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
-    pub hold: Option<String>,
-    /// Shorthand for --param increments=N: counter increments per worker [default: 100000, fewer with a hold]
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub increments: Option<String>,
     /// Parent memory held while measuring startup, e.g. 0,256M,1G [default: 0,1G quick; 0,256M,1G full]
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub parent_rss: Option<String>,

@@ -1,9 +1,9 @@
-//! Parsers of flag values: lists, sizes, counts, holds, durations, parameters; each error
+//! Parsers of flag values: lists, sizes, counts, durations, parameters; each error
 //! names the flag.
 
 use std::time::Duration;
 
-use crate::builtin::counter::MAX_HOLD_NS;
+use crate::api::Param;
 use crate::error::BadInput;
 use crate::options::args::RunArgs;
 
@@ -66,33 +66,6 @@ pub fn parse_count(text: &str) -> Option<u64> {
     t.parse().ok()
 }
 
-/// Parses a hold: `0`, `500` or `500ns` (a busy-wait) and `30us`, `30ms`, `2s` (a sleep).
-/// Returns (nanoseconds, whether it sleeps).
-pub fn parse_hold(text: &str) -> Result<(u64, bool), String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let value: u64 = digits
-        .parse()
-        .map_err(|_| format!("invalid hold '{text}': expected e.g. 0, 500ns, 30ms"))?;
-    let (scale, sleep) = match unit {
-        "" | "ns" => (1, false),
-        "us" | "µs" => (1_000, true),
-        "ms" => (1_000_000, true),
-        "s" => (1_000_000_000, true),
-        _ => {
-            return Err(format!(
-                "invalid hold '{text}': unit must be ns, us, ms or s"
-            ));
-        }
-    };
-    let ns = value
-        .checked_mul(scale)
-        .filter(|&ns| ns <= MAX_HOLD_NS)
-        .ok_or_else(|| format!("invalid hold '{text}': at most 60s per increment"))?;
-    Ok((ns, sleep && ns > 0))
-}
-
 /// Parses a duration in seconds: `30s`, `500ms`, `2m`, `1h`, or plain seconds; `None` for anything
 /// that is not a non-negative finite number with one of those units.
 pub fn parse_duration_secs(text: &str) -> Option<f64> {
@@ -150,51 +123,39 @@ pub(crate) struct GivenParam {
     pub(crate) value: u64,
 }
 
-/// Every parameter the flags set, from `--param NAME=VALUE` and the shorthands.
-pub(crate) fn given_params(a: &RunArgs) -> Result<Vec<GivenParam>, BadInput> {
+/// Every parameter the flags set, from `--param NAME=VALUE` and the workloads' own flags
+/// (each set by the `declared` parameters that carry it: a list is checked here by its first
+/// item, each item by the sweep; a flag with a reader takes its text as the reader says).
+pub(crate) fn given_params(a: &RunArgs, declared: &[Param]) -> Result<Vec<GivenParam>, BadInput> {
     let mut out = Vec::new();
     for text in &a.params {
         let (name, value) = text
             .split_once('=')
             .ok_or_else(|| BadInput::new(format!("--param: '{text}' is not NAME=VALUE")))?;
         let flag = format!("--param {name}");
-        // A list sweeps the parameter: checked here by its first item, each item by the sweep.
-        let first = value.split(',').next().unwrap_or("");
-        let n = parse_count(first)
-            .ok_or_else(|| BadInput::new(format!("{flag}: '{first}' is not a whole number")))?;
         out.push(GivenParam {
             name: name.trim().into(),
+            value: first_count(&flag, value)?,
             flag,
-            value: n,
         });
     }
-    // A list of work sizes is checked here by its first item; every item is checked by the
-    // sweep that makes a workload of each.
-    let first_work = a
-        .work
-        .as_ref()
-        .map(|t| t.split(',').next().unwrap_or("").to_string());
-    for (flag, name, text) in [
-        ("--work", "work", &first_work),
-        ("--tasks", "tasks", &a.tasks),
-        ("--increments", "increments", &a.increments),
-    ] {
-        if let Some(t) = text {
-            let n = parse_count(t)
-                .ok_or_else(|| BadInput::new(format!("{flag}: '{t}' is not a whole number")))?;
+    for (flag, text) in &a.flags {
+        let flag_text = format!("--{flag}");
+        let mut named: Vec<&str> = Vec::new();
+        for p in declared.iter().filter(|p| p.flag == Some(flag.as_str())) {
+            if named.contains(&p.name) {
+                continue;
+            }
+            named.push(p.name);
+            let value = match p.read {
+                Some(r) => {
+                    (r.read)(text).map_err(|e| BadInput::new(format!("{flag_text}: {e}")))?
+                }
+                None => first_count(&flag_text, text)?,
+            };
             out.push(GivenParam {
-                name: name.into(),
-                flag: flag.into(),
-                value: n,
-            });
-        }
-    }
-    if let Some(t) = &a.hold {
-        let (ns, sleep) = parse_hold(t).map_err(|e| BadInput::new(format!("--hold: {e}")))?;
-        for (name, value) in [("hold_ns", ns), ("hold_sleep", u64::from(sleep))] {
-            out.push(GivenParam {
-                name: name.into(),
-                flag: "--hold".into(),
+                name: p.name.into(),
+                flag: flag_text.clone(),
                 value,
             });
         }
@@ -203,12 +164,19 @@ pub(crate) fn given_params(a: &RunArgs) -> Result<Vec<GivenParam>, BadInput> {
     for (i, g) in out.iter().enumerate() {
         if let Some(first) = out[..i].iter().find(|f| f.name == g.name) {
             return Err(BadInput::new(format!(
-                "{}: '{}' is already set by {}; give each parameter once (a list sweeps it: --param NAME=a,b or --work a,b)",
+                "{}: '{}' is already set by {}; give each parameter once (a list sweeps it: --param NAME=a,b)",
                 g.flag, g.name, first.flag
             )));
         }
     }
     Ok(out)
+}
+
+/// The first item of a value that may be a list (a sweep), as a whole number.
+fn first_count(flag: &str, text: &str) -> Result<u64, BadInput> {
+    let first = text.split(',').next().unwrap_or("");
+    parse_count(first)
+        .ok_or_else(|| BadInput::new(format!("{flag}: '{first}' is not a whole number")))
 }
 
 /// The chosen workload's parameter values: defaults, then what the flags set, checked against
@@ -282,18 +250,6 @@ mod tests {
         // Regression: a length no Duration holds panicked ("cannot convert float seconds").
         assert_eq!(parse_duration("100000000000000000000000"), None);
         assert_eq!(parse_duration("999999999999999999999m"), None);
-    }
-
-    #[test]
-    fn parses_holds() {
-        assert_eq!(parse_hold("0"), Ok((0, false)));
-        assert_eq!(parse_hold("500"), Ok((500, false)));
-        assert_eq!(parse_hold("500ns"), Ok((500, false)));
-        assert_eq!(parse_hold("30ms"), Ok((30_000_000, true)));
-        assert_eq!(parse_hold("2us"), Ok((2_000, true)));
-        for bad in ["fast", "3h", "", "18446744073709551615", "61s"] {
-            assert!(parse_hold(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

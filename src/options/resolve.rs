@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::api::workload::WorkloadRef;
-use crate::api::{Model, Registry, Size};
+use crate::api::{Model, Param, Registry, Size};
 use crate::error::BadInput;
 use crate::exec::testing::Injected;
 use crate::options::args::RunArgs;
@@ -25,9 +25,14 @@ pub fn resolve(
 ) -> Result<Plan, BadInput> {
     let topology = crate::machine::Topology::read(&machine_cpus);
     let mut what = choose(a, registry)?;
-    let given = given_params(a)?;
+    let declared: Vec<Param> = registry
+        .workloads()
+        .iter()
+        .flat_map(|w| w.info().params.iter().copied())
+        .collect();
+    let given = given_params(a, &declared)?;
     check_params_exist(&given, &what)?;
-    let selected = select_workloads(a, &what, &given)?;
+    let selected = select_workloads(a, &what, &given, &declared)?;
     let (studies, runtimes) = select_studies(registry, &mut what, &given);
     let pin = match &a.pin {
         None => None,
@@ -260,29 +265,40 @@ fn check_params_exist(given: &[GivenParam], c: &Chosen) -> Result<(), BadInput> 
     }
 }
 
-/// A parameter swept by the flags (`--work a,b` or `--param NAME=a,b`): its name, the flag
-/// that swept it and its values.
+/// A parameter swept by the flags (`--param NAME=a,b`, or a workload's own flag given a
+/// list): its name, the flag that swept it and its values.
 struct Sweep {
     name: String,
     flag: String,
     values: Vec<u64>,
 }
 
-fn sweeps(a: &RunArgs) -> Result<Vec<Sweep>, BadInput> {
-    let mut out = Vec::new();
-    if let Some(t) = &a.work {
-        out.push(Sweep {
-            name: "work".into(),
-            flag: "--work".into(),
-            values: parse_list("--work", t, parse_count, "a whole number")?,
-        });
+fn sweeps(a: &RunArgs, declared: &[Param]) -> Result<Vec<Sweep>, BadInput> {
+    let mut out: Vec<Sweep> = Vec::new();
+    let count = |flag: &str, list: &str| parse_list(flag, list, parse_count, "a whole number");
+    for (flag, list) in a.flags.iter().filter(|(_, v)| v.contains(',')) {
+        let flag = format!("--{flag}");
+        for p in declared.iter().filter(|p| p.flag == Some(&flag[2..])) {
+            if p.read.is_some() {
+                return Err(BadInput::new(format!(
+                    "{flag}: takes one value, not a list"
+                )));
+            }
+            if !out.iter().any(|s| s.name == p.name) {
+                out.push(Sweep {
+                    name: p.name.into(),
+                    flag: flag.clone(),
+                    values: count(&flag, list)?,
+                });
+            }
+        }
     }
     for text in &a.params {
         if let Some((name, list)) = text.split_once('=').filter(|(_, v)| v.contains(',')) {
             let flag = format!("--param {}", name.trim());
             out.push(Sweep {
                 name: name.trim().into(),
-                values: parse_list(&flag, list, parse_count, "a whole number")?,
+                values: count(&flag, list)?,
                 flag,
             });
         }
@@ -292,13 +308,15 @@ fn sweeps(a: &RunArgs) -> Result<Vec<Sweep>, BadInput> {
 }
 
 /// Each chosen workload with its parameters; once per combination of the swept values of the
-/// parameters it declares (`--work a,b`: the granularity sweep; `--param NAME=a,b`).
+/// parameters it declares (`--param NAME=a,b`; of a parameter marked as a unit's work, the
+/// granularity sweep).
 fn select_workloads(
     a: &RunArgs,
     c: &Chosen,
     given: &[GivenParam],
+    declared: &[Param],
 ) -> Result<Vec<Selected>, BadInput> {
-    let sweeps = sweeps(a)?;
+    let sweeps = sweeps(a, declared)?;
     let chunk = chunk(a)?;
     let declares = |w: &WorkloadRef, name: &str| w.info().params.iter().any(|p| p.name == name);
     for s in &sweeps {
@@ -337,8 +355,10 @@ fn select_workloads(
                 })
                 .collect();
         }
-        // The granularity sweep (`--work a,b`) measures tasks of one unit of each size.
-        let granularity = sweeps.iter().any(|s| s.name == "work") && declares(w, "work");
+        // The granularity sweep (of a unit's work) measures tasks of one unit of each size.
+        let granularity = sweeps
+            .iter()
+            .any(|s| info.params.iter().any(|p| p.unit_work && p.name == s.name));
         for given in combos {
             selected.push(Selected {
                 workload: w.clone(),
@@ -379,11 +399,7 @@ fn select_studies(
     if let Some(cp) = c.cpython.take() {
         labels.insert("cpython".to_string(), cp.interpreter.label());
         // `--hold` reaches the Python counter too: the classic example sleeps 30 ms there.
-        let given_of = |name: &str| given.iter().find(|g| g.name == name).map(|g| g.value);
-        let hold = cpython::Hold {
-            ns: given_of("hold_ns").unwrap_or(0),
-            sleep: given_of("hold_sleep").unwrap_or(0) != 0,
-        };
+        let hold = cpython::Hold::of(|name| given.iter().find(|g| g.name == name).map(|g| g.value));
         studies.push(SelectedStudy {
             study: std::sync::Arc::new(CPythonStudy {
                 cp,

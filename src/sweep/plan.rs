@@ -23,7 +23,7 @@ pub struct Selected {
     pub time_sized: bool,
     /// Nanoseconds one unit of its own code takes on one core (from the preflight).
     pub unit_ns: Option<f64>,
-    /// Units per task on the pools: `--chunk`; one for a workload whose `work` is swept (the
+    /// Units per task on the pools: `--chunk`; one for a workload whose unit's work is swept (the
     /// granularity sweep); else, from the preflight, what lasts about [`POOL_TASK_NS`] of the
     /// workload's own code (`None` until then).
     pub chunk: Option<u64>,

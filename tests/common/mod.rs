@@ -167,8 +167,7 @@ pub fn quick_plan(
     registry: &threadfork::Registry,
     args: &[&str],
 ) -> threadfork::__private::sweep::plan::Plan {
-    use clap::Parser;
-    use threadfork::__private::options::{Cli, Command as Sub, resolve};
+    use threadfork::__private::options::{Command as Sub, resolve};
     let argv = [
         "threadfork",
         "run",
@@ -179,7 +178,8 @@ pub fn quick_plan(
     ]
     .iter()
     .chain(args);
-    let Sub::Run(a) = Cli::try_parse_from(argv).unwrap().command else {
+    let cli = threadfork::__private::parse_args(argv, registry).unwrap();
+    let Sub::Run(a) = cli.command else {
         unreachable!()
     };
     let machine = threadfork::__private::machine::fingerprint();

@@ -30,6 +30,18 @@ pub struct Hold {
     pub sleep: bool,
 }
 
+impl Hold {
+    /// The hold the command line gave the Rust counter (`given` looks a parameter's value up
+    /// by name): the Python counter holds the same.
+    pub fn of(given: impl Fn(&str) -> Option<u64>) -> Hold {
+        use crate::builtin::counter::{HOLD_NS, HOLD_SLEEP};
+        Hold {
+            ns: given(HOLD_NS.name).unwrap_or(0),
+            sleep: given(HOLD_SLEEP.name).unwrap_or(0) != 0,
+        }
+    }
+}
+
 impl CPythonStudy {
     /// One sample of case `c` from a fresh interpreter, checked by its workload.
     fn take_sample(&self, c: &PyCase, timeout: std::time::Duration) -> Result<StudySample, String> {
