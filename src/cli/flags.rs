@@ -136,7 +136,7 @@ where
     Ok(cli)
 }
 
-/// [`parse`] with its error as one line: what threadfork's own tests read a command line with.
+/// `parse`, with its error as one line: what threadfork's own tests read a command line with.
 pub fn parse_args<I, T>(args: I, registry: &Registry) -> Result<Cli, String>
 where
     I: IntoIterator<Item = T>,
