@@ -17,19 +17,20 @@ struct Declared {
     help: String,
     /// The workload that declared it first (named when the flag is threadfork's own).
     workload: &'static str,
+    /// The parameters it sets, as "workload parameter".
+    sets: Vec<String>,
 }
 
 /// Every flag the registry's workloads declare, once each, in the order declared.
 fn declared(registry: &Registry) -> Vec<Declared> {
     let mut out: Vec<Declared> = Vec::new();
-    let mut sets: Vec<Vec<String>> = Vec::new();
     for w in registry.workloads() {
         let info = w.info();
         for p in info.params {
             let Some(flag) = p.flag else { continue };
             let param = format!("{} {}", info.name, p.name);
             match out.iter().position(|d| d.flag == flag) {
-                Some(i) => sets[i].push(param),
+                Some(i) => out[i].sets.push(param),
                 None => {
                     let (value_name, list) = match p.read {
                         Some(r) => (r.name, ""),
@@ -50,14 +51,14 @@ fn declared(registry: &Registry) -> Vec<Declared> {
                         value_name,
                         help: format!("{help}{default}{list}"),
                         workload: info.name,
+                        sets: vec![param],
                     });
-                    sets.push(vec![param]);
                 }
             }
         }
     }
-    for (d, set) in out.iter_mut().zip(&sets) {
-        d.help = format!("{} (sets {})", d.help, set.join(", "));
+    for d in &mut out {
+        d.help = format!("{} (sets {})", d.help, d.sets.join(", "));
     }
     out
 }
