@@ -9,8 +9,11 @@
 # and threads start-up (run --quick --workload empty --model threads, in its lean parent):
 #   - strace -c -f: the system calls, by count, per thread started;
 #   - perf stat (when perf may read the counters): context switches, CPU migrations, page faults
-#     and cycles per thread started.
-# Prints one table; run it on each kind of host and put the two side by side.
+#     and cycles per thread started;
+#   - scripts/c/idle_wake.c: a thread start back to back against one after the other CPU went
+#     idle, and an unmap alone against one beside a running thread (a TLB flush by interrupt).
+# Prints its tables; run it on each kind of host and put them side by side
+# (scripts/startup-fidelity.sh keeps one per round).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-300}
@@ -74,3 +77,26 @@ perf_run() {
     awk -F, -v n="$n" '$3 != "" {printf "%s %.1f  ", $3, $1 / n}' "$work/tf.perf"
 }
 echo "- threadfork run (whole run, per thread start): $(perf_run || echo "perf not permitted here")"
+echo
+echo "## A thread start after the other CPU went idle, and an unmap beside a running thread"
+echo
+echo "(scripts/c/idle_wake.c, ${rounds} of each, interleaved; median and 90th percentile)"
+echo
+cc -O2 -pthread -o "$work/idle_wake" scripts/c/idle_wake.c
+"$work/idle_wake" "$rounds" | python3 -c '
+import sys
+v = {n: (int(m), int(p)) for n, m, p in (l.split() for l in sys.stdin)}
+print("| what | median | p90 | ÷ its reference |")
+print("|---|---:|---:|---:|")
+for name, ref in [("start_back_to_back", None), ("start_after_spin_200us", "start_back_to_back"),
+                  ("start_after_sleep_50us", "start_back_to_back"), ("start_after_sleep_1ms", "start_back_to_back"),
+                  ("munmap_alone", None), ("munmap_beside_thread", "munmap_alone")]:
+    m, p = v[name]
+    k = f"{m / v[ref][0]:.2f}" if ref else ""
+    print(f"| {name} | {m / 1000:.1f} µs | {p / 1000:.1f} µs | {k} |")
+'
+echo
+echo "A start after a sleep far above one back to back: waking an idle vCPU is what costs here,"
+echo "and a process that pauses between its starts (to probe, to read a pipe) pays it where a"
+echo "tight C loop does not. An unmap beside a thread far above one alone: each unmap flushes the"
+echo "other CPU's TLB through an interrupt, and std's spawn unmaps a signal stack per thread."

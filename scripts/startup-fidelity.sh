@@ -11,7 +11,10 @@
 #   scripts/startup-fidelity.sh [ROUNDS] [KEEP]
 #
 # Each run's results file is kept under KEEP (default results/startup-fidelity/MACHINE-ID);
-# the table (Markdown) goes to stdout and to KEEP/table.md.
+# the table (Markdown) goes to stdout and to KEEP/table.md. After each round,
+# scripts/startup-diagnose.sh 100 writes KEEP/diagnose-ROUND.md: that round's system calls per
+# thread start (strace, when installed), perf's scheduler events where perf may count, and
+# what a start after an idle spell and an unmap beside a thread cost on this host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -40,6 +43,11 @@ for r in $(seq 1 "$rounds"); do
     c_loop "$r-1"
     run "round$r-quick"
     c_loop "$r-2"
+    if command -v strace > /dev/null; then
+        bash scripts/startup-diagnose.sh 100 > "$keep/diagnose-$r.md" 2>&1 || true
+    else
+        echo "strace is not installed: no system-call counts this round" > "$keep/diagnose-$r.md"
+    fi
 done
 
 python3 - "$keep" "$rounds" <<'PY' | tee "$keep/table.md"
