@@ -145,10 +145,42 @@ where
 {
     parse(args, registry).map_err(|e| match e {
         ParseError::Flag(line) => line,
-        ParseError::Clap(e) => {
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            first.trim_start_matches("error: ").to_string()
-        }
+        ParseError::Clap(e) => clap_line(&e.render().to_string()),
     })
+}
+
+/// clap's message in one line: its first paragraph (a missing argument's name is on the lines
+/// under the first), without the "error: " it starts with.
+pub(super) fn clap_line(text: &str) -> String {
+    let para: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let line = para.join(" ");
+    let line = line.strip_prefix("error: ").unwrap_or(&line);
+    if line.is_empty() {
+        "invalid arguments".into()
+    } else {
+        line.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clap_line;
+
+    #[test]
+    fn clap_messages_become_one_line_with_the_missing_names() {
+        let text = "error: the following required arguments were not provided:\n  --revs <A..B>\n\nUsage: threadfork history --revs <A..B> --step <K> [PATH]...\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            clap_line(text),
+            "the following required arguments were not provided: --revs <A..B>"
+        );
+        assert_eq!(
+            clap_line("error: unexpected argument '--x' found\n\n  tip: …"),
+            "unexpected argument '--x' found"
+        );
+        assert_eq!(clap_line(""), "invalid arguments");
+    }
 }

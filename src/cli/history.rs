@@ -29,9 +29,12 @@ pub(super) fn history_command(a: &HistoryArgs) -> Result<u8> {
     if a.window == 0 {
         return Err(BadInput::new("--window: give 1 or more runs").into());
     }
+    if a.step == 0 {
+        return Err(BadInput::new("--step: give 1 or more commits").into());
+    }
     let mut paths = a.paths.clone();
     if let Some(range) = &a.revs {
-        paths.push(runs_of_range(range, &a.run_flags, &a.out)?);
+        paths.push(runs_of_range(range, a.step, &a.run_flags, &a.out)?);
     }
     let runs = history::load_runs(&paths, a.machine.as_deref())?;
     if let Some(steps) = &a.evaluate {
@@ -67,16 +70,22 @@ pub(super) fn history_command(a: &HistoryArgs) -> Result<u8> {
     Ok(code)
 }
 
-/// `--revs A..B`: each commit of the range built (as `ab --rev` builds one) and run once with
-/// `flags`, oldest first; a commit already run under `out/revs/` is not run again. The folder
-/// of the runs.
-fn runs_of_range(range: &str, flags: &str, out: &std::path::Path) -> Result<std::path::PathBuf> {
+/// `--revs A..B`: each `step`-th commit of the range's first-parent line (the line a branch's
+/// own history follows; commits of merged branches are not runs of it), counted back from B,
+/// built (as `ab --rev` builds one) and run once with `flags`, oldest first; a commit already
+/// run under `out/revs/` is not run again. The folder of the runs.
+fn runs_of_range(
+    range: &str,
+    step: usize,
+    flags: &str,
+    out: &std::path::Path,
+) -> Result<std::path::PathBuf> {
     let host = super::rev::host_crate()
         .ok_or_else(|| BadInput::new("--revs: this binary does not know its crate"))?;
     let listed = std::process::Command::new("git")
         .arg("-C")
         .arg(host.manifest_dir)
-        .args(["rev-list", "--reverse", range])
+        .args(["rev-list", "--first-parent", "--reverse", range])
         .output()?;
     if !listed.status.success() {
         return Err(BadInput::new(format!(
@@ -84,10 +93,11 @@ fn runs_of_range(range: &str, flags: &str, out: &std::path::Path) -> Result<std:
         ))
         .into());
     }
-    let shas: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+    let all: Vec<String> = String::from_utf8_lossy(&listed.stdout)
         .lines()
         .map(str::to_string)
         .collect();
+    let shas = every_kth_from_newest(&all, step);
     if shas.is_empty() {
         return Err(BadInput::new(format!("--revs: '{range}' holds no commit")).into());
     }
@@ -116,4 +126,30 @@ fn runs_of_range(range: &str, flags: &str, out: &std::path::Path) -> Result<std:
         }
     }
     Ok(dir)
+}
+
+/// Every `step`-th of `shas` (oldest first), counted back from the newest, which is always
+/// among them.
+fn every_kth_from_newest(shas: &[String], step: usize) -> Vec<String> {
+    let n = shas.len();
+    shas.iter()
+        .enumerate()
+        .filter(|(i, _)| (n - 1 - i) % step.max(1) == 0)
+        .map(|(_, s)| s.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::every_kth_from_newest;
+
+    #[test]
+    fn a_step_keeps_the_newest_and_every_kth_before_it() {
+        let shas: Vec<String> = (1..=7).map(|i| format!("c{i}")).collect();
+        assert_eq!(every_kth_from_newest(&shas, 1), shas);
+        assert_eq!(every_kth_from_newest(&shas, 3), ["c1", "c4", "c7"]);
+        assert_eq!(every_kth_from_newest(&shas, 4), ["c3", "c7"]);
+        assert_eq!(every_kth_from_newest(&shas, 10), ["c7"]);
+        assert!(every_kth_from_newest(&[], 2).is_empty());
+    }
 }

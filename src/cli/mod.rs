@@ -112,15 +112,13 @@ pub fn main(args: Vec<OsString>, registry: &Registry) -> u8 {
             }
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                 eprintln!(
-                    "threadfork: error: a command is required: run, ab, report, compare, machine, list or scaling ({})",
+                    "threadfork: error: a command is required: run, ab, report, compare, history, machine, list or scaling ({})",
                     hint("--help")
                 );
                 return EXIT_BAD_INPUT;
             }
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("threadfork: error: {first} ({})", hint("--help"));
+            let line = flags::clap_line(&e.render().to_string());
+            eprintln!("threadfork: error: {line} ({})", hint("--help"));
             return EXIT_BAD_INPUT;
         }
     };

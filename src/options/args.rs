@@ -110,6 +110,10 @@ pub struct HistoryArgs {
     /// run of each (kept under --out, reused by the next call) and read them as the history
     #[arg(long, value_name = "A..B")]
     pub revs: Option<String>,
+    /// With --revs: every K-th commit of the range's first-parent line, counted back from B
+    /// (B always among them), for a long range
+    #[arg(long, value_name = "K", default_value_t = 1, requires = "revs")]
+    pub step: usize,
     /// The flags of each commit's run with --revs
     #[arg(
         long,
