@@ -2,10 +2,11 @@
 # How well `threadfork history` finds change points on this machine's own noise, and how fast
 # it reads a long history:
 #   1. `history --evaluate`: series of 100 runs made from the A/A runs of one build in
-#      results/baseline/MACHINE (each synthetic run picks one of them and resamples its own
-#      samples), with steps of 2%, 5% and 10% put in at run 61 by re-scaling the recorded
-#      samples; recall and false change points, beside a plain "last run against the ten
-#      before" t-test on the same series;
+#      results/history-eval/MACHINE (ten `run --quick --samples 24` of square, counter and
+#      empty on the per-sample models; results/baseline/MACHINE where there are none): each
+#      synthetic run picks one of them and resamples its own samples, with steps of 2%, 5% and
+#      10% put in at run 61 by re-scaling the recorded samples; recall and false change
+#      points, beside a plain "last run against the ten before" t-test on the same series;
 #   2. speed: 1,000 runs × 300 keys (made from one real run, each figure moved by a little
 #      noise of its own), `history` over all of them, timed.
 #
@@ -17,7 +18,8 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin threadfork
 bin=target/release/threadfork
 machine=$($bin machine --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-base=${1:-results/baseline/$machine}
+base=${1:-results/history-eval/$machine}
+[ -n "${1:-}" ] || [ -d "$base" ] || base=results/baseline/$machine
 [ -d "$base" ] || { echo "history-eval: no A/A runs in $base (make them as docs/compare.md says)"; exit 2; }
 
 echo "## Change points on this machine's noise ($base)"
