@@ -25,9 +25,12 @@ else
         "$bin" run --quick --workload square --model sequential,threads,fork --no-charts \
             --samples "$samples" --out "$out/$1" > "$out/$1.txt"
     }
+    # The loop, on for 2 s and off for 2 s; stopped (TERM), it stops its loop too.
     toggler() {
+        local p=
+        trap 'kill $p 2>/dev/null; exit 0' TERM
         while :; do
-            taskset -c 1 sh -c 'while :; do :; done' & local p=$!
+            taskset -c 1 sh -c 'while :; do :; done' & p=$!
             sleep 2; kill $p 2>/dev/null; wait $p 2>/dev/null || true
             sleep 2
         done
@@ -37,7 +40,6 @@ else
         toggler & t=$!
         run "busy-$i"
         kill $t 2>/dev/null; wait $t 2>/dev/null || true
-        pkill -f "while :; do :; done" 2>/dev/null || true
     done
     find "$out" -name '*.json' -exec gzip -9 -n {} +
 fi
