@@ -259,6 +259,21 @@ macro_rules! draw_body {
     }};
 }
 
+/// The title's font: bold, 22 px, or smaller for a long title (a user's key, a history
+/// series) rather than running off both edges of the plot.
+fn title_font<DB: DrawingBackend>(plot: &DrawingArea<DB, Shift>, title: &str) -> FontDesc<'static> {
+    let room = f64::from(WIDTH - LEGEND_WIDTH) - 32.0;
+    let font = |size: f64| (FONT, size).into_font().style(FontStyle::Bold);
+    let size = [22.0, 19.0, 16.0, 14.0, 12.0]
+        .into_iter()
+        .find(|&size| {
+            plot.estimate_text_size(title, &font(size).into())
+                .is_ok_and(|(w, _)| f64::from(w) <= room)
+        })
+        .unwrap_or(12.0);
+    font(size)
+}
+
 pub(crate) fn render<DB: DrawingBackend>(chart: &Chart, root: &DrawingArea<DB, Shift>) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -293,7 +308,7 @@ where
     let (y0, y1) = bounds(ys, y_log);
     let mut builder = ChartBuilder::on(&plot);
     builder
-        .caption(&chart.title, (FONT, 22).into_font().style(FontStyle::Bold))
+        .caption(&chart.title, title_font(&plot, &chart.title))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(96);
