@@ -2,11 +2,13 @@
 # How well `threadfork history` finds change points on this machine's own noise, and how fast
 # it reads a long history:
 #   1. `history --evaluate`: series of 100 runs made from the A/A runs of one build in
-#      results/history-eval/MACHINE (ten `run --quick --samples 24` of square, counter and
+#      results/history-eval/MACHINE (forty `run --quick --samples 24` of square, counter and
 #      empty on the per-sample models; results/baseline/MACHINE where there are none): each
-#      synthetic run picks one of them and resamples its own samples, with steps of 2%, 5% and
-#      10% put in at run 61 by re-scaling the recorded samples; recall and false change
-#      points, beside a plain "last run against the ten before" t-test on the same series;
+#      synthetic run is one of them, picked at random, with the figure it recorded; steps of
+#      2%, 5% and 10% put in at run 61 by re-scaling the recorded figures; recall and false
+#      change points, by the keys' run-to-run noise and for the keys whose reach (the smallest
+#      step `history` says each series can see) is the step, beside a plain "last run against
+#      the ten before" t-test on the same series;
 #   2. speed: 1,000 runs × 300 keys (made from one real run, each figure moved by a little
 #      noise of its own), `history` over all of them, timed.
 #

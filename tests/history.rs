@@ -105,6 +105,14 @@ fn the_exit_code_follows_the_window_and_the_threshold() {
     let (code, out, _) = history(&[&f, "--no-charts", "--window", "30"]);
     assert_eq!(code, Some(0));
     assert!(out.contains("No change point in any series."), "{out}");
+    // A window of one run could never fail (a change is seen once two runs hold its level).
+    let (code, out, err) = history(&[&d, "--no-charts", "--window", "1"]);
+    assert_eq!((code, out.as_str()), (Some(2), ""));
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--window: a change is seen once 2 runs"),
+        "{err}"
+    );
 }
 
 #[test]

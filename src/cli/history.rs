@@ -26,8 +26,14 @@ pub(super) fn history_command(a: &HistoryArgs) -> Result<u8> {
             .into());
         }
     };
-    if a.window == 0 {
-        return Err(BadInput::new("--window: give 1 or more runs").into());
+    let seen_after = history::detect::MIN_SEGMENT;
+    if a.window < seen_after {
+        return Err(BadInput::new(format!(
+            "--window: a change is seen once {seen_after} runs hold its new level, so a window \
+             of {} never fails; give {seen_after} or more runs",
+            a.window
+        ))
+        .into());
     }
     if a.step == 0 {
         return Err(BadInput::new("--step: give 1 or more commits").into());
@@ -42,7 +48,6 @@ pub(super) fn history_command(a: &HistoryArgs) -> Result<u8> {
             .split(',')
             .map(crate::compare::parse_threshold)
             .collect::<Result<_, _>>()?;
-        let runs: Vec<_> = runs.into_iter().map(|(r, _)| r).collect();
         print!("{}", history::evaluate::evaluate(&runs, &steps, 20, ALPHA));
         return Ok(0);
     }

@@ -109,7 +109,53 @@ fn words(h: &History, threshold: f64, window: usize, code: u8) -> String {
         },
         threshold * 100.0
     );
+    reach_words(&mut s, h, threshold, window);
     s
+}
+
+/// Each series' reach: (its index, its smallest step the gate fails for, in per cent),
+/// widest reach last.
+fn reach(h: &History, window: usize) -> Vec<(usize, f64)> {
+    let mut v: Vec<(usize, f64)> = (0..h.series.len())
+        .map(|i| (i, h.gate_reach_pct(i, window)))
+        .collect();
+    v.sort_by(|a, b| a.1.total_cmp(&b.1));
+    v
+}
+
+/// How many series can fail the gate for a step of the threshold, and the ones that cannot:
+/// a series too noisy for the gate is said, not passed in silence.
+fn reach_words(s: &mut String, h: &History, threshold: f64, window: usize) {
+    let all = reach(h, window);
+    let short_of: Vec<&(usize, f64)> = all.iter().filter(|r| r.1 > threshold * 100.0).collect();
+    let _ = writeln!(
+        s,
+        "Reach: {} of {} series can fail it for a step of {:.1}% (about 9 times in 10, by their run-to-run noise); {}",
+        all.len() - short_of.len(),
+        all.len(),
+        threshold * 100.0,
+        if short_of.is_empty() {
+            "every series can.".to_string()
+        } else {
+            "the rest only for bigger steps (a wider --window, or steadier runs, brings them in):"
+                .to_string()
+        }
+    );
+    for &&(i, pct) in short_of.iter().rev().take(5) {
+        let x = &h.series[i];
+        let _ = writeln!(
+            s,
+            "- `{}`: run-to-run noise {:.1}%, fails it for {:.0}% or more",
+            x.label, x.noise_pct, pct
+        );
+    }
+    if short_of.len() > 5 {
+        let _ = writeln!(
+            s,
+            "- and {} more (`--json` gives each series' reach)",
+            short_of.len() - 5
+        );
+    }
 }
 
 fn json(h: &History, threshold: f64, window: usize, code: u8) -> String {
@@ -124,6 +170,11 @@ fn json(h: &History, threshold: f64, window: usize, code: u8) -> String {
         "alpha": h.alpha,
         "exit": code,
         "series": h.series.iter().map(|s| &s.label).collect::<Vec<_>>(),
+        "reach": reach(h, window).iter().map(|&(i, pct)| serde_json::json!({
+            "series": h.series[i].label,
+            "noise_pct": h.series[i].noise_pct,
+            "fails_for_pct": pct,
+        })).collect::<Vec<_>>(),
         "changes": h.newest_first(),
         "changed_series": h.series.iter().enumerate()
             .filter(|(i, _)| changed.contains(i))
@@ -214,7 +265,7 @@ pub fn write_page(h: &History, dir: &Path) -> anyhow::Result<PathBuf> {
             esc(&chart.title)
         );
     }
-    page.push_str("<h2>The other series (no change point)</h2><table><tr><th>series</th><th>runs</th><th>first</th><th>last</th><th>last ÷ first</th></tr>");
+    page.push_str("<h2>The other series (no change point)</h2><table><tr><th>series</th><th>runs</th><th>first</th><th>last</th><th>last ÷ first</th><th>run-to-run noise</th></tr>");
     for (i, x) in h.series.iter().enumerate() {
         if changed.contains(&i) || x.points.is_empty() {
             continue;
@@ -222,10 +273,11 @@ pub fn write_page(h: &History, dir: &Path) -> anyhow::Result<PathBuf> {
         let (a, b) = (x.points[0].1, x.points[x.points.len() - 1].1);
         let _ = write!(
             page,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{a:.4}</td><td class=\"n\">{b:.4}</td><td class=\"n\">{:.3}×</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{a:.4}</td><td class=\"n\">{b:.4}</td><td class=\"n\">{:.3}×</td><td class=\"n\">{:.1}%</td></tr>",
             esc(&x.label),
             x.points.len(),
-            b / a
+            b / a,
+            x.noise_pct
         );
     }
     page.push_str("</table></body></html>\n");

@@ -128,8 +128,9 @@ pub struct HistoryArgs {
     /// Smallest change for the worse that fails a nightly gate, e.g. 5% or 0.05
     #[arg(long, value_name = "PCT", default_value = "5%")]
     pub threshold: String,
-    /// Fail (exit 1) only for a change whose first run is among the newest N runs
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// Fail (exit 1) only for a change whose first run is among the newest N runs (2 or more:
+    /// a change is seen once two runs hold its new level)
+    #[arg(long, value_name = "N", default_value_t = 3)]
     pub window: usize,
     /// Write the report as text, markdown, json or junit [default: text]
     #[arg(long, value_name = "FORMAT", conflicts_with_all = ["markdown", "json"])]

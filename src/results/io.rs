@@ -113,14 +113,36 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Results, LoadError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(LoadError::Empty { path });
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| LoadError::Json {
-        path: path.clone(),
-        detail: one_line(e),
-    })?;
-    let r = match value.get("schema").and_then(|s| s.as_str()) {
+    // The schema first, skipping the rest unread (and checking the syntax on the way), so that
+    // a current file is read once, straight into its types: a history reads a thousand.
+    #[derive(serde::Deserialize)]
+    struct SchemaOnly {
+        schema: Option<serde_json::Value>,
+    }
+    let head: SchemaOnly = match serde_json::from_slice(bytes) {
+        Ok(h) => h,
+        // Not an object (or not JSON at all): the syntax error, else no schema.
+        Err(e) => match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Err(_) => {
+                return Err(LoadError::Json {
+                    path,
+                    detail: one_line(e),
+                });
+            }
+            Ok(_) => SchemaOnly { schema: None },
+        },
+    };
+    let r = match head.schema.as_ref().and_then(|s| s.as_str()) {
         None => return Err(LoadError::NoSchema { path }),
-        Some(SCHEMA_V1) => upgrade_v1(value, &path)?,
-        Some(SCHEMA) => serde_json::from_value(value).map_err(|e| LoadError::Shape {
+        Some(SCHEMA_V1) => {
+            let value: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|e| LoadError::Json {
+                    path: path.clone(),
+                    detail: one_line(e),
+                })?;
+            upgrade_v1(value, &path)?
+        }
+        Some(SCHEMA) => serde_json::from_slice(bytes).map_err(|e| LoadError::Shape {
             path: path.clone(),
             detail: one_line(e),
         })?,

@@ -1,15 +1,19 @@
 //! How well change points are found on this machine's own noise: series made from real A/A
-//! runs of one build (each synthetic run picks one of them and takes the median of a
-//! resample of that run's own samples, in compare's units — so both the run-to-run and the
-//! within-run noise are this machine's), with a step of a known size put in at a known run by
-//! re-scaling the recorded samples. Each key is one series per trial. The same series are
-//! given to the plain gate beside it: the last run against the ten before it.
+//! runs of one build — each synthetic run is one of them, picked at random, with the figure
+//! that run recorded (its median, in the units `history` judges) — with a step of a known size
+//! put in at a known run by re-scaling the recorded figure. So the run-to-run noise is exactly
+//! this machine's: a run's samples are not resampled, which would add their own sampling error
+//! a second time on top of the one each recorded median already carries. Each key is one
+//! series per trial; a group's keys take the same real run at each synthetic run, as a run
+//! moves its keys together. The same series are given to the plain gate beside it: the last
+//! run against the ten before it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use super::detect;
-use crate::results::{Better, CaseId, Metric, Results};
+use crate::results::{Better, Metric, Results};
 
 /// Runs per synthetic series, and the run the step starts at.
 pub const RUNS: usize = 100;
@@ -32,80 +36,59 @@ impl Rng {
     }
 }
 
-/// A key's samples in each run, and which way is worse.
-type KeyRuns = (Better, Vec<Vec<f64>>);
+/// A key's log figure in each real run, and which way is worse.
+type KeyRuns = (Better, Vec<f64>);
 
 /// A key's group (its workload, model and metric), as `history` forms its group series.
 type GroupOf = (String, String, Metric);
 
-/// Every judged key's samples in each run that holds it (compare's units), which way is
-/// worse, and its group.
-fn samples(runs: &[Results]) -> Vec<(GroupOf, KeyRuns)> {
-    let mut keys: BTreeMap<(CaseId, Metric), KeyRuns> = BTreeMap::new();
-    for r in runs {
-        for m in super::super::normalize::normalized_with(r, |m| !m.probe.is_empty()) {
-            if m.info || !m.metric.is_judged() || m.median <= 0.0 || m.samples.len() < 3 {
-                continue;
-            }
-            keys.entry((m.case.clone(), m.metric))
-                .or_insert((m.better, Vec::new()))
-                .1
-                .push(m.samples.clone());
-        }
-    }
+/// Every key every run holds: its log figure in each run, as `history` reads it (the median,
+/// per probe step where every run had one), which way is worse, and its group.
+fn figures(runs: &[(Results, PathBuf)]) -> Vec<(GroupOf, KeyRuns)> {
+    let mut better_of = BTreeMap::new();
+    let keys = super::per_key(runs, &mut better_of);
     keys.into_iter()
-        .filter(|(_, (_, runs_of))| runs_of.len() == runs.len())
-        .map(|((case, metric), k)| ((case.workload, case.model, metric), k))
+        .filter(|(_, pts)| pts.len() == runs.len())
+        .map(|((case, metric), pts)| {
+            let logs = pts.iter().map(|p| p.1.ln()).collect();
+            (
+                (case.workload, case.model, metric),
+                (better_of[&metric], logs),
+            )
+        })
         .collect()
 }
 
-/// One synthetic run of a key: the log median of a resample of real run `run`'s samples,
-/// `worse` applied.
-fn draw(rng: &mut Rng, run: &[f64], worse: f64) -> f64 {
-    let d: Vec<f64> = (0..run.len())
-        .map(|_| run[rng.below(run.len())] * worse)
-        .collect();
-    crate::stats::median(&d).ln()
-}
-
-/// The factor a step of `step` (a fraction, for the worse) puts on a figure.
-fn worse_factor(better: Better, step: f64) -> f64 {
+/// The factor a step of `step` (a fraction, for the worse) puts on a figure, in logs.
+fn worse_log(better: Better, step: f64) -> f64 {
     match better {
-        Better::Higher => 1.0 / (1.0 + step),
-        Better::Lower => 1.0 + step,
+        Better::Higher => -(1.0 + step).ln(),
+        Better::Lower => (1.0 + step).ln(),
     }
 }
 
-/// One synthetic series of log medians, `step` (a fraction, for the worse) from `STEP_AT` on.
-fn series(rng: &mut Rng, runs_of: &[Vec<f64>], better: Better, step: f64) -> Vec<f64> {
-    let worse = worse_factor(better, step);
-    (0..RUNS)
-        .map(|i| {
-            let run = &runs_of[rng.below(runs_of.len())];
-            draw(rng, run, if i >= STEP_AT { worse } else { 1.0 })
-        })
+/// The real run each synthetic run is: `RUNS` picks among `runs`.
+fn picks(rng: &mut Rng, runs: usize) -> Vec<usize> {
+    (0..RUNS).map(|_| rng.below(runs)).collect()
+}
+
+/// One key's synthetic series of log figures: the picked runs' figures, `step` (a fraction,
+/// for the worse) from `STEP_AT` on.
+fn series(pick: &[usize], (better, logs): &KeyRuns, step: f64) -> Vec<f64> {
+    let worse = worse_log(*better, step);
+    pick.iter()
+        .enumerate()
+        .map(|(i, &r)| logs[r] + if i >= STEP_AT { worse } else { 0.0 })
         .collect()
 }
 
 /// One synthetic series of a group: at each synthetic run one real run is picked for all its
-/// keys (a run moves its keys together, as the machine does), each key resampled from it; the
-/// group's figure is the mean of its keys' log medians (their geometric mean, as `history`'s
-/// group series). The step moves every key.
+/// keys; the group's figure is formed from its keys' series as `history` forms it. The step
+/// moves every key.
 fn group_series(rng: &mut Rng, members: &[&KeyRuns], step: f64) -> Vec<f64> {
-    let runs = members[0].1.len();
-    (0..RUNS)
-        .map(|i| {
-            let pick = rng.below(runs);
-            let sum: f64 = members
-                .iter()
-                .map(|(better, runs_of)| {
-                    let w = worse_factor(*better, step);
-                    draw(rng, &runs_of[pick], if i >= STEP_AT { w } else { 1.0 })
-                })
-                .sum();
-            sum / members.len() as f64
-        })
-        .collect()
+    let pick = picks(rng, members[0].1.len());
+    let each: Vec<Vec<f64>> = members.iter().map(|k| series(&pick, k, step)).collect();
+    super::weighted_logs(&each)
 }
 
 /// Counts of one setting: series, found at the step (right direction, within the slack),
@@ -143,8 +126,8 @@ fn tally(t: &mut Tally, x: &[f64], better: Better, stepped: bool, alpha: f64) {
 /// The evaluation table (Markdown): for no step and each of `steps` (fractions), over
 /// `trials` series per key, by the keys' run-to-run spread; and over the group series
 /// (a workload's model and metric over its keys, as `history` forms them).
-pub fn evaluate(runs: &[Results], steps: &[f64], trials: usize, alpha: f64) -> String {
-    let keys = samples(runs);
+pub fn evaluate(runs: &[(Results, PathBuf)], steps: &[f64], trials: usize, alpha: f64) -> String {
+    let keys = figures(runs);
     let mut groups: BTreeMap<&GroupOf, Vec<&KeyRuns>> = BTreeMap::new();
     for (g, k) in &keys {
         groups.entry(g).or_default().push(k);
@@ -160,39 +143,47 @@ pub fn evaluate(runs: &[Results], steps: &[f64], trials: usize, alpha: f64) -> S
         STEP_AT + 1
     );
     out.push_str("| step | keys' run-to-run σ | series | history: found | history: false change points per 100 runs per key | last run vs the 10 before: found | its false alarms per 100 runs per key |\n|---:|---|---:|---:|---:|---:|---:|\n");
-    // Each key's own run-to-run spread: the σ of its runs' log medians.
-    let sigma = |runs_of: &[Vec<f64>]| {
-        let logs: Vec<f64> = runs_of
-            .iter()
-            .map(|s| crate::stats::median(s).ln())
-            .collect();
+    // Each key's own run-to-run spread: the σ of its runs' log figures.
+    let sigma = |logs: &[f64]| {
         let mean = logs.iter().sum::<f64>() / logs.len() as f64;
         (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (logs.len() - 1).max(1) as f64)
             .sqrt()
     };
-    let classes: [(&str, f64, f64); 4] = [
+    let classes: [(&str, f64, f64); 5] = [
         ("≤ 2%", 0.0, 0.02),
         ("2–5%", 0.02, 0.05),
-        ("> 5%", 0.05, f64::MAX),
+        ("5–10%", 0.05, 0.10),
+        ("> 10%", 0.10, f64::MAX),
         ("all", 0.0, f64::MAX),
     ];
     for &step in std::iter::once(&0.0).chain(steps) {
         let seed = 0x5eed_0000_0000_0001 ^ (step * 1e4) as u64;
+        // The series whose reach (`History::gate_reach_pct`'s figure, with the runs after the
+        // step) is the step or less, by their own noise: found 9 times in 10, if the reach
+        // says true.
+        let mut within = Tally::default();
+        let seen = |x: &[f64]| {
+            detect::smallest_seen(RUNS, detect::noise(x), alpha, RUNS - STEP_AT) <= step.ln_1p()
+        };
         for (name, from, to) in classes {
             let mut t = Tally::default();
             let mut rng = Rng(seed);
-            for (_, (better, runs_of)) in &keys {
-                let s = sigma(runs_of);
+            for (_, key) in &keys {
+                let s = sigma(&key.1);
                 if s < from || s >= to {
                     continue;
                 }
                 for _ in 0..trials {
-                    let x = series(&mut rng, runs_of, *better, step);
-                    tally(&mut t, &x, *better, step > 0.0, alpha);
+                    let x = series(&picks(&mut rng, runs.len()), key, step);
+                    tally(&mut t, &x, key.0, step > 0.0, alpha);
+                    if name == "all" && step > 0.0 && seen(&x) {
+                        tally(&mut within, &x, key.0, true, alpha);
+                    }
                 }
             }
             table_row(&mut out, step, name, &t);
         }
+        table_row(&mut out, step, "reach ≤ the step", &within);
         let mut t = Tally::default();
         let mut rng = Rng(seed ^ 0x9e37_79b9_7f4a_7c15);
         for members in groups.values() {

@@ -1,8 +1,8 @@
 //! History: the runs of one machine as a series per figure, and the change points in each —
 //! when a figure changed, by how much, and between which commits. Every key (a case and
 //! metric, as `compare` matches them, in the same units of the core's speed) and every group
-//! (a workload's model and metric over the keys every run holds, their geometric mean) is a
-//! series of medians in run order.
+//! (a workload's model and metric over the keys every run holds, their geometric mean weighted
+//! by each key's steadiness) is a series of medians in run order.
 
 pub mod detect;
 pub mod evaluate;
@@ -10,6 +10,7 @@ pub mod evaluate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::BadInput;
@@ -34,6 +35,8 @@ pub struct Series {
     pub group: bool,
     pub unit: String,
     pub points: Vec<(usize, f64, [f64; 2])>,
+    /// Its run-to-run noise: [`detect::noise`] of its log medians, as a per cent.
+    pub noise_pct: f64,
 }
 
 /// A change point of one series, with the runs around it.
@@ -72,21 +75,27 @@ pub fn load_runs(
     paths: &[PathBuf],
     machine: Option<&str>,
 ) -> Result<Vec<(Results, PathBuf)>, BadInput> {
-    let mut runs = Vec::new();
+    let mut files = Vec::new();
     for p in paths {
-        let files = super::input::results_files(p);
-        if files.is_empty() {
+        let found = super::input::results_files(p);
+        if found.is_empty() {
             return Err(super::input::no_results(p));
         }
-        for f in files {
-            // A folder may hold A/B jobs beside runs: only runs make a history.
-            if f.is_dir() || file_name(&f).starts_with("ab-") {
-                continue;
-            }
-            let r = crate::results::load(&f).map_err(|e| BadInput::new(e.to_string()))?;
-            runs.push((r, f));
-        }
+        // A folder may hold A/B jobs beside runs: only runs make a history.
+        files.extend(
+            found
+                .into_iter()
+                .filter(|f| !f.is_dir() && !file_name(f).starts_with("ab-")),
+        );
     }
+    // Read on every core: a long history is mostly the reading of its files.
+    let mut runs = files
+        .into_par_iter()
+        .map(|f| match crate::results::load(&f) {
+            Ok(r) => Ok((r, f)),
+            Err(e) => Err(BadInput::new(e.to_string())),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut machines: Vec<String> = runs.iter().map(|(r, _)| r.machine.id.clone()).collect();
     machines.sort();
     machines.dedup();
@@ -151,9 +160,14 @@ pub fn history(runs: &[(Results, PathBuf)], alpha: f64) -> History {
             group: false,
             unit: pts[0].3.clone(),
             points: pts.iter().map(|p| (p.0, p.1, p.2)).collect(),
+            noise_pct: 0.0,
         });
     }
     series.extend(groups(&per_key, &better_of, runs.len()));
+    for x in &mut series {
+        let logs: Vec<f64> = x.points.iter().map(|p| p.1.ln()).collect();
+        x.noise_pct = (detect::noise(&logs).exp() - 1.0) * 100.0;
+    }
     let changes = series
         .iter()
         .enumerate()
@@ -220,7 +234,21 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
     for (key, pts) in both {
         let k = &kinds[&key];
         let probed = k.iter().all(|x| x.is_some() && *x == k[0]);
-        let which = usize::from(probed);
+        // Per probe step where every run had the same probe, unless the figure as measured
+        // is the steadier over these runs: a lock's hand-offs under contention follow the
+        // scheduler more than the core's speed, and dividing by the probe only adds its noise.
+        let steadier_per_probe = || {
+            let noise = |w: usize| {
+                let logs: Vec<f64> = pts
+                    .iter()
+                    .filter_map(|(_, v)| v[w])
+                    .map(|f| f.0.ln())
+                    .collect();
+                detect::noise(&logs)
+            };
+            noise(1) <= noise(0)
+        };
+        let which = usize::from(probed && steadier_per_probe());
         let unit = units[&key].clone();
         let points: Points = pts
             .iter()
@@ -233,8 +261,28 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
     per_key
 }
 
+/// Each member's weight in its group: 1/σ², σ its own series' run-to-run noise
+/// ([`detect::noise`] of its log figures), the weights summing to 1 — so a steady key counts
+/// for more than a wild one and the group is at least as steady as its steadiest key, where
+/// a plain mean would be as wild as its wildest ÷ the count.
+fn weights(members: &[Vec<f64>]) -> Vec<f64> {
+    let w: Vec<f64> = members.iter().map(|m| detect::noise(m).powi(-2)).collect();
+    let sum: f64 = w.iter().sum();
+    w.iter().map(|x| x / sum).collect()
+}
+
+/// A group's log figure at each run from its members' log figures over the same runs: their
+/// mean, each weighted by [`weights`].
+pub(crate) fn weighted_logs(members: &[Vec<f64>]) -> Vec<f64> {
+    let w = weights(members);
+    (0..members[0].len())
+        .map(|i| members.iter().zip(&w).map(|(m, w)| w * m[i]).sum())
+        .collect()
+}
+
 /// The group series: each workload's model and metric over the keys every run holds (two or
-/// more), the geometric mean of their medians at each run.
+/// more), their medians' weighted geometric mean at each run ([`weighted_logs`]); its
+/// interval's ends that far from it as the members' intervals make, taken as independent.
 fn groups(per_key: &PerKey, better_of: &BTreeMap<Metric, Better>, runs: usize) -> Vec<Series> {
     let mut members: BTreeMap<(String, String, Metric), Vec<&Points>> = BTreeMap::new();
     for ((case, metric), pts) in per_key {
@@ -245,23 +293,28 @@ fn groups(per_key: &PerKey, better_of: &BTreeMap<Metric, Better>, runs: usize) -
                 .push(pts);
         }
     }
+    let ln = |v: f64| v.max(f64::MIN_POSITIVE).ln();
     members
         .into_iter()
         .filter(|(_, ks)| ks.len() >= 2)
         .map(|((w, model, metric), ks)| {
-            // The geometric mean over the group's keys of one figure at run i (0: the
-            // median, 1 and 2: the interval's ends).
-            let geo = |which: usize, i: usize| {
-                let of = |k: &Points| match which {
-                    0 => k[i].1,
-                    1 => k[i].2[0],
-                    _ => k[i].2[1],
-                };
-                (ks.iter()
-                    .map(|k| of(k).max(f64::MIN_POSITIVE).ln())
-                    .sum::<f64>()
-                    / ks.len() as f64)
-                    .exp()
+            let logs: Vec<Vec<f64>> = ks
+                .iter()
+                .map(|k| k.iter().map(|p| ln(p.1)).collect())
+                .collect();
+            let wt = weights(&logs);
+            let centre = weighted_logs(&logs);
+            // One end of the interval at run i: the members' distances to it, combined.
+            let end = |i: usize, lower: bool| {
+                let var: f64 = ks
+                    .iter()
+                    .zip(&wt)
+                    .map(|(k, w)| {
+                        let far = if lower { k[i].2[0] } else { k[i].2[1] };
+                        (w * (ln(far) - ln(k[i].1))).powi(2)
+                    })
+                    .sum();
+                (centre[i] + var.sqrt() * if lower { -1.0 } else { 1.0 }).exp()
             };
             Series {
                 label: format!("{w} / {model} / every key {}", metric.name()),
@@ -270,8 +323,9 @@ fn groups(per_key: &PerKey, better_of: &BTreeMap<Metric, Better>, runs: usize) -
                 group: true,
                 unit: ks[0][0].3.clone(),
                 points: (0..runs)
-                    .map(|i| (i, geo(0, i), [geo(1, i), geo(2, i)]))
+                    .map(|i| (i, centre[i].exp(), [end(i, true), end(i, false)]))
                     .collect(),
+                noise_pct: 0.0,
             }
         })
         .collect()
@@ -318,6 +372,16 @@ impl History {
         u8::from(alarm)
     }
 
+    /// The smallest step for the worse (a per cent) series `s` lets the gate fail for, about 9
+    /// times in 10 ([`detect::smallest_seen`]): found while its first run is still among the
+    /// newest `window` runs.
+    pub fn gate_reach_pct(&self, s: usize, window: usize) -> f64 {
+        let x = &self.series[s];
+        let sigma = (x.noise_pct / 100.0).ln_1p();
+        let d = detect::smallest_seen(x.points.len(), sigma, self.alpha, window);
+        (d.exp() - 1.0) * 100.0
+    }
+
     /// The changes, newest first (then the largest first).
     pub fn newest_first(&self) -> Vec<&Found> {
         let mut v: Vec<&Found> = self.changes.iter().collect();
@@ -327,5 +391,44 @@ impl History {
                 .then(b.change_pct.abs().total_cmp(&a.change_pct.abs()))
         });
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fixed zig-zag of ±`sd` with a slow wander: noise whose first differences are known.
+    fn wobble(n: usize, sd: f64, phase: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| {
+                sd * if (i + phase) % 2 == 0 { 1.0 } else { -1.0 } * (1.0 + (i % 3) as f64 / 4.0)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_wild_member_hardly_moves_its_group_and_the_weights_sum_to_one() {
+        let steady = wobble(40, 0.01, 0);
+        let wild = wobble(40, 0.5, 1);
+        let w = weights(&[steady.clone(), wild.clone()]);
+        assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(w[0] > 0.99, "{w:?}");
+        let g = weighted_logs(&[steady.clone(), wild]);
+        // The group is no wilder than its steady member, where a plain mean would be 25 times.
+        assert!(detect::noise(&g) <= 1.05 * detect::noise(&steady));
+    }
+
+    #[test]
+    fn a_step_of_every_member_is_the_groups_step() {
+        let mut a = wobble(30, 0.01, 0);
+        let mut b = wobble(30, 0.03, 1);
+        for v in a[20..].iter_mut().chain(b[20..].iter_mut()) {
+            *v += 0.1;
+        }
+        let g = weighted_logs(&[a, b]);
+        let before = g[..20].iter().sum::<f64>() / 20.0;
+        let after = g[20..].iter().sum::<f64>() / 10.0;
+        assert!((after - before - 0.1).abs() < 0.02, "{}", after - before);
     }
 }
