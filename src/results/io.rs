@@ -211,7 +211,8 @@ pub fn load(path: &Path) -> Result<Results, LoadError> {
             }
         });
     }
-    let mut bytes = Vec::new();
+    // Sized once from the file's length: a thousand-run history reads every byte of each.
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_RESULTS_BYTES + 1) as usize + 1);
     f.take(MAX_RESULTS_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(read)?;

@@ -1,6 +1,7 @@
 //! Change points in one series of a figure's medians over runs (in logs): robust binary
-//! segmentation. The noise σ is taken from the series' own run-to-run differences (the MAD of
-//! the first differences, which a few steps hardly move); within a segment each value is
+//! segmentation. The noise σ is taken from the series' own run-to-run differences (their MAD,
+//! or their spread without the largest tenth where that is more: a few steps hardly move
+//! either, and a series flipping between two levels is not called steady); within a segment each value is
 //! clipped to its median ± [`CLIP`] σ, so that one wild run cannot pass for a step; the split
 //! that best separates the two sides' means is kept when its t (in σ) clears the two-sided
 //! normal quantile at `alpha` over every place it could have fallen (Bonferroni), and both
@@ -25,16 +26,27 @@ pub struct Change {
     pub hi: f64,
 }
 
-/// The run-to-run noise of a series: 1.4826 · MAD of its first differences ÷ √2, or a tiny
+/// E[z² | z² below its 90th percentile] for a standard normal z: (0.9 − 2·1.645·φ(1.645)) ÷ 0.9,
+/// what the lower nine tenths of a normal's squares average, against 1 for all of them.
+const TRIMMED_VAR_90: f64 = 0.6230;
+
+/// The run-to-run noise of a series: 1.4826 · MAD of its first differences ÷ √2, or their
+/// root mean square without the largest tenth, as a normal's σ, where that is more; or a tiny
 /// floor for a series that never moves (exact counts: any change is a change).
 pub fn noise(x: &[f64]) -> f64 {
     let d: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
-    let s = if d.len() >= 2 {
-        1.4826 * mad(&d) / std::f64::consts::SQRT_2
-    } else {
-        0.0
-    };
-    s.max(1e-9)
+    if d.len() < 2 {
+        return 1e-9;
+    }
+    let robust = 1.4826 * mad(&d) / std::f64::consts::SQRT_2;
+    // The root mean square of the differences without their largest tenth (where a few steps
+    // fall), scaled to a normal's σ: a series that flips between two levels run after run has
+    // half its differences near zero, and its MAD says less than it moves.
+    let mut sq: Vec<f64> = d.iter().map(|v| v * v).collect();
+    sq.sort_by(f64::total_cmp);
+    let keep = (sq.len() * 9).div_ceil(10).max(1);
+    let trimmed = (sq[..keep].iter().sum::<f64>() / keep as f64 / TRIMMED_VAR_90 / 2.0).sqrt();
+    robust.max(trimmed).max(1e-9)
 }
 
 /// The upper `p` quantile of the standard normal (Acklam's approximation, refined once).
@@ -190,6 +202,20 @@ mod tests {
             x[50] += 0.3;
             assert!(change_points(&x, 0.01).is_empty(), "seed {seed}");
         }
+    }
+
+    #[test]
+    fn a_series_flipping_between_two_levels_is_noise_not_steps() {
+        // Each run at one of two levels 30% apart, as a contended lock's key flips on a small
+        // machine: over half the runs repeat the level before, so the MAD of the differences
+        // alone would call the series steady.
+        let pick = noisy(100, 1.0, 11);
+        let fine = noisy(100, 0.005, 12);
+        let x: Vec<f64> = (0..100)
+            .map(|i| fine[i] + if pick[i] > 0.3 { 0.3 } else { 0.0 })
+            .collect();
+        assert!(noise(&x) > 0.1, "{}", noise(&x));
+        assert!(change_points(&x, 0.05).is_empty());
     }
 
     #[test]
