@@ -159,15 +159,11 @@ pub fn history(runs: &[(Results, PathBuf)], alpha: f64) -> History {
             better: better_of[metric],
             group: false,
             unit: pts[0].3.clone(),
+            noise_pct: noise_pct(pts.iter().map(|p| p.1)),
             points: pts.iter().map(|p| (p.0, p.1, p.2)).collect(),
-            noise_pct: 0.0,
         });
     }
     series.extend(groups(&per_key, &better_of, runs.len()));
-    for x in &mut series {
-        let logs: Vec<f64> = x.points.iter().map(|p| p.1.ln()).collect();
-        x.noise_pct = (detect::noise(&logs).exp() - 1.0) * 100.0;
-    }
     let changes = series
         .iter()
         .enumerate()
@@ -261,6 +257,12 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
     per_key
 }
 
+/// A series' run-to-run noise as a per cent, from its medians: [`detect::noise`] of their logs.
+fn noise_pct(medians: impl Iterator<Item = f64>) -> f64 {
+    let logs: Vec<f64> = medians.map(f64::ln).collect();
+    (detect::noise(&logs).exp() - 1.0) * 100.0
+}
+
 /// Each member's weight in its group: 1/σ², σ its own series' run-to-run noise
 /// ([`detect::noise`] of its log figures), the weights summing to 1 — so a steady key counts
 /// for more than a wild one and the group is at least as steady as its steadiest key, where
@@ -274,9 +276,13 @@ fn weights(members: &[Vec<f64>]) -> Vec<f64> {
 /// A group's log figure at each run from its members' log figures over the same runs: their
 /// mean, each weighted by [`weights`].
 pub(crate) fn weighted_logs(members: &[Vec<f64>]) -> Vec<f64> {
-    let w = weights(members);
+    weighted_by(members, &weights(members))
+}
+
+/// The members' log figures at each run, averaged with the weights `w`.
+fn weighted_by(members: &[Vec<f64>], w: &[f64]) -> Vec<f64> {
     (0..members[0].len())
-        .map(|i| members.iter().zip(&w).map(|(m, w)| w * m[i]).sum())
+        .map(|i| members.iter().zip(w).map(|(m, w)| w * m[i]).sum())
         .collect()
 }
 
@@ -303,7 +309,7 @@ fn groups(per_key: &PerKey, better_of: &BTreeMap<Metric, Better>, runs: usize) -
                 .map(|k| k.iter().map(|p| ln(p.1)).collect())
                 .collect();
             let wt = weights(&logs);
-            let centre = weighted_logs(&logs);
+            let centre = weighted_by(&logs, &wt);
             // One end of the interval at run i: the members' distances to it, combined.
             let end = |i: usize, lower: bool| {
                 let var: f64 = ks
@@ -325,7 +331,7 @@ fn groups(per_key: &PerKey, better_of: &BTreeMap<Metric, Better>, runs: usize) -
                 points: (0..runs)
                     .map(|i| (i, centre[i].exp(), [end(i, true), end(i, false)]))
                     .collect(),
-                noise_pct: 0.0,
+                noise_pct: noise_pct(centre.iter().map(|c| c.exp())),
             }
         })
         .collect()
