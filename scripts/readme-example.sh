@@ -17,7 +17,7 @@ toml=$(block toml)
 rust=$(block rust)
 name=$(printf '%s\n' "$toml" | sed -n 's/^name = "\(.*\)"/\1/p' | head -n 1)
 [ -n "$toml" ] && [ -n "$rust" ] && [ -n "$name" ] || { echo "README example not found"; exit 1; }
-pkg=$(bash scripts/package.sh "$work")
+pkg=${THREADFORK_PACKAGE:-$(bash scripts/package.sh "$work")}
 cd "$work"
 cargo new --quiet --vcs none mine
 cd mine
@@ -25,10 +25,13 @@ printf '%s\n' "$toml" | sed "s#^threadfork = .*#threadfork = { path = \"$pkg\" }
 grep -q "path = \"$pkg\"" Cargo.toml || { echo "README example: no threadfork line to point at the package"; exit 1; }
 mkdir -p benches
 printf '%s\n' "$rust" > "benches/$name.rs"
-# Built like threadfork's own release profile, so that the shared target folder is reused.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
-export CARGO_PROFILE_RELEASE_DEBUG=line-tables-only
 cargo bench --quiet --bench "$name" -- run --quick --out "$work/out"
+# A second build of the user's crate finds threadfork fresh: its build script names no file
+# that a package lacks (cargo would run it, and build threadfork again, every time).
+again=$(cargo bench --no-run --bench "$name" -v 2>&1)
+grep -q "Fresh threadfork" <<< "$again" ||
+    { echo "README example: threadfork was built again on an unchanged crate"; echo "$again"; exit 1; }
 python3 - "$work/out" <<'PY'
 import glob, json, os, sys
 files = glob.glob(os.path.join(sys.argv[1], "*", "*.json"))
