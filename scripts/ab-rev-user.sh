@@ -28,7 +28,7 @@ jobs=${1:-1}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The package a user would download.
-pkg=$(bash scripts/package.sh "$work")
+pkg=${THREADFORK_PACKAGE:-$(bash scripts/package.sh "$work")}
 
 cd "$work"
 cargo new --quiet --vcs git mine

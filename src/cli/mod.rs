@@ -23,6 +23,7 @@ mod flags;
 mod history;
 pub use flags::parse_args;
 pub mod rev;
+mod seed;
 
 /// What a host binary's `main` runs: a spawned worker's re-entry when the first argument says
 /// so (before anything else), else threadfork's command line over `registry`'s workloads.

@@ -1,7 +1,8 @@
 //! `ab --rev REV` (and `--head-rev REV`): a side built by threadfork itself from a revision of
 //! the host's own crate — threadfork here, the user's crate for a bench binary made with
 //! `threadfork::main!`. The revision is checked out in a git worktree and built, in a target
-//! folder of its own that the next job reuses, into the same target (bin or bench) as the
+//! folder of its own that the next job reuses (its first build starts from the dependencies
+//! the host's target folder already holds: `seed`), into the same target (bin or bench) as the
 //! running binary; cargo's JSON messages name the executable, never a guess at its hash.
 
 use std::path::{Path, PathBuf};
@@ -109,7 +110,8 @@ pub fn build_rev(rev: &str, side: &str) -> anyhow::Result<(PathBuf, Build)> {
         .strip_prefix(&top)
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let kept = target_dir(manifest)?.join("threadfork-ab");
+    let (host_target, metadata) = cargo_metadata(manifest)?;
+    let kept = host_target.join("threadfork-ab");
     let tree = kept.join(format!("src-{short}"));
     if !tree.join(&inside).join("Cargo.toml").is_file() {
         let _ = std::fs::remove_dir_all(&tree);
@@ -131,19 +133,25 @@ pub fn build_rev(rev: &str, side: &str) -> anyhow::Result<(PathBuf, Build)> {
         "threadfork ab: building {rev} ({short}) of {} for the {side} side",
         target_name(&host)
     );
-    let exe = cargo_build(
-        &tree.join(&inside),
-        &kept.join(format!("build-{side}")),
-        &host,
-    )
-    .map_err(|e| anyhow::anyhow!("{flag}: building {rev} ({short}): {e}"))?;
+    let build_dir = kept.join(format!("build-{side}"));
+    let shared = super::seed::shared_packages(&metadata, Path::new(&top));
+    if let Ok(units) = super::seed::seed(&host_target, &build_dir, &shared)
+        && units > 0
+    {
+        eprintln!(
+            "threadfork ab: {units} dependency builds taken from {}",
+            host_target.display()
+        );
+    }
+    let exe = cargo_build(&tree.join(&inside), &build_dir, &host)
+        .map_err(|e| anyhow::anyhow!("{flag}: building {rev} ({short}): {e}"))?;
     let build = Build::of_file(&exe, Some(target_name(&host)), Some(short));
     Ok((exe, build))
 }
 
 /// The host crate's target folder (cargo's `target_directory`), where the kept worktrees and
-/// builds live.
-fn target_dir(manifest: &Path) -> anyhow::Result<PathBuf> {
+/// builds live, and the rest of `cargo metadata --no-deps`.
+fn cargo_metadata(manifest: &Path) -> anyhow::Result<(PathBuf, serde_json::Value)> {
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .current_dir(manifest)
@@ -158,10 +166,11 @@ fn target_dir(manifest: &Path) -> anyhow::Result<PathBuf> {
         )));
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    v["target_directory"]
+    let target = v["target_directory"]
         .as_str()
         .map(PathBuf::from)
-        .ok_or_else(|| bad("--rev: cargo metadata gave no target folder".into()))
+        .ok_or_else(|| bad("--rev: cargo metadata gave no target folder".into()))?;
+    Ok((target, v))
 }
 
 /// Builds the host's target in `dir` into `target`, in the profile `cargo bench` (or, for
