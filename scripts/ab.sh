@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # "Did my change make it slower?" for threadfork itself: `threadfork ab --rev`, which builds
-# the base revision in a git worktree (target/threadfork-ab/, kept for the next call) and
+# the base revision in a git worktree (its build in target/threadfork-ab/, kept for the next call) and
 # measures it beside the head, pair by pair, on this machine. Prints ab's Markdown report and
 # exits with its code: 0 no regression, 1 a regression or a failed case, 2 unusable input,
 # 3 inconclusive.

@@ -1,7 +1,7 @@
 //! `ab --rev REV` (and `--head-rev REV`): a side built by threadfork itself from a revision of
 //! the host's own crate — threadfork here, the user's crate for a bench binary made with
-//! `threadfork::main!`. The revision is checked out in a git worktree and built, in a target
-//! folder of its own that the next job reuses (its first build starts from the dependencies
+//! `threadfork::main!`. The revision is checked out in a git worktree (outside the repository:
+//! [`worktrees`]) and built, in a target folder of its own that the next job reuses (its first build starts from the dependencies
 //! the host's target folder already holds: `seed`), into the same target (bin or bench) as the
 //! running binary; cargo's JSON messages name the executable, never a guess at its hash.
 
@@ -112,7 +112,7 @@ pub fn build_rev(rev: &str, side: &str) -> anyhow::Result<(PathBuf, Build)> {
         .unwrap_or_default();
     let (host_target, metadata) = cargo_metadata(manifest)?;
     let kept = host_target.join("threadfork-ab");
-    let tree = kept.join(format!("src-{short}"));
+    let tree = worktrees(&top).join(format!("src-{short}"));
     if !tree.join(&inside).join("Cargo.toml").is_file() {
         let _ = std::fs::remove_dir_all(&tree);
         let _ = git(Path::new(&top), &["worktree", "prune"]);
@@ -147,6 +147,16 @@ pub fn build_rev(rev: &str, side: &str) -> anyhow::Result<(PathBuf, Build)> {
         .map_err(|e| anyhow::anyhow!("{flag}: building {rev} ({short}): {e}"))?;
     let build = Build::of_file(&exe, Some(target_name(&host)), Some(short));
     Ok((exe, build))
+}
+
+/// Where a repository's revisions are checked out: outside it, in the system's temporary
+/// folder (one folder per repository). Cargo reads `.cargo/config.toml` in every folder above
+/// where it runs; a worktree inside the repository (under its target folder) would take the
+/// working copy's settings beside the revision's own, so a base would be built with flags a
+/// pull request adds, and the job could not see what they change.
+fn worktrees(top: &str) -> PathBuf {
+    let repo = crate::compare::ab::build::fnv1a(top.as_bytes());
+    std::env::temp_dir().join(format!("threadfork-worktrees-{repo:016x}"))
 }
 
 /// The host crate's target folder (cargo's `target_directory`), where the kept worktrees and

@@ -58,11 +58,14 @@ pub fn same_build(base: &Build, head: &Build) -> Option<String> {
     }
 }
 
+/// FNV-1a 64 of some bytes.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
 /// FNV-1a 64 of a file's bytes.
 pub fn file_hash(path: &Path) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
-    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-    });
-    Ok(format!("{h:016x}"))
+    Ok(format!("{:016x}", fnv1a(&std::fs::read(path)?)))
 }
