@@ -27,6 +27,9 @@ jobs=${1:-1}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# `ab --rev` checks revisions out under the temporary folder: this one, so they go with it.
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR"
 # The package a user would download.
 pkg=${THREADFORK_PACKAGE:-$(bash scripts/package.sh "$work")}
 
