@@ -1,9 +1,9 @@
 //! `ab --rev REV` (and `--head-rev REV`): a side built by threadfork itself from a revision of
 //! the host's own crate — threadfork here, the user's crate for a bench binary made with
 //! `threadfork::main!`. The revision is checked out in a git worktree (outside the repository:
-//! [`worktrees`]) and built, in a target folder of its own that the next job reuses (its first build starts from the dependencies
-//! the host's target folder already holds: `seed`), into the same target (bin or bench) as the
-//! running binary; cargo's JSON messages name the executable, never a guess at its hash.
+//! [`worktrees`]) and built, in a target folder of its own that the next job reuses (its first
+//! build starts from the dependencies the host's target folder already holds: `seed`), into
+//! the same target (bin or bench) as the running binary; cargo's JSON messages name the executable, never a guess at its hash.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -149,6 +149,12 @@ pub fn build_rev(rev: &str, side: &str) -> anyhow::Result<(PathBuf, Build)> {
     Ok((exe, build))
 }
 
+/// The cargo that built this binary (`CARGO`, set by `cargo bench` and `cargo run`), else
+/// the one on PATH.
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
 /// Where a repository's revisions are checked out: outside it, in the system's temporary
 /// folder (one folder per repository). Cargo reads `.cargo/config.toml` in every folder above
 /// where it runs; a worktree inside the repository (under its target folder) would take the
@@ -159,10 +165,10 @@ fn worktrees(top: &str) -> PathBuf {
     std::env::temp_dir().join(format!("threadfork-worktrees-{repo:016x}"))
 }
 
-/// The host crate's target folder (cargo's `target_directory`), where the kept worktrees and
-/// builds live, and the rest of `cargo metadata --no-deps`.
+/// The host crate's target folder (cargo's `target_directory`), where the kept builds live,
+/// and the rest of `cargo metadata --no-deps`.
 fn cargo_metadata(manifest: &Path) -> anyhow::Result<(PathBuf, serde_json::Value)> {
-    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let out = cargo()
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .current_dir(manifest)
         .stdin(Stdio::null())
@@ -186,7 +192,7 @@ fn cargo_metadata(manifest: &Path) -> anyhow::Result<(PathBuf, serde_json::Value
 /// Builds the host's target in `dir` into `target`, in the profile `cargo bench` (or, for
 /// threadfork's own bin, `cargo build --release`) uses; the executable cargo names.
 fn cargo_build(dir: &Path, target: &Path, host: &HostCrate) -> Result<PathBuf, String> {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut cmd = cargo();
     match host.bin {
         Some(bin) => cmd.args(["build", "--release", "--bin", bin]),
         None => cmd.args(["bench", "--no-run", "--bench", host.target]),

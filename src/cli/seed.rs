@@ -102,27 +102,29 @@ pub fn seed(host_target: &Path, build: &Path, shared: &BTreeSet<String>) -> io::
             hashes.insert(hash.to_string());
         }
     }
-    let copied = (|| {
-        for folder in [".fingerprint", "build", "deps"] {
-            let source = from.join(folder);
-            if !source.is_dir() {
-                continue;
-            }
-            fs::create_dir_all(to.join(folder))?;
-            for entry in fs::read_dir(&source)? {
-                let name = entry?.file_name();
-                let text = name.to_string_lossy();
-                if unit_hash(&text).is_some_and(|h| hashes.contains(h)) {
-                    copy_kept_times(&source.join(&name), &to.join(folder).join(&name))?;
-                }
-            }
-        }
-        Ok(hashes.len())
-    })();
+    let copied = copy_units(&from, &to, &hashes).map(|()| hashes.len());
     if copied.is_err() {
         let _ = fs::remove_dir_all(&to);
     }
     copied
+}
+
+/// Copies from one profile folder to another every file and folder of the units `hashes` name.
+fn copy_units(from: &Path, to: &Path, hashes: &BTreeSet<String>) -> io::Result<()> {
+    for folder in [".fingerprint", "build", "deps"] {
+        let source = from.join(folder);
+        if !source.is_dir() {
+            continue;
+        }
+        fs::create_dir_all(to.join(folder))?;
+        for entry in fs::read_dir(&source)? {
+            let name = entry?.file_name();
+            if unit_hash(&name.to_string_lossy()).is_some_and(|h| hashes.contains(h)) {
+                copy_kept_times(&source.join(&name), &to.join(folder).join(&name))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
