@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::BadInput;
+use crate::results::metric::Speed;
 use crate::results::{Better, CaseId, Metric, Results};
 
 /// One run of the history.
@@ -139,8 +140,13 @@ fn file_name(p: &Path) -> String {
 /// A median and its 95% interval.
 type Figure = (f64, [f64; 2]);
 
-/// A run's figure of a key as measured and per probe step (when it had a probe).
-type AsMeasuredAndPerProbe = (usize, [Option<Figure>; 2]);
+/// The units a key may be followed in: as measured; in the units `compare` judges one
+/// machine's runs in (ops per probe step, start costs × √core speed); and, for a start cost,
+/// times the whole core speed. [`per_key`] takes the steadiest over the runs it reads.
+const UNITS: usize = 3;
+
+/// A run's figure of a key in each of the [`UNITS`] (where it had a probe).
+type InEachUnit = (usize, [Option<Figure>; UNITS]);
 
 /// One key's points over the runs: (run index, median, 95% interval, unit).
 type Points = Vec<(usize, f64, [f64; 2], String)>;
@@ -193,9 +199,9 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
     // Each key in the units compare judges one machine's runs in (ops per probe step, start
     // costs × √core speed) where every run measured it beside a probe of one kind; else as
     // measured, so that a series never mixes units.
-    let mut both: BTreeMap<(CaseId, Metric), Vec<AsMeasuredAndPerProbe>> = BTreeMap::new();
+    let mut both: BTreeMap<(CaseId, Metric), Vec<InEachUnit>> = BTreeMap::new();
     let mut kinds: BTreeMap<(CaseId, Metric), Vec<Option<String>>> = BTreeMap::new();
-    let mut units: BTreeMap<(CaseId, Metric), String> = BTreeMap::new();
+    let mut units: BTreeMap<(CaseId, Metric), [String; UNITS]> = BTreeMap::new();
     for (i, (r, _)) in runs.iter().enumerate() {
         let kind = r
             .calibration
@@ -208,44 +214,47 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
             }
             let key = (m.case.clone(), m.metric);
             better_of.insert(m.metric, m.better);
-            // Per probe step: the median of the samples each divided by its reference, the
-            // interval moved with it (a bootstrap per figure and run would cost minutes over
-            // a thousand runs).
-            let per_probe = super::normalize::reference(m).map(|(_, refs)| {
-                let xs: Vec<f64> = m.samples.iter().zip(&refs).map(|(x, y)| x / y).collect();
-                let med = crate::stats::median(&xs);
-                let k = med / m.median;
-                (med, [m.ci95[0] * k, m.ci95[1] * k])
-            });
-            both.entry(key.clone())
-                .or_default()
-                .push((i, [Some((m.median, m.ci95)), per_probe]));
+            let figures = in_each_unit(m);
+            both.entry(key.clone()).or_default().push((i, figures));
             kinds
                 .entry(key.clone())
                 .or_default()
-                .push(per_probe.and(kind.clone()));
-            units.entry(key).or_insert_with(|| m.unit.clone());
+                .push(figures[1].and(kind.clone()));
+            units.entry(key).or_insert_with(|| {
+                let speed = m.metric.facts().speed;
+                [
+                    m.unit.clone(),
+                    format!("{} {}", m.unit, speed.label()),
+                    format!("{} × core speed", m.unit),
+                ]
+            });
         }
     }
     for (key, pts) in both {
         let k = &kinds[&key];
+        // In the core's units only where every run had the same probe: a series never mixes
+        // units.
         let probed = k.iter().all(|x| x.is_some() && *x == k[0]);
-        // Per probe step where every run had the same probe, unless the figure as measured
-        // is the steadier over these runs: a lock's hand-offs under contention follow the
-        // scheduler more than the core's speed, and dividing by the probe only adds its noise.
-        let steadier_per_probe = || {
-            let noise = |w: usize| {
-                let logs: Vec<f64> = pts
-                    .iter()
-                    .filter_map(|(_, v)| v[w])
-                    .map(|f| f.0.ln())
-                    .collect();
-                detect::noise(&logs)
-            };
-            noise(1) <= noise(0)
+        // The steadiest over these runs: a lock's hand-offs under contention follow the
+        // scheduler more than the core's speed, and dividing by the probe only adds its noise;
+        // a thread's start follows the core's speed about in full, a fork's page-table copy
+        // about as its square root.
+        let noise = |w: usize| {
+            let logs: Vec<f64> = pts
+                .iter()
+                .filter_map(|(_, v)| v[w])
+                .map(|f| f.0.ln())
+                .collect();
+            (logs.len() == pts.len()).then(|| detect::noise(&logs))
         };
-        let which = usize::from(probed && steadier_per_probe());
-        let unit = units[&key].clone();
+        let which = (1..UNITS)
+            .filter(|_| probed)
+            .filter_map(|w| noise(w).map(|n| (w, n)))
+            .fold((0, noise(0).unwrap_or(f64::MAX)), |best, (w, n)| {
+                if n <= best.1 { (w, n) } else { best }
+            })
+            .0;
+        let unit = units[&key][which].clone();
         let points: Points = pts
             .iter()
             .filter_map(|(i, v)| v[which].map(|(med, ci)| (*i, med, ci, unit.clone())))
@@ -255,6 +264,30 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
         }
     }
     per_key
+}
+
+/// A run's figure of `m` in each of the [`UNITS`]: the median of the samples each divided by
+/// their reference, the interval moved with it (a bootstrap per figure and run would cost
+/// minutes over a thousand runs).
+fn in_each_unit(m: &crate::results::Measurement) -> [Option<Figure>; UNITS] {
+    let moved = |refs: &[f64]| {
+        let xs: Vec<f64> = m.samples.iter().zip(refs).map(|(x, y)| x / y).collect();
+        let med = crate::stats::median(&xs);
+        let k = med / m.median;
+        (med, [m.ci95[0] * k, m.ci95[1] * k])
+    };
+    let reference = super::normalize::reference(m);
+    let whole = match &reference {
+        Some((Speed::StartCost, _)) => {
+            Some(moved(&m.probe.iter().map(|p| 1.0 / p).collect::<Vec<_>>()))
+        }
+        _ => None,
+    };
+    [
+        Some((m.median, m.ci95)),
+        reference.map(|(_, refs)| moved(&refs)),
+        whole,
+    ]
 }
 
 /// A series' run-to-run noise as a per cent, from its medians: [`detect::noise`] of their logs.
