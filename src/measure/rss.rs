@@ -143,29 +143,24 @@ fn parse_kib(field: &[u8]) -> Option<u64> {
     seen.then_some(value * 1024)
 }
 
-/// Private bytes of the calling process (Private_Clean + Private_Dirty from
-/// /proc/self/smaps_rollup): pages this process owns alone, not those it still shares with a
-/// parent after fork. Uses only a stack buffer and raw system calls, so it is safe in a
-/// forked child. `None` when the file cannot be read or holds no such line.
+/// Private bytes of the calling process (Private_Dirty from /proc/self/smaps_rollup): the
+/// pages this process alone holds and the kernel cannot drop without writing them out — its
+/// anonymous pages and those it copied on write — not those it still shares with a parent
+/// after fork. A clean private page is a page of a file (the executable, a library) that no
+/// other process maps at that moment: the kernel drops it at will, and a spawned worker held
+/// 0–192 KiB of them, sample by sample, with which pages its parent had mapped. Uses only a
+/// stack buffer and raw system calls, so it is safe in a forked child. `None` when the file
+/// cannot be read or holds no such line.
 pub fn private_bytes_self() -> Option<u64> {
     let mut buf = [0u8; 4096];
-    read_small(b"/proc/self/smaps_rollup\0", &mut buf).and_then(sum_private)
+    read_small(b"/proc/self/smaps_rollup\0", &mut buf).and_then(private_dirty)
 }
 
-/// Sums the Private_Clean and Private_Dirty lines of an smaps_rollup text, in bytes; `None`
-/// unless both lines are there.
-fn sum_private(text: &[u8]) -> Option<u64> {
-    let mut total = 0;
-    let mut seen = 0;
-    for line in text.split(|&b| b == b'\n') {
-        for key in [&b"Private_Clean:"[..], &b"Private_Dirty:"[..]] {
-            if let Some(rest) = line.strip_prefix(key) {
-                total += parse_kib(rest)?;
-                seen += 1;
-            }
-        }
-    }
-    (seen == 2).then_some(total)
+/// The Private_Dirty line of an smaps_rollup text, in bytes; `None` without one.
+fn private_dirty(text: &[u8]) -> Option<u64> {
+    text.split(|&b| b == b'\n')
+        .find_map(|line| line.strip_prefix(&b"Private_Dirty:"[..]))
+        .and_then(parse_kib)
 }
 
 #[cfg(test)]
@@ -180,10 +175,10 @@ mod tests {
     }
 
     #[test]
-    fn sums_private_lines_only() {
+    fn reads_the_private_dirty_line_only() {
         let text = b"Rss: 100 kB\nShared_Clean: 50 kB\nPrivate_Clean: 8 kB\nPrivate_Dirty: 12 kB\n";
-        assert_eq!(sum_private(text), Some(20 * 1024));
-        assert_eq!(sum_private(b"Rss: 100 kB\n"), None);
+        assert_eq!(private_dirty(text), Some(12 * 1024));
+        assert_eq!(private_dirty(b"Rss: 100 kB\nPrivate_Clean: 8 kB\n"), None);
     }
 
     #[test]

@@ -330,6 +330,9 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
     if plan.instructions {
         count_instructions(plan, &mut results, stop, bar);
     } else {
+        // A spawned worker's private bytes are its own, not pages of a fresh build's
+        // executable that the kernel has yet to write back.
+        crate::sys::exe::settle();
         let before = CpuTimes::now(&plan.cpus);
         measure(plan, &cases, &mut results, stop, bar);
         let times = before.zip(CpuTimes::now(&plan.cpus));

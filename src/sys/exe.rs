@@ -32,3 +32,14 @@ pub fn replaced_on_disk() -> Option<PathBuf> {
         _ => Some(path),
     }
 }
+
+/// Writes out the pages of this process's executable that a fresh build left dirty in the
+/// page cache. Until the kernel writes them back on its own (half a minute or more), a spawned
+/// worker that alone maps such a page counts it among its private dirty bytes: in a run made
+/// right after `cargo build`, 20–270 KiB more per worker, shrinking as the writeback goes on.
+/// Best effort: a file that cannot be opened or synced is left as it is.
+pub fn settle() {
+    if let Ok(exe) = std::fs::File::open("/proc/self/exe") {
+        let _ = exe.sync_data();
+    }
+}

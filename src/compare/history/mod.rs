@@ -446,6 +446,41 @@ mod tests {
             .collect()
     }
 
+    fn measured(metric: Metric, samples: Vec<f64>, probe: Vec<f64>) -> crate::results::Measurement {
+        let case = CaseId {
+            workload: "empty".into(),
+            model: "threads".into(),
+            variant: "default".into(),
+            workers: 1,
+            params: Default::default(),
+        };
+        let mut m = crate::results::Measurement::new(&case, metric, samples, true);
+        m.probe = probe;
+        m
+    }
+
+    #[test]
+    fn a_start_cost_has_three_units_and_a_throughput_two() {
+        // Start costs of 10, 20 and 30 µs beside probes of 4, 1 and 0.25 steps per ns.
+        let m = measured(
+            Metric::Startup,
+            vec![10e3, 20e3, 30e3],
+            vec![4e9, 1e9, 0.25e9],
+        );
+        let [raw, root, whole] = in_each_unit(&m);
+        assert_eq!(raw.unwrap().0, 20e3);
+        // × √probe, sample by sample: √1e9 × (20, 20 and 15 µs), the median √1e9 × 20 µs.
+        let root_want = 20e3 * 1e9_f64.sqrt();
+        assert!((root.unwrap().0 - root_want).abs() < 1e-9 * root_want);
+        // × the whole probe: 40e12, 20e12 and 7.5e12; the median 20e12.
+        assert!((whole.unwrap().0 - 20e12).abs() < 1.0);
+        let t = measured(Metric::Throughput, vec![1.0, 2.0, 3.0], vec![1.0, 1.0, 1.0]);
+        let [raw, per_step, none] = in_each_unit(&t);
+        assert_eq!(raw.unwrap().0, 2.0);
+        assert_eq!(per_step.unwrap().0, 2.0);
+        assert!(none.is_none());
+    }
+
     #[test]
     fn a_wild_member_hardly_moves_its_group_and_the_weights_sum_to_one() {
         let steady = wobble(40, 0.01, 0);
