@@ -247,13 +247,13 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
                 .collect();
             (logs.len() == pts.len()).then(|| detect::noise(&logs))
         };
-        let which = (1..UNITS)
-            .filter(|_| probed)
+        // On a tie, the later unit (the core's units over the figure as measured).
+        let which = (0..UNITS)
+            .rev()
+            .filter(|&w| w == 0 || probed)
             .filter_map(|w| noise(w).map(|n| (w, n)))
-            .fold((0, noise(0).unwrap_or(f64::MAX)), |best, (w, n)| {
-                if n <= best.1 { (w, n) } else { best }
-            })
-            .0;
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(0, |(w, _)| w);
         let unit = units[&key][which].clone();
         let points: Points = pts
             .iter()
@@ -448,7 +448,7 @@ mod tests {
 
     fn measured(metric: Metric, samples: Vec<f64>, probe: Vec<f64>) -> crate::results::Measurement {
         let case = CaseId {
-            workload: "empty".into(),
+            workload: "start-only".into(),
             model: "threads".into(),
             variant: "default".into(),
             workers: 1,
