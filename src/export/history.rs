@@ -54,8 +54,9 @@ fn between(h: &History, c: &Found) -> String {
 /// One change point in words.
 pub fn line(h: &History, c: &Found) -> String {
     format!(
-        "`{}`: {:+.1}% (interval {:+.1} … {:+.1}%, {}) from {} on{}; last before: {}; commits between: {}",
+        "`{}` in {}: {:+.1}% (interval {:+.1} … {:+.1}%, {}) from {} on{}; last before: {}; commits between: {}",
         c.label,
+        h.series[c.series].unit,
         c.change_pct,
         c.interval_pct[0],
         c.interval_pct[1],

@@ -169,16 +169,22 @@ pub fn harness_share<'a>(r: &'a Results, workload: &'a str) -> Option<(f64, &'a 
 /// its model starts workers with: `pthread_create` for threads (the `pthread` loop), the
 /// model's `bare` loop otherwise.
 pub fn harness_adds_samples(r: &Results, m: &Measurement) -> Vec<f64> {
+    bare_beside(r, m)
+        .filter(|_| m.metric == Metric::Roundtrip)
+        .map_or_else(Vec::new, |b| ratio_samples(&m.samples, &b.samples, 1.0))
+}
+
+/// The bare OS loop interleaved with a start-only case's samples, round by round: the
+/// roundtrip of its model's `pthread` loop, or else of its `bare` one, at the same parameters.
+pub fn bare_beside<'a>(r: &'a Results, m: &Measurement) -> Option<&'a Measurement> {
     let own = |variant: &str| {
         find(
             r,
             &with(&m.case, &m.case.model, variant, m.case.workers),
-            m.metric,
+            Metric::Roundtrip,
         )
     };
-    own(PTHREAD_VARIANT)
-        .or_else(|| own(BARE_VARIANT))
-        .map_or_else(Vec::new, |b| ratio_samples(&m.samples, &b.samples, 1.0))
+    own(PTHREAD_VARIANT).or_else(|| own(BARE_VARIANT))
 }
 
 /// The variant name of a bare loop measured beside a start-only case: the model's own OS

@@ -141,9 +141,12 @@ fn file_name(p: &Path) -> String {
 type Figure = (f64, [f64; 2]);
 
 /// The units a key may be followed in: as measured; in the units `compare` judges one
-/// machine's runs in (ops per probe step, start costs × √core speed); and, for a start cost,
-/// times the whole core speed. [`per_key`] takes the steadiest over the runs it reads.
-const UNITS: usize = 3;
+/// machine's runs in (ops per probe step, start costs × √core speed); for a start cost, times
+/// the whole core speed; and for a start-only case's start cost, ÷ the bare OS loop its
+/// samples were interleaved with (as `compare`'s "harness adds" key: the kernel's and the
+/// host's spells of the moment cancel, the harness's own start does not; a slower kernel
+/// shows in the bare loop's own series). [`per_key`] takes the steadiest over the runs it reads.
+const UNITS: usize = 4;
 
 /// A run's figure of a key in each of the [`UNITS`] (where it had a probe).
 type InEachUnit = (usize, [Option<Figure>; UNITS]);
@@ -214,7 +217,7 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
             }
             let key = (m.case.clone(), m.metric);
             better_of.insert(m.metric, m.better);
-            let figures = in_each_unit(m);
+            let figures = in_each_unit(r, m);
             both.entry(key.clone()).or_default().push((i, figures));
             kinds
                 .entry(key.clone())
@@ -226,6 +229,7 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
                     m.unit.clone(),
                     format!("{} {}", m.unit, speed.label()),
                     format!("{} × core speed", m.unit),
+                    format!("{} ÷ the bare OS loop's {}", m.unit, m.unit),
                 ]
             });
         }
@@ -250,7 +254,7 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
         // On a tie, the later unit (the core's units over the figure as measured).
         let which = (0..UNITS)
             .rev()
-            .filter(|&w| w == 0 || probed)
+            .filter(|&w| !matches!(w, 1 | 2) || probed)
             .filter_map(|w| noise(w).map(|n| (w, n)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map_or(0, |(w, _)| w);
@@ -269,7 +273,7 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
 /// A run's figure of `m` in each of the [`UNITS`]: the median of the samples each divided by
 /// their reference, the interval moved with it (a bootstrap per figure and run would cost
 /// minutes over a thousand runs).
-fn in_each_unit(m: &crate::results::Measurement) -> [Option<Figure>; UNITS] {
+fn in_each_unit(r: &Results, m: &crate::results::Measurement) -> [Option<Figure>; UNITS] {
     let moved = |refs: &[f64]| {
         let xs: Vec<f64> = m.samples.iter().zip(refs).map(|(x, y)| x / y).collect();
         let med = crate::stats::median(&xs);
@@ -283,10 +287,16 @@ fn in_each_unit(m: &crate::results::Measurement) -> [Option<Figure>; UNITS] {
         }
         _ => None,
     };
+    let bare = matches!(m.metric, Metric::Startup | Metric::Roundtrip)
+        .then(|| crate::results::derived::bare_beside(r, m))
+        .flatten()
+        .filter(|b| !crate::results::derived::is_bare(m) && b.samples.len() == m.samples.len())
+        .map(|b| moved(&b.samples));
     [
         Some((m.median, m.ci95)),
         reference.map(|(_, refs)| moved(&refs)),
         whole,
+        bare,
     ]
 }
 
@@ -461,13 +471,14 @@ mod tests {
 
     #[test]
     fn a_start_cost_has_three_units_and_a_throughput_two() {
+        let r = a_run();
         // Start costs of 10, 20 and 30 µs beside probes of 4, 1 and 0.25 steps per ns.
         let m = measured(
             Metric::Startup,
             vec![10e3, 20e3, 30e3],
             vec![4e9, 1e9, 0.25e9],
         );
-        let [raw, root, whole] = in_each_unit(&m);
+        let [raw, root, whole, _] = in_each_unit(&r, &m);
         assert_eq!(raw.unwrap().0, 20e3);
         // × √probe, sample by sample: √1e9 × (20, 20 and 15 µs), the median √1e9 × 20 µs.
         let root_want = 20e3 * 1e9_f64.sqrt();
@@ -475,10 +486,61 @@ mod tests {
         // × the whole probe: 40e12, 20e12 and 7.5e12; the median 20e12.
         assert!((whole.unwrap().0 - 20e12).abs() < 1.0);
         let t = measured(Metric::Throughput, vec![1.0, 2.0, 3.0], vec![1.0, 1.0, 1.0]);
-        let [raw, per_step, none] = in_each_unit(&t);
+        let [raw, per_step, none, no_bare] = in_each_unit(&r, &t);
         assert_eq!(raw.unwrap().0, 2.0);
         assert_eq!(per_step.unwrap().0, 2.0);
-        assert!(none.is_none());
+        assert!(none.is_none() && no_bare.is_none());
+    }
+
+    /// A real run of this repository's, to hold made-up measurements.
+    fn a_run() -> Results {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/history-eval/vm-amd-epyc");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let mut r = crate::results::load(&files[0]).unwrap();
+        r.measurements.clear();
+        r
+    }
+
+    #[test]
+    fn a_start_sharing_its_bare_loops_spells_is_followed_against_it() {
+        // Three runs whose spells (× 1, 3 and 1.5) move a start and the bare loop beside it
+        // alike: as measured the start wanders threefold; against its bare loop it is 2.
+        let runs: Vec<(Results, PathBuf)> = [1.0, 3.0, 1.5]
+            .iter()
+            .map(|k| {
+                let mut r = a_run();
+                let start = measured(Metric::Startup, vec![10e3 * k, 12e3 * k, 11e3 * k], vec![]);
+                let mut bare =
+                    measured(Metric::Roundtrip, vec![5e3 * k, 6e3 * k, 5.5e3 * k], vec![]);
+                bare.case.variant = crate::results::derived::PTHREAD_VARIANT.into();
+                r.measurements = vec![start, bare];
+                (r, PathBuf::new())
+            })
+            .collect();
+        let h = history(&runs, 0.05);
+        let start = h
+            .series
+            .iter()
+            .find(|s| s.metric == Metric::Startup)
+            .unwrap();
+        assert_eq!(start.unit, "ns ÷ the bare OS loop's ns");
+        assert!(
+            start.points.iter().all(|p| (p.1 - 2.0).abs() < 1e-12),
+            "{:?}",
+            start.points
+        );
+        // The bare loop has no bare loop of its own: followed as measured.
+        let bare = h
+            .series
+            .iter()
+            .find(|s| s.label.contains("pthread"))
+            .unwrap();
+        assert_eq!(bare.unit, "ns");
+        assert!(bare.noise_pct > 50.0);
     }
 
     #[test]
