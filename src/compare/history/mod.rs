@@ -140,13 +140,23 @@ fn file_name(p: &Path) -> String {
 /// A median and its 95% interval.
 type Figure = (f64, [f64; 2]);
 
-/// The units a key may be followed in: as measured; in the units `compare` judges one
-/// machine's runs in (ops per probe step, start costs × √core speed); for a start cost, times
-/// the whole core speed; and for a start-only case's start cost, ÷ the bare OS loop its
-/// samples were interleaved with (as `compare`'s "harness adds" key: the kernel's and the
-/// host's spells of the moment cancel, the harness's own start does not; a slower kernel
-/// shows in the bare loop's own series). [`per_key`] takes the steadiest over the runs it reads.
-const UNITS: usize = 4;
+/// The powers of the core's speed a figure beside a probe may be followed at: as measured (0);
+/// ÷ (a throughput) or × (a time) the probe to the power ½, 1 or 1½. The probe's own loop and
+/// a workload meet the host's contention with different elasticities: over this machine's
+/// A/A runs a square loop moved as the probe to the power 1½, a lock handed over without
+/// contention as its square root, a fork's page-table copy as its square root (`compare`
+/// judges at one power per metric, [`super::normalize::reference`]).
+const POWERS: [f64; 4] = [0.0, 0.5, 1.0, 1.5];
+
+/// The units a key may be followed in: each of the [`POWERS`] of the core's speed and, for a
+/// start-only case's start cost, ÷ the bare OS loop its samples were interleaved with (as
+/// `compare`'s "harness adds" key: the host's spells of the moment cancel, the harness's own
+/// start does not; a slower kernel shows in the bare loop's own series). [`per_key`] takes
+/// the steadiest over the runs it reads.
+const UNITS: usize = POWERS.len() + 1;
+
+/// The last of the [`UNITS`]: against the bare OS loop.
+const BARE: usize = UNITS - 1;
 
 /// A run's figure of a key in each of the [`UNITS`] (where it had a probe).
 type InEachUnit = (usize, [Option<Figure>; UNITS]);
@@ -223,15 +233,7 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
                 .entry(key.clone())
                 .or_default()
                 .push(figures[1].and(kind.clone()));
-            units.entry(key).or_insert_with(|| {
-                let speed = m.metric.facts().speed;
-                [
-                    m.unit.clone(),
-                    format!("{} {}", m.unit, speed.label()),
-                    format!("{} × core speed", m.unit),
-                    format!("{} ÷ the bare OS loop's {}", m.unit, m.unit),
-                ]
-            });
+            units.entry(key).or_insert_with(|| unit_names(m));
         }
     }
     for (key, pts) in both {
@@ -254,7 +256,7 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
         // On a tie, the later unit (the core's units over the figure as measured).
         let which = (0..UNITS)
             .rev()
-            .filter(|&w| !matches!(w, 1 | 2) || probed)
+            .filter(|&w| w == 0 || w == BARE || probed)
             .filter_map(|w| noise(w).map(|n| (w, n)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map_or(0, |(w, _)| w);
@@ -280,24 +282,39 @@ fn in_each_unit(r: &Results, m: &crate::results::Measurement) -> [Option<Figure>
         let k = med / m.median;
         (med, [m.ci95[0] * k, m.ci95[1] * k])
     };
-    let reference = super::normalize::reference(m);
-    let whole = match &reference {
-        Some((Speed::StartCost, _)) => {
-            Some(moved(&m.probe.iter().map(|p| 1.0 / p).collect::<Vec<_>>()))
+    let mut out = [None; UNITS];
+    out[0] = Some((m.median, m.ci95));
+    if let Some((speed, _)) = super::normalize::reference(m) {
+        // A throughput ÷ the probe's power, a time × it.
+        let sign = if speed == Speed::Divided { 1.0 } else { -1.0 };
+        for (w, k) in POWERS.iter().enumerate().skip(1) {
+            let refs: Vec<f64> = m.probe.iter().map(|p| p.powf(sign * k)).collect();
+            out[w] = Some(moved(&refs));
         }
-        _ => None,
-    };
-    let bare = matches!(m.metric, Metric::Startup | Metric::Roundtrip)
+    }
+    out[BARE] = matches!(m.metric, Metric::Startup | Metric::Roundtrip)
         .then(|| crate::results::derived::bare_beside(r, m))
         .flatten()
         .filter(|b| !crate::results::derived::is_bare(m) && b.samples.len() == m.samples.len())
         .map(|b| moved(&b.samples));
-    [
-        Some((m.median, m.ci95)),
-        reference.map(|(_, refs)| moved(&refs)),
-        whole,
-        bare,
-    ]
+    out
+}
+
+/// What each of the [`UNITS`] is called for `m`: "ops/s ÷ core speed^1.5", "ns × √core speed".
+fn unit_names(m: &crate::results::Measurement) -> [String; UNITS] {
+    let sign = if m.metric.facts().speed == Speed::Divided {
+        "÷"
+    } else {
+        "×"
+    };
+    let u = &m.unit;
+    std::array::from_fn(|w| match w {
+        BARE => format!("{u} ÷ the bare OS loop's {u}"),
+        _ if POWERS[w] == 0.0 => u.clone(),
+        _ if POWERS[w] == 0.5 => format!("{u} {sign} √core speed"),
+        _ if POWERS[w] == 1.0 => format!("{u} {sign} core speed"),
+        _ => format!("{u} {sign} core speed^{}", POWERS[w]),
+    })
 }
 
 /// A series' run-to-run noise as a per cent, from its medians: [`detect::noise`] of their logs.
@@ -470,26 +487,34 @@ mod tests {
     }
 
     #[test]
-    fn a_start_cost_has_three_units_and_a_throughput_two() {
+    fn a_figure_beside_a_probe_has_four_powers_of_it_and_a_throughput_no_bare_loop() {
         let r = a_run();
-        // Start costs of 10, 20 and 30 µs beside probes of 4, 1 and 0.25 steps per ns.
+        // Start costs of 10, 20 and 30 µs beside probes of 4, 1 and 0.25 steps per ns: × each
+        // power of the probe, sample by sample, the median is the middle sample's (× 1e9^k).
         let m = measured(
             Metric::Startup,
             vec![10e3, 20e3, 30e3],
             vec![4e9, 1e9, 0.25e9],
         );
-        let [raw, root, whole, _] = in_each_unit(&r, &m);
-        assert_eq!(raw.unwrap().0, 20e3);
-        // × √probe, sample by sample: √1e9 × (20, 20 and 15 µs), the median √1e9 × 20 µs.
-        let root_want = 20e3 * 1e9_f64.sqrt();
-        assert!((root.unwrap().0 - root_want).abs() < 1e-9 * root_want);
-        // × the whole probe: 40e12, 20e12 and 7.5e12; the median 20e12.
-        assert!((whole.unwrap().0 - 20e12).abs() < 1.0);
-        let t = measured(Metric::Throughput, vec![1.0, 2.0, 3.0], vec![1.0, 1.0, 1.0]);
-        let [raw, per_step, none, no_bare] = in_each_unit(&r, &t);
-        assert_eq!(raw.unwrap().0, 2.0);
-        assert_eq!(per_step.unwrap().0, 2.0);
-        assert!(none.is_none() && no_bare.is_none());
+        let all = in_each_unit(&r, &m);
+        for (w, k) in POWERS.iter().enumerate() {
+            let want = 20e3 * 1e9_f64.powf(*k);
+            assert!(
+                (all[w].unwrap().0 - want).abs() < 1e-9 * want,
+                "{k}: {:?}",
+                all[w]
+            );
+        }
+        assert_eq!(unit_names(&m)[1], "ns × √core speed");
+        assert_eq!(unit_names(&m)[3], "ns × core speed^1.5");
+        // A throughput is divided by them; with no bare loop beside it, it has no last unit.
+        let t = measured(Metric::Throughput, vec![1.0, 2.0, 3.0], vec![4.0, 4.0, 4.0]);
+        let all = in_each_unit(&r, &t);
+        assert_eq!(all[0].unwrap().0, 2.0);
+        assert_eq!(all[2].unwrap().0, 0.5);
+        assert_eq!(all[3].unwrap().0, 0.25);
+        assert!(all[BARE].is_none());
+        assert_eq!(unit_names(&t)[2], format!("{} ÷ core speed", t.unit));
     }
 
     /// A real run of this repository's, to hold made-up measurements.
