@@ -148,22 +148,27 @@ type Figure = (f64, [f64; 2]);
 /// judges at one power per metric, [`super::normalize::reference`]).
 const POWERS: [f64; 4] = [0.0, 0.5, 1.0, 1.5];
 
-/// The units a key may be followed in: each of the [`POWERS`] of the core's speed and, for a
-/// start-only case's start cost, ÷ the bare OS loop its samples were interleaved with (as
-/// `compare`'s "harness adds" key: the host's spells of the moment cancel, the harness's own
-/// start does not; a slower kernel shows in the bare loop's own series). [`per_key`] takes
-/// the steadiest over the runs it reads.
+/// The units a key's figure is had in: each of the [`POWERS`] of the core's speed (its series
+/// follows the steadiest over the runs [`per_key`] reads) and, for a start-only case's start
+/// cost, ÷ the bare OS loop its samples were interleaved with.
 const UNITS: usize = POWERS.len() + 1;
 
-/// The last of the [`UNITS`]: against the bare OS loop.
+/// The last of the [`UNITS`]: against the bare OS loop, a series of its own beside the key's
+/// (as `compare`'s "harness adds" key beside the start): the host's spells of the moment move
+/// both loops and cancel, so the harness's or a workload's own start is seen to a few per
+/// cent; a change of the kernel or of the parent moves both, and shows in the key's and the
+/// bare loop's own series.
 const BARE: usize = UNITS - 1;
+
+/// A key's series: its case, its metric, and whether it is the one ÷ the bare loop ([`BARE`]).
+pub(crate) type SeriesKey = (CaseId, Metric, bool);
 
 /// A run's figure of a key in each of the [`UNITS`] (where it had a probe).
 type InEachUnit = (usize, [Option<Figure>; UNITS]);
 
 /// One key's points over the runs: (run index, median, 95% interval, unit).
 type Points = Vec<(usize, f64, [f64; 2], String)>;
-type PerKey = BTreeMap<(CaseId, Metric), Points>;
+type PerKey = BTreeMap<SeriesKey, Points>;
 
 /// The series of `runs` (one machine's, in order, with their files) and their change points
 /// at `alpha`.
@@ -171,9 +176,9 @@ pub fn history(runs: &[(Results, PathBuf)], alpha: f64) -> History {
     let mut better_of: BTreeMap<Metric, Better> = BTreeMap::new();
     let per_key = per_key(runs, &mut better_of);
     let mut series: Vec<Series> = Vec::new();
-    for ((case, metric), pts) in &per_key {
+    for ((case, metric, vs_bare), pts) in &per_key {
         series.push(Series {
-            label: format!("{case} {}", metric.name()),
+            label: format!("{case} {}{}", metric.name(), against(*vs_bare)),
             metric: *metric,
             better: better_of[metric],
             group: false,
@@ -206,12 +211,21 @@ pub fn history(runs: &[(Results, PathBuf)], alpha: f64) -> History {
     }
 }
 
+/// What a series ÷ the bare loop adds to its key's name.
+fn against(vs_bare: bool) -> &'static str {
+    if vs_bare {
+        " ÷ the bare loop beside it"
+    } else {
+        ""
+    }
+}
+
 /// Every key's points over the runs (see [`history`]), and which way each metric is better.
 fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>) -> PerKey {
     let mut per_key: PerKey = BTreeMap::new();
-    // Each key in the units compare judges one machine's runs in (ops per probe step, start
-    // costs × √core speed) where every run measured it beside a probe of one kind; else as
-    // measured, so that a series never mixes units.
+    // Each key in the steadiest of its powers of the core's speed where every run measured it
+    // beside a probe of one kind, else as measured, so that a series never mixes units; and a
+    // start-only case's start also ÷ the bare loop beside it, a series of its own.
     let mut both: BTreeMap<(CaseId, Metric), Vec<InEachUnit>> = BTreeMap::new();
     let mut kinds: BTreeMap<(CaseId, Metric), Vec<Option<String>>> = BTreeMap::new();
     let mut units: BTreeMap<(CaseId, Metric), [String; UNITS]> = BTreeMap::new();
@@ -254,19 +268,21 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
             (logs.len() == pts.len()).then(|| detect::noise(&logs))
         };
         // On a tie, the later unit (the core's units over the figure as measured).
-        let which = (0..UNITS)
+        let which = (0..BARE)
             .rev()
-            .filter(|&w| w == 0 || w == BARE || probed)
+            .filter(|&w| w == 0 || probed)
             .filter_map(|w| noise(w).map(|n| (w, n)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map_or(0, |(w, _)| w);
-        let unit = units[&key][which].clone();
-        let points: Points = pts
-            .iter()
-            .filter_map(|(i, v)| v[which].map(|(med, ci)| (*i, med, ci, unit.clone())))
-            .collect();
-        if !points.is_empty() {
-            per_key.insert(key, points);
+        for (w, vs_bare) in [(which, false), (BARE, true)] {
+            let unit = units[&key][w].clone();
+            let points: Points = pts
+                .iter()
+                .filter_map(|(i, v)| v[w].map(|(med, ci)| (*i, med, ci, unit.clone())))
+                .collect();
+            if !points.is_empty() {
+                per_key.insert((key.0.clone(), key.1, vs_bare), points);
+            }
         }
     }
     per_key
@@ -350,11 +366,11 @@ fn weighted_by(members: &[Vec<f64>], w: &[f64]) -> Vec<f64> {
 /// more), their medians' weighted geometric mean at each run ([`weighted_logs`]); its
 /// interval's ends that far from it as the members' intervals make, taken as independent.
 fn groups(per_key: &PerKey, better_of: &BTreeMap<Metric, Better>, runs: usize) -> Vec<Series> {
-    let mut members: BTreeMap<(String, String, Metric), Vec<&Points>> = BTreeMap::new();
-    for ((case, metric), pts) in per_key {
+    let mut members: BTreeMap<(String, String, Metric, bool), Vec<&Points>> = BTreeMap::new();
+    for ((case, metric, vs_bare), pts) in per_key {
         if pts.len() == runs {
             members
-                .entry((case.workload.clone(), case.model.clone(), *metric))
+                .entry((case.workload.clone(), case.model.clone(), *metric, *vs_bare))
                 .or_default()
                 .push(pts);
         }
@@ -363,7 +379,7 @@ fn groups(per_key: &PerKey, better_of: &BTreeMap<Metric, Better>, runs: usize) -
     members
         .into_iter()
         .filter(|(_, ks)| ks.len() >= 2)
-        .map(|((w, model, metric), ks)| {
+        .map(|((w, model, metric, vs_bare), ks)| {
             let logs: Vec<Vec<f64>> = ks
                 .iter()
                 .map(|k| k.iter().map(|p| ln(p.1)).collect())
@@ -383,7 +399,11 @@ fn groups(per_key: &PerKey, better_of: &BTreeMap<Metric, Better>, runs: usize) -
                 (centre[i] + var.sqrt() * if lower { -1.0 } else { 1.0 }).exp()
             };
             Series {
-                label: format!("{w} / {model} / every key {}", metric.name()),
+                label: format!(
+                    "{w} / {model} / every key {}{}",
+                    metric.name(),
+                    against(vs_bare)
+                ),
                 metric,
                 better: better_of[&metric],
                 group: true,
@@ -461,135 +481,4 @@ impl History {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A fixed zig-zag of ±`sd` with a slow wander: noise whose first differences are known.
-    fn wobble(n: usize, sd: f64, phase: usize) -> Vec<f64> {
-        (0..n)
-            .map(|i| {
-                sd * if (i + phase) % 2 == 0 { 1.0 } else { -1.0 } * (1.0 + (i % 3) as f64 / 4.0)
-            })
-            .collect()
-    }
-
-    fn measured(metric: Metric, samples: Vec<f64>, probe: Vec<f64>) -> crate::results::Measurement {
-        let case = CaseId {
-            workload: "start-only".into(),
-            model: "threads".into(),
-            variant: "default".into(),
-            workers: 1,
-            params: Default::default(),
-        };
-        let mut m = crate::results::Measurement::new(&case, metric, samples, true);
-        m.probe = probe;
-        m
-    }
-
-    #[test]
-    fn a_figure_beside_a_probe_has_four_powers_of_it_and_a_throughput_no_bare_loop() {
-        let r = a_run();
-        // Start costs of 10, 20 and 30 µs beside probes of 4, 1 and 0.25 steps per ns: × each
-        // power of the probe, sample by sample, the median is the middle sample's (× 1e9^k).
-        let m = measured(
-            Metric::Startup,
-            vec![10e3, 20e3, 30e3],
-            vec![4e9, 1e9, 0.25e9],
-        );
-        let all = in_each_unit(&r, &m);
-        for (w, k) in POWERS.iter().enumerate() {
-            let want = 20e3 * 1e9_f64.powf(*k);
-            assert!(
-                (all[w].unwrap().0 - want).abs() < 1e-9 * want,
-                "{k}: {:?}",
-                all[w]
-            );
-        }
-        assert_eq!(unit_names(&m)[1], "ns × √core speed");
-        assert_eq!(unit_names(&m)[3], "ns × core speed^1.5");
-        // A throughput is divided by them; with no bare loop beside it, it has no last unit.
-        let t = measured(Metric::Throughput, vec![1.0, 2.0, 3.0], vec![4.0, 4.0, 4.0]);
-        let all = in_each_unit(&r, &t);
-        assert_eq!(all[0].unwrap().0, 2.0);
-        assert_eq!(all[2].unwrap().0, 0.5);
-        assert_eq!(all[3].unwrap().0, 0.25);
-        assert!(all[BARE].is_none());
-        assert_eq!(unit_names(&t)[2], format!("{} ÷ core speed", t.unit));
-    }
-
-    /// A real run of this repository's, to hold made-up measurements.
-    fn a_run() -> Results {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/history-eval/vm-amd-epyc");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        let mut r = crate::results::load(&files[0]).unwrap();
-        r.measurements.clear();
-        r
-    }
-
-    #[test]
-    fn a_start_sharing_its_bare_loops_spells_is_followed_against_it() {
-        // Three runs whose spells (× 1, 3 and 1.5) move a start and the bare loop beside it
-        // alike: as measured the start wanders threefold; against its bare loop it is 2.
-        let runs: Vec<(Results, PathBuf)> = [1.0, 3.0, 1.5]
-            .iter()
-            .map(|k| {
-                let mut r = a_run();
-                let start = measured(Metric::Startup, vec![10e3 * k, 12e3 * k, 11e3 * k], vec![]);
-                let mut bare =
-                    measured(Metric::Roundtrip, vec![5e3 * k, 6e3 * k, 5.5e3 * k], vec![]);
-                bare.case.variant = crate::results::derived::PTHREAD_VARIANT.into();
-                r.measurements = vec![start, bare];
-                (r, PathBuf::new())
-            })
-            .collect();
-        let h = history(&runs, 0.05);
-        let start = h
-            .series
-            .iter()
-            .find(|s| s.metric == Metric::Startup)
-            .unwrap();
-        assert_eq!(start.unit, "ns ÷ the bare OS loop's ns");
-        assert!(
-            start.points.iter().all(|p| (p.1 - 2.0).abs() < 1e-12),
-            "{:?}",
-            start.points
-        );
-        // The bare loop has no bare loop of its own: followed as measured.
-        let bare = h
-            .series
-            .iter()
-            .find(|s| s.label.contains("pthread"))
-            .unwrap();
-        assert_eq!(bare.unit, "ns");
-        assert!(bare.noise_pct > 50.0);
-    }
-
-    #[test]
-    fn a_wild_member_hardly_moves_its_group_and_the_weights_sum_to_one() {
-        let steady = wobble(40, 0.01, 0);
-        let wild = wobble(40, 0.5, 1);
-        let w = weights(&[steady.clone(), wild.clone()]);
-        assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
-        assert!(w[0] > 0.99, "{w:?}");
-        let g = weighted_logs(&[steady.clone(), wild]);
-        // The group is no wilder than its steady member, where a plain mean would be 25 times.
-        assert!(detect::noise(&g) <= 1.05 * detect::noise(&steady));
-    }
-
-    #[test]
-    fn a_step_of_every_member_is_the_groups_step() {
-        let mut a = wobble(30, 0.01, 0);
-        let mut b = wobble(30, 0.03, 1);
-        for v in a[20..].iter_mut().chain(b[20..].iter_mut()) {
-            *v += 0.1;
-        }
-        let g = weighted_logs(&[a, b]);
-        let before = g[..20].iter().sum::<f64>() / 20.0;
-        let after = g[20..].iter().sum::<f64>() / 10.0;
-        assert!((after - before - 0.1).abs() < 0.02, "{}", after - before);
-    }
-}
+mod tests;
