@@ -173,6 +173,7 @@ fn json(h: &History, threshold: f64, window: usize, code: u8) -> String {
         "series": h.series.iter().map(|s| &s.label).collect::<Vec<_>>(),
         "reach": reach(h, window).iter().map(|&(i, pct)| serde_json::json!({
             "series": h.series[i].label,
+            "unit": h.series[i].unit,
             "noise_pct": h.series[i].noise_pct,
             "fails_for_pct": pct,
         })).collect::<Vec<_>>(),
