@@ -127,6 +127,7 @@ fn runs_of_range(
             .arg(&runs)
             .stdout(std::process::Stdio::null())
             .status()?;
+        super::rev::drop_worktree(sha);
         if !status.success() {
             eprintln!("threadfork history: the run of {short} ended with {status}; left out");
         }

@@ -149,6 +149,24 @@ pub fn build_rev(rev: &str, side: &str) -> anyhow::Result<(PathBuf, Build)> {
     Ok((exe, build))
 }
 
+/// Removes the worktree [`build_rev`] checked `sha` out in: `history --revs` builds each
+/// commit of a range once and keeps its run, not its sources (the build folder stays).
+pub fn drop_worktree(sha: &str) {
+    let Some(host) = host_crate() else { return };
+    let Ok(top) = git(
+        Path::new(host.manifest_dir),
+        &["rev-parse", "--show-toplevel"],
+    ) else {
+        return;
+    };
+    let short = sha.get(..12).unwrap_or(sha);
+    let tree = worktrees(&top).join(format!("src-{short}"));
+    let _ = git(
+        Path::new(&top),
+        &["worktree", "remove", "--force", &tree.to_string_lossy()],
+    );
+}
+
 /// The cargo that built this binary (`CARGO`, set by `cargo bench` and `cargo run`), else
 /// the one on PATH.
 fn cargo() -> Command {
