@@ -131,6 +131,15 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
         assert!(median(&[]).is_nan());
+        // The selection gives the sort's answer, odd and even.
+        for xs in [
+            vec![3.0, 1.0, 2.0],
+            vec![4.0, 1.0, 3.0, 2.0],
+            vec![5.0, -1.0, 9.0, 9.0, 0.5, 2.0],
+        ] {
+            assert_eq!(median_in_place(&mut xs.clone()), median(&xs), "{xs:?}");
+        }
+        assert!(median_in_place(&mut []).is_nan());
     }
 
     #[test]
@@ -212,8 +221,8 @@ pub fn ratio_of_medians_ci95(a: &[f64], b: &[f64]) -> (f64, f64) {
     ratio_of_medians_ci(a, b, 0.95)
 }
 
-/// Median of a scratch buffer, reordering it (no allocation).
-fn median_in_place(xs: &mut [f64]) -> f64 {
+/// Median of a scratch buffer, reordering it (no allocation): a selection, not a sort.
+pub fn median_in_place(xs: &mut [f64]) -> f64 {
     let n = xs.len();
     if n == 0 {
         return f64::NAN;

@@ -177,13 +177,16 @@ pub fn harness_adds_samples(r: &Results, m: &Measurement) -> Vec<f64> {
 /// The bare OS loop interleaved with a start-only case's samples, round by round: the
 /// roundtrip of its model's `pthread` loop, or else of its `bare` one, at the same parameters.
 pub fn bare_beside<'a>(r: &'a Results, m: &Measurement) -> Option<&'a Measurement> {
-    let own = |variant: &str| {
-        find(
-            r,
-            &with(&m.case, &m.case.model, variant, m.case.workers),
-            Metric::Roundtrip,
-        )
-    };
+    bare_beside_by(m, |case| find(r, case, Metric::Roundtrip))
+}
+
+/// [`bare_beside`], each bare loop's roundtrip looked up by its case with `roundtrip_of`
+/// (an index of a run's measurements, where many are looked up).
+pub fn bare_beside_by<'a>(
+    m: &Measurement,
+    roundtrip_of: impl Fn(&CaseId) -> Option<&'a Measurement>,
+) -> Option<&'a Measurement> {
+    let own = |variant: &str| roundtrip_of(&with(&m.case, &m.case.model, variant, m.case.workers));
     own(PTHREAD_VARIANT).or_else(|| own(BARE_VARIANT))
 }
 

@@ -230,6 +230,13 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
     let mut kinds: BTreeMap<(CaseId, Metric), Vec<Option<String>>> = BTreeMap::new();
     let mut units: BTreeMap<(CaseId, Metric), [String; UNITS]> = BTreeMap::new();
     for (i, (r, _)) in runs.iter().enumerate() {
+        // The run's bare loops by case: looked up once per start, not by a scan of the run.
+        let bares: BTreeMap<&CaseId, &crate::results::Measurement> = r
+            .measurements
+            .iter()
+            .filter(|b| b.metric == Metric::Roundtrip && crate::results::derived::is_bare(b))
+            .map(|b| (&b.case, b))
+            .collect();
         let kind = r
             .calibration
             .probe
@@ -241,7 +248,7 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
             }
             let key = (m.case.clone(), m.metric);
             better_of.insert(m.metric, m.better);
-            let figures = in_each_unit(r, m);
+            let figures = in_each_unit(&bares, m);
             both.entry(key.clone()).or_default().push((i, figures));
             kinds
                 .entry(key.clone())
@@ -291,10 +298,13 @@ fn per_key(runs: &[(Results, PathBuf)], better_of: &mut BTreeMap<Metric, Better>
 /// A run's figure of `m` in each of the [`UNITS`]: the median of the samples each divided by
 /// their reference, the interval moved with it (a bootstrap per figure and run would cost
 /// minutes over a thousand runs).
-fn in_each_unit(r: &Results, m: &crate::results::Measurement) -> [Option<Figure>; UNITS] {
+fn in_each_unit(
+    bares: &BTreeMap<&CaseId, &crate::results::Measurement>,
+    m: &crate::results::Measurement,
+) -> [Option<Figure>; UNITS] {
     let moved = |refs: &[f64]| {
-        let xs: Vec<f64> = m.samples.iter().zip(refs).map(|(x, y)| x / y).collect();
-        let med = crate::stats::median(&xs);
+        let mut xs: Vec<f64> = m.samples.iter().zip(refs).map(|(x, y)| x / y).collect();
+        let med = crate::stats::median_in_place(&mut xs);
         let k = med / m.median;
         (med, [m.ci95[0] * k, m.ci95[1] * k])
     };
@@ -302,14 +312,22 @@ fn in_each_unit(r: &Results, m: &crate::results::Measurement) -> [Option<Figure>
     out[0] = Some((m.median, m.ci95));
     if let Some((speed, _)) = super::normalize::reference(m) {
         // A throughput ÷ the probe's power, a time × it.
-        let sign = if speed == Speed::Divided { 1.0 } else { -1.0 };
+        let divided = speed == Speed::Divided;
+        // The powers are halves: p^k = √p^(2k), by multiplication (powf on every sample of a
+        // thousand runs cost seconds).
+        let roots: Vec<f64> = m.probe.iter().map(|p| p.sqrt()).collect();
         for (w, k) in POWERS.iter().enumerate().skip(1) {
-            let refs: Vec<f64> = m.probe.iter().map(|p| p.powf(sign * k)).collect();
+            let halves = (2.0 * k) as i32;
+            let refs: Vec<f64> = roots
+                .iter()
+                .map(|r| r.powi(halves))
+                .map(|v| if divided { v } else { 1.0 / v })
+                .collect();
             out[w] = Some(moved(&refs));
         }
     }
     out[BARE] = matches!(m.metric, Metric::Startup | Metric::Roundtrip)
-        .then(|| crate::results::derived::bare_beside(r, m))
+        .then(|| crate::results::derived::bare_beside_by(m, |c| bares.get(c).copied()))
         .flatten()
         .filter(|b| !crate::results::derived::is_bare(m) && b.samples.len() == m.samples.len())
         .map(|b| moved(&b.samples));

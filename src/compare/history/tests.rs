@@ -23,7 +23,6 @@ fn measured(metric: Metric, samples: Vec<f64>, probe: Vec<f64>) -> crate::result
 
 #[test]
 fn a_figure_beside_a_probe_has_four_powers_of_it_and_a_throughput_no_bare_loop() {
-    let r = a_run();
     // Start costs of 10, 20 and 30 µs beside probes of 4, 1 and 0.25 steps per ns: × each
     // power of the probe, sample by sample, the median is the middle sample's (× 1e9^k).
     let m = measured(
@@ -31,7 +30,7 @@ fn a_figure_beside_a_probe_has_four_powers_of_it_and_a_throughput_no_bare_loop()
         vec![10e3, 20e3, 30e3],
         vec![4e9, 1e9, 0.25e9],
     );
-    let all = in_each_unit(&r, &m);
+    let all = in_each_unit(&BTreeMap::new(), &m);
     for (w, k) in POWERS.iter().enumerate() {
         let want = 20e3 * 1e9_f64.powf(*k);
         assert!(
@@ -44,7 +43,7 @@ fn a_figure_beside_a_probe_has_four_powers_of_it_and_a_throughput_no_bare_loop()
     assert_eq!(unit_names(&m)[3], "ns × core speed^1.5");
     // A throughput is divided by them; with no bare loop beside it, it has no last unit.
     let t = measured(Metric::Throughput, vec![1.0, 2.0, 3.0], vec![4.0, 4.0, 4.0]);
-    let all = in_each_unit(&r, &t);
+    let all = in_each_unit(&BTreeMap::new(), &t);
     assert_eq!(all[0].unwrap().0, 2.0);
     assert_eq!(all[2].unwrap().0, 0.5);
     assert_eq!(all[3].unwrap().0, 0.25);
