@@ -270,6 +270,22 @@ impl Quota {
 }
 
 impl LeanAnswer {
+    /// Adds a later lean parent's figures of the same case after these, series by series;
+    /// the parent's base and ballast stay the first parent's (each held the same ballast).
+    pub fn append(&mut self, mut later: LeanAnswer) {
+        self.verified &= later.verified;
+        self.startup.append(&mut later.startup);
+        self.roundtrip.append(&mut later.roundtrip);
+        self.probes.append(&mut later.probes);
+        for ((_, xs), (_, mut ys)) in self.bare.iter_mut().zip(later.bare) {
+            xs.append(&mut ys);
+        }
+        let (p, q) = (&mut self.parent, &mut later.parent);
+        p.rss_bytes.append(&mut q.rss_bytes);
+        p.mapped_bytes.append(&mut q.mapped_bytes);
+        p.threads.append(&mut q.threads);
+    }
+
     /// Keeps one round's figures: the parent's state and the probe before it, the sample,
     /// and the bare loops beside it.
     fn keep(

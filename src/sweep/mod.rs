@@ -174,23 +174,6 @@ fn measure_costs(plan: &mut Plan) {
     }
 }
 
-/// What one start-up case takes, in ns: each sample after a start not kept, beside its bare
-/// loop(s) and the probe (about 0.1 ms); as many as fill the case's time, at least the samples
-/// asked for; the parent's memory touched once.
-fn startup_ns(plan: &Plan, model: Model, parent_rss: u64) -> f64 {
-    let fork = if model == Model::Fork {
-        parent_rss as f64 * plan.costs.fork_ns_per_byte
-    } else {
-        0.0
-    };
-    let bare = if model == Model::Threads { 2.0 } else { 1.0 };
-    let round = (plan.costs.start(model) + fork) * (2.0 + bare) + 1e5;
-    let filled =
-        (plan.startup_fill.as_nanos() as f64 / round).min(lean::STARTUP_SAMPLES_MAX as f64);
-    let kept = filled.max(plan.startup_samples as f64);
-    (plan.warmup as f64 + kept) * round + parent_rss as f64 * plan.costs.touch_ns_per_byte
-}
-
 /// What the plan should take here, in seconds: every sample's work (the sample time, or a
 /// fixed size at the preflight's pace) and its workers' start costs, the calibration and the
 /// bare loops, the startup cases with their parent memory, and the studies' own estimates.
@@ -251,7 +234,7 @@ pub fn estimate_s(plan: &Plan) -> f64 {
             }
             Case::Startup {
                 model, parent_rss, ..
-            } => ns += startup_ns(plan, model, parent_rss),
+            } => ns += startup::estimate_ns(plan, model, parent_rss),
         }
     }
     for &w in &task_workloads {
@@ -317,7 +300,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         .iter()
         .map(|c| match c {
             Case::Task { .. } => rounds,
-            Case::Startup { .. } => 1,
+            Case::Startup { .. } => startup::bursts(plan) as u64,
         })
         .sum::<u64>()
         + plan
@@ -432,21 +415,32 @@ fn measure(
         .filter(|c| matches!(c, Case::Task { .. }))
         .cloned()
         .collect();
-    // Start-up cases first, each in a lean parent of its own: the machine is then as a run of
-    // start-ups alone finds it, before the task cases leave it compacting freed memory.
+    // The start-ups' first burst before the task cases: the machine is then as a run of
+    // start-ups alone finds it. The others fall between the first group's rounds, so that a
+    // case's samples come from moments spread over the run (`startup::Bursts`).
+    let mut bursts = startup::Bursts::new(plan, cases);
+    bursts.take(stop, bar);
     let mut outcomes = Vec::new();
-    for case in cases.iter().filter(|c| matches!(c, Case::Startup { .. })) {
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        let id = plan.case_id(case);
-        bar.set_message(id.to_string());
-        outcomes.push((id, startup::run_startup(plan, case, stop)));
-        bar.inc(1);
+    for (g, group) in task_groups(tasks).into_iter().enumerate() {
+        let mut between = |round: usize, rounds: usize| {
+            if g == 0 && bursts.due(round, rounds) {
+                bursts.take(stop, bar);
+            }
+        };
+        outcomes.extend(rounds::run_task_group(
+            plan,
+            &group,
+            stop,
+            bar,
+            &mut cal,
+            &mut between,
+        ));
     }
-    for group in task_groups(tasks) {
-        outcomes.extend(rounds::run_task_group(plan, &group, stop, bar, &mut cal));
-    }
+    let mut outcomes: Vec<_> = bursts
+        .finish(stop, bar)
+        .into_iter()
+        .chain(outcomes)
+        .collect();
     for s in &plan.studies {
         if stop.load(Ordering::Relaxed) {
             break;

@@ -101,13 +101,16 @@ pub fn bare_of(plan: &Plan, w: usize) -> Bound {
     }
 }
 
-/// Runs the task cases round by round; returns each case's outcome.
+/// Runs the task cases round by round; returns each case's outcome. `between` is called at
+/// the start of every round with the round's index and the rounds' count (the start-up
+/// bursts are taken there).
 pub fn run_task_group(
     plan: &Plan,
     cases: &[Case],
     stop: &AtomicBool,
     bar: &ProgressBar,
     cal: &mut CalibrationAcc,
+    between: &mut dyn FnMut(usize, usize),
 ) -> Vec<(CaseId, CaseOutcome)> {
     let mut accs: Vec<TaskAcc> = Vec::new();
     let mut opened: Vec<(CaseId, CaseOutcome)> = Vec::new();
@@ -128,6 +131,7 @@ pub fn run_task_group(
     };
     let started = std::time::Instant::now();
     let stopped = || stop.load(Ordering::Relaxed);
+    let mut round = 0;
     // The bare loops' figures and the cases' probes both go to the calibration.
     round_robin(
         rounds,
@@ -136,6 +140,8 @@ pub fn run_task_group(
         &stopped,
         |a| a.failed.is_some(),
         |cal, counted| {
+            between(round, rounds.total());
+            round += 1;
             for &w in &workloads {
                 if !stopped() && !bare_failed.contains(&w) {
                     bare_round(plan, w, counted, cal, &mut bare_failed);
