@@ -300,7 +300,7 @@ pub fn run(plan: &Plan, machine: Machine, stop: &AtomicBool, bar: &ProgressBar) 
         .iter()
         .map(|c| match c {
             Case::Task { .. } => rounds,
-            Case::Startup { .. } => startup::bursts(plan) as u64,
+            Case::Startup { parent_rss, .. } => startup::bursts(plan, *parent_rss) as u64,
         })
         .sum::<u64>()
         + plan
@@ -423,7 +423,7 @@ fn measure(
     let mut outcomes = Vec::new();
     for (g, group) in task_groups(tasks).into_iter().enumerate() {
         let mut between = |round: usize, rounds: usize| {
-            if g == 0 && bursts.due(round, rounds) {
+            while g == 0 && bursts.due(round, rounds) && !stop.load(Ordering::Relaxed) {
                 bursts.take(stop, bar);
             }
         };

@@ -7,13 +7,13 @@
 //! only the ballast and idle threads asked for, so that a start-up does not depend on what
 //! the run did before it. The parent's real state at every sample is kept beside the figures.
 //!
-//! A case's samples are taken in [`STARTUP_BURSTS`] bursts, each in a lean parent of its own,
-//! spread over the run: the first before the task cases, the others between their rounds.
-//! A start's level is the moment's more than the run's: on a shared VM, forty-eight
-//! back-to-back runs' start-ups moved about half as much pooled four at a time as one at a time
-//! (thread bare loop 14.6% → 8.1%, fork 8.5% → 4.3%; docs/studies/history.md), as independent
-//! draws do, so one run's samples drawn from four moments stand still from run to run as four
-//! runs would.
+//! A case's samples are taken in bursts, each in a lean parent of its own, at moments spread
+//! over the run (up to [`STARTUP_SLOTS`]): the first before the task cases, the others between
+//! their rounds. Each lean parent's starts hold a level of their own: on a shared VM, one lean
+//! parent's median thread start moved 14–37% from the next one's within a run, while the
+//! means of four moved from run to run as independent draws do (docs/studies/history.md). A
+//! run's starts are therefore drawn from sixteen lean parents, or from fewer where touching a
+//! large parent's memory would cost too much (four at 1 GiB).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -25,13 +25,31 @@ use crate::api::Model;
 use crate::api::study::CaseOutcome;
 use crate::results::{CaseId, Measurement, Metric};
 
-/// How many lean parents a start-up case's samples are taken in, at moments spread over the
-/// run (fewer when the case takes fewer samples).
-pub const STARTUP_BURSTS: usize = 4;
+/// The most lean parents a start-up case's samples are taken in: the moments, spread over the
+/// run, at which each case may take a burst.
+pub const STARTUP_SLOTS: usize = 16;
 
-/// The bursts a plan's start-up cases take: [`STARTUP_BURSTS`], or one per sample when fewer.
-pub fn bursts(plan: &Plan) -> usize {
-    STARTUP_BURSTS.min(plan.startup_samples).max(1)
+/// The fewest lean parents a case takes (but for one taking fewer samples).
+const STARTUP_BURSTS_MIN: usize = 4;
+
+/// What a case's lean parents may spend touching their memory, in ns: a case with a large
+/// parent takes fewer of them (1 GiB at 0.25 ns a byte: four).
+const PARENT_TOUCH_BUDGET_NS: f64 = 0.5e9;
+
+/// How many lean parents a start-up case with `parent_rss` bytes of parent memory takes: as
+/// many as touch their memory within [`PARENT_TOUCH_BUDGET_NS`], from [`STARTUP_BURSTS_MIN`]
+/// to [`STARTUP_SLOTS`], and no more than its samples.
+pub fn bursts(plan: &Plan, parent_rss: u64) -> usize {
+    let touch = parent_rss as f64 * plan.costs.touch_ns_per_byte;
+    let afforded = if touch > 0.0 {
+        (PARENT_TOUCH_BUDGET_NS / touch).floor() as usize
+    } else {
+        STARTUP_SLOTS
+    };
+    afforded
+        .clamp(STARTUP_BURSTS_MIN, STARTUP_SLOTS)
+        .min(plan.startup_samples)
+        .max(1)
 }
 
 /// What one start-up case takes, in ns: each sample after a start not kept, beside its bare
@@ -49,17 +67,26 @@ pub fn estimate_ns(plan: &Plan, model: Model, parent_rss: u64) -> f64 {
         (plan.startup_fill.as_nanos() as f64 / round).min(super::lean::STARTUP_SAMPLES_MAX as f64);
     let kept = filled.max(plan.startup_samples as f64);
     // Each burst's lean parent warms up and touches its memory.
-    let bursts = bursts(plan) as f64;
+    let bursts = bursts(plan, parent_rss) as f64;
     (plan.warmup as f64 * bursts + kept) * round
         + bursts * parent_rss as f64 * plan.costs.touch_ns_per_byte
 }
 
-/// The start-up cases of a run, burst by burst: what each has gathered so far.
+/// One start-up case's bursts: how many it takes, how many it has taken, what they gathered.
+struct CaseBursts {
+    case: Case,
+    id: CaseId,
+    bursts: usize,
+    taken: usize,
+    gathered: Result<Option<LeanAnswer>, String>,
+}
+
+/// The start-up cases of a run, slot by slot: at each of [`STARTUP_SLOTS`] moments spread
+/// over the run, each case whose turn it is takes its next burst.
 pub struct Bursts<'p> {
     plan: &'p Plan,
-    cases: Vec<(Case, CaseId, Result<Option<LeanAnswer>, String>)>,
-    taken: usize,
-    bursts: usize,
+    cases: Vec<CaseBursts>,
+    slot: usize,
 }
 
 impl<'p> Bursts<'p> {
@@ -67,69 +94,89 @@ impl<'p> Bursts<'p> {
     pub fn new(plan: &'p Plan, cases: &[Case]) -> Bursts<'p> {
         let cases = cases
             .iter()
-            .filter(|c| matches!(c, Case::Startup { .. }))
-            .map(|c| (c.clone(), plan.case_id(c), Ok(None)))
+            .filter_map(|c| match *c {
+                Case::Startup { parent_rss, .. } => Some(CaseBursts {
+                    case: c.clone(),
+                    id: plan.case_id(c),
+                    bursts: bursts(plan, parent_rss),
+                    taken: 0,
+                    gathered: Ok(None),
+                }),
+                Case::Task { .. } => None,
+            })
             .collect();
         Bursts {
             plan,
             cases,
-            taken: 0,
-            bursts: bursts(plan),
+            slot: 0,
         }
     }
 
-    /// Whether the next burst is due at the start of round `round` of `rounds`: the bursts
-    /// after the first fall evenly over the rounds.
+    /// Whether the next slot is due at the start of round `round` of `rounds`: the slots after
+    /// the first fall evenly over the rounds.
     pub fn due(&self, round: usize, rounds: usize) -> bool {
-        due(self.taken, self.bursts, round, rounds)
+        due(self.slot, STARTUP_SLOTS, round, rounds)
     }
 
-    /// The next burst of every start-up case that has not failed, each in a lean parent.
+    /// The next slot: the next burst of every start-up case whose turn it is and that has not
+    /// failed, each in a lean parent of its own.
     pub fn take(&mut self, stop: &AtomicBool, bar: &ProgressBar) {
-        if self.taken >= self.bursts {
+        if self.slot >= STARTUP_SLOTS {
             return;
         }
-        let k = self.taken;
-        self.taken += 1;
-        for (case, id, gathered) in &mut self.cases {
+        let slot = self.slot;
+        self.slot += 1;
+        for c in &mut self.cases {
             if stop.load(Ordering::Relaxed) {
                 return;
             }
-            let Ok(sofar) = gathered else { continue };
-            bar.set_message(id.to_string());
-            match burst(self.plan, case, (k, self.bursts), stop) {
+            if !turn(c.taken, c.bursts, slot) {
+                continue;
+            }
+            let k = c.taken;
+            c.taken += 1;
+            let Ok(sofar) = &mut c.gathered else { continue };
+            bar.set_message(c.id.to_string());
+            match burst(self.plan, &c.case, (k, c.bursts), stop) {
                 Ok(f) => match sofar {
                     Some(all) => all.append(f),
                     None => *sofar = Some(f),
                 },
-                Err(e) => *gathered = Err(e),
+                Err(e) => c.gathered = Err(e),
             }
             bar.inc(1);
         }
     }
 
-    /// Every case's outcome, its bursts not yet taken taken first; a case a stop kept from
-    /// any sample is left out, as an unstarted case is.
+    /// Every case's outcome, the slots not yet taken taken first; a case a stop kept from any
+    /// sample is left out, as an unstarted case is.
     pub fn finish(mut self, stop: &AtomicBool, bar: &ProgressBar) -> Vec<(CaseId, CaseOutcome)> {
-        while self.taken < self.bursts && !stop.load(Ordering::Relaxed) {
+        while self.slot < STARTUP_SLOTS && !stop.load(Ordering::Relaxed) {
             self.take(stop, bar);
         }
         let plan = self.plan;
         self.cases
             .into_iter()
-            .filter_map(|(case, id, gathered)| match gathered {
+            .filter_map(|c| match c.gathered {
                 Ok(None) => None,
-                Ok(Some(f)) => Some((id, Ok(measurements(plan, &case, f)))),
-                Err(e) => Some((id, Err(e))),
+                Ok(Some(f)) => Some((c.id, Ok(measurements(plan, &c.case, f)))),
+                Err(e) => Some((c.id, Err(e))),
             })
             .collect()
     }
 }
 
-/// Whether, `taken` of `bursts` bursts taken, the next is due at the start of round `round` of
-/// `rounds`: burst k at round k × rounds ÷ bursts.
-fn due(taken: usize, bursts: usize, round: usize, rounds: usize) -> bool {
-    taken < bursts && round * bursts >= taken * rounds
+/// Whether, `taken` of `slots` slots taken, the next is due at the start of round `round` of
+/// `rounds`: slot k at round k × rounds ÷ slots.
+fn due(taken: usize, slots: usize, round: usize, rounds: usize) -> bool {
+    taken < slots && round * slots >= taken * rounds
+}
+
+/// Whether a case that has taken `taken` of its `bursts` takes one at `slot`: burst j at
+/// slot ⌈j × slots ÷ bursts⌉, so that a case's bursts spread over the slots as they do over
+/// the run.
+fn turn(taken: usize, bursts: usize, slot: usize) -> bool {
+    taken < bursts && taken * STARTUP_SLOTS <= slot * bursts
 }
 
 /// Burst `k`'s share of `total` over `n` bursts: the shares add up to `total` exactly.
@@ -217,25 +264,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_bursts_share_the_samples_exactly_and_fall_evenly_over_the_rounds() {
+    fn the_bursts_share_the_samples_exactly_and_fall_evenly_over_the_run() {
         for total in [1, 5, 20, 23, 50] {
-            let n = STARTUP_BURSTS.min(total);
+            let n = STARTUP_SLOTS.min(total);
             let shares: Vec<usize> = (0..n).map(|k| share(total, (k, n))).collect();
             assert_eq!(shares.iter().sum::<usize>(), total, "{shares:?}");
             assert!(shares.iter().all(|&s| s >= 1), "{shares:?}");
         }
-        // The first burst comes before the rounds; the other three at a quarter, a half and
-        // three quarters of them.
-        let mut taken = 1;
-        let mut at = Vec::new();
-        for round in 0..25 {
-            if due(taken, 4, round, 25) {
-                at.push(round);
-                taken += 1;
+        // Slots: the first before the rounds, the others evenly over 25 rounds; with fewer
+        // rounds than slots, several in one round (the rest after them: `finish`).
+        let placed = |rounds: usize| {
+            let mut taken = 1;
+            let mut at = Vec::new();
+            for round in 0..rounds {
+                while due(taken, STARTUP_SLOTS, round, rounds) {
+                    at.push(round);
+                    taken += 1;
+                }
             }
+            at
+        };
+        let at = placed(25);
+        assert_eq!(at.len(), STARTUP_SLOTS - 1, "{at:?}");
+        assert_eq!(at[..4], [2, 4, 5, 7]);
+        assert_eq!(at[STARTUP_SLOTS - 2], 24);
+        assert_eq!(placed(4), [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]);
+        // A case's bursts over the slots: every slot for sixteen, every fourth for four, all
+        // taken by the last slot.
+        for (bursts, want) in [
+            (16, (0..16).collect::<Vec<_>>()),
+            (4, vec![0, 4, 8, 12]),
+            (5, vec![0, 4, 7, 10, 13]),
+        ] {
+            let mut taken = 0;
+            let mut at = Vec::new();
+            for slot in 0..STARTUP_SLOTS {
+                if turn(taken, bursts, slot) {
+                    at.push(slot);
+                    taken += 1;
+                }
+            }
+            assert_eq!(at, want);
         }
-        assert_eq!(at, [7, 13, 19]);
-        assert!(!due(4, 4, 24, 25));
     }
 
     #[test]
