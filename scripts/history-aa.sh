@@ -3,7 +3,7 @@
 # after the other, into results/history-eval/MACHINE/ (compressed). Run it on a quiet machine,
 # nothing else beside it; then `scripts/history-eval.sh` makes the evaluation's tables there.
 #
-#   scripts/history-aa.sh [N]        # default 40 (about half a minute a run)
+#   scripts/history-aa.sh [N]        # default 40 (about 40 s a run)
 #
 # SAMPLES=K sets each run's samples (default 24); OUT=DIR the folder (default
 # results/history-eval; the study's runs of 60 samples are in results/history-eval-60).
