@@ -37,7 +37,7 @@ const STARTUP_BURSTS_MIN: usize = 4;
 const PARENT_TOUCH_BUDGET_NS: f64 = 0.5e9;
 
 /// How many lean parents a start-up case with `parent_rss` bytes of parent memory takes: as
-/// many as touch their memory within [`PARENT_TOUCH_BUDGET_NS`], from [`STARTUP_BURSTS_MIN`]
+/// many as touch their memory within `PARENT_TOUCH_BUDGET_NS`, from `STARTUP_BURSTS_MIN`
 /// to [`STARTUP_SLOTS`], and no more than its samples.
 pub fn bursts(plan: &Plan, parent_rss: u64) -> usize {
     let touch = parent_rss as f64 * plan.costs.touch_ns_per_byte;
