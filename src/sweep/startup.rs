@@ -154,12 +154,11 @@ impl<'p> Bursts<'p> {
         while self.slot < STARTUP_SLOTS && !stop.load(Ordering::Relaxed) {
             self.take(stop, bar);
         }
-        let plan = self.plan;
         self.cases
             .into_iter()
             .filter_map(|c| match c.gathered {
                 Ok(None) => None,
-                Ok(Some(f)) => Some((c.id, Ok(measurements(plan, &c.case, f)))),
+                Ok(Some(f)) => Some((c.id.clone(), Ok(measurements(&c.id, f)))),
                 Err(e) => Some((c.id, Err(e))),
             })
             .collect()
@@ -223,36 +222,30 @@ fn burst(
 
 /// A start-up case's measurements from its bursts' figures: startup and roundtrip of the
 /// workload's worker, and the bare loops.
-fn measurements(plan: &Plan, case: &Case, f: LeanAnswer) -> Vec<Measurement> {
-    let id = plan.case_id(case);
+fn measurements(id: &CaseId, f: LeanAnswer) -> Vec<Measurement> {
     let with_parent = |m: Measurement| Measurement {
         parent: Some(f.parent.clone()),
         ..m.with_probe(&f.probes)
     };
     let mut out = vec![
+        with_parent(Measurement::new(id, Metric::Startup, f.startup, f.verified)),
         with_parent(Measurement::new(
-            &id,
-            Metric::Startup,
-            f.startup.clone(),
-            f.verified,
-        )),
-        with_parent(Measurement::new(
-            &id,
+            id,
             Metric::Roundtrip,
-            f.roundtrip.clone(),
+            f.roundtrip,
             f.verified,
         )),
     ];
     // A bare loop is verified by its child's clean exit, checked on every sample.
-    for (variant, xs) in &f.bare {
+    for (variant, xs) in f.bare {
         let bare_id = CaseId {
-            variant: variant.clone(),
+            variant,
             ..id.clone()
         };
         out.push(with_parent(Measurement::new(
             &bare_id,
             Metric::Roundtrip,
-            xs.clone(),
+            xs,
             true,
         )));
     }
